@@ -1,0 +1,1 @@
+//! Genomic formats for GenoFlow.

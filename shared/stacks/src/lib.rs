@@ -1,0 +1,1 @@
+//! Stacks encoding, signing and node client.
