@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs every test of the repository on a fresh machine: installs what the tests need
+# (Node packages, peer tools), then the Rust workspace, the contract suite and the
+# cross-language vector checks. The README's test command; .ci/run calls it too.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "Rust: format and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "Rust: tests"
+cargo test --workspace --locked
+
+# Other suites (contracts, chain vectors) append their steps below.
