@@ -15,3 +15,8 @@ step "Rust: tests"
 cargo test --workspace --locked
 
 # Other suites (contracts, chain vectors) append their steps below.
+
+# --- issue 4: Clarity contracts (contracts/) ---------------------------------
+step "Contracts: clarinet simnet tests"
+(cd contracts && npm ci --no-audit --no-fund && npm test)
+# --- end issue 4 -------------------------------------------------------------
