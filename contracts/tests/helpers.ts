@@ -84,6 +84,13 @@ function strict(contract: string, table: Record<string, bigint>): Record<string,
 // Calls and results
 // ---------------------------------------------------------------------------
 
+/** A fresh simnet (contracts deployed, nothing else), for property runs inside one test. */
+export async function resetSimnet(): Promise<void> {
+  const { manifestPath } = (globalThis as unknown as { options: { clarinet: { manifestPath: string } } })
+    .options.clarinet;
+  await simnet.initSession(process.cwd(), manifestPath);
+}
+
 export function call(
   contract: ContractName,
   method: string,
