@@ -1,0 +1,114 @@
+//! Sequence alphabets: IUPAC nucleotide codes and alignment gaps, with base counting.
+
+/// Byte classes of sequence characters.
+const NUCLEOTIDE: u8 = 1;
+const GAP: u8 = 2;
+const GC: u8 = 4;
+const N: u8 = 8;
+
+/// IUPAC nucleotide codes (with U), either case; `-` and `.` as gaps.
+const CLASSES: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let codes = b"ACGTURYSWKMBDHVN";
+    let mut i = 0;
+    while i < codes.len() {
+        let upper = codes[i];
+        let class = match upper {
+            b'G' | b'C' => NUCLEOTIDE | GC,
+            b'N' => NUCLEOTIDE | N,
+            _ => NUCLEOTIDE,
+        };
+        table[upper as usize] = class;
+        table[upper.to_ascii_lowercase() as usize] = class;
+        i += 1;
+    }
+    table[b'-' as usize] = GAP;
+    table[b'.' as usize] = GAP;
+    table
+};
+
+/// Which characters a sequence may hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Alphabet {
+    /// IUPAC nucleotide codes only (FASTQ).
+    Nucleotides,
+    /// IUPAC nucleotide codes and the gap characters `-` and `.` (FASTA).
+    NucleotidesAndGaps,
+}
+
+impl Alphabet {
+    fn allowed(self) -> u8 {
+        match self {
+            Self::Nucleotides => NUCLEOTIDE,
+            Self::NucleotidesAndGaps => NUCLEOTIDE | GAP,
+        }
+    }
+
+    /// What the alphabet is, for error messages.
+    pub(crate) fn describe(self) -> &'static str {
+        match self {
+            Self::Nucleotides => "sequences use IUPAC nucleotide codes",
+            Self::NucleotidesAndGaps => {
+                "sequences use IUPAC nucleotide codes and the gaps '-' and '.'"
+            }
+        }
+    }
+}
+
+/// Base counts of a stretch of sequence.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct BaseCounts {
+    pub gc: u64,
+    pub n: u64,
+}
+
+/// Counts G/C and N in `data`, or returns the index of the first character outside `alphabet`.
+pub(crate) fn count_bases(data: &[u8], alphabet: Alphabet) -> Result<BaseCounts, usize> {
+    let allowed = alphabet.allowed();
+    let mut any_outside = false;
+    let (mut gc, mut n) = (0u64, 0u64);
+    for &b in data {
+        let class = CLASSES[usize::from(b)];
+        any_outside |= class & allowed == 0;
+        gc += u64::from(class & GC != 0);
+        n += u64::from(class & N != 0);
+    }
+    if any_outside {
+        return Err(data
+            .iter()
+            .position(|&b| CLASSES[usize::from(b)] & allowed == 0)
+            .unwrap_or_default());
+    }
+    Ok(BaseCounts { gc, n })
+}
+
+/// A byte as a user reads it: the character if printable, else its code.
+pub(crate) fn shown_byte(b: u8) -> String {
+    match b {
+        b' ' => "' ' (space)".to_owned(),
+        b'\t' => "'\\t' (tab)".to_owned(),
+        b'\r' => "'\\r' (carriage return)".to_owned(),
+        _ if b.is_ascii_graphic() => format!("'{}'", char::from(b)),
+        _ => format!("0x{b:02x}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_and_rejects() {
+        assert_eq!(
+            count_bases(b"ACGTNngc", Alphabet::Nucleotides),
+            Ok(BaseCounts { gc: 4, n: 2 })
+        );
+        assert_eq!(count_bases(b"AC-T", Alphabet::Nucleotides), Err(2));
+        assert_eq!(
+            count_bases(b"AC-T", Alphabet::NucleotidesAndGaps),
+            Ok(BaseCounts { gc: 1, n: 0 })
+        );
+        assert_eq!(count_bases(b"AC T", Alphabet::NucleotidesAndGaps), Err(2));
+        assert_eq!(count_bases(b"ACGX", Alphabet::Nucleotides), Err(3));
+    }
+}
