@@ -1,1 +1,3 @@
 //! Stacks encoding, signing and node client.
+
+pub mod merkle;
