@@ -1,1 +1,41 @@
-fn main() {}
+//! `genoflow`: the GenoFlow command line.
+
+mod validate;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit status for usage, I/O and internal errors (clap uses it for usage errors too).
+const EXIT_FAILURE: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "genoflow",
+    version,
+    about = "Genomic data pipeline with on-chain provenance"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Validate a genomic file strictly and print its statistics and SHA-256.
+    Validate(validate::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Validate(args) => validate::run(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}

@@ -86,6 +86,7 @@ struct Parser {
     plus_len: usize,
     plus_matches: bool,
     sequence_length: u64,
+    sequence_lines: u64,
     quality_length: u64,
     /// A blank line seen where a record should start; an error if more records follow.
     blank_line: Option<u64>,
@@ -107,6 +108,7 @@ pub(crate) fn validate<R: BufRead>(
         plus_len: 0,
         plus_matches: true,
         sequence_length: 0,
+        sequence_lines: 0,
         quality_length: 0,
         blank_line: None,
         totals: Totals::default(),
@@ -145,12 +147,16 @@ impl Parser {
                 self.plus_piece(&data[1..], end_of_line, line, ctx)
             }
             State::Sequence => {
-                if line_start && data.is_empty() && end_of_line {
+                // An empty sequence is written as one empty line; blank lines after that are errors.
+                if line_start && data.is_empty() && end_of_line && self.sequence_lines > 0 {
                     return Err(self.error(
                         ctx,
                         line,
                         "blank line inside the sequence: expected sequence or a '+' line".into(),
                     ));
+                }
+                if end_of_line {
+                    self.sequence_lines += 1;
                 }
                 self.sequence_piece(data, line, ctx)
             }
@@ -210,6 +216,7 @@ impl Parser {
         if end_of_line {
             self.state = State::Sequence;
             self.sequence_length = 0;
+            self.sequence_lines = 0;
         }
         Ok(())
     }
