@@ -7,6 +7,15 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
+step "Test data from Debian (htslib-test, samtools-test) for the conformance suites"
+if [[ ! -d /usr/share/htslib-test/test || ! -d /usr/share/samtools/test ]]; then
+  if [[ $(id -u) == 0 ]]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq htslib-test samtools-test >/dev/null
+  else
+    echo "not root: skipping Debian's htslib-test/samtools-test (their conformance rows are not measured)"
+  fi
+fi
+
 step "Rust: format and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
