@@ -29,3 +29,17 @@ cargo test --workspace --locked
 step "Contracts: clarinet simnet tests"
 (cd contracts && npm ci --no-audit --no-fund && npm test)
 # --- end issue 4 -------------------------------------------------------------
+
+# --- issue 3: Stacks vectors (shared/stacks, tests/stacks-vectors) -----------
+step "Stacks: vectors from @stacks/transactions"
+(cd tests/stacks-vectors && npm ci --no-audit --no-fund)
+stacks_vectors="$(mktemp)"
+node tests/stacks-vectors/generate.mjs "$stacks_vectors"
+STACKS_VECTORS="$stacks_vectors" cargo test -p genoflow-stacks --locked --test vectors
+if ! cmp -s "$stacks_vectors" tests/vectors/stacks.json; then
+  echo "tests/vectors/stacks.json is stale: regenerate it with (cd tests/stacks-vectors && npm run generate)" >&2
+  rm -f "$stacks_vectors"
+  exit 1
+fi
+rm -f "$stacks_vectors"
+# --- end issue 3 -------------------------------------------------------------
