@@ -1,4 +1,13 @@
-//! VCF validation (VCFv4.1 to VCFv4.5).
+//! VCF validation (VCFv4.1 to VCFv4.5), streaming line by line.
+//!
+//! The header is checked and kept (definitions of INFO/FORMAT keys, FILTER, ALT and contig IDs,
+//! sample names); records are then checked one at a time against it, in constant memory beyond
+//! what the header defines. The rules, and which are errors or warnings, are listed in
+//! docs/CONFORMANCE.md ("VCF rules").
+
+mod header;
+mod record;
+mod values;
 
 use std::io::BufRead;
 
@@ -6,8 +15,12 @@ use serde::Serialize;
 
 use crate::{
     diagnostic::{Diagnostic, Failure},
+    text::{DEFAULT_MAX_LINE_BYTES, LineReader},
     validate::Context,
 };
+
+use header::Header;
+use record::Records;
 
 /// Statistics of a VCF file.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -30,11 +43,174 @@ pub struct VcfStats {
     pub file_format: String,
 }
 
-pub(crate) fn validate<R: BufRead>(
-    _reader: &mut R,
-    _ctx: &mut Context<'_>,
-) -> Result<VcfStats, Failure> {
-    Err(Failure::Invalid(Diagnostic::new(
-        "VCF validation is not implemented yet",
-    )))
+/// The VCF versions validated, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Version {
+    V41,
+    V42,
+    V43,
+    V44,
+    V45,
 }
+
+impl Version {
+    const ALL: [Self; 5] = [Self::V41, Self::V42, Self::V43, Self::V44, Self::V45];
+
+    /// The `##fileformat` value.
+    fn name(self) -> &'static str {
+        match self {
+            Self::V41 => "VCFv4.1",
+            Self::V42 => "VCFv4.2",
+            Self::V43 => "VCFv4.3",
+            Self::V44 => "VCFv4.4",
+            Self::V45 => "VCFv4.5",
+        }
+    }
+
+    fn parse(text: &[u8]) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.name().as_bytes() == text)
+    }
+}
+
+/// What is wrong, before the caller adds where.
+pub(crate) type Issue = String;
+
+/// A value as shown in messages: quoted, shortened when long.
+pub(crate) fn shown(text: &[u8]) -> String {
+    crate::fastq::shown_line(text).replace('"', "'")
+}
+
+/// Validates VCF from `reader`, counting records into `ctx`.
+pub(crate) fn validate<R: BufRead>(
+    reader: &mut R,
+    ctx: &mut Context<'_>,
+) -> Result<VcfStats, Failure> {
+    let mut lines = LineReader::new(reader);
+    let mut line = Vec::new();
+    let mut warnings: Vec<Issue> = Vec::new();
+
+    if !read_line(&mut lines, &mut line, ctx)? {
+        return Err(Diagnostic::new("the file is empty").into());
+    }
+    let version = file_format(&line).map_err(|why| Diagnostic::at_line(why, None, 1))?;
+    let mut header = Header::new(version);
+    loop {
+        if !read_line(&mut lines, &mut line, ctx)? {
+            return Err(Diagnostic::new(
+                "the file ends before the #CHROM header line: a VCF needs a header line even without records",
+            )
+            .into());
+        }
+        let number = lines.line();
+        let outcome = if let Some(meta) = line.strip_prefix(b"##") {
+            header.meta_line(meta, &mut warnings)
+        } else if line.starts_with(b"#CHROM") {
+            let outcome = header.header_line(&line, &mut warnings);
+            flush_warnings(&mut warnings, ctx, None, number);
+            outcome.map_err(|why| Diagnostic::at_line(why, None, number))?;
+            break;
+        } else {
+            Err(format!(
+                "expected a ##meta-information line or the #CHROM header line, found {}",
+                shown(&line)
+            ))
+        };
+        flush_warnings(&mut warnings, ctx, None, number);
+        outcome.map_err(|why| Diagnostic::at_line(why, None, number))?;
+    }
+
+    let mut records = Records::new(header);
+    while read_line(&mut lines, &mut line, ctx)? {
+        let number = lines.line();
+        if line.is_empty() {
+            ctx.warn(Diagnostic::at_line(
+                "empty line among the records",
+                None,
+                number,
+            ));
+            continue;
+        }
+        ctx.records += 1;
+        let outcome = records.check(&line, &mut warnings);
+        flush_warnings(&mut warnings, ctx, Some(ctx.records), number);
+        outcome.map_err(|why| Diagnostic::at_line(why, Some(ctx.records), number))?;
+    }
+    if lines.missing_final_newline() {
+        ctx.warn(Diagnostic::at_line(
+            "the last line has no line terminator: the file may be truncated",
+            (ctx.records > 0).then_some(ctx.records),
+            lines.line(),
+        ));
+    }
+    let header = records.header();
+    Ok(VcfStats {
+        records: ctx.records,
+        samples: header.samples as u64,
+        snvs: records.stats.snvs,
+        indels: records.stats.indels,
+        other: records.stats.other,
+        filtered: records.stats.filtered,
+        contigs: header.contig_lines,
+        file_format: version.name().to_owned(),
+    })
+}
+
+/// Checks the first line, `##fileformat=VCFv4.x`.
+fn file_format(line: &[u8]) -> Result<Version, Issue> {
+    let Some(value) = line.strip_prefix(b"##fileformat=") else {
+        return Err(format!(
+            "the first line must be ##fileformat=VCFv4.x, found {}",
+            shown(line)
+        ));
+    };
+    if value.is_empty() {
+        return Err("##fileformat has no version: expected VCFv4.1 to VCFv4.5".into());
+    }
+    Version::parse(value).ok_or_else(|| {
+        format!(
+            "##fileformat {} is not a supported version: expected VCFv4.1, VCFv4.2, VCFv4.3, VCFv4.4 or VCFv4.5",
+            shown(value)
+        )
+    })
+}
+
+/// Reads one line, whole, up to the line-length cap.
+fn read_line<R: BufRead>(
+    lines: &mut LineReader<R>,
+    line: &mut Vec<u8>,
+    ctx: &Context<'_>,
+) -> Result<bool, Failure> {
+    line.clear();
+    loop {
+        let Some(piece) = lines.next_piece()? else {
+            return Ok(false);
+        };
+        if line.len() + piece.data.len() > DEFAULT_MAX_LINE_BYTES {
+            let number = piece.line;
+            return Err(Diagnostic::at_line(
+                format!("the line is longer than the {DEFAULT_MAX_LINE_BYTES}-byte limit for one VCF line"),
+                Some(ctx.records + 1),
+                number,
+            )
+            .into());
+        }
+        line.extend_from_slice(piece.data);
+        if piece.end_of_line {
+            return Ok(true);
+        }
+    }
+}
+
+fn flush_warnings(
+    warnings: &mut Vec<Issue>,
+    ctx: &mut Context<'_>,
+    record: Option<u64>,
+    line: u64,
+) {
+    for message in warnings.drain(..) {
+        ctx.warn(Diagnostic::at_line(message, record, line));
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,946 @@
+//! Data lines: each checked against the header, one at a time.
+
+use std::collections::{HashSet, VecDeque};
+
+use super::{
+    Issue, Version,
+    header::{Definition, Header, Number, ValueType, check_contig_name, check_key, colon_in_name},
+    shown,
+    values::{
+        float_value, genotype_count, is_bases, is_cigar, is_float, parse_genotype, parse_integer,
+    },
+};
+
+/// Counts gathered over the records.
+#[derive(Debug, Default)]
+pub(crate) struct RecordStats {
+    pub snvs: u64,
+    pub indels: u64,
+    pub other: u64,
+    pub filtered: u64,
+}
+
+/// How many recent variants are remembered to spot duplicates.
+const DUPLICATE_WINDOW: usize = 256;
+
+/// Checks records in order, keeping only what ordering checks need.
+pub(crate) struct Records {
+    header: Header,
+    pub stats: RecordStats,
+    /// The contig of the previous record.
+    chrom: Vec<u8>,
+    last_pos: u64,
+    /// Contigs whose block of records has ended.
+    finished: HashSet<Vec<u8>>,
+    /// Hashes and positions of recent normalised variants on `chrom`.
+    recent: VecDeque<(u64, u64)>,
+    /// The FORMAT keys of the current record: byte range in the line and definition.
+    format_keys: Vec<(usize, usize, Definition)>,
+    /// INFO keys of the current record (byte ranges), to spot duplicates.
+    info_keys: Vec<(usize, usize)>,
+}
+
+/// What a record's alleles tell the value checks.
+#[derive(Clone, Copy)]
+struct Alleles {
+    /// ALT alleles (0 when ALT is `.`).
+    alts: usize,
+}
+
+impl Records {
+    pub(crate) fn new(header: Header) -> Self {
+        Self {
+            header,
+            stats: RecordStats::default(),
+            chrom: Vec::new(),
+            last_pos: 0,
+            finished: HashSet::new(),
+            recent: VecDeque::new(),
+            format_keys: Vec::new(),
+            info_keys: Vec::new(),
+        }
+    }
+
+    pub(crate) fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// Checks one data line.
+    pub(crate) fn check(&mut self, line: &[u8], warnings: &mut Vec<Issue>) -> Result<(), Issue> {
+        if line[0] == b'#' {
+            return Err(format!(
+                "header line after the first record (or after #CHROM): {}",
+                shown(line)
+            ));
+        }
+        let expected = if self.header.has_format {
+            9 + self.header.samples
+        } else {
+            8
+        };
+        let columns = memchr::memchr_iter(b'\t', line).count() + 1;
+        if columns != expected {
+            return Err(format!(
+                "the record has {columns} tab-separated columns, the header line defines {expected}"
+            ));
+        }
+        let mut fields = line.split(|&b| b == b'\t');
+        let mut next = || fields.next().unwrap_or_default();
+        let (chrom, pos, id, reference, alt, qual, filter, info) = (
+            next(),
+            next(),
+            next(),
+            next(),
+            next(),
+            next(),
+            next(),
+            next(),
+        );
+
+        self.check_chrom(chrom, warnings)?;
+        let pos = self.check_pos(chrom, pos, warnings)?;
+        check_id(id, warnings)?;
+        check_ref(reference)?;
+        let alleles = self.check_alt(reference, alt, warnings)?;
+        check_qual(qual)?;
+        self.check_filter(filter, warnings)?;
+        self.check_info(line, info, pos, alleles, warnings)?;
+        if self.header.has_format {
+            let format_start = offset_in(line, next());
+            self.check_samples(line, format_start, alleles, warnings)?;
+        }
+        self.remember(chrom, pos, reference, alt, warnings);
+        self.count(reference, alt, filter);
+        Ok(())
+    }
+
+    fn check_chrom(&mut self, chrom: &[u8], warnings: &mut Vec<Issue>) -> Result<(), Issue> {
+        let version = self.header.version;
+        // An angle-bracketed ID points into the assembly file.
+        let name = chrom
+            .strip_prefix(b"<")
+            .and_then(|c| c.strip_suffix(b">"))
+            .unwrap_or(chrom);
+        check_contig_name(name, version).map_err(|why| format!("CHROM {}: {why}", shown(chrom)))?;
+        if chrom != self.chrom.as_slice() {
+            if let Some(why) = colon_in_name(name, version) {
+                warnings.push(format!("CHROM {}: {why}", shown(chrom)));
+            }
+            if !self.header.contigs.is_empty() && !self.header.contigs.contains_key(chrom) {
+                warnings.push(format!(
+                    "CHROM {} is not declared by a ##contig line",
+                    shown(chrom)
+                ));
+            }
+            if self.finished.contains(chrom) {
+                warnings.push(format!(
+                    "the records of CHROM {} are not contiguous: it appeared before another contig",
+                    shown(chrom)
+                ));
+            }
+            if !self.chrom.is_empty() {
+                self.finished.insert(std::mem::take(&mut self.chrom));
+            }
+            self.chrom.extend_from_slice(chrom);
+            self.last_pos = 0;
+            self.recent.clear();
+        }
+        Ok(())
+    }
+
+    fn check_pos(
+        &mut self,
+        chrom: &[u8],
+        pos: &[u8],
+        warnings: &mut Vec<Issue>,
+    ) -> Result<u64, Issue> {
+        let value = (!pos.is_empty() && pos.len() <= 19 && pos.iter().all(u8::is_ascii_digit))
+            .then(|| pos.iter().fold(0u64, |n, &d| n * 10 + u64::from(d - b'0')))
+            .ok_or_else(|| format!("POS {} is not a non-negative integer", shown(pos)))?;
+        if value < self.last_pos {
+            warnings.push(format!(
+                "POS {value} comes after POS {} on CHROM {}: records are not sorted by position",
+                self.last_pos,
+                shown(chrom)
+            ));
+        }
+        if let Some(Some(length)) = self.header.contigs.get(chrom) {
+            if value > length + 1 {
+                return Err(format!(
+                    "POS {value} is beyond the end of CHROM {} (length {length} in its ##contig line)",
+                    shown(chrom)
+                ));
+            }
+        }
+        self.last_pos = value;
+        Ok(value)
+    }
+
+    fn check_alt(
+        &self,
+        reference: &[u8],
+        alt: &[u8],
+        warnings: &mut Vec<Issue>,
+    ) -> Result<Alleles, Issue> {
+        let version = self.header.version;
+        if alt == b"." {
+            return Ok(Alleles { alts: 0 });
+        }
+        let mut alts = 0;
+        for (i, allele) in alt.split(|&b| b == b',').enumerate() {
+            alts += 1;
+            if allele.is_empty() {
+                return Err(format!(
+                    "ALT {} has an empty allele (misplaced ',')",
+                    shown(alt)
+                ));
+            }
+            if allele == b"." {
+                return Err(format!(
+                    "ALT {}: '.' (no alternate allele) cannot be one of several alleles",
+                    shown(alt)
+                ));
+            }
+            if allele == b"*" {
+                if version == Version::V41 {
+                    warnings.push(
+                        "ALT '*' (allele missing due to a deletion) is defined from VCF 4.2".into(),
+                    );
+                }
+            } else if allele[0] == b'<' {
+                self.check_symbolic(allele, warnings)?;
+                // The same symbolic allele may repeat (e.g. <DUP> with several copy numbers).
+                continue;
+            } else if allele.iter().any(|b| matches!(b, b'[' | b']')) {
+                check_breakend(allele, version)?;
+            } else if allele.len() > 1 && (allele[0] == b'.' || allele[allele.len() - 1] == b'.') {
+                let bases = if allele[0] == b'.' {
+                    &allele[1..]
+                } else {
+                    &allele[..allele.len() - 1]
+                };
+                if !is_bases(bases) {
+                    return Err(format!(
+                        "ALT allele {} is not a single breakend (bases with a leading or trailing '.')",
+                        shown(allele)
+                    ));
+                }
+            } else if !is_bases(allele) {
+                let bad = allele
+                    .iter()
+                    .find(|b| !b"ACGTNacgtn".contains(b))
+                    .copied()
+                    .unwrap_or(b' ');
+                return Err(format!(
+                    "ALT allele {} has the character {}: alleles are bases A, C, G, T, N, '*', <ID>, or breakends",
+                    shown(allele),
+                    shown(&[bad])
+                ));
+            } else if allele.eq_ignore_ascii_case(reference) {
+                return Err(format!("ALT allele {} is the same as REF", shown(allele)));
+            }
+            if alt
+                .split(|&b| b == b',')
+                .take(i)
+                .any(|earlier| earlier == allele)
+            {
+                return Err(format!("ALT allele {} is listed twice", shown(allele)));
+            }
+        }
+        Ok(Alleles { alts })
+    }
+
+    fn check_symbolic(&self, allele: &[u8], warnings: &mut Vec<Issue>) -> Result<(), Issue> {
+        let Some(id) = allele.strip_prefix(b"<").and_then(|a| a.strip_suffix(b">")) else {
+            return Err(format!(
+                "symbolic ALT allele {} does not end with '>'",
+                shown(allele)
+            ));
+        };
+        if id.is_empty()
+            || id
+                .iter()
+                .any(|b| matches!(b, b'<' | b'>' | b',') || !b.is_ascii_graphic())
+        {
+            return Err(format!(
+                "symbolic ALT allele {}: the ID inside <> is non-empty, without '<', '>', ',' or whitespace",
+                shown(allele)
+            ));
+        }
+        let top = id.split(|&b| b == b':').next().unwrap_or_default();
+        let predefined = matches!(top, b"DEL" | b"INS" | b"DUP" | b"INV" | b"CNV" | b"BND")
+            || matches!(id, b"*" | b"NON_REF");
+        if !predefined && !self.header.alts.contains(id) {
+            warnings.push(format!(
+                "symbolic ALT allele {} is not declared by an ##ALT line",
+                shown(allele)
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_filter(&mut self, filter: &[u8], warnings: &mut Vec<Issue>) -> Result<(), Issue> {
+        if filter == b"." || filter == b"PASS" {
+            return Ok(());
+        }
+        self.stats.filtered += 1;
+        for code in filter.split(|&b| b == b';') {
+            if code.is_empty() {
+                return Err(format!(
+                    "FILTER {} has an empty code (misplaced ';')",
+                    shown(filter)
+                ));
+            }
+            if code == b"." {
+                return Err(format!(
+                    "FILTER {}: '.' cannot be combined with filter codes",
+                    shown(filter)
+                ));
+            }
+            if code == b"0" {
+                return Err("FILTER code '0' is reserved by the specification".into());
+            }
+            if let Some(&b) = code.iter().find(|b| !b.is_ascii_graphic() && b.is_ascii()) {
+                return Err(format!(
+                    "FILTER {} has the character {}",
+                    shown(filter),
+                    shown(&[b])
+                ));
+            }
+            if code == b"PASS" {
+                warnings.push(format!(
+                    "FILTER {} combines PASS with failed filters",
+                    shown(filter)
+                ));
+            } else if !self.header.filters.contains(code) {
+                warnings.push(format!(
+                    "FILTER {} is not declared by a ##FILTER line",
+                    shown(code)
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_info(
+        &mut self,
+        line: &[u8],
+        info: &[u8],
+        pos: u64,
+        alleles: Alleles,
+        warnings: &mut Vec<Issue>,
+    ) -> Result<(), Issue> {
+        let version = self.header.version;
+        if info == b"." {
+            return Ok(());
+        }
+        if info.is_empty() {
+            return Err("INFO is empty: use '.' for no information".into());
+        }
+        if version <= Version::V42 {
+            if let Some(&b) = info.iter().find(|b| b.is_ascii_whitespace()) {
+                return Err(format!(
+                    "INFO has the whitespace {} (not allowed before VCF 4.3)",
+                    shown(&[b])
+                ));
+            }
+        }
+        self.info_keys.clear();
+        let info_start = offset_in(line, info);
+        let mut start = 0;
+        for entry in info.split(|&b| b == b';') {
+            let entry_start = start;
+            start += entry.len() + 1;
+            if entry.is_empty() {
+                return Err(format!(
+                    "INFO {} has an empty entry (misplaced ';')",
+                    shown(info)
+                ));
+            }
+            let (key, value) = match memchr::memchr(b'=', entry) {
+                Some(eq) => (&entry[..eq], Some(&entry[eq + 1..])),
+                None => (entry, None),
+            };
+            check_key(key, version).map_err(|why| format!("INFO key {}: {why}", shown(key)))?;
+            if self.info_keys.iter().any(|&(s, e)| &line[s..e] == key) {
+                return Err(format!("INFO key {} appears twice", shown(key)));
+            }
+            let key_start = info_start + entry_start;
+            self.info_keys.push((key_start, key_start + key.len()));
+
+            let Some(definition) = self.header.info(key) else {
+                warnings.push(format!(
+                    "INFO key {} is not declared by an ##INFO line",
+                    shown(key)
+                ));
+                if let Some(value) = value {
+                    if value.is_empty() {
+                        return Err(format!("INFO key {} has '=' but no value", shown(key)));
+                    }
+                }
+                continue;
+            };
+            let (what, declared) = ("INFO key", definition.declared);
+            if !declared {
+                warnings.push(format!(
+                    "INFO key {} is not declared by an ##INFO line (checked as the specification reserves it)",
+                    shown(key)
+                ));
+            }
+            match (definition.value_type, value) {
+                (ValueType::Flag, None) => {}
+                (ValueType::Flag, Some(value)) => {
+                    warnings.push(format!(
+                        "INFO key {} is a Flag and takes no value, found {}",
+                        shown(key),
+                        shown(value)
+                    ));
+                }
+                (_, None) => {
+                    return Err(format!(
+                        "INFO key {} has Type={} but no value (only Flags have none)",
+                        shown(key),
+                        definition.value_type.name()
+                    ));
+                }
+                (_, Some(value)) => {
+                    if memchr::memchr(b'=', value).is_some() {
+                        warnings.push(format!(
+                            "INFO key {} has a value with '=': {}",
+                            shown(key),
+                            shown(value)
+                        ));
+                    }
+                    let checked = check_count(what, key, value, definition, alleles, None)
+                        .and_then(|()| check_types(what, key, value, definition, version));
+                    match checked {
+                        Err(why) if !declared => warnings.push(why),
+                        checked => checked?,
+                    }
+                    reserved_semantics(what, key, value, pos, warnings);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn check_samples(
+        &mut self,
+        line: &[u8],
+        format_start: usize,
+        alleles: Alleles,
+        warnings: &mut Vec<Issue>,
+    ) -> Result<(), Issue> {
+        let version = self.header.version;
+        let format_end =
+            memchr::memchr(b'\t', &line[format_start..]).map_or(line.len(), |i| format_start + i);
+        let format = &line[format_start..format_end];
+        if format.is_empty() {
+            return Err("FORMAT is empty".into());
+        }
+        self.format_keys.clear();
+        let mut start = format_start;
+        for (i, key) in format.split(|&b| b == b':').enumerate() {
+            let key_start = start;
+            start += key.len() + 1;
+            if key.is_empty() {
+                return Err(format!(
+                    "FORMAT {} has an empty key (misplaced ':')",
+                    shown(format)
+                ));
+            }
+            check_key(key, version).map_err(|why| format!("FORMAT key {}: {why}", shown(key)))?;
+            if key == b"GT" && i > 0 {
+                return Err(format!(
+                    "FORMAT {}: GT must be the first key",
+                    shown(format)
+                ));
+            }
+            if self.format_keys.iter().any(|&(s, e, _)| &line[s..e] == key) {
+                return Err(format!("FORMAT key {} appears twice", shown(key)));
+            }
+            let definition = match self.header.format(key) {
+                Some(definition) => {
+                    if !definition.declared {
+                        warnings.push(format!(
+                            "FORMAT key {} is not declared by a ##FORMAT line (checked as the specification reserves it)",
+                            shown(key)
+                        ));
+                    }
+                    definition
+                }
+                None => {
+                    warnings.push(format!(
+                        "FORMAT key {} is not declared by a ##FORMAT line",
+                        shown(key)
+                    ));
+                    Definition {
+                        number: Number::Unbounded,
+                        value_type: ValueType::String,
+                        declared: false,
+                    }
+                }
+            };
+            self.format_keys
+                .push((key_start, key_start + key.len(), definition));
+        }
+        let has_gt = line[self.format_keys[0].0..self.format_keys[0].1] == *b"GT";
+        let samples = line[format_end.min(line.len())..]
+            .split(|&b| b == b'\t')
+            .skip(1);
+        for (sample, column) in samples.enumerate() {
+            let sample_number = sample + 1;
+            if column.is_empty() {
+                empty_value(version, sample_number, b"", warnings)?;
+                continue;
+            }
+            let values = memchr::memchr_iter(b':', column).count() + 1;
+            if values > self.format_keys.len() {
+                return Err(format!(
+                    "sample {sample_number} has {values} ':'-separated values but FORMAT {} has {} keys",
+                    shown(format),
+                    self.format_keys.len()
+                ));
+            }
+            let mut ploidy = None;
+            for (i, value) in column.split(|&b| b == b':').enumerate() {
+                let (key_start, key_end, definition) = self.format_keys[i];
+                let key = &line[key_start..key_end];
+                if value.is_empty() {
+                    empty_value(version, sample_number, key, warnings)?;
+                    continue;
+                }
+                if i == 0 && has_gt {
+                    if value == b"." {
+                        continue;
+                    }
+                    let genotype = parse_genotype(value, version, warnings).map_err(|why| {
+                        format!(
+                            "sample {sample_number}: GT {} is not a genotype: {why}",
+                            shown(value)
+                        )
+                    })?;
+                    if let Some(max) = genotype.max_allele {
+                        if max > alleles.alts as u64 {
+                            let message = format!(
+                                "sample {sample_number}: GT {} calls allele {max} but the record has {} ALT allele{}",
+                                shown(value),
+                                alleles.alts,
+                                if alleles.alts == 1 { "" } else { "s" }
+                            );
+                            // With ALT '.', the EBI suites still call such a file valid.
+                            if alleles.alts == 0 {
+                                warnings.push(message);
+                            } else {
+                                return Err(message);
+                            }
+                        }
+                    }
+                    ploidy = Some(genotype.ploidy);
+                    continue;
+                }
+                if let Err(why) =
+                    check_count("FORMAT key", key, value, definition, alleles, Some(ploidy))
+                {
+                    let message = format!("sample {sample_number}: {why}");
+                    if definition.declared {
+                        return Err(message);
+                    }
+                    warnings.push(message);
+                }
+                // The EBI 4.4 suite has a valid file with a malformed Float in a sample, so a
+                // sample value of the wrong Type is a warning, unlike INFO.
+                if let Err(why) = check_types("FORMAT key", key, value, definition, version) {
+                    warnings.push(format!("sample {sample_number}: {why}"));
+                }
+                reserved_semantics("FORMAT key", key, value, 0, warnings);
+            }
+        }
+        Ok(())
+    }
+
+    /// Warns when a normalised allele repeats one of a recent record at the same place.
+    fn remember(
+        &mut self,
+        chrom: &[u8],
+        pos: u64,
+        reference: &[u8],
+        alt: &[u8],
+        warnings: &mut Vec<Issue>,
+    ) {
+        while self.recent.front().is_some_and(|&(p, _)| p < pos)
+            || self.recent.len() >= DUPLICATE_WINDOW
+        {
+            self.recent.pop_front();
+        }
+        let first_new = self.recent.len();
+        for allele in alt.split(|&b| b == b',') {
+            if !is_bases(allele) {
+                continue;
+            }
+            let (start, r, a) = normalise(pos, reference, allele);
+            let hash = variant_hash(start, r, a);
+            if self.recent.iter().take(first_new).any(|&(_, h)| h == hash) {
+                warnings.push(format!(
+                    "the variant {}:{pos} {}>{} repeats one of an earlier record",
+                    shown(chrom).trim_matches('\''),
+                    String::from_utf8_lossy(reference),
+                    String::from_utf8_lossy(allele)
+                ));
+            }
+            self.recent.push_back((start, hash));
+        }
+    }
+
+    fn count(&mut self, reference: &[u8], alt: &[u8], _filter: &[u8]) {
+        let mut any_bases = false;
+        let (mut indel, mut snv_only) = (false, true);
+        for allele in alt.split(|&b| b == b',') {
+            if allele == b"*" {
+                continue;
+            }
+            if !is_bases(allele) {
+                snv_only = false;
+                continue;
+            }
+            any_bases = true;
+            if allele.len() != reference.len() {
+                indel = true;
+            } else if allele.len() != 1 {
+                snv_only = false;
+            }
+        }
+        if indel {
+            self.stats.indels += 1;
+        } else if any_bases && snv_only && reference.len() == 1 {
+            self.stats.snvs += 1;
+        } else {
+            self.stats.other += 1;
+        }
+    }
+}
+
+/// Trims the common suffix, then the common prefix, of REF and an ALT allele.
+fn normalise<'a>(pos: u64, reference: &'a [u8], alt: &'a [u8]) -> (u64, &'a [u8], &'a [u8]) {
+    let (mut r, mut a) = (reference, alt);
+    while r.len() > 1 && a.len() > 1 && r[r.len() - 1].eq_ignore_ascii_case(&a[a.len() - 1]) {
+        r = &r[..r.len() - 1];
+        a = &a[..a.len() - 1];
+    }
+    let mut start = pos;
+    while r.len() > 1 && a.len() > 1 && r[0].eq_ignore_ascii_case(&a[0]) {
+        r = &r[1..];
+        a = &a[1..];
+        start += 1;
+    }
+    (start, r, a)
+}
+
+/// A hash of a normalised variant (FNV-1a; collisions only risk a missed warning).
+fn variant_hash(start: u64, reference: &[u8], alt: &[u8]) -> u64 {
+    let mut hash = 0xcbf2_9ce4_8422_2325u64;
+    let mut feed = |b: u8| {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    };
+    start.to_le_bytes().into_iter().for_each(&mut feed);
+    reference.iter().for_each(|b| feed(b.to_ascii_uppercase()));
+    feed(b'>');
+    alt.iter().for_each(|b| feed(b.to_ascii_uppercase()));
+    hash
+}
+
+/// The byte offset of `part` inside `line` (`part` is a sub-slice of it).
+fn offset_in(line: &[u8], part: &[u8]) -> usize {
+    (part.as_ptr() as usize).saturating_sub(line.as_ptr() as usize)
+}
+
+fn check_id(id: &[u8], warnings: &mut Vec<Issue>) -> Result<(), Issue> {
+    if id == b"." {
+        return Ok(());
+    }
+    for (i, part) in id.split(|&b| b == b';').enumerate() {
+        if part.is_empty() {
+            return Err(format!(
+                "ID {} has an empty identifier (misplaced ';')",
+                shown(id)
+            ));
+        }
+        if let Some(&b) = part
+            .iter()
+            .find(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+        {
+            return Err(format!(
+                "ID {} has the whitespace {}",
+                shown(id),
+                shown(&[b])
+            ));
+        }
+        if id
+            .split(|&b| b == b';')
+            .take(i)
+            .any(|earlier| earlier == part)
+        {
+            warnings.push(format!("ID {} lists {} twice", shown(id), shown(part)));
+        }
+    }
+    Ok(())
+}
+
+fn check_ref(reference: &[u8]) -> Result<(), Issue> {
+    if reference.is_empty() || reference == b"." {
+        return Err("REF is missing: it must hold the reference base(s)".into());
+    }
+    if reference.contains(&b',') {
+        return Err(format!(
+            "REF {} lists several alleles: REF is one allele",
+            shown(reference)
+        ));
+    }
+    if let Some(&b) = reference.iter().find(|b| !b"ACGTNacgtn".contains(b)) {
+        return Err(format!(
+            "REF {} has the character {}: REF bases are A, C, G, T, N",
+            shown(reference),
+            shown(&[b])
+        ));
+    }
+    Ok(())
+}
+
+fn check_qual(qual: &[u8]) -> Result<(), Issue> {
+    if qual == b"." {
+        return Ok(());
+    }
+    if !is_float(qual) {
+        return Err(format!("QUAL {} is not a number or '.'", shown(qual)));
+    }
+    if float_value(qual).is_some_and(|q| q < 0.0) {
+        return Err(format!(
+            "QUAL {} is negative: it is a Phred-scaled probability",
+            shown(qual)
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a breakend replacement: `t[p[`, `t]p]`, `]p]t` or `[p[t`, with `p` = `chrom:pos`.
+fn check_breakend(allele: &[u8], version: Version) -> Result<(), Issue> {
+    let bad = |why: &str| format!("ALT breakend {}: {why}", shown(allele));
+    let bracket = if allele.contains(&b'[') { b'[' } else { b']' };
+    let brackets: Vec<usize> = allele
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| matches!(b, b'[' | b']'))
+        .map(|(i, _)| i)
+        .collect();
+    if brackets.len() != 2 || allele[brackets[0]] != allele[brackets[1]] {
+        return Err(bad(
+            "a breakend has two matching brackets, '[' or ']', around chrom:pos",
+        ));
+    }
+    let (open, close) = (brackets[0], brackets[1]);
+    let (before, mate, after) = (
+        &allele[..open],
+        &allele[open + 1..close],
+        &allele[close + 1..],
+    );
+    let bases = match (before.is_empty(), after.is_empty()) {
+        (false, true) => before,
+        (true, false) => after,
+        _ => {
+            return Err(bad(
+                "bases are needed on exactly one side of the bracketed mate position",
+            ));
+        }
+    };
+    if !is_bases(bases)
+        && !(bases.len() > 1
+            && bases.contains(&b'.')
+            && bases.iter().all(|b| b"ACGTNacgtn.".contains(b)))
+    {
+        return Err(bad("the replacement bases must be A, C, G, T, N"));
+    }
+    let _ = bracket;
+    let Some(colon) = mate.iter().rposition(|&b| b == b':') else {
+        return Err(bad("the mate position must be chrom:pos"));
+    };
+    let (chrom, pos) = (&mate[..colon], &mate[colon + 1..]);
+    let chrom = chrom
+        .strip_prefix(b"<")
+        .and_then(|c| c.strip_suffix(b">"))
+        .unwrap_or(chrom);
+    if chrom.is_empty() || pos.is_empty() || !pos.iter().all(u8::is_ascii_digit) {
+        return Err(bad(
+            "the mate position must be chrom:pos with a numeric position",
+        ));
+    }
+    if version >= Version::V43 {
+        check_contig_name(chrom, version).map_err(|why| bad(why))?;
+    }
+    Ok(())
+}
+
+/// An empty sample column or value: allowed from VCF 4.5, suspicious before.
+fn empty_value(
+    version: Version,
+    sample: usize,
+    key: &[u8],
+    warnings: &mut Vec<Issue>,
+) -> Result<(), Issue> {
+    if version < Version::V45 {
+        let what = if key.is_empty() {
+            "column".to_owned()
+        } else {
+            format!("value of FORMAT key {}", shown(key))
+        };
+        warnings.push(format!(
+            "sample {sample} has an empty {what} (use '.' for missing)"
+        ));
+    }
+    Ok(())
+}
+
+/// Checks how many values one INFO or FORMAT key has against its Number.
+///
+/// `ploidy` is `Some` for FORMAT values (`Some(None)` when the sample has no GT).
+fn check_count(
+    what: &str,
+    key: &[u8],
+    value: &[u8],
+    definition: Definition,
+    alleles: Alleles,
+    ploidy: Option<Option<usize>>,
+) -> Result<(), Issue> {
+    if value == b"." {
+        return Ok(());
+    }
+    if alleles.alts == 0 && matches!(definition.number, Number::A | Number::R | Number::G) {
+        // Without ALT alleles, per-allele counts are not checked.
+        return Ok(());
+    }
+    let count = memchr::memchr_iter(b',', value).count() + 1;
+    let alleles_total = alleles.alts + 1;
+    let expected: Option<(usize, Option<usize>)> = match definition.number {
+        Number::Count(n) => Some((n as usize, None)),
+        Number::A => Some((alleles.alts, None)),
+        Number::R => Some((alleles_total, None)),
+        Number::G => match ploidy {
+            Some(Some(ploidy)) => Some((genotype_count(alleles_total, ploidy), None)),
+            // Without a GT the ploidy is unknown: haploid or diploid counts are accepted.
+            _ => Some((
+                genotype_count(alleles_total, 2),
+                Some(genotype_count(alleles_total, 1)),
+            )),
+        },
+        Number::P => match ploidy {
+            Some(Some(ploidy)) => Some((ploidy, None)),
+            _ => None,
+        },
+        Number::Local | Number::Unbounded => None,
+    };
+    if let Some((want, alternative)) = expected {
+        if count != want && Some(count) != alternative {
+            return Err(format!(
+                "{what} {} has Number={} so {} value{} expected, found {count}: {}",
+                shown(key),
+                definition.number.as_text(),
+                alternative
+                    .map_or_else(|| want.to_string(), |other| format!("{want} (or {other})")),
+                if want == 1 && alternative.is_none() {
+                    " is"
+                } else {
+                    "s are"
+                },
+                shown(value)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks each value of one INFO or FORMAT key against its Type.
+fn check_types(
+    what: &str,
+    key: &[u8],
+    value: &[u8],
+    definition: Definition,
+    version: Version,
+) -> Result<(), Issue> {
+    for item in value.split(|&b| b == b',') {
+        if item == b"." {
+            continue;
+        }
+        let valid = match definition.value_type {
+            ValueType::Integer => parse_integer(item, version).is_some(),
+            ValueType::Float => is_float(item),
+            ValueType::Character => std::str::from_utf8(item).is_ok_and(|s| s.chars().count() == 1),
+            ValueType::String => !item.is_empty(),
+            ValueType::Flag => false,
+        };
+        if !valid {
+            return Err(format!(
+                "{what} {} has Type={} but value {}",
+                shown(key),
+                definition.value_type.name(),
+                shown(item)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Warnings for values the specification's reserved keys cannot take (counts below zero, ...).
+fn reserved_semantics(what: &str, key: &[u8], value: &[u8], pos: u64, warnings: &mut Vec<Issue>) {
+    let non_negative = matches!(
+        key,
+        b"AC"
+            | b"AN"
+            | b"DP"
+            | b"NS"
+            | b"MQ0"
+            | b"END"
+            | b"AD"
+            | b"ADF"
+            | b"ADR"
+            | b"GQ"
+            | b"HQ"
+            | b"PL"
+            | b"BQ"
+            | b"MQ"
+            | b"EC"
+    );
+    let is_frequency = matches!(key, b"AF");
+    for item in value.split(|&b| b == b',') {
+        if item == b"." {
+            continue;
+        }
+        let number = float_value(item);
+        if non_negative && number.is_some_and(|n| n < 0.0) {
+            warnings.push(format!(
+                "{what} {} is a count or quality but has the negative value {}",
+                shown(key),
+                shown(item)
+            ));
+            return;
+        }
+        if is_frequency && number.is_some_and(|n| !(0.0..=1.0).contains(&n)) {
+            warnings.push(format!(
+                "{what} {} is a frequency but has the value {} outside 0..1",
+                shown(key),
+                shown(item)
+            ));
+            return;
+        }
+        if key == b"CIGAR" && !is_cigar(item) {
+            warnings.push(format!(
+                "{what} CIGAR value {} is not a CIGAR string",
+                shown(item)
+            ));
+            return;
+        }
+        if key == b"END" && what == "INFO key" && number.is_some_and(|end| end < pos as f64) {
+            warnings.push(format!("INFO END {} is before POS {pos}", shown(item)));
+            return;
+        }
+    }
+}
