@@ -2,6 +2,7 @@
 
 pub mod address;
 pub mod clarity;
+pub mod client;
 pub mod keys;
 pub mod merkle;
 pub mod sip018;
