@@ -131,6 +131,7 @@ const RESERVED_FORMAT: &[(&str, Number, ValueType)] = &[
     ("EC", Number::A, ValueType::Integer),
     ("FT", Number::Count(1), ValueType::String),
     ("GL", Number::G, ValueType::Float),
+    ("GLE", Number::G, ValueType::String),
     ("GP", Number::G, ValueType::Float),
     ("GQ", Number::Count(1), ValueType::Integer),
     ("GT", Number::Count(1), ValueType::String),
@@ -240,7 +241,8 @@ impl Header {
         }
         match key {
             b"fileformat" => return Err("a second ##fileformat line".into()),
-            b"INFO" | b"FORMAT" | b"FILTER" | b"ALT" | b"contig" | b"SAMPLE" | b"META" => {}
+            b"INFO" | b"FORMAT" | b"FILTER" | b"ALT" | b"contig" | b"SAMPLE" | b"META"
+            | b"PEDIGREE" => {}
             b"pedigreeDB" => {
                 return check_url(
                     key,
@@ -274,9 +276,21 @@ impl Header {
         let field = |name: &[u8]| {
             fields
                 .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.as_slice())
+                .find(|f| f.name == name)
+                .map(|f| f.value.as_slice())
         };
+        if let Some(description) = fields.iter().find(|f| f.name == b"Description") {
+            if !description.quoted {
+                return Err(format!(
+                    "##{} Description must be a quoted string, found {}",
+                    shown_plain(key),
+                    shown(&description.value)
+                ));
+            }
+        }
+        if key == b"PEDIGREE" {
+            return self.pedigree(&fields);
+        }
         let Some(id) = field(b"ID") else {
             return Err(format!("##{} line has no ID", shown_plain(key)));
         };
@@ -299,7 +313,7 @@ impl Header {
                 Ok(())
             }
             b"ALT" => {
-                if fields[0].0 != b"ID" || fields.get(1).is_some_and(|(k, _)| k != b"Description") {
+                if fields[0].name != b"ID" || fields.get(1).is_some_and(|f| f.name != b"Description") {
                     return Err("##ALT fields must be in the order ID, Description".into());
                 }
                 if field(b"Description").is_none() {
@@ -355,19 +369,70 @@ impl Header {
                 }
                 Ok(())
             }
+            b"SAMPLE" => self.sample(id, &fields),
+            b"META" => meta(id, &fields),
             _ => Ok(()),
         }
+    }
+
+    /// `##SAMPLE`: up to VCF 4.2 the fields Genomes, Mixture and Description, unquoted
+    /// except Description; from 4.3 any fields.
+    fn sample(&self, id: &[u8], fields: &[Field]) -> Result<(), Issue> {
+        if id.iter().any(u8::is_ascii_whitespace) {
+            return Err(format!("##SAMPLE ID {} has whitespace", shown(id)));
+        }
+        if self.version <= Version::V42 {
+            for required in [&b"Genomes"[..], b"Mixture", b"Description"] {
+                if !fields.iter().any(|f| f.name == required) {
+                    return Err(format!(
+                        "##SAMPLE {} has no {} field (VCF 4.1/4.2 define ID, Genomes, Mixture, Description)",
+                        shown(id),
+                        shown_plain(required)
+                    ));
+                }
+            }
+            if let Some(field) = fields.iter().find(|f| f.quoted && f.name != b"Description") {
+                return Err(format!(
+                    "##SAMPLE {}: only Description is quoted, not {}",
+                    shown(id),
+                    shown_plain(&field.name)
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// `##PEDIGREE`: names of samples or genomes, an ID from VCF 4.3.
+    fn pedigree(&self, fields: &[Field]) -> Result<(), Issue> {
+        if self.version >= Version::V43 && !fields.iter().any(|f| f.name == b"ID") {
+            return Err("##PEDIGREE has no ID (required from VCF 4.3)".into());
+        }
+        for field in fields {
+            if let Some(&b) = field
+                .value
+                .iter()
+                .find(|&&b| b.is_ascii_whitespace() || matches!(b, b':' | b';' | b'=' | b'"'))
+            {
+                return Err(format!(
+                    "##PEDIGREE {}={} has the character {}: values are sample or genome names",
+                    shown_plain(&field.name),
+                    shown(&field.value),
+                    shown(&[b])
+                ));
+            }
+        }
+        Ok(())
     }
 
     fn definition(
         &mut self,
         key: &[u8],
         id: &[u8],
-        fields: &[(Vec<u8>, Vec<u8>)],
+        fields: &[Field],
         warnings: &mut Vec<String>,
     ) -> Result<(), Issue> {
         let kind = shown_plain(key);
-        let names: Vec<&[u8]> = fields.iter().map(|(k, _)| k.as_slice()).collect();
+        let names: Vec<&[u8]> = fields.iter().map(|f| f.name.as_slice()).collect();
         for (i, required) in [&b"ID"[..], b"Number", b"Type", b"Description"]
             .iter()
             .enumerate()
@@ -387,7 +452,7 @@ impl Header {
             }
         }
         check_key(id, self.version).map_err(|why| format!("##{kind} ID {}: {why}", shown(id)))?;
-        let number_text = &fields[1].1;
+        let number_text = &fields[1].value;
         let number = Number::parse(number_text, self.version).ok_or_else(|| {
             format!(
                 "##{kind} {} has Number={}: it must be an integer, A, R, G or '.'{}",
@@ -400,7 +465,7 @@ impl Header {
                 }
             )
         })?;
-        let type_text = &fields[2].1;
+        let type_text = &fields[2].value;
         let value_type = ValueType::parse(type_text)
             .filter(|t| key == b"INFO" || *t != ValueType::Flag)
             .ok_or_else(|| {
@@ -510,13 +575,50 @@ impl Header {
     }
 }
 
+/// One `key=value` of a structured meta-information line.
+#[derive(Debug)]
+struct Field {
+    name: Vec<u8>,
+    /// The value, unquoted.
+    value: Vec<u8>,
+    quoted: bool,
+}
+
+/// `##META` (VCF 4.3+): ID, Type, Number and a bracketed Values list.
+fn meta(id: &[u8], fields: &[Field]) -> Result<(), Issue> {
+    if fields[0].name != b"ID" {
+        return Err(format!("##META {}: ID must be the first field", shown(id)));
+    }
+    let field = |name: &[u8]| fields.iter().find(|f| f.name == name).map(|f| f.value.as_slice());
+    match field(b"Number") {
+        Some(b".") | None => {}
+        Some(n) if !n.is_empty() && n.iter().all(u8::is_ascii_digit) => {}
+        Some(n) => return Err(format!("##META {} has Number={}: it must be an integer or '.'", shown(id), shown(n))),
+    }
+    if let Some(t) = field(b"Type") {
+        if !matches!(t, b"Integer" | b"Float" | b"String" | b"Character") {
+            return Err(format!(
+                "##META {} has Type={}: it must be Integer, Float, Character or String",
+                shown(id),
+                shown(t)
+            ));
+        }
+    }
+    if let Some(values) = field(b"Values") {
+        if !(values.starts_with(b"[") && values.ends_with(b"]")) {
+            return Err(format!("##META {} Values must be a list in square brackets, found {}", shown(id), shown(values)));
+        }
+    }
+    Ok(())
+}
+
 /// Splits `<k=v,k="v",...>` into fields, unquoting values.
-fn structured_fields(key: &[u8], value: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, Issue> {
+fn structured_fields(key: &[u8], value: &[u8]) -> Result<Vec<Field>, Issue> {
     let kind = shown_plain(key);
     let Some(inner) = value.strip_prefix(b"<") else {
         return Err(format!("##{kind} must be structured as <...>"));
     };
-    let mut fields: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    let mut fields: Vec<Field> = Vec::new();
     let mut rest = inner;
     loop {
         let Some(eq) = rest.iter().position(|&b| matches!(b, b'=' | b',' | b'>')) else {
@@ -537,7 +639,8 @@ fn structured_fields(key: &[u8], value: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>
         }
         rest = &rest[eq + 1..];
         let mut text = Vec::new();
-        if rest.first() == Some(&b'"') {
+        let quoted = rest.first() == Some(&b'"');
+        if quoted {
             let mut i = 1;
             loop {
                 match rest.get(i) {
@@ -577,10 +680,14 @@ fn structured_fields(key: &[u8], value: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>
             text.extend_from_slice(&rest[..end]);
             rest = &rest[end..];
         }
-        if fields.iter().any(|(k, _)| k == name) {
+        if fields.iter().any(|f| f.name == name) {
             return Err(format!("##{kind} has the field {} twice", shown(name)));
         }
-        fields.push((name.to_vec(), text));
+        fields.push(Field {
+            name: name.to_vec(),
+            value: text,
+            quoted,
+        });
         match rest.first() {
             Some(b',') => rest = &rest[1..],
             Some(b'>') if rest.len() == 1 => return Ok(fields),
@@ -603,30 +710,45 @@ fn structured_fields(key: &[u8], value: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>
 }
 
 fn check_url(key: &[u8], value: &[u8]) -> Result<(), Issue> {
-    let scheme_end = value.windows(3).position(|w| w == b"://");
-    let valid = scheme_end.is_some_and(|end| {
-        end > 0
-            && value[..end]
-                .iter()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
-            && value.len() > end + 3
-    }) && !value
-        .iter()
-        .any(|b| b.is_ascii_whitespace() || matches!(b, b'<' | b'>' | b'"'));
-    // A local file name is allowed for ##assembly.
-    let file_name = key == b"assembly"
+    let invalid = || format!("##{} must be a URL, found {}", shown_plain(key), shown(value));
+    let Some(scheme_end) = value.windows(3).position(|w| w == b"://") else {
+        // A local file name is allowed for ##assembly.
+        let file_name = key == b"assembly"
+            && !value.iter().any(|b| {
+                b.is_ascii_whitespace() || matches!(b, b'<' | b'>' | b'"' | b'=' | b',')
+            });
+        return if file_name { Ok(()) } else { Err(invalid()) };
+    };
+    let scheme = &value[..scheme_end];
+    let rest = &value[scheme_end + 3..];
+    let authority = &rest[..rest.iter().position(|&b| b == b'/').unwrap_or(rest.len())];
+    let host_port = match memchr::memrchr(b'@', authority) {
+        Some(at) => &authority[at + 1..],
+        None => authority,
+    };
+    let (host, port) = match memchr::memrchr(b':', host_port) {
+        Some(colon) => (&host_port[..colon], Some(&host_port[colon + 1..])),
+        None => (host_port, None),
+    };
+    let ip_v4 = host.split(|&b| b == b'.').count() == 4
+        && host
+            .split(|&b| b == b'.')
+            .all(|part| (1..=3).contains(&part.len()) && part.iter().all(u8::is_ascii_digit));
+    let host_name = host.iter().any(u8::is_ascii_alphabetic)
+        && host
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
+    let valid = !scheme.is_empty()
+        && scheme[0].is_ascii_alphabetic()
+        && scheme
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+        && (ip_v4 || host_name)
+        && port.is_none_or(|p| !p.is_empty() && p.iter().all(u8::is_ascii_digit))
         && !value
             .iter()
-            .any(|b| b.is_ascii_whitespace() || matches!(b, b'<' | b'>' | b'"' | b'=' | b','));
-    if valid || file_name {
-        Ok(())
-    } else {
-        Err(format!(
-            "##{} must be a URL, found {}",
-            shown_plain(key),
-            shown(value)
-        ))
-    }
+            .any(|b| b.is_ascii_whitespace() || matches!(b, b'<' | b'>' | b'"'));
+    if valid { Ok(()) } else { Err(invalid()) }
 }
 
 /// Checks an INFO or FORMAT key (the syntax tightened in VCF 4.3).
