@@ -391,20 +391,20 @@ impl Parser {
     }
 }
 
-/// Checks quality characters and sums them in one vectorisable pass:
-/// (any invalid, sum of bytes, count ≥ Q20, count ≥ Q30).
+/// Checks quality characters and sums them in one pass the compiler vectorises (8- and 16-bit
+/// lanes over chunks of 255 bytes): (any invalid, sum of bytes, count ≥ Q20, count ≥ Q30).
 fn quality_counts(data: &[u8]) -> (bool, u64, u64, u64) {
     const Q20: u8 = 20 + QUALITY_MIN;
     const Q30: u8 = 30 + QUALITY_MIN;
     let (mut bad, mut sum, mut q20, mut q30) = (false, 0u64, 0u64, 0u64);
-    // u32 lanes cannot overflow within 1 << 16 bytes (max 126 × 65536).
-    for chunk in data.chunks(1 << 16) {
-        let (mut chunk_bad, mut chunk_sum, mut chunk_q20, mut chunk_q30) = (0u32, 0u32, 0u32, 0u32);
+    // Within 255 bytes, 8-bit counts and a 16-bit sum (≤ 255 × 255) cannot overflow.
+    for chunk in data.chunks(255) {
+        let (mut chunk_bad, mut chunk_sum, mut chunk_q20, mut chunk_q30) = (0u8, 0u16, 0u8, 0u8);
         for &b in chunk {
-            chunk_bad |= u32::from(b.wrapping_sub(QUALITY_MIN) > QUALITY_MAX - QUALITY_MIN);
-            chunk_sum += u32::from(b);
-            chunk_q20 += u32::from(b >= Q20);
-            chunk_q30 += u32::from(b >= Q30);
+            chunk_bad |= u8::from(b.wrapping_sub(QUALITY_MIN) > QUALITY_MAX - QUALITY_MIN);
+            chunk_sum += u16::from(b);
+            chunk_q20 += u8::from(b >= Q20);
+            chunk_q30 += u8::from(b >= Q30);
         }
         bad |= chunk_bad != 0;
         sum += u64::from(chunk_sum);
