@@ -138,6 +138,9 @@ const RESERVED_FORMAT: &[(&str, Number, ValueType)] = &[
     ("HQ", Number::Count(2), ValueType::Integer),
     ("MQ", Number::Count(1), ValueType::Integer),
     ("PL", Number::G, ValueType::Integer),
+    ("PP", Number::G, ValueType::Integer),
+    ("PQL", Number::P, ValueType::Integer),
+    ("PSL", Number::P, ValueType::String),
     ("PQ", Number::Count(1), ValueType::Integer),
     ("PS", Number::Count(1), ValueType::Integer),
 ];
@@ -213,6 +216,11 @@ impl Header {
         text: &[u8],
         warnings: &mut Vec<String>,
     ) -> Result<(), Issue> {
+        let trimmed = text.trim_ascii_end();
+        if trimmed.len() != text.len() {
+            warnings.push("meta-information line ends with whitespace".into());
+        }
+        let text = trimmed;
         let Some(eq) = memchr::memchr(b'=', text) else {
             return Err(format!(
                 "meta-information line {} is not key=value",
@@ -272,7 +280,7 @@ impl Header {
                 shown(value)
             ));
         }
-        let fields = structured_fields(key, value)?;
+        let fields = structured_fields(key, value, warnings)?;
         let field = |name: &[u8]| {
             fields
                 .iter()
@@ -313,7 +321,9 @@ impl Header {
                 Ok(())
             }
             b"ALT" => {
-                if fields[0].name != b"ID" || fields.get(1).is_some_and(|f| f.name != b"Description") {
+                if fields[0].name != b"ID"
+                    || fields.get(1).is_some_and(|f| f.name != b"Description")
+                {
                     return Err("##ALT fields must be in the order ID, Description".into());
                 }
                 if field(b"Description").is_none() {
@@ -432,27 +442,23 @@ impl Header {
         warnings: &mut Vec<String>,
     ) -> Result<(), Issue> {
         let kind = shown_plain(key);
-        let names: Vec<&[u8]> = fields.iter().map(|f| f.name.as_slice()).collect();
-        for (i, required) in [&b"ID"[..], b"Number", b"Type", b"Description"]
-            .iter()
-            .enumerate()
-        {
-            if !names.contains(required) {
-                return Err(format!(
-                    "##{kind} {} has no {}",
-                    shown(id),
-                    shown_plain(required)
-                ));
-            }
-            if names[i] != *required {
-                return Err(format!(
-                    "##{kind} {}: the first fields must be ID, Number, Type, Description in this order",
-                    shown(id)
-                ));
-            }
+        let field = |name: &[u8]| fields.iter().find(|f| f.name == name).map(|f| &f.value);
+        const REQUIRED: [&[u8]; 4] = [b"ID", b"Number", b"Type", b"Description"];
+        if let Some(missing) = REQUIRED.iter().find(|name| field(name).is_none()) {
+            return Err(format!(
+                "##{kind} {} has no {}",
+                shown(id),
+                shown_plain(missing)
+            ));
+        }
+        if !fields.iter().zip(REQUIRED).all(|(f, name)| f.name == name) {
+            warnings.push(format!(
+                "##{kind} {}: the first fields should be ID, Number, Type, Description in this order",
+                shown(id)
+            ));
         }
         check_key(id, self.version).map_err(|why| format!("##{kind} ID {}: {why}", shown(id)))?;
-        let number_text = &fields[1].value;
+        let number_text = field(b"Number").map(Vec::as_slice).unwrap_or_default();
         let number = Number::parse(number_text, self.version).ok_or_else(|| {
             format!(
                 "##{kind} {} has Number={}: it must be an integer, A, R, G or '.'{}",
@@ -465,7 +471,7 @@ impl Header {
                 }
             )
         })?;
-        let type_text = &fields[2].value;
+        let type_text = field(b"Type").map(Vec::as_slice).unwrap_or_default();
         let value_type = ValueType::parse(type_text)
             .filter(|t| key == b"INFO" || *t != ValueType::Flag)
             .ok_or_else(|| {
@@ -589,11 +595,22 @@ fn meta(id: &[u8], fields: &[Field]) -> Result<(), Issue> {
     if fields[0].name != b"ID" {
         return Err(format!("##META {}: ID must be the first field", shown(id)));
     }
-    let field = |name: &[u8]| fields.iter().find(|f| f.name == name).map(|f| f.value.as_slice());
+    let field = |name: &[u8]| {
+        fields
+            .iter()
+            .find(|f| f.name == name)
+            .map(|f| f.value.as_slice())
+    };
     match field(b"Number") {
         Some(b".") | None => {}
         Some(n) if !n.is_empty() && n.iter().all(u8::is_ascii_digit) => {}
-        Some(n) => return Err(format!("##META {} has Number={}: it must be an integer or '.'", shown(id), shown(n))),
+        Some(n) => {
+            return Err(format!(
+                "##META {} has Number={}: it must be an integer or '.'",
+                shown(id),
+                shown(n)
+            ));
+        }
     }
     if let Some(t) = field(b"Type") {
         if !matches!(t, b"Integer" | b"Float" | b"String" | b"Character") {
@@ -606,20 +623,31 @@ fn meta(id: &[u8], fields: &[Field]) -> Result<(), Issue> {
     }
     if let Some(values) = field(b"Values") {
         if !(values.starts_with(b"[") && values.ends_with(b"]")) {
-            return Err(format!("##META {} Values must be a list in square brackets, found {}", shown(id), shown(values)));
+            return Err(format!(
+                "##META {} Values must be a list in square brackets, found {}",
+                shown(id),
+                shown(values)
+            ));
         }
     }
     Ok(())
 }
 
 /// Splits `<k=v,k="v",...>` into fields, unquoting values.
-fn structured_fields(key: &[u8], value: &[u8]) -> Result<Vec<Field>, Issue> {
+///
+/// Whitespace around names and values is tolerated with a warning (htslib's suite has it).
+fn structured_fields(
+    key: &[u8],
+    value: &[u8],
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Field>, Issue> {
     let kind = shown_plain(key);
     let Some(inner) = value.strip_prefix(b"<") else {
         return Err(format!("##{kind} must be structured as <...>"));
     };
     let mut fields: Vec<Field> = Vec::new();
     let mut rest = inner;
+    let mut spaced = false;
     loop {
         let Some(eq) = rest.iter().position(|&b| matches!(b, b'=' | b',' | b'>')) else {
             return Err(format!("##{kind} line does not end with '>'"));
@@ -630,7 +658,8 @@ fn structured_fields(key: &[u8], value: &[u8]) -> Result<Vec<Field>, Issue> {
                 shown(&rest[..eq])
             ));
         }
-        let name = &rest[..eq];
+        let name = rest[..eq].trim_ascii();
+        spaced |= name.len() != eq;
         if name.is_empty() || name.iter().any(|b| b.is_ascii_whitespace() || *b == b'"') {
             return Err(format!(
                 "##{kind} has an invalid field name {}",
@@ -638,6 +667,11 @@ fn structured_fields(key: &[u8], value: &[u8]) -> Result<Vec<Field>, Issue> {
             ));
         }
         rest = &rest[eq + 1..];
+        let value_start = rest.trim_ascii_start();
+        if value_start.first() == Some(&b'"') && value_start.len() != rest.len() {
+            spaced = true;
+            rest = value_start;
+        }
         let mut text = Vec::new();
         let quoted = rest.first() == Some(&b'"');
         if quoted {
@@ -662,6 +696,9 @@ fn structured_fields(key: &[u8], value: &[u8]) -> Result<Vec<Field>, Issue> {
                 }
             }
             rest = &rest[i + 1..];
+            let after = rest.trim_ascii_start();
+            spaced |= after.len() != rest.len();
+            rest = after;
         } else if rest.first() == Some(&b'[') {
             // A list value (##META Values=[a, b]).
             let Some(end) = memchr::memchr(b']', rest) else {
@@ -677,7 +714,9 @@ fn structured_fields(key: &[u8], value: &[u8]) -> Result<Vec<Field>, Issue> {
                 .iter()
                 .position(|&b| matches!(b, b',' | b'>'))
                 .unwrap_or(rest.len());
-            text.extend_from_slice(&rest[..end]);
+            let trimmed = rest[..end].trim_ascii();
+            spaced |= trimmed.len() != end;
+            text.extend_from_slice(trimmed);
             rest = &rest[end..];
         }
         if fields.iter().any(|f| f.name == name) {
@@ -690,7 +729,14 @@ fn structured_fields(key: &[u8], value: &[u8]) -> Result<Vec<Field>, Issue> {
         });
         match rest.first() {
             Some(b',') => rest = &rest[1..],
-            Some(b'>') if rest.len() == 1 => return Ok(fields),
+            Some(b'>') if rest.len() == 1 => {
+                if spaced {
+                    warnings.push(format!(
+                        "##{kind} line has whitespace around field names or values"
+                    ));
+                }
+                return Ok(fields);
+            }
             Some(b'>') => {
                 return Err(format!(
                     "##{kind} line has text after the closing '>': {}",
@@ -710,13 +756,19 @@ fn structured_fields(key: &[u8], value: &[u8]) -> Result<Vec<Field>, Issue> {
 }
 
 fn check_url(key: &[u8], value: &[u8]) -> Result<(), Issue> {
-    let invalid = || format!("##{} must be a URL, found {}", shown_plain(key), shown(value));
+    let invalid = || {
+        format!(
+            "##{} must be a URL, found {}",
+            shown_plain(key),
+            shown(value)
+        )
+    };
     let Some(scheme_end) = value.windows(3).position(|w| w == b"://") else {
         // A local file name is allowed for ##assembly.
         let file_name = key == b"assembly"
-            && !value.iter().any(|b| {
-                b.is_ascii_whitespace() || matches!(b, b'<' | b'>' | b'"' | b'=' | b',')
-            });
+            && !value
+                .iter()
+                .any(|b| b.is_ascii_whitespace() || matches!(b, b'<' | b'>' | b'"' | b'=' | b','));
         return if file_name { Ok(()) } else { Err(invalid()) };
     };
     let scheme = &value[..scheme_end];

@@ -7,6 +7,7 @@
 
 mod header;
 mod record;
+mod sv;
 mod values;
 
 use std::io::BufRead;
