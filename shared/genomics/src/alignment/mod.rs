@@ -1,13 +1,23 @@
 //! SAM, BAM and CRAM validation.
+//!
+//! One set of rules for the three encodings: the header text is checked by [`header`], each
+//! record's fields by format-specific syntax checks ([`sam`] for text, [`bam`] and [`cram`] on
+//! records decoded by noodles) and then by the shared checks of [`record`] (CIGAR against SEQ,
+//! references and positions against the header, FLAG consistency, optional-field tags).
+//! Everything streams: memory holds the header and one record (one container for CRAM).
+
+mod bam;
+mod cram;
+mod header;
+mod record;
+mod sam;
+mod syntax;
 
 use std::io::BufRead;
 
 use serde::Serialize;
 
-use crate::{
-    diagnostic::{Diagnostic, Failure},
-    validate::Context,
-};
+use crate::{diagnostic::Failure, validate::Context};
 
 /// Statistics of an alignment file.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -33,28 +43,22 @@ pub struct AlignmentStats {
 }
 
 pub(crate) fn validate_sam<R: BufRead>(
-    _reader: &mut R,
-    _ctx: &mut Context<'_>,
+    reader: &mut R,
+    ctx: &mut Context<'_>,
 ) -> Result<AlignmentStats, Failure> {
-    Err(Failure::Invalid(Diagnostic::new(
-        "SAM validation is not implemented yet",
-    )))
+    sam::validate(reader, ctx)
 }
 
 pub(crate) fn validate_bam<R: BufRead>(
-    _reader: &mut R,
-    _ctx: &mut Context<'_>,
+    reader: &mut R,
+    ctx: &mut Context<'_>,
 ) -> Result<AlignmentStats, Failure> {
-    Err(Failure::Invalid(Diagnostic::new(
-        "BAM validation is not implemented yet",
-    )))
+    bam::validate(reader, ctx)
 }
 
 pub(crate) fn validate_cram<R: BufRead>(
-    _reader: &mut R,
-    _ctx: &mut Context<'_>,
+    reader: &mut R,
+    ctx: &mut Context<'_>,
 ) -> Result<AlignmentStats, Failure> {
-    Err(Failure::Invalid(Diagnostic::new(
-        "CRAM validation is not implemented yet",
-    )))
+    cram::validate(reader, ctx)
 }

@@ -1,0 +1,497 @@
+//! CRAM 3.x: file definition, the SAM header container (its text checked like SAM's), then
+//! containers, each with a compression header and slices whose records are decoded by noodles and
+//! checked like BAM records, up to the mandatory end-of-file container.
+//!
+//! Records of slices that need the external reference are decoded only with `--reference`;
+//! without it their container and slice structure is still read, and a warning says how many
+//! records were not decoded.
+
+use std::{
+    error::Error as StdError,
+    fmt,
+    io::{self, BufRead, Read},
+    path::Path,
+};
+
+use noodles::{cram, fasta, sam};
+
+use super::{
+    AlignmentStats,
+    bam::{Counting, check_quality_scores, check_record, structure_error},
+    header::{Header, HeaderChecker},
+    record::AuxChecker,
+    syntax::shown,
+};
+use crate::{
+    diagnostic::{Diagnostic, Failure},
+    validate::Context,
+};
+
+/// The reference sequence a slice needs is not available (no `--reference`, or not in it).
+#[derive(Debug)]
+struct ReferenceUnavailable(String);
+
+impl fmt::Display for ReferenceUnavailable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "reference sequence {} is not available", self.0)
+    }
+}
+
+impl StdError for ReferenceUnavailable {}
+
+fn is_reference_unavailable(error: &io::Error) -> bool {
+    error
+        .get_ref()
+        .is_some_and(|inner| inner.is::<ReferenceUnavailable>())
+}
+
+/// Serves reference sequences to noodles; a missing one is an error rather than `None`, which
+/// noodles would treat as a broken invariant.
+struct ReferenceAdapter {
+    reader: Option<Box<dyn fasta::repository::Adapter>>,
+}
+
+impl fasta::repository::Adapter for ReferenceAdapter {
+    fn get(&mut self, name: &[u8]) -> Option<io::Result<fasta::Record>> {
+        let unavailable = || {
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                ReferenceUnavailable(String::from_utf8_lossy(name).into_owned()),
+            )
+        };
+        match self.reader.as_mut() {
+            None => Some(Err(unavailable())),
+            Some(reader) => match reader.get(name) {
+                None => Some(Err(unavailable())),
+                Some(Err(e)) if e.kind() == io::ErrorKind::InvalidInput => Some(Err(unavailable())),
+                found => found,
+            },
+        }
+    }
+}
+
+/// Opens the FASTA reference, with its `.fai` index or one built now.
+fn open_reference(path: &Path) -> io::Result<Box<dyn fasta::repository::Adapter>> {
+    let mut index_path = path.as_os_str().to_owned();
+    index_path.push(".fai");
+    let builder = fasta::io::indexed_reader::Builder::default();
+    let reader = if Path::new(&index_path).exists() {
+        builder.build_from_path(path)?
+    } else {
+        let index = fasta::fs::index(path)?;
+        builder.set_index(index).build_from_path(path)?
+    };
+    Ok(Box::new(fasta::repository::adapters::IndexedReader::new(
+        reader,
+    )))
+}
+
+/// Validates CRAM from `reader` (the stored bytes).
+pub(crate) fn validate<R: BufRead>(
+    reader: &mut R,
+    ctx: &mut Context<'_>,
+) -> Result<AlignmentStats, Failure> {
+    let adapter = ReferenceAdapter {
+        reader: match &ctx.options.reference {
+            Some(path) => Some(open_reference(path).map_err(Failure::Reference)?),
+            None => None,
+        },
+    };
+    let has_reference = adapter.reader.is_some();
+    let repository = fasta::Repository::new(adapter);
+
+    let mut cram_reader = cram::io::Reader::new(Counting::new(reader));
+    let (header, noodles_header) = read_header(&mut cram_reader, ctx)?;
+
+    let mut stats = AlignmentStats::default();
+    let mut aux = AuxChecker::default();
+    let mut container = cram::io::reader::Container::default();
+    let mut undecoded = 0u64;
+    let mut current_reference = None;
+    loop {
+        let offset = cram_reader.get_ref().offset;
+        cram_reader.get_mut().capture = Some(Vec::new());
+        let outcome = cram_reader.read_container(&mut container);
+        let captured = cram_reader.get_mut().capture.take().unwrap_or_default();
+        let size = match outcome {
+            Ok(0) => {
+                // noodles stops after the EOF container's header; its block follows.
+                let length = captured
+                    .get(..4)
+                    .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+                let mut block = Vec::new();
+                let offset = cram_reader.get_ref().offset;
+                cram_reader
+                    .get_mut()
+                    .by_ref()
+                    .take(u64::from(length))
+                    .read_to_end(&mut block)
+                    .map_err(|e| {
+                        structure_error(
+                            cram_reader.get_ref(),
+                            e,
+                            "the end-of-file container",
+                            None,
+                            offset,
+                        )
+                    })?;
+                if block.len() as u64 != u64::from(length) {
+                    return Err(Diagnostic::at_offset(
+                        "the end-of-file container is cut short",
+                        None,
+                        offset,
+                    )
+                    .into());
+                }
+                break;
+            }
+            Ok(size) => size,
+            Err(e)
+                if e.kind() == io::ErrorKind::UnexpectedEof
+                    && cram_reader.get_ref().offset == offset =>
+            {
+                return Err(Diagnostic::at_offset(
+                    "the CRAM end-of-file container is missing: the file is truncated or was not closed properly",
+                    None,
+                    offset,
+                )
+                .into());
+            }
+            Err(e) => {
+                return Err(structure_error(
+                    cram_reader.get_ref(),
+                    e,
+                    "the container",
+                    Some(ctx.records + 1),
+                    offset,
+                ));
+            }
+        };
+        let container_header = container.header();
+        let expected = container_header.record_count() as u64;
+        let landmarks = container_header.landmarks();
+        if landmarks.windows(2).any(|w| w[0] > w[1]) || landmarks.iter().any(|&l| l > size) {
+            return Err(Diagnostic::at_offset(
+                format!("the container's slice offsets {landmarks:?} do not fit its {size} bytes"),
+                Some(ctx.records + 1),
+                offset,
+            )
+            .into());
+        }
+        if let Some((id, end)) = container_reference(&captured) {
+            if id >= header.references.len() {
+                return Err(Diagnostic::at_offset(
+                    format!(
+                        "the container is on reference #{id}, but the header has {} references",
+                        header.references.len()
+                    ),
+                    Some(ctx.records + 1),
+                    offset,
+                )
+                .into());
+            }
+            if has_reference && current_reference != Some(id) {
+                // Keep one reference sequence in memory at a time (containers come sorted).
+                repository.clear();
+                current_reference = Some(id);
+                check_reference_span(&repository, &header, id, end).map_err(|message| {
+                    Diagnostic::at_offset(message, Some(ctx.records + 1), offset)
+                })?;
+            }
+        }
+        let compression_header = container.compression_header().map_err(|e| {
+            Diagnostic::at_offset(
+                format!("the compression header is corrupt: {e}"),
+                Some(ctx.records + 1),
+                offset,
+            )
+        })?;
+        let mut decoded = 0u64;
+        let mut skipped_slices = false;
+        for slice in container.slices() {
+            let corrupt = |e: io::Error, records: u64| {
+                Diagnostic::at_offset(
+                    format!("a slice is corrupt: {e}"),
+                    Some(records + 1),
+                    offset,
+                )
+            };
+            let slice = slice.map_err(|e| corrupt(e, ctx.records))?;
+            let (core, external) = slice.decode_blocks().map_err(|e| corrupt(e, ctx.records))?;
+            let records = match slice.records(
+                repository.clone(),
+                &noodles_header,
+                &compression_header,
+                &core,
+                &external,
+            ) {
+                Ok(records) => records,
+                Err(e) if is_reference_unavailable(&e) => {
+                    if has_reference {
+                        return Err(Diagnostic::at_offset(
+                            format!("the reference given has no {e}"),
+                            Some(ctx.records + 1),
+                            offset,
+                        )
+                        .into());
+                    }
+                    skipped_slices = true;
+                    continue;
+                }
+                Err(e) => return Err(corrupt(e, ctx.records).into()),
+            };
+            for record in &records {
+                ctx.records += 1;
+                decoded += 1;
+                let number = ctx.records;
+                let mut warnings = Vec::new();
+                let quality = cram_quality(record);
+                let outcome = quality.and_then(|quality| {
+                    check_record(
+                        record,
+                        &noodles_header,
+                        quality,
+                        &header,
+                        &mut aux,
+                        &mut stats,
+                        &mut |w| warnings.push(w),
+                    )
+                });
+                for message in warnings {
+                    ctx.warn(Diagnostic::at_offset(message, Some(number), offset));
+                }
+                outcome.map_err(|message| Diagnostic::at_offset(message, Some(number), offset))?;
+            }
+        }
+        if skipped_slices {
+            let missing = expected.saturating_sub(decoded);
+            undecoded += missing;
+            ctx.records += missing;
+            stats.records += missing;
+        } else if decoded != expected {
+            return Err(Diagnostic::at_offset(
+                format!("the container header announces {expected} records but its slices hold {decoded}"),
+                Some(ctx.records),
+                offset,
+            )
+            .into());
+        }
+    }
+    let end = cram_reader.get_ref().offset;
+    let trailing = cram_reader
+        .get_mut()
+        .fill_buf()
+        .map(|rest| !rest.is_empty());
+    if trailing.map_err(Failure::Io)? {
+        // Decoders stop at the end-of-file container, so what follows is never read.
+        ctx.warn(Diagnostic::at_offset(
+            "data follows the CRAM end-of-file container and is ignored",
+            None,
+            end,
+        ));
+    }
+    if undecoded > 0 {
+        ctx.warn(Diagnostic::new(format!(
+            "{undecoded} records were not decoded fully without --reference: their slices need the external reference, so only the container and slice structure was checked and their flags are not in the statistics"
+        )));
+    }
+    stats.references = header.references.len() as u64;
+    stats.sort_order = header.sort_order.unwrap_or_else(|| "unknown".to_owned());
+    Ok(stats)
+}
+
+/// Reads an ITF8 integer (CRAM §2.3).
+fn read_itf8(src: &mut &[u8]) -> Option<i32> {
+    let (&first, rest) = src.split_first()?;
+    let extra = first.leading_ones().min(4) as usize;
+    let bytes = rest.get(..extra)?;
+    *src = &rest[extra..];
+    let value = match extra {
+        0 => u32::from(first),
+        4 => {
+            bytes[..3]
+                .iter()
+                .fold(u32::from(first & 0x0f), |acc, &b| (acc << 8) | u32::from(b))
+                << 4
+                | u32::from(bytes[3] & 0x0f)
+        }
+        _ => bytes
+            .iter()
+            .fold(u32::from(first & (0xff >> (extra + 1))), |acc, &b| {
+                (acc << 8) | u32::from(b)
+            }),
+    };
+    Some(value as i32)
+}
+
+/// The reference ID and the last position a container covers, from its header's first fields
+/// (length, reference ID, start, span), when it sits on one reference.
+fn container_reference(header: &[u8]) -> Option<(usize, usize)> {
+    let mut src = header.get(4..)?;
+    let id = read_itf8(&mut src)?;
+    let start = read_itf8(&mut src)?;
+    let span = read_itf8(&mut src)?;
+    let id = usize::try_from(id).ok()?;
+    let end = i64::from(start) + i64::from(span) - 1;
+    Some((id, usize::try_from(end.max(0)).ok()?))
+}
+
+/// The reference given must be long enough for the container's span, or noodles would read past
+/// its end.
+fn check_reference_span(
+    repository: &fasta::Repository,
+    header: &Header,
+    id: usize,
+    end: usize,
+) -> Result<(), String> {
+    let name = &header.references[id].name;
+    match repository.get(name) {
+        Some(Ok(sequence)) if sequence.len() >= end => Ok(()),
+        Some(Ok(sequence)) => Err(format!(
+            "the container reaches position {end} of {}, but the reference given has only {} bases",
+            shown(name),
+            sequence.len()
+        )),
+        Some(Err(e)) if is_reference_unavailable(&e) => {
+            Err(format!("the reference given has no {e}"))
+        }
+        Some(Err(e)) => Err(format!(
+            "reading {} from the reference failed: {e}",
+            shown(name)
+        )),
+        None => Err(format!(
+            "the reference given has no sequence {}",
+            shown(name)
+        )),
+    }
+}
+
+/// CRAM keeps no quality scores for some records; noodles gives them as empty.
+fn cram_quality(record: &cram::Record<'_>) -> Result<Option<u64>, String> {
+    use sam::alignment::Record as _;
+    let scores = record.quality_scores();
+    if scores.is_empty() {
+        return Ok(None);
+    }
+    let scores: Vec<u8> = scores
+        .iter()
+        .collect::<io::Result<_>>()
+        .map_err(|e| format!("quality scores are corrupt: {e}"))?;
+    if scores.iter().all(|&q| q == 0xff) {
+        return Ok(None);
+    }
+    check_quality_scores(scores.iter().map(|&q| Ok(q)))?;
+    Ok(Some(scores.len() as u64))
+}
+
+/// Reads the file definition and the SAM header container; checks the text like SAM's.
+fn read_header<R: BufRead>(
+    reader: &mut cram::io::Reader<Counting<R>>,
+    ctx: &mut Context<'_>,
+) -> Result<(Header, sam::Header), Failure> {
+    let mut header_reader = reader.header_reader();
+    let magic = header_reader.read_magic_number().map_err(|e| {
+        Diagnostic::at_offset(
+            format!("the CRAM file definition is cut short: {e}"),
+            None,
+            0,
+        )
+    })?;
+    if &magic != b"CRAM" {
+        return Err(Diagnostic::at_offset(
+            format!("not CRAM: the file starts with {}", shown(&magic)),
+            None,
+            0,
+        )
+        .into());
+    }
+    let version = header_reader
+        .read_format_version()
+        .map_err(|e| Diagnostic::at_offset(format!("the CRAM version is invalid: {e}"), None, 4))?;
+    if !matches!((version.major(), version.minor()), (3, 0 | 1)) {
+        return Err(Diagnostic::at_offset(
+            format!(
+                "CRAM version {}.{} cannot be validated: GenoFlow reads CRAM 3.0 and 3.1 (convert with `samtools view -C`)",
+                version.major(),
+                version.minor()
+            ),
+            None,
+            4,
+        )
+        .into());
+    }
+    header_reader.read_file_id().map_err(|e| {
+        Diagnostic::at_offset(format!("the CRAM file ID is cut short: {e}"), None, 6)
+    })?;
+    const HEADER_OFFSET: u64 = 26;
+    let header_error = |e: io::Error| {
+        Diagnostic::at_offset(
+            format!("the SAM header container is damaged: {e}"),
+            None,
+            HEADER_OFFSET,
+        )
+    };
+    let mut text = Vec::new();
+    {
+        let mut container_reader = header_reader.container_reader().map_err(header_error)?;
+        let mut raw = container_reader
+            .raw_sam_header_reader()
+            .map_err(header_error)?;
+        raw.read_to_end(&mut text).map_err(header_error)?;
+        raw.discard_to_end().map_err(header_error)?;
+        drop(raw);
+        container_reader.discard_to_end().map_err(header_error)?;
+    }
+    let text = match text.iter().position(|&b| b == 0) {
+        Some(nul) if text[nul..].iter().all(|&b| b == 0) => &text[..nul],
+        Some(_) => {
+            return Err(Diagnostic::at_offset(
+                "the SAM header text holds a NUL byte",
+                None,
+                HEADER_OFFSET,
+            )
+            .into());
+        }
+        None => &text[..],
+    };
+    let mut checker = HeaderChecker::default();
+    for line in text.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            continue;
+        }
+        let outcome = checker.check_line(line);
+        for (message, number) in checker.take_warnings() {
+            ctx.warn(Diagnostic::at_offset(
+                format!("header line {number}: {message}"),
+                None,
+                HEADER_OFFSET,
+            ));
+        }
+        outcome.map_err(|e| {
+            Diagnostic::at_offset(
+                format!("header line {}: {}", e.line, e.message),
+                None,
+                HEADER_OFFSET,
+            )
+        })?;
+    }
+    let header = checker.finish().map_err(|e| {
+        Diagnostic::at_offset(
+            format!("header line {}: {}", e.line, e.message),
+            None,
+            HEADER_OFFSET,
+        )
+    })?;
+    let noodles_header = std::str::from_utf8(text)
+        .map_err(|e| e.to_string())
+        .and_then(|text| text.parse::<sam::Header>().map_err(|e| e.to_string()))
+        .map_err(|e| {
+            Diagnostic::at_offset(
+                format!("the SAM header cannot be decoded: {e}"),
+                None,
+                HEADER_OFFSET,
+            )
+        })?;
+    Ok((header, noodles_header))
+}
