@@ -35,6 +35,9 @@ pub(super) struct Counting<R> {
     pub failed: bool,
     /// While `Some`, keeps up to [`CAPTURE_LIMIT`] of the bytes consumed (a CRAM container header).
     pub capture: Option<Vec<u8>>,
+    /// Bytes handed back with [`Counting::unread`], served before the inner reader's.
+    pending: Vec<u8>,
+    pending_position: usize,
 }
 
 /// Bytes kept by [`Counting::capture`]: more than any CRAM container header's fixed fields.
@@ -47,7 +50,17 @@ impl<R> Counting<R> {
             offset: 0,
             failed: false,
             capture: None,
+            pending: Vec::new(),
+            pending_position: 0,
         }
+    }
+
+    /// Hands back bytes just read, so the next reads return them again.
+    pub(super) fn unread(&mut self, bytes: &[u8]) {
+        self.pending.clear();
+        self.pending.extend_from_slice(bytes);
+        self.pending_position = 0;
+        self.offset -= bytes.len() as u64;
     }
 }
 
@@ -63,6 +76,9 @@ impl<R: BufRead> Read for Counting<R> {
 
 impl<R: BufRead> BufRead for Counting<R> {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.pending_position < self.pending.len() {
+            return Ok(&self.pending[self.pending_position..]);
+        }
         match self.inner.fill_buf() {
             Ok(buf) => Ok(buf),
             Err(e) => {
@@ -74,6 +90,15 @@ impl<R: BufRead> BufRead for Counting<R> {
 
     fn consume(&mut self, amt: usize) {
         self.offset += amt as u64;
+        if self.pending_position < self.pending.len() {
+            let taken = &self.pending[self.pending_position..self.pending_position + amt];
+            if let Some(capture) = self.capture.as_mut() {
+                let wanted = CAPTURE_LIMIT.saturating_sub(capture.len()).min(amt);
+                capture.extend_from_slice(&taken[..wanted]);
+            }
+            self.pending_position += amt;
+            return;
+        }
         if let Some(capture) = self.capture.as_mut() {
             let wanted = CAPTURE_LIMIT.saturating_sub(capture.len()).min(amt);
             if wanted > 0 {
@@ -144,24 +169,20 @@ pub(crate) fn validate<R: BufRead>(
     let mut aux = AuxChecker::default();
     // BAM records resolve reference IDs without the noodles header.
     let no_header = sam::Header::default();
-    let mut bam_reader = bam::io::Reader::from(reader);
     let mut record = bam::Record::default();
+    let mut frame = Vec::new();
     loop {
-        let offset = bam_reader.get_ref().offset;
+        let offset = reader.offset;
         let number = ctx.records + 1;
-        match bam_reader.read_record(&mut record) {
-            Ok(0) => break,
-            Ok(_) => {}
-            Err(e) => {
-                return Err(structure_error(
-                    bam_reader.get_ref(),
-                    e,
-                    "the record",
-                    Some(number),
-                    offset,
-                ));
-            }
+        if !read_frame(&mut reader, &mut frame, number)? {
+            break;
         }
+        // noodles decodes the record from the frame read (and bounded) here.
+        bam::io::Reader::from(&frame[..])
+            .read_record(&mut record)
+            .map_err(|e| {
+                Diagnostic::at_offset(format!("the record is corrupt: {e}"), Some(number), offset)
+            })?;
         ctx.records = number;
         let mut warnings = Vec::new();
         let outcome = bam_quality(&record).and_then(|quality| {
@@ -183,6 +204,43 @@ pub(crate) fn validate<R: BufRead>(
     stats.references = header.references.len() as u64;
     stats.sort_order = header.sort_order.unwrap_or_else(|| "unknown".to_owned());
     Ok(stats)
+}
+
+/// The largest record accepted, like the cap on a SAM line: a bound on memory for a corrupt
+/// `block_size`.
+const MAX_RECORD_BYTES: usize = DEFAULT_MAX_LINE_BYTES;
+
+/// Reads one record's `block_size` and bytes into `frame` (both); `false` at the end of the data.
+fn read_frame<R: BufRead>(
+    reader: &mut Counting<R>,
+    frame: &mut Vec<u8>,
+    number: u64,
+) -> Result<bool, Failure> {
+    let offset = reader.offset;
+    if reader.fill_buf().map_err(Failure::Io)?.is_empty() {
+        return Ok(false);
+    }
+    let mut size_bytes = [0; 4];
+    reader
+        .read_exact(&mut size_bytes)
+        .map_err(|e| structure_error(reader, e, "the record", Some(number), offset))?;
+    let block_size = u32::from_le_bytes(size_bytes);
+    let size = block_size as usize;
+    if size > MAX_RECORD_BYTES {
+        return Err(Diagnostic::at_offset(
+            format!("the record's block_size is {block_size} bytes, more than the {MAX_RECORD_BYTES}-byte limit for one record: the data is corrupt"),
+            Some(number),
+            offset,
+        )
+        .into());
+    }
+    frame.clear();
+    frame.extend_from_slice(&block_size.to_le_bytes());
+    frame.resize(4 + size, 0);
+    reader
+        .read_exact(&mut frame[4..])
+        .map_err(|e| structure_error(reader, e, "the record", Some(number), offset))?;
+    Ok(true)
 }
 
 /// Reads `l_text` and the SAM header text (NUL padding allowed at its end) and checks it.

@@ -110,6 +110,7 @@ pub(crate) fn validate<R: BufRead>(
     let mut current_reference = None;
     loop {
         let offset = cram_reader.get_ref().offset;
+        check_container_length(cram_reader.get_mut(), ctx.records + 1)?;
         cram_reader.get_mut().capture = Some(Vec::new());
         let outcome = cram_reader.read_container(&mut container);
         let captured = cram_reader.get_mut().capture.take().unwrap_or_default();
@@ -194,9 +195,7 @@ pub(crate) fn validate<R: BufRead>(
                 // Keep one reference sequence in memory at a time (containers come sorted).
                 repository.clear();
                 current_reference = Some(id);
-                check_reference_span(&repository, &header, id, end).map_err(|message| {
-                    Diagnostic::at_offset(message, Some(ctx.records + 1), offset)
-                })?;
+                check_reference_span(&repository, &header, id, end)?;
             }
         }
         let compression_header = container.compression_header().map_err(|e| {
@@ -228,12 +227,7 @@ pub(crate) fn validate<R: BufRead>(
                 Ok(records) => records,
                 Err(e) if is_reference_unavailable(&e) => {
                     if has_reference {
-                        return Err(Diagnostic::at_offset(
-                            format!("the reference given has no {e}"),
-                            Some(ctx.records + 1),
-                            offset,
-                        )
-                        .into());
+                        return Err(Failure::Reference(e));
                     }
                     skipped_slices = true;
                     continue;
@@ -300,6 +294,36 @@ pub(crate) fn validate<R: BufRead>(
     Ok(stats)
 }
 
+/// The largest container accepted: a bound on memory for a corrupt length.
+const MAX_CONTAINER_BYTES: u32 = 256 << 20;
+
+/// Peeks at the next container's length and refuses one too large to hold.
+fn check_container_length<R: BufRead>(
+    reader: &mut Counting<R>,
+    record: u64,
+) -> Result<(), Failure> {
+    let offset = reader.offset;
+    let mut length = Vec::with_capacity(4);
+    reader
+        .by_ref()
+        .take(4)
+        .read_to_end(&mut length)
+        .map_err(|e| structure_error(reader, e, "the container", Some(record), offset))?;
+    reader.unread(&length);
+    if let Ok(bytes) = <[u8; 4]>::try_from(length.as_slice()) {
+        let length = i32::from_le_bytes(bytes);
+        if u32::try_from(length).map_or(true, |n| n > MAX_CONTAINER_BYTES) {
+            return Err(Diagnostic::at_offset(
+                format!("the container length {length} is negative or above the {MAX_CONTAINER_BYTES}-byte limit: the data is corrupt"),
+                Some(record),
+                offset,
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
 /// Reads an ITF8 integer (CRAM §2.3).
 fn read_itf8(src: &mut &[u8]) -> Option<i32> {
     let (&first, rest) = src.split_first()?;
@@ -336,34 +360,32 @@ fn container_reference(header: &[u8]) -> Option<(usize, usize)> {
     Some((id, usize::try_from(end.max(0)).ok()?))
 }
 
-/// The reference given must be long enough for the container's span, or noodles would read past
-/// its end.
+/// The reference given must hold the container's reference and be long enough for its span, or
+/// noodles would read past its end.
 fn check_reference_span(
     repository: &fasta::Repository,
     header: &Header,
     id: usize,
     end: usize,
-) -> Result<(), String> {
+) -> Result<(), Failure> {
     let name = &header.references[id].name;
-    match repository.get(name) {
-        Some(Ok(sequence)) if sequence.len() >= end => Ok(()),
-        Some(Ok(sequence)) => Err(format!(
-            "the container reaches position {end} of {}, but the reference given has only {} bases",
-            shown(name),
-            sequence.len()
-        )),
-        Some(Err(e)) if is_reference_unavailable(&e) => {
-            Err(format!("the reference given has no {e}"))
-        }
-        Some(Err(e)) => Err(format!(
-            "reading {} from the reference failed: {e}",
-            shown(name)
-        )),
-        None => Err(format!(
-            "the reference given has no sequence {}",
-            shown(name)
-        )),
-    }
+    let problem = match repository.get(name) {
+        Some(Ok(sequence)) if sequence.len() >= end => return Ok(()),
+        Some(Ok(sequence)) => io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "a container reaches position {end} of {}, but the reference has only {} bases there",
+                shown(name),
+                sequence.len()
+            ),
+        ),
+        Some(Err(e)) => e,
+        None => io::Error::new(
+            io::ErrorKind::NotFound,
+            ReferenceUnavailable(String::from_utf8_lossy(name).into_owned()),
+        ),
+    };
+    Err(Failure::Reference(problem))
 }
 
 /// CRAM keeps no quality scores for some records; noodles gives them as empty.
