@@ -246,6 +246,25 @@ mod tests {
         assert_eq!(stats(&from_cram), stats(&from_sam));
     }
 
+    #[test]
+    fn damaged_cram_is_invalid() {
+        let cram = std::fs::read(suite_file("cram/3.0/passed/0303_unmapped.cram")).unwrap();
+        // A byte inside the last data container (the EOF container is the last 38 bytes).
+        let mut damaged = cram.clone();
+        let at = damaged.len() - 60;
+        damaged[at] ^= 0x55;
+        let report = check(damaged, &Options::default());
+        assert!(!report.valid, "a damaged block must fail its CRC32");
+        // A container that claims to be 2 GiB long.
+        let mut huge = cram[..26].to_vec();
+        huge.extend_from_slice(&i32::MAX.to_le_bytes());
+        huge.extend_from_slice(&[0; 64]);
+        let error = check(huge, &Options::default())
+            .error
+            .expect("oversized container");
+        assert!(error.message.contains("container"), "{}", error.message);
+    }
+
     const REFERENCE: &str = "ACGTTGCAAGGCTTACCGATACGATCGGATCCATGCAGTCAGTTGACCATGGAAT";
 
     /// A CRAM whose one mapped record needs the external reference, and that reference as FASTA.
