@@ -17,6 +17,24 @@
 //! assert_eq!(signature.recover(&hash)?, key.public_key());
 //! # Ok::<(), genoflow_stacks::keys::KeyError>(())
 //! ```
+//!
+//! A message for Clarity's `secp256k1-recover?` (the oracle contract's
+//! `SHA-256(key ‖ value ‖ to-consensus-buff?(timestamp))`) is signed the same
+//! way and written RSV:
+//!
+//! ```
+//! use genoflow_stacks::clarity::ClarityValue;
+//! use genoflow_stacks::keys::PrivateKey;
+//! use sha2::{Digest, Sha256};
+//! let oracle = PrivateKey::from_hex("753b7cc01a1a2e86221266a154af739463fce51219d97e4f856cd7200c3bd2a601")?;
+//! let mut message = Sha256::new();
+//! message.update([1u8; 32]);
+//! message.update([2u8; 32]);
+//! message.update(ClarityValue::UInt(1_700_000_000).serialize());
+//! let signature = oracle.sign(&message.finalize().into())?.to_rsv();
+//! assert_eq!(signature.len(), 65);
+//! # Ok::<(), genoflow_stacks::keys::KeyError>(())
+//! ```
 
 use std::fmt;
 
