@@ -287,14 +287,14 @@ impl Header {
                 .find(|f| f.name == name)
                 .map(|f| f.value.as_slice())
         };
-        if let Some(description) = fields.iter().find(|f| f.name == b"Description") {
-            if !description.quoted {
-                return Err(format!(
-                    "##{} Description must be a quoted string, found {}",
-                    shown_plain(key),
-                    shown(&description.value)
-                ));
-            }
+        if let Some(description) = fields.iter().find(|f| f.name == b"Description")
+            && !description.quoted
+        {
+            return Err(format!(
+                "##{} Description must be a quoted string, found {}",
+                shown_plain(key),
+                shown(&description.value)
+            ));
         }
         if key == b"PEDIGREE" {
             return self.pedigree(&fields);
@@ -494,21 +494,21 @@ impl Header {
         } else {
             RESERVED_FORMAT
         };
-        if let Some(spec) = reserved(table, id) {
-            if spec.number != number || spec.value_type != value_type {
-                let message = format!(
-                    "##{kind} {} is declared Number={},Type={} but the specification reserves it as Number={},Type={}",
-                    shown(id),
-                    shown_plain(number_text),
-                    value_type.name(),
-                    spec.number.as_text(),
-                    spec.value_type.name()
-                );
-                if id == b"GT" {
-                    return Err(message);
-                }
-                warnings.push(message);
+        if let Some(spec) = reserved(table, id)
+            && (spec.number != number || spec.value_type != value_type)
+        {
+            let message = format!(
+                "##{kind} {} is declared Number={},Type={} but the specification reserves it as Number={},Type={}",
+                shown(id),
+                shown_plain(number_text),
+                value_type.name(),
+                spec.number.as_text(),
+                spec.value_type.name()
+            );
+            if id == b"GT" {
+                return Err(message);
             }
+            warnings.push(message);
         }
         let definition = Definition {
             number,
@@ -612,23 +612,23 @@ fn meta(id: &[u8], fields: &[Field]) -> Result<(), Issue> {
             ));
         }
     }
-    if let Some(t) = field(b"Type") {
-        if !matches!(t, b"Integer" | b"Float" | b"String" | b"Character") {
-            return Err(format!(
-                "##META {} has Type={}: it must be Integer, Float, Character or String",
-                shown(id),
-                shown(t)
-            ));
-        }
+    if let Some(t) = field(b"Type")
+        && !matches!(t, b"Integer" | b"Float" | b"String" | b"Character")
+    {
+        return Err(format!(
+            "##META {} has Type={}: it must be Integer, Float, Character or String",
+            shown(id),
+            shown(t)
+        ));
     }
-    if let Some(values) = field(b"Values") {
-        if !(values.starts_with(b"[") && values.ends_with(b"]")) {
-            return Err(format!(
-                "##META {} Values must be a list in square brackets, found {}",
-                shown(id),
-                shown(values)
-            ));
-        }
+    if let Some(values) = field(b"Values")
+        && !(values.starts_with(b"[") && values.ends_with(b"]"))
+    {
+        return Err(format!(
+            "##META {} Values must be a list in square brackets, found {}",
+            shown(id),
+            shown(values)
+        ));
     }
     Ok(())
 }

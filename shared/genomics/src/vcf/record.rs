@@ -36,7 +36,7 @@ pub(crate) struct Records {
     /// Hashes and positions of recent normalised variants on `chrom`.
     recent: VecDeque<(u64, u64)>,
     /// The FORMAT keys of the current record: byte range in the line and definition.
-    format_keys: Vec<(usize, usize, Definition)>,
+    format_keys: Vec<(usize, usize, Definition, Meaning)>,
     /// INFO keys of the current record (byte ranges), to spot duplicates.
     info_keys: Vec<(usize, usize)>,
 }
@@ -171,13 +171,13 @@ impl Records {
                 shown(chrom)
             ));
         }
-        if let Some(Some(length)) = self.header.contigs.get(chrom) {
-            if value > length + 1 {
-                return Err(format!(
-                    "POS {value} is beyond the end of CHROM {} (length {length} in its ##contig line)",
-                    shown(chrom)
-                ));
-            }
+        if let Some(Some(length)) = self.header.contigs.get(chrom)
+            && value > length + 1
+        {
+            return Err(format!(
+                "POS {value} is beyond the end of CHROM {} (length {length} in its ##contig line)",
+                shown(chrom)
+            ));
         }
         self.last_pos = value;
         Ok(value)
@@ -345,13 +345,13 @@ impl Records {
         if info.is_empty() {
             return Err("INFO is empty: use '.' for no information".into());
         }
-        if version <= Version::V42 {
-            if let Some(&b) = info.iter().find(|b| b.is_ascii_whitespace()) {
-                return Err(format!(
-                    "INFO has the whitespace {} (not allowed before VCF 4.3)",
-                    shown(&[b])
-                ));
-            }
+        if version <= Version::V42
+            && let Some(&b) = info.iter().find(|b| b.is_ascii_whitespace())
+        {
+            return Err(format!(
+                "INFO has the whitespace {} (not allowed before VCF 4.3)",
+                shown(&[b])
+            ));
         }
         self.info_keys.clear();
         let info_start = offset_in(line, info);
@@ -385,6 +385,7 @@ impl Records {
                     if value.is_empty() {
                         return Err(format!("INFO key {} has '=' but no value", shown(key)));
                     }
+                    sv_info.note(key, value);
                 }
                 continue;
             };
@@ -422,15 +423,19 @@ impl Records {
                     // A String may hold a comma in practice (the EBI suites call such files
                     // valid), so its count is only warned about.
                     let lenient = !declared || definition.value_type == ValueType::String;
-                    match check_count(what, key, value, definition, alleles, None) {
+                    let scan = scan_items(value, definition.value_type, version);
+                    match check_count(what, key, value, scan.count, definition, alleles, None) {
                         Err(why) if lenient => warnings.push(why),
                         checked => checked?,
                     }
-                    match check_types(what, key, value, definition, version) {
-                        Err(why) if !declared => warnings.push(why),
-                        checked => checked?,
+                    if let Some(bad) = scan.bad {
+                        let why = type_error(what, key, definition.value_type, bad);
+                        if declared {
+                            return Err(why);
+                        }
+                        warnings.push(why);
                     }
-                    reserved_semantics(what, key, value, pos, warnings);
+                    meaning_warnings(what, key, Meaning::of(key), (value, &scan), pos, warnings);
                     sv_info.note(key, value);
                 }
             }
@@ -476,7 +481,11 @@ impl Records {
                 ));
             }
             check_key(key, version).map_err(|why| format!("FORMAT key {}: {why}", shown(key)))?;
-            if self.format_keys.iter().any(|&(s, e, _)| &line[s..e] == key) {
+            if self
+                .format_keys
+                .iter()
+                .any(|&(s, e, _, _)| &line[s..e] == key)
+            {
                 // Not allowed from VCF 4.3, but htslib's suite has such a valid file; which
                 // value is which is then unclear, so the samples are not checked.
                 warnings.push(format!(
@@ -512,15 +521,19 @@ impl Records {
                     }
                 }
             };
-            self.format_keys
-                .push((key_start, key_start + key.len(), definition));
+            self.format_keys.push((
+                key_start,
+                key_start + key.len(),
+                definition,
+                Meaning::of(key),
+            ));
         }
         let has_gt = line[self.format_keys[0].0..self.format_keys[0].1] == *b"GT";
         if version >= Version::V44 {
             let has = |name: &[u8]| {
                 self.format_keys
                     .iter()
-                    .any(|&(s, e, _)| &line[s..e] == name)
+                    .any(|&(s, e, _, _)| &line[s..e] == name)
             };
             if has(b"CICN") && !has(b"CN") {
                 warnings.push("FORMAT has CICN (a confidence interval around CN) but no CN".into());
@@ -535,18 +548,18 @@ impl Records {
                 empty_value(version, sample_number, b"", warnings)?;
                 continue;
             }
-            let values = memchr::memchr_iter(b':', column).count() + 1;
-            if values > self.format_keys.len() {
-                return Err(format!(
-                    "sample {sample_number} has {values} ':'-separated values but FORMAT {} has {} keys",
-                    shown(format),
-                    self.format_keys.len()
-                ));
-            }
             let mut ploidy = None;
             let mut genotype_text: &[u8] = b".";
             for (i, value) in column.split(|&b| b == b':').enumerate() {
-                let (key_start, key_end, definition) = self.format_keys[i];
+                let Some(&(key_start, key_end, definition, meaning)) = self.format_keys.get(i)
+                else {
+                    let values = column.iter().filter(|&&b| b == b':').count() + 1;
+                    return Err(format!(
+                        "sample {sample_number} has {values} ':'-separated values but FORMAT {} has {} keys",
+                        shown(format),
+                        self.format_keys.len()
+                    ));
+                };
                 let key = &line[key_start..key_end];
                 if value.is_empty() {
                     empty_value(version, sample_number, key, warnings)?;
@@ -562,20 +575,20 @@ impl Records {
                             shown(value)
                         )
                     })?;
-                    if let Some(max) = genotype.max_allele {
-                        if max > alleles.alts as u64 {
-                            let message = format!(
-                                "sample {sample_number}: GT {} calls allele {max} but the record has {} ALT allele{}",
-                                shown(value),
-                                alleles.alts,
-                                if alleles.alts == 1 { "" } else { "s" }
-                            );
-                            // With ALT '.', the EBI suites still call such a file valid.
-                            if alleles.alts == 0 {
-                                warnings.push(message);
-                            } else {
-                                return Err(message);
-                            }
+                    if let Some(max) = genotype.max_allele
+                        && max > alleles.alts as u64
+                    {
+                        let message = format!(
+                            "sample {sample_number}: GT {} calls allele {max} but the record has {} ALT allele{}",
+                            shown(value),
+                            alleles.alts,
+                            if alleles.alts == 1 { "" } else { "s" }
+                        );
+                        // With ALT '.', the EBI suites still call such a file valid.
+                        if alleles.alts == 0 {
+                            warnings.push(message);
+                        } else {
+                            return Err(message);
                         }
                     }
                     ploidy = Some(genotype.ploidy);
@@ -585,9 +598,16 @@ impl Records {
                 if key == b"PSL" && version >= Version::V44 {
                     sv::check_phase_sets(sample_number, genotype_text, value, warnings);
                 }
-                if let Err(why) =
-                    check_count("FORMAT key", key, value, definition, alleles, Some(ploidy))
-                {
+                let scan = scan_items(value, definition.value_type, version);
+                if let Err(why) = check_count(
+                    "FORMAT key",
+                    key,
+                    value,
+                    scan.count,
+                    definition,
+                    alleles,
+                    Some(ploidy),
+                ) {
                     let message = format!("sample {sample_number}: {why}");
                     if definition.declared {
                         return Err(message);
@@ -596,10 +616,11 @@ impl Records {
                 }
                 // The EBI 4.4 suite has a valid file with a malformed Float in a sample, so a
                 // sample value of the wrong Type is a warning, unlike INFO.
-                if let Err(why) = check_types("FORMAT key", key, value, definition, version) {
+                if let Some(bad) = scan.bad {
+                    let why = type_error("FORMAT key", key, definition.value_type, bad);
                     warnings.push(format!("sample {sample_number}: {why}"));
                 }
-                reserved_semantics("FORMAT key", key, value, 0, warnings);
+                meaning_warnings("FORMAT key", key, meaning, (value, &scan), 0, warnings);
             }
         }
         Ok(())
@@ -772,7 +793,6 @@ fn check_qual(qual: &[u8]) -> Result<(), Issue> {
 /// Checks a breakend replacement: `t[p[`, `t]p]`, `]p]t` or `[p[t`, with `p` = `chrom:pos`.
 fn check_breakend(allele: &[u8], version: Version) -> Result<(), Issue> {
     let bad = |why: &str| format!("ALT breakend {}: {why}", shown(allele));
-    let bracket = if allele.contains(&b'[') { b'[' } else { b']' };
     let brackets: Vec<usize> = allele
         .iter()
         .enumerate()
@@ -799,14 +819,9 @@ fn check_breakend(allele: &[u8], version: Version) -> Result<(), Issue> {
             ));
         }
     };
-    if !is_bases(bases)
-        && !(bases.len() > 1
-            && bases.contains(&b'.')
-            && bases.iter().all(|b| b"ACGTNacgtn.".contains(b)))
-    {
+    if !is_bases(bases) {
         return Err(bad("the replacement bases must be A, C, G, T, N"));
     }
-    let _ = bracket;
     let Some(colon) = mate.iter().rposition(|&b| b == b':') else {
         return Err(bad("the mate position must be chrom:pos"));
     };
@@ -821,7 +836,7 @@ fn check_breakend(allele: &[u8], version: Version) -> Result<(), Issue> {
         ));
     }
     if version >= Version::V43 {
-        check_contig_name(chrom, version).map_err(|why| bad(why))?;
+        check_contig_name(chrom, version).map_err(bad)?;
     }
     Ok(())
 }
@@ -846,13 +861,14 @@ fn empty_value(
     Ok(())
 }
 
-/// Checks how many values one INFO or FORMAT key has against its Number.
+/// Checks how many values (`count`) one INFO or FORMAT key has against its Number.
 ///
 /// `ploidy` is `Some` for FORMAT values (`Some(None)` when the sample has no GT).
 fn check_count(
     what: &str,
     key: &[u8],
     value: &[u8],
+    count: usize,
     definition: Definition,
     alleles: Alleles,
     ploidy: Option<Option<usize>>,
@@ -864,7 +880,6 @@ fn check_count(
         // Without ALT alleles, per-allele counts are not checked.
         return Ok(());
     }
-    let count = memchr::memchr_iter(b',', value).count() + 1;
     let alleles_total = alleles.alts + 1;
     let expected: Option<(usize, Option<usize>)> = match definition.number {
         Number::Count(n) => Some((n as usize, None)),
@@ -884,108 +899,144 @@ fn check_count(
         },
         Number::Local | Number::Unbounded => None,
     };
-    if let Some((want, alternative)) = expected {
-        if count != want && Some(count) != alternative {
-            return Err(format!(
-                "{what} {} has Number={} so {} value{} expected, found {count}: {}",
-                shown(key),
-                definition.number.as_text(),
-                alternative
-                    .map_or_else(|| want.to_string(), |other| format!("{want} (or {other})")),
-                if want == 1 && alternative.is_none() {
-                    " is"
-                } else {
-                    "s are"
-                },
-                shown(value)
-            ));
-        }
+    if let Some((want, alternative)) = expected
+        && count != want
+        && Some(count) != alternative
+    {
+        return Err(format!(
+            "{what} {} has Number={} so {} value{} expected, found {count}: {}",
+            shown(key),
+            definition.number.as_text(),
+            alternative.map_or_else(|| want.to_string(), |other| format!("{want} (or {other})")),
+            if want == 1 && alternative.is_none() {
+                " is"
+            } else {
+                "s are"
+            },
+            shown(value)
+        ));
     }
     Ok(())
 }
 
-/// Checks each value of one INFO or FORMAT key against its Type.
-fn check_types(
-    what: &str,
-    key: &[u8],
-    value: &[u8],
-    definition: Definition,
-    version: Version,
-) -> Result<(), Issue> {
+/// What one pass over a comma-separated value found.
+struct Scan<'v> {
+    count: usize,
+    /// The first item not of the key's Type.
+    bad: Option<&'v [u8]>,
+    /// The first item with a minus sign.
+    negative: Option<&'v [u8]>,
+}
+
+/// One pass over a comma-separated value: how many items, the first not of `value_type`, the
+/// first negative one.
+fn scan_items(value: &[u8], value_type: ValueType, version: Version) -> Scan<'_> {
+    let mut scan = Scan {
+        count: 0,
+        bad: None,
+        negative: None,
+    };
     for item in value.split(|&b| b == b',') {
-        if item == b"." {
-            continue;
+        scan.count += 1;
+        if item.first() == Some(&b'-') && scan.negative.is_none() {
+            scan.negative = Some(item);
         }
-        let valid = match definition.value_type {
-            ValueType::Integer => parse_integer(item, version).is_some(),
-            ValueType::Float => is_float(item),
-            ValueType::Character => std::str::from_utf8(item).is_ok_and(|s| s.chars().count() == 1),
-            ValueType::String => !item.is_empty(),
-            ValueType::Flag => false,
-        };
-        if !valid {
-            return Err(format!(
-                "{what} {} has Type={} but value {}",
-                shown(key),
-                definition.value_type.name(),
-                shown(item)
-            ));
+        if scan.bad.is_none() && item != b"." && !is_of_type(item, value_type, version) {
+            scan.bad = Some(item);
         }
     }
-    Ok(())
+    scan
+}
+
+fn is_of_type(item: &[u8], value_type: ValueType, version: Version) -> bool {
+    match value_type {
+        ValueType::Integer => parse_integer(item, version).is_some(),
+        ValueType::Float => is_float(item),
+        ValueType::Character => std::str::from_utf8(item).is_ok_and(|s| s.chars().count() == 1),
+        ValueType::String => !item.is_empty(),
+        ValueType::Flag => false,
+    }
+}
+
+/// The error for an item not of the key's Type.
+fn type_error(what: &str, key: &[u8], value_type: ValueType, item: &[u8]) -> Issue {
+    format!(
+        "{what} {} has Type={} but value {}",
+        shown(key),
+        value_type.name(),
+        shown(item)
+    )
+}
+
+/// What the specification says the values of a reserved key mean, for `meaning_warnings`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Meaning {
+    Plain,
+    /// Counts, depths and qualities: never negative.
+    NonNegative,
+    /// Between 0 and 1.
+    Frequency,
+    Cigar,
+    /// An end position, not before POS.
+    End,
+}
+
+impl Meaning {
+    pub(crate) fn of(key: &[u8]) -> Self {
+        match key {
+            b"AC" | b"AN" | b"DP" | b"NS" | b"MQ0" | b"AD" | b"ADF" | b"ADR" | b"GQ" | b"HQ"
+            | b"PL" | b"BQ" | b"MQ" | b"EC" => Self::NonNegative,
+            b"AF" => Self::Frequency,
+            b"CIGAR" => Self::Cigar,
+            b"END" => Self::End,
+            _ => Self::Plain,
+        }
+    }
 }
 
 /// Warnings for values the specification's reserved keys cannot take (counts below zero, ...).
-fn reserved_semantics(what: &str, key: &[u8], value: &[u8], pos: u64, warnings: &mut Vec<Issue>) {
-    let non_negative = matches!(
-        key,
-        b"AC"
-            | b"AN"
-            | b"DP"
-            | b"NS"
-            | b"MQ0"
-            | b"END"
-            | b"AD"
-            | b"ADF"
-            | b"ADR"
-            | b"GQ"
-            | b"HQ"
-            | b"PL"
-            | b"BQ"
-            | b"MQ"
-            | b"EC"
-    );
-    let is_frequency = matches!(key, b"AF");
-    for item in value.split(|&b| b == b',') {
-        if item == b"." {
-            continue;
-        }
-        let number = float_value(item);
-        if non_negative && number.is_some_and(|n| n < 0.0) {
-            warnings.push(format!(
-                "{what} {} is a count or quality but has the negative value {}",
-                shown(key),
-                shown(item)
-            ));
+fn meaning_warnings(
+    what: &str,
+    key: &[u8],
+    meaning: Meaning,
+    (value, scan): (&[u8], &Scan<'_>),
+    pos: u64,
+    warnings: &mut Vec<Issue>,
+) {
+    match meaning {
+        Meaning::Plain => return,
+        Meaning::NonNegative => {
+            if let Some(item) = scan.negative {
+                warnings.push(format!(
+                    "{what} {} is a count or quality but has the negative value {}",
+                    shown(key),
+                    shown(item)
+                ));
+            }
             return;
         }
-        if is_frequency && number.is_some_and(|n| !(0.0..=1.0).contains(&n)) {
-            warnings.push(format!(
-                "{what} {} is a frequency but has the value {} outside 0..1",
-                shown(key),
-                shown(item)
-            ));
-            return;
-        }
-        if key == b"CIGAR" && !is_cigar(item) {
-            warnings.push(format!(
-                "{what} CIGAR value {} is not a CIGAR string",
-                shown(item)
-            ));
-            return;
-        }
-        if key == b"END" && what == "INFO key" && number.is_some_and(|end| end < pos as f64) {
-            warnings.push(format!("INFO END {} is before POS {pos}", shown(item)));
+        _ => {}
+    }
+    for item in value.split(|&b| b == b',').filter(|item| *item != b".") {
+        let problem = match meaning {
+            Meaning::Plain | Meaning::NonNegative => None,
+            Meaning::Frequency => float_value(item)
+                .is_some_and(|n| !(0.0..=1.0).contains(&n))
+                .then(|| {
+                    format!(
+                        "is a frequency but has the value {} outside 0..1",
+                        shown(item)
+                    )
+                }),
+            Meaning::Cigar => {
+                (!is_cigar(item)).then(|| format!("value {} is not a CIGAR string", shown(item)))
+            }
+            Meaning::End => float_value(item)
+                .is_some_and(|end| end < 0.0 || (what == "INFO key" && end < pos as f64))
+                .then(|| format!("{} is before POS {pos}", shown(item))),
+        };
+        if let Some(problem) = problem {
+            warnings.push(format!("{what} {} {problem}", shown(key)));
             return;
         }
     }

@@ -94,13 +94,13 @@ fn check_tandem_repeats(alts: usize, info: &SvInfo<'_>, warnings: &mut Vec<Issue
         ("RUC", info.ruc),
         ("RB", info.rb),
     ] {
-        if let Some(n) = count(value) {
-            if n != sequences {
-                warn(format!(
-                    "INFO {key} has {n} values but there are {sequences} repeat sequences (the sum of RN)"
-                ));
-                return;
-            }
+        if let Some(n) = count(value)
+            && n != sequences
+        {
+            warn(format!(
+                "INFO {key} has {n} values but there are {sequences} repeat sequences (the sum of RN)"
+            ));
+            return;
         }
     }
     if let (Some(rus), Some(rul)) = (info.rus, info.rul) {
@@ -178,13 +178,12 @@ fn check_tandem_repeats(alts: usize, info: &SvInfo<'_>, warnings: &mut Vec<Issue
         for ((bases, units), length) in items(rb).zip(items(ruc)).zip(unit_lengths) {
             if let (Some(bases), Some(units), Some(length)) =
                 (float_value(bases), float_value(units), length)
+                && (bases - units * length).abs() >= length.max(1.0)
             {
-                if (bases - units * length).abs() >= length.max(1.0) {
-                    warn(format!(
-                        "INFO RB {bases} is not about RUL × RUC = {length} × {units}"
-                    ));
-                    return;
-                }
+                warn(format!(
+                    "INFO RB {bases} is not about RUL × RUC = {length} × {units}"
+                ));
+                return;
             }
         }
     }
