@@ -88,7 +88,7 @@ function strict(contract: string, table: Record<string, bigint>): Record<string,
 export async function resetSimnet(): Promise<void> {
   const { manifestPath } = (globalThis as unknown as { options: { clarinet: { manifestPath: string } } })
     .options.clarinet;
-  await simnet.initSession(process.cwd(), manifestPath);
+  await simnet.initSession(process.cwd(), manifestPath, undefined);
 }
 
 export function call(

@@ -14,6 +14,7 @@ import {
   uintConstants,
   wallet1,
   wallet2,
+  wallet3,
 } from "./helpers";
 
 const ERR = errorCodes("identity");
@@ -63,7 +64,7 @@ describe("identity.register", () => {
   it("accepts each of the four roles", () => {
     const roles = [ROLE.ROLE_RESEARCHER, ROLE.ROLE_CLINICIAN, ROLE.ROLE_LAB, ROLE.ROLE_STUDENT];
     expect(roles).toEqual([1n, 2n, 3n, 4n]);
-    const people = [wallet1, wallet2, deployer, simnet.getAccounts().get("wallet_3")!];
+    const people = [wallet1, wallet2, deployer, wallet3];
     roles.forEach((role, i) => expectOk(register(people[i], `person ${i}`, role)));
   });
 
