@@ -143,6 +143,9 @@ pub enum ClarityError {
     /// An address could not be read.
     #[error(transparent)]
     Address(#[from] AddressError),
+    /// Text given as hex is not an even number of hex digits.
+    #[error("not hex: {0:?}")]
+    Hex(String),
 }
 
 /// A contract or tuple-key name, checked against Clarity's rules.
@@ -500,15 +503,11 @@ impl ClarityValue {
     /// Decodes hex, with or without a `0x` prefix.
     ///
     /// # Errors
-    /// [`ClarityError::Truncated`] for hex that is not an even number of digits
-    /// (reported at offset 0), or any decoding error.
+    /// [`ClarityError::Hex`] for text that is not hex, or any decoding error.
     pub fn from_hex(text: &str) -> Result<Self, ClarityError> {
-        let bytes = hex::decode(text.strip_prefix("0x").unwrap_or(text)).map_err(|_| {
-            ClarityError::Truncated {
-                offset: 0,
-                needed: 1,
-            }
-        })?;
+        let digits = text.strip_prefix("0x").unwrap_or(text);
+        let bytes = hex::decode(digits)
+            .map_err(|_| ClarityError::Hex(digits.chars().take(80).collect()))?;
         Self::deserialize(&bytes)
     }
 }
@@ -555,6 +554,10 @@ impl<'a> Reader<'a> {
         let mut array = [0; N];
         array.copy_from_slice(self.take(N)?);
         Ok(array)
+    }
+
+    pub(crate) fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.offset).copied()
     }
 
     pub(crate) fn u8(&mut self) -> Result<u8, ClarityError> {

@@ -638,13 +638,15 @@ impl Transaction {
         let offset = reader.offset();
         let payload = match reader.u8()? {
             PAYLOAD_TOKEN_TRANSFER => {
+                let recipient_offset = reader.offset();
+                let recipient_type = reader.peek().unwrap_or_default();
                 let recipient = match reader.value()? {
                     ClarityValue::Principal(principal) => principal,
                     _ => {
                         return Err(TransactionError::Unsupported {
-                            what: "recipient type",
-                            value: 0,
-                            offset,
+                            what: "recipient value type",
+                            value: recipient_type,
+                            offset: recipient_offset,
                         });
                     }
                 };
@@ -840,4 +842,81 @@ fn read_post_condition(reader: &mut Reader<'_>) -> Result<PostCondition, Transac
             });
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn transfer_bytes() -> Vec<u8> {
+        let key = PrivateKey::from_hex(
+            "0101010101010101010101010101010101010101010101010101010101010101",
+        )
+        .unwrap();
+        let recipient = Principal::parse("ST000000000000000000002AMW42H").unwrap();
+        let payload = Payload::token_transfer(recipient, 5, "memo").unwrap();
+        let options = TransactionOptions::new(Network::Testnet, 1, 180);
+        Transaction::sign_new(payload, &options, &key)
+            .unwrap()
+            .serialize()
+    }
+
+    #[test]
+    fn decoder_rejects_what_it_does_not_support() {
+        let bytes = transfer_bytes();
+        let mut sponsored = bytes.clone();
+        sponsored[5] = 0x05;
+        assert!(matches!(
+            Transaction::deserialize(&sponsored),
+            Err(TransactionError::Unsupported {
+                what: "authorization type",
+                value: 0x05,
+                offset: 5
+            })
+        ));
+        let mut wrong_chain = bytes.clone();
+        wrong_chain[1] = 0x00;
+        assert!(matches!(
+            Transaction::deserialize(&wrong_chain),
+            Err(TransactionError::UnknownNetwork { .. })
+        ));
+        let mut trailing = bytes.clone();
+        trailing.push(0);
+        assert!(matches!(
+            Transaction::deserialize(&trailing),
+            Err(TransactionError::Malformed(
+                ClarityError::TrailingBytes { .. }
+            ))
+        ));
+        let recipient_at = bytes.len() - 34 - 8 - 1 - 20 - 1;
+        let mut not_a_principal = bytes[..recipient_at].to_vec();
+        not_a_principal.extend_from_slice(&ClarityValue::UInt(1).serialize());
+        not_a_principal.extend_from_slice(&bytes[bytes.len() - 42..]);
+        assert!(matches!(
+            Transaction::deserialize(&not_a_principal),
+            Err(TransactionError::Unsupported {
+                what: "recipient value type",
+                value: 0x01,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn wrong_key_cannot_sign_and_memo_is_bounded() {
+        let mut transaction = Transaction::deserialize(&transfer_bytes()).unwrap();
+        let other = PrivateKey::from_hex(
+            "0202020202020202020202020202020202020202020202020202020202020202",
+        )
+        .unwrap();
+        assert_eq!(transaction.sign(&other), Err(TransactionError::WrongSigner));
+        transaction.auth.signature[64] ^= 1;
+        assert!(transaction.verify_signature().is_err());
+        let recipient = Principal::parse("ST000000000000000000002AMW42H").unwrap();
+        assert_eq!(
+            Payload::token_transfer(recipient, 1, &"x".repeat(35)),
+            Err(TransactionError::MemoTooLong(35))
+        );
+    }
 }
