@@ -4,6 +4,28 @@
 //! sample names); records are then checked one at a time against it, in constant memory beyond
 //! what the header defines. The rules, and which are errors or warnings, are listed in
 //! docs/CONFORMANCE.md ("VCF rules").
+//!
+//! ```
+//! use genoflow_genomics::{validate, Options, Stats};
+//!
+//! let vcf = [
+//!     "##fileformat=VCFv4.3",
+//!     "##INFO=<ID=DP,Number=1,Type=Integer,Description=\"Depth\">",
+//!     "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO",
+//!     "1\t100\t.\tA\tG\t.\tPASS\tDP=12",
+//!     "1\t200\t.\tA\tG\t.\tPASS\tDP=abc\n",
+//! ]
+//! .join("\n");
+//! let report = validate(std::io::Cursor::new(vcf.clone()), &Options::default()).unwrap();
+//! assert!(!report.valid);
+//! let error = report.error.unwrap();
+//! assert_eq!((error.line, error.record), (Some(5), Some(2)));
+//! assert_eq!(error.message, "INFO key 'DP' has Type=Integer but value 'abc'");
+//!
+//! let report = validate(std::io::Cursor::new(vcf.replace("abc", "7")), &Options::default()).unwrap();
+//! let Stats::Vcf(stats) = report.stats else { panic!("not VCF") };
+//! assert_eq!((stats.records, stats.snvs, stats.file_format.as_str()), (2, 2, "VCFv4.3"));
+//! ```
 
 mod header;
 mod record;
