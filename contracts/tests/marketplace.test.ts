@@ -311,6 +311,35 @@ describe("marketplace.purchase", () => {
   });
 });
 
+describe("marketplace through another contract", () => {
+  // A contract a user calls: contract-caller is the contract, tx-sender the user.
+  const proxy = `
+    (define-public (list-for-me (dataset-id uint))
+      (contract-call? '${deployer}.marketplace list-dataset dataset-id u10))
+    (define-public (buy-for-me (listing-id uint))
+      (contract-call? '${deployer}.marketplace purchase listing-id))`;
+
+  it("cannot act as the seller: listing checks contract-caller (u401)", () => {
+    const dataset = datasetOf(wallet1, "genome-1");
+    simnet.deployContract("market-proxy", proxy, { clarityVersion: 4 }, deployer);
+    const res = simnet.callPublicFn("market-proxy", "list-for-me", [Cl.uint(dataset)], wallet1);
+    expect(res.result).toStrictEqual(Cl.error(Cl.uint(ERR.ERR_NOT_DATASET_OWNER)));
+  });
+
+  it("pays from the user's wallet (tx-sender) under Clarity 4, and the user is the buyer", () => {
+    const dataset = datasetOf(wallet1, "genome-1");
+    expectOk(list(wallet1, dataset, 1_000n), Cl.uint(1));
+    simnet.deployContract("market-proxy", proxy, { clarityVersion: 4 }, deployer);
+    const res = simnet.callPublicFn("market-proxy", "buy-for-me", [Cl.uint(1)], wallet2);
+    expect(res.result).toStrictEqual(Cl.ok(Cl.bool(true)));
+    expect(stxTransfers(res)).toEqual([
+      { sender: wallet2, recipient: deployer, amount: 25n },
+      { sender: wallet2, recipient: wallet1, amount: 975n },
+    ]);
+    expect(hasPurchased(1n, wallet2)).toBe(true);
+  });
+});
+
 describe("marketplace.set-fee-bps, set-treasury, set-contract-owner", () => {
   it("sets the fee up to 10%", () => {
     const res = setFee(MAX_FEE_BPS);
