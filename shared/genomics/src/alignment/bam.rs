@@ -18,7 +18,10 @@ use noodles::{
 use super::{
     AlignmentStats,
     header::{Header, HeaderChecker, MAX_POSITION, Reference},
-    record::{Alignment, AuxChecker, AuxType, CigarChecker, CigarSummary, check_alignment},
+    record::{
+        Alignment, AuxType, CigarChecker, CigarSummary, CoordinateOrder, RecordState,
+        check_alignment,
+    },
     syntax::{check_query_name, is_reference_name, is_tag, shown},
 };
 use crate::{
@@ -166,7 +169,10 @@ pub(crate) fn validate<R: BufRead>(
     read_reference_dictionary(&mut reader, &mut header)?;
 
     let mut stats = AlignmentStats::default();
-    let mut aux = AuxChecker::default();
+    let mut state = RecordState {
+        order: CoordinateOrder::new(&header),
+        ..RecordState::default()
+    };
     // BAM records resolve reference IDs without the noodles header.
     let no_header = sam::Header::default();
     let mut record = bam::Record::default();
@@ -191,7 +197,7 @@ pub(crate) fn validate<R: BufRead>(
                 &no_header,
                 quality,
                 &header,
-                &mut aux,
+                &mut state,
                 &mut stats,
                 &mut |w| warnings.push(w),
             )
@@ -488,7 +494,7 @@ pub(super) fn check_record(
     noodles_header: &sam::Header,
     quality_length: Option<u64>,
     header: &Header,
-    aux: &mut AuxChecker,
+    state: &mut RecordState,
     stats: &mut AlignmentStats,
     warn: &mut dyn FnMut(String),
 ) -> Result<(), String> {
@@ -518,7 +524,7 @@ pub(super) fn check_record(
     }
     let sequence_length = record.sequence().len() as u64;
 
-    aux.start_record();
+    state.aux.start_record();
     let mut long_cigar = None;
     for field in record.data().iter() {
         let (tag, value) = field.map_err(|e| format!("optional fields are corrupt: {e}"))?;
@@ -602,7 +608,7 @@ pub(super) fn check_record(
                 (AuxType::Array(subtype), None)
             }
         };
-        aux.field(tag, ty, string, header, warn)?;
+        state.aux.field(tag, ty, string, header, warn)?;
     }
 
     let cigar = check_cigar(record, long_cigar.as_deref(), sequence_length)?;
@@ -619,7 +625,7 @@ pub(super) fn check_record(
             quality_length
         },
     };
-    check_alignment(&alignment, &cigar, header, stats, warn)
+    check_alignment(&alignment, &cigar, header, &mut state.order, stats, warn)
 }
 
 /// The CIGAR, or the real one kept in `CG:B:I` when it has more than 65535 operations (SAMv1

@@ -19,7 +19,7 @@ use super::{
     AlignmentStats,
     bam::{Counting, check_quality_scores, check_record, structure_error},
     header::{Header, HeaderChecker},
-    record::AuxChecker,
+    record::{CoordinateOrder, RecordState},
     syntax::shown,
 };
 use crate::{
@@ -104,7 +104,10 @@ pub(crate) fn validate<R: BufRead>(
     let (header, noodles_header) = read_header(&mut cram_reader, ctx)?;
 
     let mut stats = AlignmentStats::default();
-    let mut aux = AuxChecker::default();
+    let mut state = RecordState {
+        order: CoordinateOrder::new(&header),
+        ..RecordState::default()
+    };
     let mut container = cram::io::reader::Container::default();
     let mut undecoded = 0u64;
     let mut current_reference = None;
@@ -246,7 +249,7 @@ pub(crate) fn validate<R: BufRead>(
                         &noodles_header,
                         quality,
                         &header,
-                        &mut aux,
+                        &mut state,
                         &mut stats,
                         &mut |w| warnings.push(w),
                     )

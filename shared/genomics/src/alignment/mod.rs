@@ -20,6 +20,24 @@ use serde::Serialize;
 use crate::{diagnostic::Failure, validate::Context};
 
 /// Statistics of an alignment file.
+///
+/// ```
+/// use genoflow_genomics::{validate, Options, Stats};
+///
+/// let sam = "@HD\tVN:1.6\tSO:unsorted\n@SQ\tSN:chr1\tLN:100\n\
+///            r1\t0\tchr1\t5\t60\t4M\t*\t0\t0\tACGT\tIIII\n\
+///            r2\t4\t*\t0\t0\t*\t*\t0\t0\tACGT\t*\n";
+/// let report = validate(sam.as_bytes(), &Options::default()).unwrap();
+/// assert!(report.valid);
+/// let Stats::Alignment(stats) = report.stats else { panic!("SAM gives alignment statistics") };
+/// assert_eq!((stats.records, stats.mapped, stats.unmapped), (2, 1, 1));
+/// assert_eq!(stats.sort_order, "unsorted");
+///
+/// // A CIGAR that covers more bases than SEQ holds makes the file invalid.
+/// let bad = "r1\t4\t*\t0\t0\t5M\t*\t0\t0\tACGT\t*\n";
+/// let report = validate(bad.as_bytes(), &Options::default()).unwrap();
+/// assert_eq!(report.error.unwrap().line, Some(1));
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct AlignmentStats {
     /// Alignment records.
@@ -129,6 +147,22 @@ mod tests {
             "{}",
             error.message
         );
+    }
+
+    #[test]
+    fn coordinate_sort_order_is_checked() {
+        let sam = |first: &str, second: &str| {
+            format!(
+                "@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:a\tLN:100\n@SQ\tSN:b\tLN:100\n\
+                 r1\t0\t{first}\t4M\t*\t0\t0\tACGT\t*\nr2\t0\t{second}\t4M\t*\t0\t0\tACGT\t*\n"
+            )
+        };
+        let sorted = check(sam("a\t50\t60", "b\t10\t60").into(), &Options::default());
+        assert!(sorted.valid, "{:?}", sorted.error);
+        let unsorted = check(sam("b\t10\t60", "a\t50\t60").into(), &Options::default());
+        let error = unsorted.error.expect("b before a");
+        assert_eq!((error.line, error.record), (Some(5), Some(2)));
+        assert!(error.message.contains("SO:coordinate"), "{}", error.message);
     }
 
     #[test]

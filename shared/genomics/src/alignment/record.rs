@@ -205,6 +205,56 @@ impl AuxChecker {
     }
 }
 
+/// What the record checks of BAM and CRAM carry from one record to the next.
+#[derive(Debug, Default)]
+pub(super) struct RecordState {
+    pub aux: AuxChecker,
+    pub order: CoordinateOrder,
+}
+
+/// Checks that records follow `@HD SO:coordinate` when the header says so: by reference in header
+/// order, then by position, records without a reference last.
+#[derive(Debug, Default)]
+pub(super) struct CoordinateOrder {
+    enabled: bool,
+    previous: Option<(usize, u64)>,
+}
+
+impl CoordinateOrder {
+    pub(super) fn new(header: &Header) -> Self {
+        Self {
+            enabled: header.sort_order.as_deref() == Some("coordinate"),
+            previous: None,
+        }
+    }
+
+    fn check(&mut self, alignment: &Alignment, header: &Header) -> Result<(), String> {
+        if !self.enabled {
+            return Ok(());
+        }
+        let key = (
+            alignment.reference.unwrap_or(usize::MAX),
+            alignment.position,
+        );
+        if let Some(previous) = self.previous
+            && key < previous
+        {
+            let place = |(reference, position): (usize, u64)| match header.references.get(reference)
+            {
+                Some(r) => format!("{}:{position}", String::from_utf8_lossy(&r.name)),
+                None => "unplaced ('*')".to_owned(),
+            };
+            return Err(format!(
+                "the header says SO:coordinate but this record ({}) comes after one at {}",
+                place(key),
+                place(previous)
+            ));
+        }
+        self.previous = Some(key);
+        Ok(())
+    }
+}
+
 /// Checks a decoded record against the header and itself, and counts it in `stats`.
 ///
 /// Errors break a rule of the spec; warnings (through `warn`) are what the spec allows but makes
@@ -213,6 +263,7 @@ pub(super) fn check_alignment(
     alignment: &Alignment,
     cigar: &CigarSummary,
     header: &Header,
+    order: &mut CoordinateOrder,
     stats: &mut AlignmentStats,
     warn: &mut dyn FnMut(String),
 ) -> Result<(), String> {
@@ -328,6 +379,7 @@ pub(super) fn check_alignment(
             "FLAG {flags} marks the record both secondary (0x100) and supplementary (0x800)"
         ));
     }
+    order.check(alignment, header)?;
     count(flags, stats);
     Ok(())
 }

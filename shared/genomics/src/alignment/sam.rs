@@ -7,7 +7,10 @@ use std::io::BufRead;
 use super::{
     AlignmentStats,
     header::{Header, HeaderChecker, MAX_POSITION, parse_decimal},
-    record::{Alignment, AuxChecker, AuxType, CigarChecker, CigarSummary, check_alignment},
+    record::{
+        Alignment, AuxChecker, AuxType, CigarChecker, CigarSummary, CoordinateOrder,
+        check_alignment,
+    },
     syntax::{check_query_name, is_reference_name, is_tag, shown},
 };
 use crate::{
@@ -43,6 +46,7 @@ pub(crate) fn validate<R: BufRead>(
                 continue;
             }
             header = finish_header(checker.take(), number)?;
+            records.order = CoordinateOrder::new(&header);
         }
         ctx.records += 1;
         let record = ctx.records;
@@ -72,6 +76,7 @@ fn finish_header(checker: Option<HeaderChecker>, line: u64) -> Result<Header, Di
 #[derive(Default)]
 struct RecordChecker {
     aux: AuxChecker,
+    order: CoordinateOrder,
 }
 
 impl RecordChecker {
@@ -155,7 +160,7 @@ impl RecordChecker {
         for field in fields {
             self.optional_field(field, header, warn)?;
         }
-        check_alignment(&alignment, &cigar, header, stats, warn)
+        check_alignment(&alignment, &cigar, header, &mut self.order, stats, warn)
     }
 
     fn optional_field(
