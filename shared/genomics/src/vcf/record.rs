@@ -21,6 +21,44 @@ pub(crate) struct RecordStats {
     pub filtered: u64,
 }
 
+/// How many names of one kind are remembered as reported undeclared (beyond, no more reports).
+const MAX_REPORTED: usize = 10_000;
+
+/// How many contigs are remembered for the contiguity check: a few MB at most, whatever the
+/// file (beyond, contigs that end are no longer checked).
+const MAX_FINISHED_CONTIGS: usize = 100_000;
+
+/// Appended to warnings given once per name.
+const ONCE: &str = " (reported once)";
+
+/// Kinds of names used without a declaration.
+#[derive(Clone, Copy, Debug)]
+enum Undeclared {
+    Contig,
+    Alt,
+    Filter,
+    Info,
+    Format,
+}
+
+/// Names already reported as undeclared, so that each is reported once, not on every record.
+#[derive(Debug, Default)]
+struct Reported {
+    names: [HashSet<Vec<u8>>; 5],
+}
+
+impl Reported {
+    /// Whether `name` of `kind` is reported for the first time (and remembers it).
+    fn first(&mut self, kind: Undeclared, name: &[u8]) -> bool {
+        let names = &mut self.names[kind as usize];
+        if names.contains(name) || names.len() >= MAX_REPORTED {
+            return false;
+        }
+        names.insert(name.to_vec());
+        true
+    }
+}
+
 /// How many recent variants are remembered to spot duplicates.
 const DUPLICATE_WINDOW: usize = 256;
 
@@ -39,6 +77,7 @@ pub(crate) struct Records {
     format_keys: Vec<(usize, usize, Definition, Meaning)>,
     /// INFO keys of the current record (byte ranges), to spot duplicates.
     info_keys: Vec<(usize, usize)>,
+    reported: Reported,
 }
 
 /// What a record's alleles tell the value checks.
@@ -59,6 +98,7 @@ impl Records {
             recent: VecDeque::new(),
             format_keys: Vec::new(),
             info_keys: Vec::new(),
+            reported: Reported::default(),
         }
     }
 
@@ -133,9 +173,10 @@ impl Records {
             if !self.header.contigs.is_empty()
                 && name.len() == chrom.len()
                 && !self.header.contigs.contains_key(chrom)
+                && self.reported.first(Undeclared::Contig, chrom)
             {
                 warnings.push(format!(
-                    "CHROM {} is not declared by a ##contig line",
+                    "CHROM {} is not declared by a ##contig line{ONCE}",
                     shown(chrom)
                 ));
             }
@@ -147,9 +188,10 @@ impl Records {
                 // A "must" from VCF 4.3, but the EBI suites have valid files that break it.
                 warnings.push(message);
             }
-            if !self.chrom.is_empty() {
+            if !self.chrom.is_empty() && self.finished.len() < MAX_FINISHED_CONTIGS {
                 self.finished.insert(std::mem::take(&mut self.chrom));
             }
+            self.chrom.clear();
             self.chrom.extend_from_slice(chrom);
             self.last_pos = 0;
             self.recent.clear();
@@ -186,7 +228,7 @@ impl Records {
     }
 
     fn check_alt(
-        &self,
+        &mut self,
         reference: &[u8],
         alt: &[u8],
         warnings: &mut Vec<Issue>,
@@ -259,7 +301,7 @@ impl Records {
         Ok(Alleles { alts })
     }
 
-    fn check_symbolic(&self, allele: &[u8], warnings: &mut Vec<Issue>) -> Result<(), Issue> {
+    fn check_symbolic(&mut self, allele: &[u8], warnings: &mut Vec<Issue>) -> Result<(), Issue> {
         let Some(id) = allele.strip_prefix(b"<").and_then(|a| a.strip_suffix(b">")) else {
             return Err(format!(
                 "symbolic ALT allele {} does not end with '>'",
@@ -279,9 +321,10 @@ impl Records {
         let top = id.split(|&b| b == b':').next().unwrap_or_default();
         let predefined = matches!(top, b"DEL" | b"INS" | b"DUP" | b"INV" | b"CNV" | b"BND")
             || matches!(id, b"*" | b"NON_REF");
-        if !predefined && !self.header.alts.contains(id) {
+        if !predefined && !self.header.alts.contains(id) && self.reported.first(Undeclared::Alt, id)
+        {
             warnings.push(format!(
-                "symbolic ALT allele {} is not declared by an ##ALT line",
+                "symbolic ALT allele {} is not declared by an ##ALT line{ONCE}",
                 shown(allele)
             ));
         }
@@ -329,9 +372,11 @@ impl Records {
                     "FILTER {} combines PASS with failed filters",
                     shown(filter)
                 ));
-            } else if !self.header.filters.contains(code) {
+            } else if !self.header.filters.contains(code)
+                && self.reported.first(Undeclared::Filter, code)
+            {
                 warnings.push(format!(
-                    "FILTER {} is not declared by a ##FILTER line",
+                    "FILTER {} is not declared by a ##FILTER line{ONCE}",
                     shown(code)
                 ));
             }
@@ -387,10 +432,12 @@ impl Records {
             self.info_keys.push((key_start, key_start + key.len()));
 
             let Some(definition) = self.header.info(key) else {
-                warnings.push(format!(
-                    "INFO key {} is not declared by an ##INFO line",
-                    shown(key)
-                ));
+                if self.reported.first(Undeclared::Info, key) {
+                    warnings.push(format!(
+                        "INFO key {} is not declared by an ##INFO line{ONCE}",
+                        shown(key)
+                    ));
+                }
                 if let Some(value) = value {
                     if value.is_empty() {
                         return Err(format!("INFO key {} has '=' but no value", shown(key)));
@@ -400,9 +447,9 @@ impl Records {
                 continue;
             };
             let (what, declared) = ("INFO key", definition.declared);
-            if !declared {
+            if !declared && self.reported.first(Undeclared::Info, key) {
                 warnings.push(format!(
-                    "INFO key {} is not declared by an ##INFO line (checked as the specification reserves it)",
+                    "INFO key {} is not declared by an ##INFO line (checked as the specification reserves it){ONCE}",
                     shown(key)
                 ));
             }
@@ -511,19 +558,21 @@ impl Records {
             }
             let definition = match self.header.format(key) {
                 Some(definition) => {
-                    if !definition.declared {
+                    if !definition.declared && self.reported.first(Undeclared::Format, key) {
                         warnings.push(format!(
-                            "FORMAT key {} is not declared by a ##FORMAT line (checked as the specification reserves it)",
+                            "FORMAT key {} is not declared by a ##FORMAT line (checked as the specification reserves it){ONCE}",
                             shown(key)
                         ));
                     }
                     definition
                 }
                 None => {
-                    warnings.push(format!(
-                        "FORMAT key {} is not declared by a ##FORMAT line",
-                        shown(key)
-                    ));
+                    if self.reported.first(Undeclared::Format, key) {
+                        warnings.push(format!(
+                            "FORMAT key {} is not declared by a ##FORMAT line{ONCE}",
+                            shown(key)
+                        ));
+                    }
                     Definition {
                         number: Number::Unbounded,
                         value_type: ValueType::String,

@@ -340,6 +340,23 @@ fn info_suspicions_are_warnings() {
 }
 
 #[test]
+fn undeclared_names_are_reported_once() {
+    let report = check(&with_records(&[
+        "1~1~.~A~G~.~q20~XYZ=1~GT~0~0",
+        "1~2~.~A~G~.~q20~XYZ=2~GT~0~0",
+        "1~3~.~A~G~.~q20~XYZ=3~GT~0~0",
+    ]));
+    assert!(report.valid, "{:?}", report.error);
+    let messages: Vec<&str> = report.warnings.iter().map(|w| w.message.as_str()).collect();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert!(
+        messages[0].contains("FILTER 'q20' is not declared"),
+        "{messages:?}"
+    );
+    assert!(messages[1].ends_with("(reported once)"), "{messages:?}");
+}
+
+#[test]
 fn info_whitespace_is_allowed_from_4_3() {
     let text = "##fileformat=VCFv4.2
 ##INFO=<ID=AA,Number=1,Type=String,Description=\"d\">
