@@ -483,3 +483,74 @@ fn over_long_lines_are_an_error_not_a_memory_blow_up() {
     let report = check(&text);
     assert!(error_of(&report).contains("longer than"));
 }
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::{HEADER_43, check};
+
+    /// A record valid against `HEADER_43`, built from its parts.
+    fn valid_record() -> impl Strategy<Value = String> {
+        let base = prop::sample::select(vec!['A', 'C', 'G', 'T']);
+        (
+            1u32..1000,
+            prop::collection::vec(base.clone(), 1..4),
+            prop::collection::vec(prop::collection::vec(base, 1..4), 1..4),
+            0u32..500,
+            prop::collection::vec((0usize..4, 0usize..4, any::<bool>()), 2),
+        )
+            .prop_filter_map("ALT alleles distinct and not REF", |(pos, reference, alts, depth, genotypes)| {
+                let reference: String = reference.into_iter().collect();
+                let mut alleles: Vec<String> = Vec::new();
+                for alt in alts {
+                    let alt: String = alt.into_iter().collect();
+                    if alt != reference && !alleles.contains(&alt) {
+                        alleles.push(alt);
+                    }
+                }
+                if alleles.is_empty() {
+                    return None;
+                }
+                let n = alleles.len();
+                let frequencies = vec!["0.5"; n].join(",");
+                let likelihoods = vec!["0"; (n + 1) * (n + 2) / 2].join(",");
+                let samples: Vec<String> = genotypes
+                    .into_iter()
+                    .map(|(a, b, phased)| {
+                        let separator = if phased { '|' } else { '/' };
+                        format!("{}{separator}{}:{likelihoods}", a % (n + 1), b % (n + 1))
+                    })
+                    .collect();
+                Some(format!(
+                    "1\t{pos}\t.\t{reference}\t{}\t.\tPASS\tDP={depth};AF={frequencies}\tGT:PL\t{}",
+                    alleles.join(","),
+                    samples.join("\t")
+                ))
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn generated_valid_records_are_accepted(mut records in prop::collection::vec(valid_record(), 1..20)) {
+            records.sort_by_key(|r| r.split('\t').nth(1).and_then(|p| p.parse::<u32>().ok()));
+            let text = format!("{HEADER_43}{}\n", records.join("\n"));
+            let report = check(&text);
+            prop_assert!(report.valid, "{:?}\n{text}", report.error);
+            prop_assert_eq!(report.records, records.len() as u64);
+        }
+
+        #[test]
+        fn arbitrary_record_lines_never_panic(lines in prop::collection::vec(
+            prop::collection::vec(prop::sample::select(b"ACGT01.,;:=|/<>[]\t\r -9Ae*#x".to_vec()), 0..60),
+            0..10,
+        )) {
+            let mut text = HEADER_43.as_bytes().to_vec();
+            for line in lines {
+                text.extend_from_slice(&line);
+                text.push(b'\n');
+            }
+            let report = check(&String::from_utf8_lossy(&text));
+            prop_assert!(report.valid || report.error.is_some());
+        }
+    }
+}
