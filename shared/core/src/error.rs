@@ -1,0 +1,223 @@
+//! The use cases' error, and how it maps to HTTP and to retries.
+
+use serde_json::json;
+
+use crate::{
+    keys::{FilenameError, KeyError},
+    ports::{BlobError, QueueError, TableError, TokenError},
+};
+
+/// Why a login is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LoginRejection {
+    /// `message.action` is not `"login"`.
+    #[error("message.action must be \"login\"; got {0:?}")]
+    WrongAction(String),
+    /// `nonce` or `expires` is not below 2^53.
+    #[error("message.{0} must be an integer below 2^53")]
+    NumberTooLarge(&'static str),
+    /// `expires` is not after now.
+    #[error("the login message expired at {expires} (now {now}); sign a new one")]
+    Expired {
+        /// The message's expiry.
+        expires: i64,
+        /// The server's time.
+        now: i64,
+    },
+    /// `expires` is more than the allowed window ahead.
+    #[error("the login message expires at {expires}, more than {max_seconds} s after now ({now})")]
+    ExpiresTooFar {
+        /// The message's expiry.
+        expires: i64,
+        /// The server's time.
+        now: i64,
+        /// The window.
+        max_seconds: i64,
+    },
+    /// `public_key` is not a 33-byte compressed secp256k1 key in hex.
+    #[error("public_key must be a 33-byte compressed secp256k1 key in hex")]
+    BadPublicKey,
+    /// `signature` is not 65 bytes of hex.
+    #[error("signature must be 65 bytes (r ‖ s ‖ recovery id) in hex")]
+    BadSignatureEncoding,
+    /// The signature is not `public_key`'s over this message, domain and network.
+    #[error("the signature was not made by public_key over this login message on this network")]
+    SignatureMismatch,
+    /// This address already logged in with this nonce.
+    #[error("nonce {nonce} was already used by {address}; sign a message with a new nonce")]
+    NonceUsed {
+        /// The signer.
+        address: String,
+        /// The nonce.
+        nonce: u64,
+    },
+}
+
+/// Why an upload request is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UploadRejection {
+    /// The body is not the documented JSON.
+    #[error("the upload request is not valid JSON of the documented shape: {0}")]
+    Body(String),
+    /// Zero or more than two files.
+    #[error("a sample is one file or a read pair of two; got {0} files")]
+    FileCount(usize),
+    /// A file name is refused.
+    #[error(transparent)]
+    Filename(#[from] FilenameError),
+    /// The two files have the same name.
+    #[error("the two files of a read pair need different names; both are {0:?}")]
+    DuplicateFilename(String),
+    /// A file is empty or above the limit.
+    #[error("{filename}: size {size} is outside 1..={max} bytes")]
+    Size {
+        /// The file.
+        filename: String,
+        /// Declared size.
+        size: u64,
+        /// The limit.
+        max: u64,
+    },
+    /// `sha256` is not 64 hex digits.
+    #[error("{filename}: sha256 must be 64 hex digits")]
+    Sha256 {
+        /// The file.
+        filename: String,
+    },
+    /// `format` is unknown, or a pair is not FASTQ.
+    #[error("{filename}: {message}")]
+    Format {
+        /// The file.
+        filename: String,
+        /// Why.
+        message: String,
+    },
+    /// `sample_name` is too long or has control characters.
+    #[error("sample_name must be 1 to 200 printable characters")]
+    SampleName,
+    /// The `complete` call does not match the upload.
+    #[error("{0}")]
+    Parts(String),
+}
+
+/// What a use case can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A login was refused.
+    #[error(transparent)]
+    Login(#[from] LoginRejection),
+    /// An upload request was refused.
+    #[error(transparent)]
+    Upload(#[from] UploadRejection),
+    /// No or a bad bearer token.
+    #[error("not authenticated: {0}")]
+    Unauthenticated(String),
+    /// Absent, or not the caller's (the two look the same, so ids cannot be probed).
+    #[error("no {what} {id}")]
+    NotFound {
+        /// Kind of thing.
+        what: &'static str,
+        /// Its id.
+        id: String,
+    },
+    /// The request does not fit the record's state.
+    #[error("{message}")]
+    Conflict {
+        /// snake_case code.
+        code: &'static str,
+        /// What and what to do.
+        message: String,
+    },
+    /// The event's key cannot be decoded.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// The table failed.
+    #[error(transparent)]
+    Table(#[from] TableError),
+    /// The object store failed.
+    #[error(transparent)]
+    Blob(#[from] BlobError),
+    /// The queue failed.
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+    /// The validator could not run (not: the file is invalid).
+    #[error("validation of {key} could not run: {message}")]
+    Validation {
+        /// The object.
+        key: String,
+        /// Why.
+        message: String,
+    },
+}
+
+impl From<TokenError> for Error {
+    fn from(error: TokenError) -> Self {
+        Self::Unauthenticated(error.to_string())
+    }
+}
+
+impl Error {
+    /// The HTTP status for API responses.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            Self::Login(LoginRejection::SignatureMismatch | LoginRejection::NonceUsed { .. })
+            | Self::Login(LoginRejection::Expired { .. })
+            | Self::Unauthenticated(_) => 401,
+            Self::Login(_) | Self::Upload(_) | Self::Key(_) => 400,
+            Self::NotFound { .. } => 404,
+            Self::Conflict { .. } | Self::Table(TableError::ConditionFailed { .. }) => 409,
+            Self::Blob(BlobError::Rejected { .. }) => 400,
+            Self::Table(_) | Self::Blob(_) | Self::Queue(_) | Self::Validation { .. } => 503,
+        }
+    }
+
+    /// The snake_case `error.code` of API responses.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Login(rejection) => match rejection {
+                LoginRejection::WrongAction(_) | LoginRejection::NumberTooLarge(_) => {
+                    "bad_login_message"
+                }
+                LoginRejection::Expired { .. } => "login_expired",
+                LoginRejection::ExpiresTooFar { .. } => "login_expires_too_far",
+                LoginRejection::BadPublicKey => "bad_public_key",
+                LoginRejection::BadSignatureEncoding => "bad_signature",
+                LoginRejection::SignatureMismatch => "signature_mismatch",
+                LoginRejection::NonceUsed { .. } => "nonce_used",
+            },
+            Self::Upload(_) => "bad_upload_request",
+            Self::Unauthenticated(_) => "unauthenticated",
+            Self::NotFound { .. } => "not_found",
+            Self::Conflict { code, .. } => code,
+            Self::Table(TableError::ConditionFailed { .. }) => "conflict",
+            Self::Key(_) => "bad_key",
+            Self::Blob(BlobError::Rejected { .. }) => "rejected_by_storage",
+            Self::Table(_) | Self::Blob(_) | Self::Queue(_) | Self::Validation { .. } => {
+                "unavailable"
+            }
+        }
+    }
+
+    /// Whether retrying the same request or event may succeed (storage, table, queue outages).
+    /// Event handlers return these errors so the platform retries; the rest are final.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Table(TableError::Corrupt { .. } | TableError::ConditionFailed { .. })
+            | Self::Blob(BlobError::Rejected { .. }) => false,
+            Self::Table(_) | Self::Blob(_) | Self::Queue(_) | Self::Validation { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// The API error body `{"error": {"code", "message"}}`.
+    ///
+    /// ```
+    /// use genoflow_core::Error;
+    /// let error = Error::NotFound { what: "dataset", id: "d1".into() };
+    /// assert_eq!(error.http_status(), 404);
+    /// assert_eq!(error.body().to_string(), r#"{"error":{"code":"not_found","message":"no dataset d1"}}"#);
+    /// ```
+    pub fn body(&self) -> serde_json::Value {
+        json!({"error": {"code": self.code(), "message": self.to_string()}})
+    }
+}

@@ -1,0 +1,244 @@
+//! The dataset and sample lifecycles and their transition tables.
+//!
+//! Every status change is written to the table conditionally on the status the writer read
+//! ([`crate::ports::Table::update_dataset`]), so of two handlers racing on one record (a
+//! duplicate S3 event, an SQS redelivery) exactly one does the work.
+//!
+//! ```
+//! use genoflow_core::lifecycle::Status;
+//!
+//! assert!(Status::Pending.can_become(Status::Uploaded));
+//! assert!(Status::Uploaded.can_become(Status::Invalid));
+//! assert!(!Status::Invalid.can_become(Status::Analyzing));
+//! assert_eq!("analyzed".parse::<Status>().unwrap(), Status::Analyzed);
+//! ```
+
+use std::{fmt, str::FromStr};
+
+use serde::{Deserialize, Serialize};
+
+/// Where a dataset (one uploaded file) is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// An upload URL was issued; no object yet.
+    Pending,
+    /// The object arrived and a validator has claimed it.
+    Uploaded,
+    /// The object is a valid genomic file; it waits here until every file of its sample is valid.
+    Valid,
+    /// The object is not a valid genomic file, or not the file declared. Terminal; the dataset
+    /// keeps the error.
+    Invalid,
+    /// The sample's analysis is running.
+    Analyzing,
+    /// The analysis report is written.
+    Analyzed,
+    /// The analysis could not be done. Terminal; the dataset keeps the error.
+    Failed,
+    /// The anchoring transaction is broadcast.
+    Anchored,
+    /// The anchoring transaction is in a block.
+    Confirmed,
+}
+
+/// Every allowed dataset transition and why it happens (ARCHITECTURE.md, "Dataset lifecycle").
+///
+/// `invalid` and `failed` are terminal. The one backward edge, `uploaded → pending`, hands a
+/// validation claim back when the validator could not run at all (storage unreachable), so the
+/// retried event validates the object instead of finding it claimed forever.
+pub const TRANSITIONS: [(Status, Status, &str); 9] = [
+    (
+        Status::Pending,
+        Status::Uploaded,
+        "the object arrived; a validator claims it",
+    ),
+    (
+        Status::Uploaded,
+        Status::Valid,
+        "the object validated and matched the declared size and SHA-256",
+    ),
+    (
+        Status::Uploaded,
+        Status::Invalid,
+        "the object failed validation or did not match its declaration",
+    ),
+    (
+        Status::Uploaded,
+        Status::Pending,
+        "the validator could not read the object; the retry validates again",
+    ),
+    (
+        Status::Valid,
+        Status::Analyzing,
+        "every file of the sample is valid; the analysis started",
+    ),
+    (
+        Status::Analyzing,
+        Status::Analyzed,
+        "the analysis report is written",
+    ),
+    (Status::Analyzing, Status::Failed, "the analysis failed"),
+    (
+        Status::Analyzed,
+        Status::Anchored,
+        "the Merkle batch transaction was broadcast",
+    ),
+    (
+        Status::Anchored,
+        Status::Confirmed,
+        "the transaction is in a block",
+    ),
+];
+
+impl Status {
+    /// Every status, in lifecycle order.
+    pub const ALL: [Status; 9] = [
+        Status::Pending,
+        Status::Uploaded,
+        Status::Valid,
+        Status::Invalid,
+        Status::Analyzing,
+        Status::Analyzed,
+        Status::Failed,
+        Status::Anchored,
+        Status::Confirmed,
+    ];
+
+    /// Whether [`TRANSITIONS`] allows going from `self` to `next`.
+    pub fn can_become(self, next: Status) -> bool {
+        TRANSITIONS
+            .iter()
+            .any(|&(from, to, _)| from == self && to == next)
+    }
+
+    /// Whether no transition leaves this status.
+    pub fn is_terminal(self) -> bool {
+        !TRANSITIONS.iter().any(|&(from, _, _)| from == self)
+    }
+
+    /// The lowercase name used in JSON and in the table.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Uploaded => "uploaded",
+            Self::Valid => "valid",
+            Self::Invalid => "invalid",
+            Self::Analyzing => "analyzing",
+            Self::Analyzed => "analyzed",
+            Self::Failed => "failed",
+            Self::Anchored => "anchored",
+            Self::Confirmed => "confirmed",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An unknown status name (a corrupt table record).
+#[derive(Debug, thiserror::Error)]
+#[error("unknown dataset status {0:?}")]
+pub struct ParseStatusError(String);
+
+impl FromStr for Status {
+    type Err = ParseStatusError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|status| status.as_str() == s)
+            .ok_or_else(|| ParseStatusError(s.to_owned()))
+    }
+}
+
+/// Where a sample (one file or a read pair uploaded together) is, up to the analysis request.
+///
+/// The analysis and anchoring stages of a sample are tracked on its datasets' [`Status`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SampleStatus {
+    /// Waiting for every file to be valid.
+    Waiting,
+    /// Every file is valid and one analysis request was sent.
+    AnalysisRequested,
+    /// A file is invalid (or the files do not form a sample); the sample keeps that error.
+    Failed,
+}
+
+/// Every allowed sample transition. `analysis_requested → waiting` hands the request back when
+/// the queue refused the message, so the retried event sends it.
+pub const SAMPLE_TRANSITIONS: [(SampleStatus, SampleStatus, &str); 3] = [
+    (
+        SampleStatus::Waiting,
+        SampleStatus::AnalysisRequested,
+        "every file is valid; one analysis request is sent",
+    ),
+    (
+        SampleStatus::Waiting,
+        SampleStatus::Failed,
+        "a file is invalid",
+    ),
+    (
+        SampleStatus::AnalysisRequested,
+        SampleStatus::Waiting,
+        "the queue refused the request; the retry sends it",
+    ),
+];
+
+impl SampleStatus {
+    /// Whether [`SAMPLE_TRANSITIONS`] allows going from `self` to `next`.
+    pub fn can_become(self, next: SampleStatus) -> bool {
+        SAMPLE_TRANSITIONS
+            .iter()
+            .any(|&(from, to, _)| from == self && to == next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn the_forward_path_of_the_architecture_is_allowed_step_by_step() {
+        let path = [
+            Status::Pending,
+            Status::Uploaded,
+            Status::Valid,
+            Status::Analyzing,
+            Status::Analyzed,
+            Status::Anchored,
+            Status::Confirmed,
+        ];
+        for pair in path.windows(2) {
+            assert!(pair[0].can_become(pair[1]), "{} -> {}", pair[0], pair[1]);
+        }
+        assert!(Status::Uploaded.can_become(Status::Invalid));
+        assert!(Status::Analyzing.can_become(Status::Failed));
+    }
+
+    #[test]
+    fn skipping_or_leaving_terminal_states_is_refused() {
+        assert!(!Status::Pending.can_become(Status::Valid));
+        assert!(!Status::Valid.can_become(Status::Valid));
+        assert!(!Status::Confirmed.can_become(Status::Pending));
+        for terminal in [Status::Invalid, Status::Failed, Status::Confirmed] {
+            assert!(terminal.is_terminal());
+            assert!(Status::ALL.iter().all(|&next| !terminal.can_become(next)));
+        }
+    }
+
+    #[test]
+    fn names_round_trip_through_json_and_text() {
+        for status in Status::ALL {
+            let json = serde_json::to_string(&status).unwrap();
+            assert_eq!(json, format!("\"{status}\""));
+            assert_eq!(status.as_str().parse::<Status>().unwrap(), status);
+        }
+        assert!("done".parse::<Status>().is_err());
+    }
+}

@@ -1,0 +1,521 @@
+//! In-memory adapters of every port, for handler tests.
+//!
+//! They keep the semantics the use cases rely on: conditional writes refuse exactly like the
+//! real table, a presigned PUT accepts only the bound length and SHA-256 (as S3 does with
+//! `x-amz-checksum-sha256`), multipart completion checks the part list. The helpers a browser or
+//! S3 would play ([`MemoryBlobStore::put_presigned`], [`MemoryBlobStore::put_part`]) go through
+//! those checks.
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    io::{Cursor, Read},
+    ops::Range,
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
+};
+
+use async_trait::async_trait;
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+use crate::{
+    lifecycle::{SampleStatus, Status},
+    model::{Dataset, LoginNonce, Sample},
+    ports::{
+        BlobError, BlobStore, Clock, CompletedPart, DatasetPage, Message, MultipartUpload,
+        ObjectIntegrity, PartUrl, PresignedPut, Queue, QueueError, Table, TableError,
+    },
+};
+
+/// Locks, carrying on after a panic elsewhere: the maps stay consistent because every critical
+/// section below is a single insert or check-then-insert.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[derive(Default)]
+struct BlobState {
+    objects: BTreeMap<String, Arc<[u8]>>,
+    presigned: HashMap<String, (String, ObjectIntegrity, OffsetDateTime)>,
+    uploads: HashMap<String, PendingMultipart>,
+    part_urls: HashMap<String, (String, u32)>,
+    next_id: u64,
+}
+
+struct PendingMultipart {
+    key: String,
+    part_count: u32,
+    parts: BTreeMap<u32, (String, Vec<u8>)>,
+}
+
+/// Objects in a map.
+///
+/// ```
+/// use genoflow_core::memory::MemoryBlobStore;
+/// use genoflow_core::ports::BlobStore;
+/// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+/// let store = MemoryBlobStore::default();
+/// store.put("results/d1/report.json", b"{}".to_vec()).await?;
+/// assert_eq!(store.read_range("results/d1/report.json", 0..1).await?, b"{");
+/// assert_eq!(store.list("results/").await?, ["results/d1/report.json"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(()) })
+/// # .map_err(|e| e.to_string())?; Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Default)]
+pub struct MemoryBlobStore {
+    state: Mutex<BlobState>,
+}
+
+impl MemoryBlobStore {
+    /// What a browser's PUT to a presigned URL does: accepted only before expiry, with exactly
+    /// the returned headers and a body of the bound length and SHA-256.
+    ///
+    /// # Errors
+    /// [`BlobError::Rejected`] for an unknown or expired URL or a body that does not match.
+    pub fn put_presigned(
+        &self,
+        presigned: &PresignedPut,
+        headers: &BTreeMap<String, String>,
+        body: Vec<u8>,
+        now: OffsetDateTime,
+    ) -> Result<(), BlobError> {
+        let mut state = lock(&self.state);
+        let (key, integrity, expires) = state
+            .presigned
+            .get(&presigned.url)
+            .cloned()
+            .ok_or_else(|| rejected("PUT", &presigned.url, "unknown URL"))?;
+        if now >= expires {
+            return Err(rejected("PUT", &key, "the URL expired"));
+        }
+        if headers != &integrity.put_headers() {
+            return Err(rejected("PUT", &key, "headers differ from the signed ones"));
+        }
+        let actual = ObjectIntegrity {
+            size: body.len() as u64,
+            sha256: Sha256::digest(&body).into(),
+        };
+        if actual != integrity {
+            return Err(rejected(
+                "PUT",
+                &key,
+                "body does not match the signed length and checksum",
+            ));
+        }
+        state.objects.insert(key, body.into());
+        Ok(())
+    }
+
+    /// What a PUT to a part URL does; answers the part's ETag.
+    ///
+    /// # Errors
+    /// [`BlobError::Rejected`] for an unknown URL.
+    pub fn put_part(&self, url: &str, body: Vec<u8>) -> Result<String, BlobError> {
+        let mut state = lock(&self.state);
+        let (upload_id, number) = state
+            .part_urls
+            .get(url)
+            .cloned()
+            .ok_or_else(|| rejected("PUT part", url, "unknown URL"))?;
+        let etag = format!("\"{}\"", hex::encode(Sha256::digest(&body)));
+        let upload = state
+            .uploads
+            .get_mut(&upload_id)
+            .ok_or_else(|| rejected("PUT part", url, "the upload was completed or aborted"))?;
+        upload.parts.insert(number, (etag.clone(), body));
+        Ok(etag)
+    }
+
+    /// The bytes of an object.
+    pub fn object(&self, key: &str) -> Option<Vec<u8>> {
+        lock(&self.state)
+            .objects
+            .get(key)
+            .map(|bytes| bytes.to_vec())
+    }
+
+    fn bytes(&self, key: &str) -> Result<Arc<[u8]>, BlobError> {
+        lock(&self.state)
+            .objects
+            .get(key)
+            .cloned()
+            .ok_or_else(|| BlobError::NotFound {
+                key: key.to_owned(),
+            })
+    }
+
+    fn next_id(&self) -> u64 {
+        let mut state = lock(&self.state);
+        state.next_id += 1;
+        state.next_id
+    }
+}
+
+fn rejected(operation: &'static str, key: &str, reason: &str) -> BlobError {
+    BlobError::Rejected {
+        operation,
+        key: key.to_owned(),
+        reason: reason.to_owned(),
+    }
+}
+
+#[async_trait]
+impl BlobStore for MemoryBlobStore {
+    async fn open_read(&self, key: &str) -> Result<Box<dyn Read + Send>, BlobError> {
+        Ok(Box::new(Cursor::new(self.bytes(key)?)))
+    }
+
+    async fn read_range(&self, key: &str, range: Range<u64>) -> Result<Vec<u8>, BlobError> {
+        let bytes = self.bytes(key)?;
+        let size = bytes.len() as u64;
+        if range.start > range.end || range.start >= size {
+            return Err(rejected(
+                "ranged GET",
+                key,
+                &format!("range {range:?} outside {size} bytes"),
+            ));
+        }
+        let end = range.end.min(size);
+        let span = usize::try_from(range.start).unwrap_or(usize::MAX)
+            ..usize::try_from(end).unwrap_or(usize::MAX);
+        Ok(bytes[span].to_vec())
+    }
+
+    async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), BlobError> {
+        lock(&self.state)
+            .objects
+            .insert(key.to_owned(), bytes.into());
+        Ok(())
+    }
+
+    async fn copy(&self, from: &str, to: &str) -> Result<(), BlobError> {
+        let bytes = self.bytes(from)?;
+        lock(&self.state).objects.insert(to.to_owned(), bytes);
+        Ok(())
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), BlobError> {
+        lock(&self.state).objects.remove(key);
+        Ok(())
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, BlobError> {
+        Ok(lock(&self.state)
+            .objects
+            .range(prefix.to_owned()..)
+            .take_while(|(key, _)| key.starts_with(prefix))
+            .map(|(key, _)| key.clone())
+            .collect())
+    }
+
+    async fn presign_put(
+        &self,
+        key: &str,
+        integrity: ObjectIntegrity,
+        expires: OffsetDateTime,
+    ) -> Result<PresignedPut, BlobError> {
+        let url = format!("memory://blobs/{key}?signature={}", self.next_id());
+        lock(&self.state)
+            .presigned
+            .insert(url.clone(), (key.to_owned(), integrity, expires));
+        Ok(PresignedPut {
+            method: "PUT".to_owned(),
+            url,
+            headers: integrity.put_headers(),
+            expires: expires.unix_timestamp(),
+        })
+    }
+
+    async fn start_multipart(
+        &self,
+        key: &str,
+        part_count: u32,
+        _expires: OffsetDateTime,
+    ) -> Result<MultipartUpload, BlobError> {
+        let upload_id = format!("upload-{}", self.next_id());
+        let parts: Vec<PartUrl> = (1..=part_count)
+            .map(|number| PartUrl {
+                number,
+                url: format!("memory://blobs/{key}?uploadId={upload_id}&partNumber={number}"),
+            })
+            .collect();
+        let mut state = lock(&self.state);
+        for part in &parts {
+            state
+                .part_urls
+                .insert(part.url.clone(), (upload_id.clone(), part.number));
+        }
+        state.uploads.insert(
+            upload_id.clone(),
+            PendingMultipart {
+                key: key.to_owned(),
+                part_count,
+                parts: BTreeMap::new(),
+            },
+        );
+        Ok(MultipartUpload { upload_id, parts })
+    }
+
+    async fn complete_multipart(
+        &self,
+        key: &str,
+        upload_id: &str,
+        parts: &[CompletedPart],
+    ) -> Result<(), BlobError> {
+        let mut state = lock(&self.state);
+        let upload = state
+            .uploads
+            .get(upload_id)
+            .filter(|upload| upload.key == key)
+            .ok_or_else(|| rejected("complete multipart", key, "no such upload"))?;
+        if parts.len() != upload.part_count as usize {
+            return Err(rejected(
+                "complete multipart",
+                key,
+                "not every part is listed",
+            ));
+        }
+        let mut body = Vec::new();
+        for (index, part) in parts.iter().enumerate() {
+            let stored = upload
+                .parts
+                .get(&part.number)
+                .filter(|_| part.number as usize == index + 1)
+                .filter(|(etag, _)| *etag == part.etag)
+                .ok_or_else(|| {
+                    rejected(
+                        "complete multipart",
+                        key,
+                        "a part is missing, out of order or has another ETag",
+                    )
+                })?;
+            body.extend_from_slice(&stored.1);
+        }
+        state.uploads.remove(upload_id);
+        state.objects.insert(key.to_owned(), body.into());
+        Ok(())
+    }
+
+    async fn abort_multipart(&self, _key: &str, upload_id: &str) -> Result<(), BlobError> {
+        lock(&self.state).uploads.remove(upload_id);
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+struct TableState {
+    datasets: HashMap<String, Dataset>,
+    samples: HashMap<String, Sample>,
+    nonces: HashMap<(String, u64), LoginNonce>,
+}
+
+/// Records in maps, with the real table's conditions.
+#[derive(Default)]
+pub struct MemoryTable {
+    state: Mutex<TableState>,
+}
+
+fn condition_failed(what: String) -> TableError {
+    TableError::ConditionFailed { what }
+}
+
+/// Cursor = `created_at unix nanoseconds` `:` `dataset_id` of the last dataset returned.
+fn dataset_cursor(dataset: &Dataset) -> String {
+    format!(
+        "{}:{}",
+        dataset.created_at.unix_timestamp_nanos(),
+        dataset.dataset_id
+    )
+}
+
+#[async_trait]
+impl Table for MemoryTable {
+    async fn create_dataset(&self, dataset: &Dataset) -> Result<(), TableError> {
+        let mut state = lock(&self.state);
+        if state.datasets.contains_key(&dataset.dataset_id) {
+            return Err(condition_failed(format!(
+                "dataset {} exists",
+                dataset.dataset_id
+            )));
+        }
+        state
+            .datasets
+            .insert(dataset.dataset_id.clone(), dataset.clone());
+        Ok(())
+    }
+
+    async fn get_dataset(&self, dataset_id: &str) -> Result<Option<Dataset>, TableError> {
+        Ok(lock(&self.state).datasets.get(dataset_id).cloned())
+    }
+
+    async fn update_dataset(&self, dataset: &Dataset, expected: Status) -> Result<(), TableError> {
+        let mut state = lock(&self.state);
+        match state.datasets.get_mut(&dataset.dataset_id) {
+            Some(stored) if stored.status == expected => {
+                *stored = dataset.clone();
+                Ok(())
+            }
+            other => Err(condition_failed(format!(
+                "dataset {} is {}, not {expected}",
+                dataset.dataset_id,
+                other.map_or("absent", |stored| stored.status.as_str())
+            ))),
+        }
+    }
+
+    async fn delete_dataset(&self, dataset_id: &str) -> Result<(), TableError> {
+        lock(&self.state).datasets.remove(dataset_id);
+        Ok(())
+    }
+
+    async fn list_datasets(
+        &self,
+        owner: &str,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<DatasetPage, TableError> {
+        let state = lock(&self.state);
+        let mut owned: Vec<&Dataset> = state
+            .datasets
+            .values()
+            .filter(|dataset| dataset.owner == owner)
+            .collect();
+        owned.sort_by(|a, b| (b.created_at, &b.dataset_id).cmp(&(a.created_at, &a.dataset_id)));
+        let start = match cursor {
+            Some(cursor) => {
+                owned
+                    .iter()
+                    .position(|dataset| dataset_cursor(dataset) == cursor)
+                    .ok_or_else(|| TableError::Corrupt {
+                        what: "list cursor".to_owned(),
+                        message: format!("{cursor:?} does not name a dataset of {owner}"),
+                    })?
+                    + 1
+            }
+            None => 0,
+        };
+        let datasets: Vec<Dataset> = owned
+            .iter()
+            .skip(start)
+            .take(limit)
+            .map(|d| (*d).clone())
+            .collect();
+        let next = (start + datasets.len() < owned.len())
+            .then(|| datasets.last().map(dataset_cursor))
+            .flatten();
+        Ok(DatasetPage { datasets, next })
+    }
+
+    async fn create_sample(&self, sample: &Sample) -> Result<(), TableError> {
+        let mut state = lock(&self.state);
+        if state.samples.contains_key(&sample.sample_id) {
+            return Err(condition_failed(format!(
+                "sample {} exists",
+                sample.sample_id
+            )));
+        }
+        state
+            .samples
+            .insert(sample.sample_id.clone(), sample.clone());
+        Ok(())
+    }
+
+    async fn get_sample(&self, sample_id: &str) -> Result<Option<Sample>, TableError> {
+        Ok(lock(&self.state).samples.get(sample_id).cloned())
+    }
+
+    async fn update_sample(
+        &self,
+        sample: &Sample,
+        expected: SampleStatus,
+    ) -> Result<(), TableError> {
+        let mut state = lock(&self.state);
+        match state.samples.get_mut(&sample.sample_id) {
+            Some(stored) if stored.status == expected => {
+                *stored = sample.clone();
+                Ok(())
+            }
+            _ => Err(condition_failed(format!(
+                "sample {} is not {expected:?}",
+                sample.sample_id
+            ))),
+        }
+    }
+
+    async fn claim_nonce(&self, nonce: &LoginNonce, now: OffsetDateTime) -> Result<(), TableError> {
+        let mut state = lock(&self.state);
+        let id = (nonce.address.clone(), nonce.nonce);
+        if let Some(used) = state.nonces.get(&id)
+            && used.expires_at > now.unix_timestamp()
+        {
+            return Err(condition_failed(format!(
+                "nonce {} of {} was used",
+                nonce.nonce, nonce.address
+            )));
+        }
+        state.nonces.insert(id, nonce.clone());
+        Ok(())
+    }
+}
+
+/// Sent messages in a list.
+#[derive(Default)]
+pub struct MemoryQueue {
+    sent: Mutex<Vec<Message>>,
+    refusals: Mutex<usize>,
+}
+
+impl MemoryQueue {
+    /// Every message sent so far, in order.
+    pub fn sent(&self) -> Vec<Message> {
+        lock(&self.sent).clone()
+    }
+
+    /// Refuses the next `count` sends, as an SQS outage would (to test retry paths).
+    pub fn refuse_next(&self, count: usize) {
+        *lock(&self.refusals) = count;
+    }
+}
+
+#[async_trait]
+impl Queue for MemoryQueue {
+    async fn send(&self, message: &Message) -> Result<(), QueueError> {
+        {
+            let mut refusals = lock(&self.refusals);
+            if *refusals > 0 {
+                *refusals -= 1;
+                return Err(QueueError {
+                    queue: message.queue(),
+                    message: "refused (simulated outage)".to_owned(),
+                });
+            }
+        }
+        lock(&self.sent).push(message.clone());
+        Ok(())
+    }
+}
+
+/// A clock that moves only when told.
+#[derive(Debug)]
+pub struct ManualClock {
+    now: Mutex<OffsetDateTime>,
+}
+
+impl ManualClock {
+    /// A clock showing `now`.
+    pub fn new(now: OffsetDateTime) -> Self {
+        Self {
+            now: Mutex::new(now),
+        }
+    }
+
+    /// Moves the clock forward.
+    pub fn advance(&self, by: time::Duration) {
+        *lock(&self.now) += by;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> OffsetDateTime {
+        *lock(&self.now)
+    }
+}

@@ -1,0 +1,195 @@
+//! The records the table holds and the views the API returns.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::lifecycle::{SampleStatus, Status};
+
+/// What is wrong with a dataset and where: the shape of `validate --json`'s `error`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Problem {
+    /// What is wrong, naming the offending value.
+    pub message: String,
+    /// The 1-based record number, when known.
+    pub record: Option<u64>,
+    /// The 1-based line number (text formats).
+    pub line: Option<u64>,
+    /// The 0-based byte offset (binary formats, compression, size mismatches).
+    pub offset: Option<u64>,
+}
+
+impl Problem {
+    /// A problem with no location.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            record: None,
+            line: None,
+            offset: None,
+        }
+    }
+}
+
+impl From<&genoflow_genomics::Diagnostic> for Problem {
+    fn from(diagnostic: &genoflow_genomics::Diagnostic) -> Self {
+        Self {
+            message: diagnostic.message.clone(),
+            record: diagnostic.record,
+            line: diagnostic.line,
+            offset: diagnostic.offset,
+        }
+    }
+}
+
+/// How the bytes of a dataset are uploaded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum UploadKind {
+    /// One presigned PUT.
+    Single,
+    /// A multipart upload completed with `POST /uploads/{dataset_id}/complete`.
+    Multipart {
+        /// The object store's upload id.
+        upload_id: String,
+        /// Bytes per part (the last part may be shorter).
+        part_size: u64,
+        /// How many parts.
+        part_count: u32,
+    },
+}
+
+/// One uploaded file: the table record.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Dataset {
+    /// Random id, also a path segment of [`Dataset::key`].
+    pub dataset_id: String,
+    /// The sample this file belongs to.
+    pub sample_id: String,
+    /// The Stacks address of the uploader.
+    pub owner: String,
+    /// The file name given by the uploader (checked by [`crate::keys::check_filename`]).
+    pub filename: String,
+    /// The object key, `uploads/{owner}/{dataset_id}/{filename}`.
+    pub key: String,
+    /// Declared size in bytes.
+    pub size: u64,
+    /// Declared SHA-256 of the stored bytes, lowercase hex.
+    pub sha256: String,
+    /// The declared format until validation, then the detected one.
+    pub format: Option<String>,
+    /// Where the dataset is in its life.
+    pub status: Status,
+    /// The validator's report (the `validate --json` document), once validated.
+    pub validation: Option<serde_json::Value>,
+    /// Why the dataset is `invalid` or `failed`.
+    pub error: Option<Problem>,
+    /// How the bytes are uploaded.
+    pub upload: UploadKind,
+    /// When the upload was requested.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// The last status change.
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+/// A file of a sample that made the sample fail.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SampleError {
+    /// The dataset at fault.
+    pub dataset_id: String,
+    /// Its file name.
+    pub filename: String,
+    /// What is wrong with it.
+    pub error: Problem,
+}
+
+/// One sample: a single file or a read pair uploaded together, analysed as one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Sample {
+    /// Random id.
+    pub sample_id: String,
+    /// The Stacks address of the uploader.
+    pub owner: String,
+    /// The optional name the uploader gave.
+    pub sample_name: Option<String>,
+    /// The sample's datasets in upload order (the order of `inputs_hash`).
+    pub dataset_ids: Vec<String>,
+    /// Where the sample is.
+    pub status: SampleStatus,
+    /// Why the sample failed.
+    pub error: Option<SampleError>,
+    /// When the upload was requested.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// The last status change.
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+/// A used login nonce, kept until the login message it came with expires.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginNonce {
+    /// The address that signed the login message.
+    pub address: String,
+    /// The message's nonce.
+    pub nonce: u64,
+    /// The message's `expires` (unix seconds); after it the record may be dropped (table TTL),
+    /// since an expired message is refused anyway.
+    pub expires_at: i64,
+}
+
+/// The `GET /datasets/{id}` body (INTERFACES.md).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DatasetView {
+    /// The dataset id.
+    pub dataset_id: String,
+    /// Its sample.
+    pub sample_id: String,
+    /// The uploader's Stacks address.
+    pub owner: String,
+    /// The file name.
+    pub filename: String,
+    /// Declared size in bytes.
+    pub size: u64,
+    /// Declared SHA-256, hex.
+    pub sha256: String,
+    /// Declared, then detected format.
+    pub format: Option<String>,
+    /// Lifecycle status.
+    pub status: Status,
+    /// The validation report.
+    pub validation: Option<serde_json::Value>,
+    /// Why `invalid` or `failed`.
+    pub error: Option<Problem>,
+    /// RFC 3339.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// RFC 3339.
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+impl From<&Dataset> for DatasetView {
+    fn from(dataset: &Dataset) -> Self {
+        Self {
+            dataset_id: dataset.dataset_id.clone(),
+            sample_id: dataset.sample_id.clone(),
+            owner: dataset.owner.clone(),
+            filename: dataset.filename.clone(),
+            size: dataset.size,
+            sha256: dataset.sha256.clone(),
+            format: dataset.format.clone(),
+            status: dataset.status,
+            validation: dataset.validation.clone(),
+            error: dataset.error.clone(),
+            created_at: dataset.created_at,
+            updated_at: dataset.updated_at,
+        }
+    }
+}
+
+/// A new random id (UUID v4, lowercase hyphenated).
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}

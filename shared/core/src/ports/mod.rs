@@ -1,0 +1,19 @@
+//! The ports: narrow traits the use cases call, each with an AWS adapter (`shared/aws`), an
+//! embedded adapter (`shared/local`) and an in-memory one ([`crate::memory`]).
+//!
+//! All are `Send + Sync` and object-safe, so a function builds its adapters once at cold start
+//! and hands them around as `Arc<dyn Port>`.
+
+mod blob;
+mod clock;
+mod queue;
+mod table;
+mod token;
+
+pub use blob::{
+    BlobError, BlobStore, CompletedPart, MultipartUpload, ObjectIntegrity, PartUrl, PresignedPut,
+};
+pub use clock::{Clock, SystemClock};
+pub use queue::{AnalysisRequested, AnchorRequested, Message, Queue, QueueError, QueueName};
+pub use table::{DatasetPage, Table, TableError};
+pub use token::{Claims, HmacTokenSigner, TokenError, TokenSecret, TokenSigner};

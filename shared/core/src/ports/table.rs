@@ -1,0 +1,89 @@
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use crate::{
+    lifecycle::{SampleStatus, Status},
+    model::{Dataset, LoginNonce, Sample},
+};
+
+/// A table failure.
+#[derive(Debug, thiserror::Error)]
+pub enum TableError {
+    /// A conditional write found another state than expected: someone else did (or is doing)
+    /// this step. Handlers treat it as "already done", never as a failure.
+    #[error("conditional write refused: {what}")]
+    ConditionFailed {
+        /// Which record and condition.
+        what: String,
+    },
+    /// A stored record could not be read back (written by an incompatible version).
+    #[error("the stored record {what} is unreadable: {message}")]
+    Corrupt {
+        /// Which record.
+        what: String,
+        /// Why.
+        message: String,
+    },
+    /// The table could not be reached or failed; retrying may work.
+    #[error("table {operation} failed: {message}")]
+    Unavailable {
+        /// What was asked.
+        operation: &'static str,
+        /// The store's message.
+        message: String,
+    },
+}
+
+/// A page of an owner's datasets, newest first.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DatasetPage {
+    /// Up to the requested number of datasets.
+    pub datasets: Vec<Dataset>,
+    /// Opaque cursor for the next page; `None` on the last page.
+    pub next: Option<String>,
+}
+
+/// The records of GenoFlow (DynamoDB on AWS, an embedded database locally).
+///
+/// Reads must be strongly consistent: a handler that just wrote a dataset must see it when it
+/// reads the sample's other datasets.
+#[async_trait]
+pub trait Table: Send + Sync {
+    /// Stores a new dataset; [`TableError::ConditionFailed`] if its id exists.
+    async fn create_dataset(&self, dataset: &Dataset) -> Result<(), TableError>;
+
+    /// The dataset with this id.
+    async fn get_dataset(&self, dataset_id: &str) -> Result<Option<Dataset>, TableError>;
+
+    /// Replaces the dataset only if its stored status is `expected`;
+    /// [`TableError::ConditionFailed`] otherwise (or if it is gone).
+    async fn update_dataset(&self, dataset: &Dataset, expected: Status) -> Result<(), TableError>;
+
+    /// Removes the dataset record; removing a missing one succeeds.
+    async fn delete_dataset(&self, dataset_id: &str) -> Result<(), TableError>;
+
+    /// The owner's datasets, newest first (`created_at`, then id, descending), `limit` at a time.
+    async fn list_datasets(
+        &self,
+        owner: &str,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<DatasetPage, TableError>;
+
+    /// Stores a new sample; [`TableError::ConditionFailed`] if its id exists.
+    async fn create_sample(&self, sample: &Sample) -> Result<(), TableError>;
+
+    /// The sample with this id.
+    async fn get_sample(&self, sample_id: &str) -> Result<Option<Sample>, TableError>;
+
+    /// Replaces the sample only if its stored status is `expected`.
+    async fn update_sample(
+        &self,
+        sample: &Sample,
+        expected: SampleStatus,
+    ) -> Result<(), TableError>;
+
+    /// Records a login nonce as used. [`TableError::ConditionFailed`] if the same address
+    /// already used it and that record has not expired at `now`.
+    async fn claim_nonce(&self, nonce: &LoginNonce, now: OffsetDateTime) -> Result<(), TableError>;
+}

@@ -1,0 +1,349 @@
+//! The validate function: an object arrived under `uploads/`.
+
+use std::sync::Arc;
+
+use genoflow_genomics::{Format, Options, Report};
+
+use crate::{
+    error::Error,
+    keys::{UPLOADS_PREFIX, decode_event_key, parse_upload_key, quarantine_key},
+    lifecycle::{SampleStatus, Status},
+    model::{Dataset, Problem, Sample, SampleError},
+    ports::{AnalysisRequested, BlobError, BlobStore, Clock, Message, Queue, Table},
+};
+
+use super::{transition_dataset, transition_sample};
+
+/// One object-created notification.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObjectCreated {
+    /// The key exactly as the event carries it (URL-encoded, `+` for space).
+    pub key: String,
+}
+
+/// What became of the sample after an event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SampleProgress {
+    /// Not every file is valid yet.
+    Waiting,
+    /// Every file is valid; this event sent the one analysis request.
+    AnalysisRequested,
+    /// This event failed the sample.
+    Failed(SampleError),
+    /// Another event already decided the sample.
+    AlreadyDecided,
+}
+
+/// What an event did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ObjectOutcome {
+    /// Outside `uploads/`: not ours to handle.
+    Ignored {
+        /// The decoded key.
+        key: String,
+    },
+    /// No dataset expects this object: moved to `quarantine/`, not processed.
+    Quarantined {
+        /// The decoded key.
+        key: String,
+        /// Where it is now.
+        quarantine_key: String,
+        /// Why.
+        reason: String,
+    },
+    /// The dataset was already past `pending`: this event did no validation. The sample step
+    /// is re-run (it is idempotent) so an interrupted earlier event is finished.
+    Duplicate {
+        /// The dataset.
+        dataset_id: String,
+        /// Its status.
+        status: Status,
+        /// The sample step's outcome.
+        sample: SampleProgress,
+    },
+    /// This event validated the dataset.
+    Validated {
+        /// The dataset.
+        dataset_id: String,
+        /// `valid` or `invalid`.
+        status: Status,
+        /// Why invalid.
+        error: Option<Problem>,
+        /// The sample step's outcome.
+        sample: SampleProgress,
+    },
+}
+
+/// The validate use case.
+pub struct ValidateObjects {
+    /// Dataset and sample records.
+    pub table: Arc<dyn Table>,
+    /// The uploaded objects.
+    pub blobs: Arc<dyn BlobStore>,
+    /// Where analysis requests go.
+    pub queue: Arc<dyn Queue>,
+    /// The time.
+    pub clock: Arc<dyn Clock>,
+    /// Validator options (threads, decompression limit); the format is the declared one.
+    pub options: Options,
+}
+
+impl ValidateObjects {
+    /// Handles one object-created event: quarantines what no dataset expects, claims the
+    /// dataset (`pending → uploaded`, conditional: a duplicate event stops here), streams the
+    /// object through the validator, checks the declared size and SHA-256, records the report
+    /// (`valid` or `invalid`), then sends the sample's single analysis request once all its
+    /// files are valid, or fails the sample with the invalid file's error.
+    ///
+    /// # Errors
+    /// Port failures and a validator that could not read the object; the claim is handed back
+    /// first, so the retried event does the work. [`Error::is_retryable`] says which.
+    pub async fn handle(&self, event: &ObjectCreated) -> Result<ObjectOutcome, Error> {
+        let key = decode_event_key(&event.key)?;
+        if !key.starts_with(UPLOADS_PREFIX) {
+            return Ok(ObjectOutcome::Ignored { key });
+        }
+        let Some(parsed) = parse_upload_key(&key) else {
+            return self
+                .quarantine(
+                    key,
+                    "the key is not uploads/{owner}/{dataset_id}/{filename}".to_owned(),
+                )
+                .await;
+        };
+        let dataset = match self.table.get_dataset(parsed.dataset_id).await? {
+            None => {
+                let reason = format!("no dataset {} expects an upload", parsed.dataset_id);
+                return self.quarantine(key, reason).await;
+            }
+            Some(dataset) if dataset.key != key => {
+                let reason = format!("dataset {} expects {}", dataset.dataset_id, dataset.key);
+                return self.quarantine(key, reason).await;
+            }
+            Some(dataset) => dataset,
+        };
+        if dataset.status != Status::Pending {
+            let sample = self.sample_step(&dataset).await?;
+            return Ok(ObjectOutcome::Duplicate {
+                dataset_id: dataset.dataset_id,
+                status: dataset.status,
+                sample,
+            });
+        }
+        let now = self.clock.now();
+        let Some(claimed) =
+            transition_dataset(self.table.as_ref(), &dataset, Status::Uploaded, now, |_| {})
+                .await?
+        else {
+            return Ok(ObjectOutcome::Duplicate {
+                dataset_id: dataset.dataset_id,
+                status: Status::Uploaded,
+                sample: SampleProgress::AlreadyDecided,
+            });
+        };
+
+        let report = match self.run_validator(&claimed).await {
+            Ok(report) => report,
+            Err(error) => {
+                tracing::warn!(key = %claimed.key, %error, "validation could not run; handing the claim back");
+                let now = self.clock.now();
+                transition_dataset(self.table.as_ref(), &claimed, Status::Pending, now, |_| {})
+                    .await?;
+                return Err(error);
+            }
+        };
+        let error = judge(&claimed, &report);
+        let status = if error.is_some() {
+            Status::Invalid
+        } else {
+            Status::Valid
+        };
+        let validation = serde_json::to_value(&report).ok();
+        let detected = report.format.map(|format| format.as_str().to_owned());
+        let now = self.clock.now();
+        let recorded_error = error.clone();
+        let Some(done) = transition_dataset(self.table.as_ref(), &claimed, status, now, |d| {
+            d.validation = validation;
+            d.format = detected.or(d.format.take());
+            d.error = recorded_error;
+        })
+        .await?
+        else {
+            // Deleted while we validated.
+            return Ok(ObjectOutcome::Duplicate {
+                dataset_id: claimed.dataset_id,
+                status: Status::Uploaded,
+                sample: SampleProgress::AlreadyDecided,
+            });
+        };
+        tracing::info!(key = %done.key, %status, "validated");
+        let sample = self.sample_step(&done).await?;
+        Ok(ObjectOutcome::Validated {
+            dataset_id: done.dataset_id,
+            status,
+            error,
+            sample,
+        })
+    }
+
+    async fn quarantine(&self, key: String, reason: String) -> Result<ObjectOutcome, Error> {
+        let target = quarantine_key(&key);
+        match self.blobs.copy(&key, &target).await {
+            // A duplicate event of an object already moved.
+            Ok(()) | Err(BlobError::NotFound { .. }) => {}
+            Err(other) => return Err(other.into()),
+        }
+        self.blobs.delete(&key).await?;
+        tracing::warn!(%key, quarantine_key = %target, %reason, "unexpected upload quarantined");
+        Ok(ObjectOutcome::Quarantined {
+            key,
+            quarantine_key: target,
+            reason,
+        })
+    }
+
+    async fn run_validator(&self, dataset: &Dataset) -> Result<Report, Error> {
+        let reader = self.blobs.open_read(&dataset.key).await?;
+        let mut options = self.options.clone();
+        options.format = dataset
+            .format
+            .as_deref()
+            .and_then(|f| f.parse::<Format>().ok());
+        let key = dataset.key.clone();
+        tokio::task::spawn_blocking(move || genoflow_genomics::validate(reader, &options))
+            .await
+            .map_err(|e| Error::Validation {
+                key: key.clone(),
+                message: e.to_string(),
+            })?
+            .map_err(|e| Error::Validation {
+                key,
+                message: e.to_string(),
+            })
+    }
+
+    /// Advances the dataset's sample after a validation (or on a duplicate event, to finish
+    /// an interrupted one). Every write is conditional on `waiting`, so only one event ever
+    /// sends the analysis request or fails the sample.
+    async fn sample_step(&self, dataset: &Dataset) -> Result<SampleProgress, Error> {
+        if !matches!(dataset.status, Status::Valid | Status::Invalid) {
+            return Ok(SampleProgress::AlreadyDecided);
+        }
+        let Some(sample) = self.table.get_sample(&dataset.sample_id).await? else {
+            tracing::warn!(sample_id = %dataset.sample_id, "dataset without its sample record");
+            return Ok(SampleProgress::AlreadyDecided);
+        };
+        if sample.status != SampleStatus::Waiting {
+            return Ok(SampleProgress::AlreadyDecided);
+        }
+        let mut members = Vec::with_capacity(sample.dataset_ids.len());
+        for id in &sample.dataset_ids {
+            match self.table.get_dataset(id).await? {
+                Some(member) => members.push(member),
+                None => return Ok(SampleProgress::Waiting),
+            }
+        }
+        if let Some(invalid) = members.iter().find(|m| m.status == Status::Invalid) {
+            let problem = invalid
+                .error
+                .clone()
+                .unwrap_or_else(|| Problem::new("the file is invalid"));
+            return self.fail_sample(&sample, invalid, problem).await;
+        }
+        if !members.iter().all(|m| m.status == Status::Valid) {
+            return Ok(SampleProgress::Waiting);
+        }
+        if members.len() == 2
+            && let Some(other) = members
+                .iter()
+                .find(|m| m.format.as_deref() != Some("fastq"))
+        {
+            let found = other.format.as_deref().unwrap_or("unknown");
+            let problem = Problem::new(format!(
+                "a two-file sample must be a FASTQ read pair, but {} is {found}",
+                other.filename
+            ));
+            return self.fail_sample(&sample, other, problem).await;
+        }
+        self.request_analysis(&sample).await
+    }
+
+    async fn request_analysis(&self, sample: &Sample) -> Result<SampleProgress, Error> {
+        let now = self.clock.now();
+        let table = self.table.as_ref();
+        let Some(requested) =
+            transition_sample(table, sample, SampleStatus::AnalysisRequested, now, |_| {}).await?
+        else {
+            return Ok(SampleProgress::AlreadyDecided);
+        };
+        let message = Message::from(AnalysisRequested {
+            sample_id: sample.sample_id.clone(),
+        });
+        if let Err(error) = self.queue.send(&message).await {
+            // Hand the request back so the retried event sends it.
+            transition_sample(
+                table,
+                &requested,
+                SampleStatus::Waiting,
+                self.clock.now(),
+                |_| {},
+            )
+            .await?;
+            return Err(error.into());
+        }
+        tracing::info!(sample_id = %sample.sample_id, "analysis requested");
+        Ok(SampleProgress::AnalysisRequested)
+    }
+
+    async fn fail_sample(
+        &self,
+        sample: &Sample,
+        culprit: &Dataset,
+        problem: Problem,
+    ) -> Result<SampleProgress, Error> {
+        let error = SampleError {
+            dataset_id: culprit.dataset_id.clone(),
+            filename: culprit.filename.clone(),
+            error: problem,
+        };
+        let recorded = error.clone();
+        let now = self.clock.now();
+        let failed = transition_sample(
+            self.table.as_ref(),
+            sample,
+            SampleStatus::Failed,
+            now,
+            |s| {
+                s.error = Some(recorded);
+            },
+        )
+        .await?;
+        Ok(match failed {
+            Some(_) => SampleProgress::Failed(error),
+            None => SampleProgress::AlreadyDecided,
+        })
+    }
+}
+
+/// Why a validated object is not the dataset: the declared size and SHA-256 first (the bytes are
+/// not what the user meant to upload), then the validator's error.
+fn judge(dataset: &Dataset, report: &Report) -> Option<Problem> {
+    if report.bytes != dataset.size {
+        return Some(Problem {
+            message: format!(
+                "the stored object is {} bytes but the upload declared {}; upload the declared file again",
+                report.bytes, dataset.size
+            ),
+            record: None,
+            line: None,
+            offset: Some(report.bytes.min(dataset.size)),
+        });
+    }
+    if report.sha256 != dataset.sha256 {
+        return Some(Problem::new(format!(
+            "the stored object's SHA-256 is {} but the upload declared {}; upload the declared file again",
+            report.sha256, dataset.sha256
+        )));
+    }
+    report.error.as_ref().map(Problem::from)
+}

@@ -1,0 +1,148 @@
+//! A world of in-memory adapters with the use cases wired to them, and the repository's real
+//! test files.
+
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::{path::PathBuf, sync::Arc};
+
+use genoflow_core::{
+    memory::{ManualClock, MemoryBlobStore, MemoryQueue, MemoryTable},
+    ports::{BlobStore, Clock},
+    usecases::{
+        datasets::Datasets,
+        object_created::{ObjectCreated, ObjectOutcome, ValidateObjects},
+        upload::{
+            FileDeclaration, UploadInstructions, UploadLimits, UploadRequest, UploadResponse,
+            Uploads,
+        },
+    },
+};
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+/// The address of the SIP-018 test key `753b7cc0…a601` on testnet.
+pub const ALICE: &str = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM";
+/// Another owner.
+pub const BOB: &str = "ST2CY5V39NHDPWSXMW9QDT3HC3GD6Q6XX4CFRK9AG";
+
+/// 2027-01-15T08:00:00Z.
+pub const START: i64 = 1_800_000_000;
+
+/// A file of the repository's `tests/data`.
+pub fn data(relative: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/data")
+        .join(relative);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The declaration of `bytes` as `filename`.
+pub fn declare(filename: &str, bytes: &[u8]) -> FileDeclaration {
+    FileDeclaration {
+        filename: filename.to_owned(),
+        size: bytes.len() as u64,
+        sha256: hex::encode(Sha256::digest(bytes)),
+        format: None,
+    }
+}
+
+/// A key as S3 puts it in an event: URL-encoded, space as `+` (our file names allow only these
+/// two characters that need it).
+pub fn s3_event_key(key: &str) -> String {
+    key.replace('+', "%2B").replace(' ', "+")
+}
+
+pub struct World {
+    pub table: Arc<MemoryTable>,
+    pub blobs: Arc<MemoryBlobStore>,
+    pub queue: Arc<MemoryQueue>,
+    pub clock: Arc<ManualClock>,
+    pub uploads: Uploads,
+    pub validate: ValidateObjects,
+    pub datasets: Datasets,
+}
+
+impl World {
+    pub fn new() -> Self {
+        Self::with_limits(UploadLimits::default())
+    }
+
+    pub fn with_limits(limits: UploadLimits) -> Self {
+        let blobs = Arc::new(MemoryBlobStore::default());
+        Self::with_blobs(limits, blobs.clone(), blobs)
+    }
+
+    /// `blobs` is what the use cases see (possibly a wrapper of `memory`).
+    pub fn with_blobs(
+        limits: UploadLimits,
+        memory: Arc<MemoryBlobStore>,
+        blobs: Arc<dyn BlobStore>,
+    ) -> Self {
+        let table = Arc::new(MemoryTable::default());
+        let queue = Arc::new(MemoryQueue::default());
+        let clock = Arc::new(ManualClock::new(
+            OffsetDateTime::from_unix_timestamp(START).unwrap(),
+        ));
+        Self {
+            uploads: Uploads {
+                table: table.clone(),
+                blobs: blobs.clone(),
+                clock: clock.clone(),
+                limits,
+            },
+            validate: ValidateObjects {
+                table: table.clone(),
+                blobs: blobs.clone(),
+                queue: queue.clone(),
+                clock: clock.clone(),
+                options: genoflow_genomics::Options::default(),
+            },
+            datasets: Datasets {
+                table: table.clone(),
+                blobs,
+            },
+            table,
+            blobs: memory,
+            queue,
+            clock,
+        }
+    }
+
+    /// Requests an upload of `files` for `owner` and PUTs each file through its presigned URL,
+    /// as a browser would.
+    pub async fn upload(&self, owner: &str, files: &[(&str, &[u8])]) -> UploadResponse {
+        let request = UploadRequest {
+            files: files
+                .iter()
+                .map(|(name, bytes)| declare(name, bytes))
+                .collect(),
+            sample_name: None,
+        };
+        let response = self.uploads.create(owner, &request).await.unwrap();
+        for ((_, bytes), dataset) in files.iter().zip(&response.datasets) {
+            let UploadInstructions::Single(put) = &dataset.upload else {
+                panic!("expected a single PUT");
+            };
+            self.blobs
+                .put_presigned(put, &put.headers, bytes.to_vec(), self.clock.now())
+                .unwrap();
+        }
+        response
+    }
+
+    /// Delivers the object-created event of `owner`'s `filename` of `dataset_id`.
+    pub async fn object_created(
+        &self,
+        owner: &str,
+        dataset_id: &str,
+        filename: &str,
+    ) -> ObjectOutcome {
+        let key = genoflow_core::keys::upload_key(owner, dataset_id, filename);
+        self.validate
+            .handle(&ObjectCreated {
+                key: s3_event_key(&key),
+            })
+            .await
+            .unwrap()
+    }
+}
