@@ -976,20 +976,37 @@ fn check_count(
         && count != want
         && Some(count) != alternative
     {
-        return Err(format!(
-            "{what} {} has Number={} so {} value{} expected, found {count}: {}",
-            shown(key),
-            definition.number.as_text(),
-            alternative.map_or_else(|| want.to_string(), |other| format!("{want} (or {other})")),
-            if want == 1 && alternative.is_none() {
-                " is"
-            } else {
-                "s are"
-            },
-            shown(value)
+        return Err(count_error(
+            what,
+            key,
+            value,
+            definition.number,
+            (count, want, alternative),
         ));
     }
     Ok(())
+}
+
+#[cold]
+fn count_error(
+    what: &str,
+    key: &[u8],
+    value: &[u8],
+    number: Number,
+    (count, want, alternative): (usize, usize, Option<usize>),
+) -> Issue {
+    format!(
+        "{what} {} has Number={} so {} value{} expected, found {count}: {}",
+        shown(key),
+        number.as_text(),
+        alternative.map_or_else(|| want.to_string(), |other| format!("{want} (or {other})")),
+        if want == 1 && alternative.is_none() {
+            " is"
+        } else {
+            "s are"
+        },
+        shown(value)
+    )
 }
 
 /// What one pass over a comma-separated value found.
@@ -1021,6 +1038,7 @@ fn scan_items(value: &[u8], value_type: ValueType, version: Version) -> Scan<'_>
     scan
 }
 
+#[inline]
 fn is_of_type(item: &[u8], value_type: ValueType, version: Version) -> bool {
     match value_type {
         ValueType::Integer => parse_integer(item, version).is_some(),
@@ -1032,6 +1050,7 @@ fn is_of_type(item: &[u8], value_type: ValueType, version: Version) -> bool {
 }
 
 /// The error for an item not of the key's Type.
+#[cold]
 fn type_error(what: &str, key: &[u8], value_type: ValueType, item: &[u8]) -> Issue {
     format!(
         "{what} {} has Type={} but value {}",

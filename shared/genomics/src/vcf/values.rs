@@ -3,7 +3,12 @@
 use super::Version;
 
 /// Parses a VCF Integer (32-bit signed; VCF 4.3+ reserves the eight lowest values).
+#[inline]
 pub(crate) fn parse_integer(text: &[u8], version: Version) -> Option<i64> {
+    // The common case: up to 9 digits, always within range.
+    if !text.is_empty() && text.len() <= 9 && text.iter().all(u8::is_ascii_digit) {
+        return Some(text.iter().fold(0i64, |n, &d| n * 10 + i64::from(d - b'0')));
+    }
     let digits = text
         .strip_prefix(b"-")
         .or_else(|| text.strip_prefix(b"+"))
