@@ -154,7 +154,7 @@ impl Records {
             self.check_samples(line, format_start, alleles, warnings)?;
         }
         self.remember(chrom, pos, reference, alt, warnings);
-        self.count(reference, alt, filter);
+        self.count(reference, alt);
         Ok(())
     }
 
@@ -718,11 +718,13 @@ impl Records {
         }
     }
 
-    fn count(&mut self, reference: &[u8], alt: &[u8], _filter: &[u8]) {
+    /// Counts the record as SNV, indel or other. `*` and the gVCF "any other allele" (`<*>`,
+    /// `<NON_REF>`) stand for no particular sequence and are left out.
+    fn count(&mut self, reference: &[u8], alt: &[u8]) {
         let mut any_bases = false;
         let (mut indel, mut snv_only) = (false, true);
         for allele in alt.split(|&b| b == b',') {
-            if allele == b"*" {
+            if matches!(allele, b"*" | b"<*>" | b"<NON_REF>") {
                 continue;
             }
             if !is_bases(allele) {

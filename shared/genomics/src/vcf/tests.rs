@@ -73,10 +73,11 @@ fn valid_file_gives_stats() {
         "1~200~.~AT~A,ATT~.~q10~DP=3;AF=0.1,0.2~GT:AD~1/2:1,2,3~0/0",
         "1~300~.~AC~GT~1e3~.~.~GT~0~1",
         "2~5~.~C~<DEL>~.~PASS~AA=C~GT~./.~.",
+        "2~6~.~C~T,<*>~.~PASS~.~GT~0/1~0",
     ]));
     assert!(report.valid, "{:?}", report.error);
     assert!(report.warnings.is_empty(), "{:?}", report.warnings);
-    assert_eq!(report.records, 4);
+    assert_eq!(report.records, 5);
     let Stats::Vcf(stats) = report.stats else {
         panic!("not VCF stats: {:?}", report.stats)
     };
@@ -88,7 +89,7 @@ fn valid_file_gives_stats() {
             stats.indels,
             stats.other
         ),
-        (4, 2, 1, 1, 2)
+        (5, 2, 2, 1, 2)
     );
     assert_eq!((stats.filtered, stats.contigs), (1, 2));
     assert_eq!(stats.file_format, "VCFv4.3");
