@@ -96,6 +96,17 @@ fn valid_file_gives_stats() {
 }
 
 #[test]
+fn header_only_and_crlf_files_are_valid() {
+    let report = check(HEADER_43);
+    assert!(report.valid, "{:?}", report.error);
+    assert_eq!(report.records, 0);
+    let text = with_records(&["1~100~rs1~A~G~50~PASS~DP=10~GT~0/1~1|1"]).replace('\n', "\r\n");
+    let report = check(&text);
+    assert!(report.valid, "{:?}", report.error);
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+}
+
+#[test]
 fn compressed_vcf_is_validated_the_same() {
     let text = with_records(&["1~100~.~A~G~.~PASS~DP=abc~GT~0~1"]);
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
