@@ -33,7 +33,10 @@
 //! let UploadInstructions::Single(put) = &created.datasets[0].upload else { unreachable!() };
 //! blobs.put_presigned(put, &put.headers, fastq, OffsetDateTime::from_unix_timestamp(1_800_000_001)?)?;
 //!
-//! let validate = ValidateObjects { table, blobs, queue: queue.clone(), clock, options: Default::default() };
+//! let validate = ValidateObjects {
+//!     table, blobs, queue: queue.clone(), clock,
+//!     options: Default::default(), validation_lease: time::Duration::minutes(15),
+//! };
 //! let key = format!("uploads/{owner}/{}/r.fq", created.datasets[0].dataset_id);
 //! let outcome = validate.handle(&ObjectCreated { key }).await?;
 //! assert!(matches!(outcome, ObjectOutcome::Validated { sample: SampleProgress::AnalysisRequested, .. }));

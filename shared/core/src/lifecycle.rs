@@ -44,14 +44,20 @@ pub enum Status {
 
 /// Every allowed dataset transition and why it happens (ARCHITECTURE.md, "Dataset lifecycle").
 ///
-/// `invalid` and `failed` are terminal. The one backward edge, `uploaded → pending`, hands a
-/// validation claim back when the validator could not run at all (storage unreachable), so the
-/// retried event validates the object instead of finding it claimed forever.
-pub const TRANSITIONS: [(Status, Status, &str); 9] = [
+/// `invalid` and `failed` are terminal. Two edges serve retries: `uploaded → pending` hands a
+/// validation claim back when the validator could not run at all (storage unreachable), and
+/// `uploaded → uploaded` lets a retried event take over a claim whose validator died (older than
+/// the validation lease), so no dataset stays claimed forever.
+pub const TRANSITIONS: [(Status, Status, &str); 10] = [
     (
         Status::Pending,
         Status::Uploaded,
         "the object arrived; a validator claims it",
+    ),
+    (
+        Status::Uploaded,
+        Status::Uploaded,
+        "a claim older than the validation lease is taken over (its validator died)",
     ),
     (
         Status::Uploaded,
@@ -225,6 +231,7 @@ mod tests {
     fn skipping_or_leaving_terminal_states_is_refused() {
         assert!(!Status::Pending.can_become(Status::Valid));
         assert!(!Status::Valid.can_become(Status::Valid));
+        assert!(Status::Uploaded.can_become(Status::Uploaded));
         assert!(!Status::Confirmed.can_become(Status::Pending));
         for terminal in [Status::Invalid, Status::Failed, Status::Confirmed] {
             assert!(terminal.is_terminal());

@@ -18,11 +18,12 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use crate::{
-    lifecycle::{SampleStatus, Status},
+    lifecycle::SampleStatus,
     model::{Dataset, LoginNonce, Sample},
     ports::{
-        BlobError, BlobStore, Clock, CompletedPart, DatasetPage, Message, MultipartUpload,
-        ObjectIntegrity, PartUrl, PresignedPut, Queue, QueueError, Table, TableError,
+        BlobError, BlobStore, Clock, CompletedPart, DatasetPage, DatasetState, Message,
+        MultipartUpload, ObjectIntegrity, PartUrl, PresignedPut, Queue, QueueError, Table,
+        TableError,
     },
 };
 
@@ -347,17 +348,21 @@ impl Table for MemoryTable {
         Ok(lock(&self.state).datasets.get(dataset_id).cloned())
     }
 
-    async fn update_dataset(&self, dataset: &Dataset, expected: Status) -> Result<(), TableError> {
+    async fn update_dataset(
+        &self,
+        dataset: &Dataset,
+        expected: DatasetState,
+    ) -> Result<(), TableError> {
         let mut state = lock(&self.state);
         match state.datasets.get_mut(&dataset.dataset_id) {
-            Some(stored) if stored.status == expected => {
+            Some(stored) if DatasetState::of(stored) == expected => {
                 *stored = dataset.clone();
                 Ok(())
             }
             other => Err(condition_failed(format!(
-                "dataset {} is {}, not {expected}",
+                "dataset {} is {:?}, not {expected:?}",
                 dataset.dataset_id,
-                other.map_or("absent", |stored| stored.status.as_str())
+                other.map(|stored| DatasetState::of(stored))
             ))),
         }
     }

@@ -85,6 +85,9 @@ pub struct Dataset {
     pub error: Option<Problem>,
     /// How the bytes are uploaded.
     pub upload: UploadKind,
+    /// Bumped by every write: conditional writes check it with the status, so of two handlers
+    /// that read the same record only the first write lands.
+    pub revision: u64,
     /// When the upload was requested.
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,

@@ -14,8 +14,8 @@ use genoflow_core::{
     memory::MemoryBlobStore,
     model::Problem,
     ports::{
-        AnalysisRequested, BlobError, BlobStore, Clock, CompletedPart, Message, MultipartUpload,
-        ObjectIntegrity, PresignedPut, Table,
+        AnalysisRequested, BlobError, BlobStore, Clock, CompletedPart, DatasetState, Message,
+        MultipartUpload, ObjectIntegrity, PresignedPut, Table, TableError,
     },
     usecases::{
         object_created::{ObjectCreated, ObjectOutcome, SampleProgress},
@@ -23,7 +23,7 @@ use genoflow_core::{
     },
 };
 use support::{ALICE, BOB, World, data, declare, s3_event_key};
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 
 const R1: &str = "tb demo_R1.fastq.gz";
 const R2: &str = "tb demo+R2.fastq.gz";
@@ -664,4 +664,69 @@ async fn a_pair_that_is_not_two_fastq_files_fails_the_sample() {
         error.error.message
     );
     assert!(world.queue.sent().is_empty());
+}
+
+#[tokio::test]
+async fn a_claim_left_by_a_dead_validator_is_taken_over_after_the_lease() {
+    let world = World::new();
+    let (r1, _) = read_pair();
+    let created = world.upload(ALICE, &[(R1, &r1)]).await;
+    let dataset_id = &created.datasets[0].dataset_id;
+
+    // A validator claimed the dataset, then died (a Lambda timeout) before recording a result.
+    let pending = world.table.get_dataset(dataset_id).await.unwrap().unwrap();
+    let mut claimed = pending.clone();
+    claimed.status = Status::Uploaded;
+    claimed.revision += 1;
+    world
+        .table
+        .update_dataset(&claimed, DatasetState::of(&pending))
+        .await
+        .unwrap();
+
+    // Within the lease a retried event leaves the claim alone.
+    world.clock.advance(Duration::minutes(14));
+    let early = world.object_created(ALICE, dataset_id, R1).await;
+    assert!(
+        matches!(
+            early,
+            ObjectOutcome::Duplicate {
+                status: Status::Uploaded,
+                ..
+            }
+        ),
+        "{early:?}"
+    );
+
+    // After it, the retry takes over and finishes.
+    world.clock.advance(Duration::minutes(2));
+    let late = world.object_created(ALICE, dataset_id, R1).await;
+    assert!(
+        matches!(
+            late,
+            ObjectOutcome::Validated {
+                status: Status::Valid,
+                sample: SampleProgress::AnalysisRequested,
+                ..
+            }
+        ),
+        "{late:?}"
+    );
+    assert_eq!(world.queue.sent(), [analysis_requested(&created.sample_id)]);
+
+    // Had the first validator been alive after all, its late write would be refused.
+    let mut late_result = claimed.clone();
+    late_result.status = Status::Invalid;
+    late_result.revision += 1;
+    assert!(matches!(
+        world
+            .table
+            .update_dataset(&late_result, DatasetState::of(&claimed))
+            .await,
+        Err(TableError::ConditionFailed { .. })
+    ));
+    assert_eq!(
+        world.datasets.get(ALICE, dataset_id).await.unwrap().status,
+        Status::Valid
+    );
 }

@@ -15,5 +15,5 @@ pub use blob::{
 };
 pub use clock::{Clock, SystemClock};
 pub use queue::{AnalysisRequested, AnchorRequested, Message, Queue, QueueError, QueueName};
-pub use table::{DatasetPage, Table, TableError};
+pub use table::{DatasetPage, DatasetState, Table, TableError};
 pub use token::{Claims, HmacTokenSigner, TokenError, TokenSecret, TokenSigner};

@@ -34,6 +34,25 @@ pub enum TableError {
     },
 }
 
+/// The state a conditional dataset write expects to find.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DatasetState {
+    /// The status read.
+    pub status: Status,
+    /// The revision read.
+    pub revision: u64,
+}
+
+impl DatasetState {
+    /// The state of `dataset` as read.
+    pub fn of(dataset: &Dataset) -> Self {
+        Self {
+            status: dataset.status,
+            revision: dataset.revision,
+        }
+    }
+}
+
 /// A page of an owner's datasets, newest first.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DatasetPage {
@@ -55,9 +74,13 @@ pub trait Table: Send + Sync {
     /// The dataset with this id.
     async fn get_dataset(&self, dataset_id: &str) -> Result<Option<Dataset>, TableError>;
 
-    /// Replaces the dataset only if its stored status is `expected`;
+    /// Replaces the dataset only if its stored status and revision are `expected`;
     /// [`TableError::ConditionFailed`] otherwise (or if it is gone).
-    async fn update_dataset(&self, dataset: &Dataset, expected: Status) -> Result<(), TableError>;
+    async fn update_dataset(
+        &self,
+        dataset: &Dataset,
+        expected: DatasetState,
+    ) -> Result<(), TableError>;
 
     /// Removes the dataset record; removing a missing one succeeds.
     async fn delete_dataset(&self, dataset_id: &str) -> Result<(), TableError>;

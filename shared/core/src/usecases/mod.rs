@@ -20,7 +20,7 @@ use crate::{
     error::Error,
     lifecycle::{SampleStatus, Status},
     model::{Dataset, Sample},
-    ports::{Table, TableError},
+    ports::{DatasetState, Table, TableError},
 };
 
 /// The dataset if it exists and belongs to `owner`. Someone else's dataset is reported exactly
@@ -63,7 +63,8 @@ pub(crate) async fn transition_dataset(
     change(&mut next);
     next.status = to;
     next.updated_at = now;
-    match table.update_dataset(&next, dataset.status).await {
+    next.revision = dataset.revision + 1;
+    match table.update_dataset(&next, DatasetState::of(dataset)).await {
         Ok(()) => Ok(Some(next)),
         Err(TableError::ConditionFailed { .. }) => Ok(None),
         Err(other) => Err(other.into()),

@@ -86,11 +86,19 @@ pub struct ValidateObjects {
     pub clock: Arc<dyn Clock>,
     /// Validator options (threads, decompression limit); the format is the declared one.
     pub options: Options,
+    /// How long a validation claim holds before a retried event takes it over: at least the
+    /// validate function's timeout ([`DEFAULT_VALIDATION_LEASE`] fits Lambda's 15-minute limit).
+    pub validation_lease: time::Duration,
 }
+
+/// Lambda's longest timeout.
+pub const DEFAULT_VALIDATION_LEASE: time::Duration = time::Duration::minutes(15);
 
 impl ValidateObjects {
     /// Handles one object-created event: quarantines what no dataset expects, claims the
-    /// dataset (`pending → uploaded`, conditional: a duplicate event stops here), streams the
+    /// dataset (`pending → uploaded`, conditional: a duplicate event stops here, unless the claim
+    /// is older than [`ValidateObjects::validation_lease`] and so was left by a validator that
+    /// died), streams the
     /// object through the validator, checks the declared size and SHA-256, records the report
     /// (`valid` or `invalid`), then sends the sample's single analysis request once all its
     /// files are valid, or fails the sample with the invalid file's error.
@@ -122,7 +130,10 @@ impl ValidateObjects {
             }
             Some(dataset) => dataset,
         };
-        if dataset.status != Status::Pending {
+        let now = self.clock.now();
+        let stale_claim =
+            dataset.status == Status::Uploaded && now - dataset.updated_at >= self.validation_lease;
+        if dataset.status != Status::Pending && !stale_claim {
             let sample = self.sample_step(&dataset).await?;
             return Ok(ObjectOutcome::Duplicate {
                 dataset_id: dataset.dataset_id,
@@ -130,7 +141,9 @@ impl ValidateObjects {
                 sample,
             });
         }
-        let now = self.clock.now();
+        if stale_claim {
+            tracing::warn!(%key, claimed_at = %dataset.updated_at, "taking over a validation claim older than the lease");
+        }
         let Some(claimed) =
             transition_dataset(self.table.as_ref(), &dataset, Status::Uploaded, now, |_| {})
                 .await?

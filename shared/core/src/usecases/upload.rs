@@ -254,6 +254,7 @@ impl Uploads {
                 validation: None,
                 error: None,
                 upload: kind,
+                revision: 0,
                 created_at: now,
                 updated_at: now,
             });

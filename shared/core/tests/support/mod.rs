@@ -10,7 +10,7 @@ use genoflow_core::{
     ports::{BlobStore, Clock},
     usecases::{
         datasets::Datasets,
-        object_created::{ObjectCreated, ObjectOutcome, ValidateObjects},
+        object_created::{DEFAULT_VALIDATION_LEASE, ObjectCreated, ObjectOutcome, ValidateObjects},
         upload::{
             FileDeclaration, UploadInstructions, UploadLimits, UploadRequest, UploadResponse,
             Uploads,
@@ -96,6 +96,7 @@ impl World {
                 queue: queue.clone(),
                 clock: clock.clone(),
                 options: genoflow_genomics::Options::default(),
+                validation_lease: DEFAULT_VALIDATION_LEASE,
             },
             datasets: Datasets {
                 table: table.clone(),
