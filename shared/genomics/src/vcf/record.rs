@@ -868,18 +868,14 @@ fn check_qual(qual: &[u8]) -> Result<(), Issue> {
 /// Checks a breakend replacement: `t[p[`, `t]p]`, `]p]t` or `[p[t`, with `p` = `chrom:pos`.
 fn check_breakend(allele: &[u8], version: Version) -> Result<(), Issue> {
     let bad = |why: &str| format!("ALT breakend {}: {why}", shown(allele));
-    let brackets: Vec<usize> = allele
-        .iter()
-        .enumerate()
-        .filter(|(_, b)| matches!(b, b'[' | b']'))
-        .map(|(i, _)| i)
-        .collect();
-    if brackets.len() != 2 || allele[brackets[0]] != allele[brackets[1]] {
+    let is_bracket = |b: &u8| matches!(b, b'[' | b']');
+    let open = allele.iter().position(is_bracket).unwrap_or_default();
+    let close = allele.iter().rposition(is_bracket).unwrap_or_default();
+    if allele.iter().filter(|b| is_bracket(b)).count() != 2 || allele[open] != allele[close] {
         return Err(bad(
             "a breakend has two matching brackets, '[' or ']', around chrom:pos",
         ));
     }
-    let (open, close) = (brackets[0], brackets[1]);
     let (before, mate, after) = (
         &allele[..open],
         &allele[open + 1..close],
