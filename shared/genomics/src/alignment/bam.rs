@@ -22,7 +22,7 @@ use super::{
         Alignment, AuxType, CigarChecker, CigarSummary, CoordinateOrder, RecordState,
         check_alignment,
     },
-    syntax::{check_query_name, is_reference_name, is_tag, shown},
+    syntax::{TagName, check_query_name, is_reference_name, is_tag, shown},
 };
 use crate::{
     diagnostic::{Diagnostic, Failure},
@@ -535,7 +535,7 @@ pub(super) fn check_record(
                 shown(&tag)
             ));
         }
-        let name = String::from_utf8_lossy(&tag).into_owned();
+        let name = TagName(tag);
         let (ty, string) = match &value {
             Value::Character(c) => {
                 if !c.is_ascii_graphic() {

@@ -2,7 +2,11 @@
 //! CRAM): CIGAR shape and lengths, SEQ/QUAL lengths, references and positions against the header,
 //! FLAG consistency, optional-field tags; and the statistics.
 
-use super::{AlignmentStats, header::Header, syntax::shown};
+use super::{
+    AlignmentStats,
+    header::Header,
+    syntax::{TagName, shown},
+};
 
 /// FLAG bits (SAMv1 §1.4.2).
 pub(super) mod flag {
@@ -173,7 +177,7 @@ impl AuxChecker {
         header: &Header,
         warn: &mut dyn FnMut(String),
     ) -> Result<(), String> {
-        let name = String::from_utf8_lossy(&tag).into_owned();
+        let name = TagName(tag);
         if self.seen.contains(&tag) {
             return Err(format!("optional field {name} appears more than once"));
         }

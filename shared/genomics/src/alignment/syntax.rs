@@ -1,5 +1,17 @@
 //! Character classes and value shapes shared by SAM, BAM and CRAM checks.
 
+use std::fmt;
+
+/// An optional field's tag, shown in messages without allocating on the hot path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct TagName(pub [u8; 2]);
+
+impl fmt::Display for TagName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", String::from_utf8_lossy(&self.0))
+    }
+}
+
 /// Shows a value in a message: quoted, cut after 40 characters.
 pub(super) fn shown(value: &[u8]) -> String {
     crate::fastq::shown_line(value)
