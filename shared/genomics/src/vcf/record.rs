@@ -152,6 +152,13 @@ impl Records {
         if self.header.has_format {
             let format_start = offset_in(line, next());
             self.check_samples(line, format_start, alleles, warnings)?;
+            let has_copy_number = self
+                .format_keys
+                .iter()
+                .any(|&(start, end, _, _)| &line[start..end] == b"CN");
+            if self.header.version >= Version::V44 && has_copy_number {
+                sv::check_copy_number_lengths(alt, &sv_info, warnings);
+            }
         }
         self.remember(chrom, pos, reference, alt, warnings);
         self.count(reference, alt);
@@ -511,6 +518,7 @@ impl Records {
         let format_end =
             memchr::memchr(b'\t', &line[format_start..]).map_or(line.len(), |i| format_start + i);
         let format = &line[format_start..format_end];
+        self.format_keys.clear();
         if format.is_empty() {
             return Err("FORMAT is empty".into());
         }
@@ -526,7 +534,6 @@ impl Records {
             }
             return Ok(());
         }
-        self.format_keys.clear();
         let mut start = format_start;
         for (i, key) in format.split(|&b| b == b':').enumerate() {
             let key_start = start;

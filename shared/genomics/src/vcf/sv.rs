@@ -7,6 +7,7 @@ use super::{Issue, shown, values::float_value};
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct SvInfo<'a> {
     pub svclaim: Option<&'a [u8]>,
+    pub svlen: Option<&'a [u8]>,
     pub rn: Option<&'a [u8]>,
     pub rus: Option<&'a [u8]>,
     pub rul: Option<&'a [u8]>,
@@ -22,6 +23,7 @@ impl<'a> SvInfo<'a> {
     pub(crate) fn note(&mut self, key: &[u8], value: &'a [u8]) {
         let slot = match key {
             b"SVCLAIM" => &mut self.svclaim,
+            b"SVLEN" => &mut self.svlen,
             b"RN" => &mut self.rn,
             b"RUS" => &mut self.rus,
             b"RUL" => &mut self.rul,
@@ -65,6 +67,28 @@ pub(crate) fn check_record(alt: &[u8], info: &SvInfo<'_>, warnings: &mut Vec<Iss
     let tandem = alleles().filter(|a| a.starts_with(b"<CNV:TR")).count();
     if tandem > 0 {
         check_tandem_repeats(alleles().count(), info, warnings);
+    }
+}
+
+/// With FORMAT CN (one copy number per sample), the copy-number alleles `<DEL>`, `<DUP>`,
+/// `<CNV>` of a record must describe the same region: the same SVLEN.
+pub(crate) fn check_copy_number_lengths(alt: &[u8], info: &SvInfo<'_>, warnings: &mut Vec<Issue>) {
+    let Some(svlen) = info.svlen else { return };
+    let mut lengths = items(alt).zip(items(svlen)).filter(|(allele, _)| {
+        [&b"<DEL"[..], b"<DUP", b"<CNV"]
+            .iter()
+            .any(|kind| allele.starts_with(kind))
+    });
+    let Some((_, first)) = lengths.next() else {
+        return;
+    };
+    if let Some((allele, other)) = lengths.find(|(_, length)| length != &first) {
+        warnings.push(format!(
+            "FORMAT CN gives one copy number, but ALT {} has SVLEN {} where another copy-number allele has {}",
+            shown(allele),
+            shown(other),
+            shown(first)
+        ));
     }
 }
 

@@ -485,6 +485,20 @@ fn structural_variant_rules_of_4_4() {
             .any(|m| m.contains("'JD' is not D, J or DJ")),
         "{messages:?}"
     );
+    let text = "##fileformat=VCFv4.4
+#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1
+1\t10\t.\tA\t<DEL>,<DUP>\t.\t.\tSVLEN=-5,7;SVCLAIM=D,D\tGT:CN\t1/2:2
+";
+    let report = check(text);
+    assert!(report.valid, "{:?}", report.error);
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| w.message.contains("has SVLEN '7' where another")),
+        "{:?}",
+        report.warnings
+    );
 }
 
 #[test]
