@@ -221,3 +221,46 @@ impl Error {
         json!({"error": {"code": self.code(), "message": self.to_string()}})
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outages_are_retryable_and_answers_are_not() {
+        let outage = Error::Table(TableError::Unavailable {
+            operation: "GetItem",
+            message: "timeout".into(),
+        });
+        assert!(outage.is_retryable());
+        assert_eq!((outage.http_status(), outage.code()), (503, "unavailable"));
+
+        let conflict = Error::Table(TableError::ConditionFailed { what: "x".into() });
+        assert!(!conflict.is_retryable());
+        assert_eq!(conflict.http_status(), 409);
+
+        let replay = Error::from(LoginRejection::NonceUsed {
+            address: "SP1".into(),
+            nonce: 1,
+        });
+        assert!(!replay.is_retryable());
+        assert_eq!((replay.http_status(), replay.code()), (401, "nonce_used"));
+
+        let too_far = Error::from(LoginRejection::ExpiresTooFar {
+            expires: 2,
+            now: 1,
+            max_seconds: 600,
+        });
+        assert_eq!(too_far.http_status(), 400);
+
+        let bad_token = Error::from(TokenError::BadSignature);
+        assert_eq!(
+            (bad_token.http_status(), bad_token.code()),
+            (401, "unauthenticated")
+        );
+        assert_eq!(
+            Error::from(UploadRejection::FileCount(3)).body()["error"]["code"],
+            "bad_upload_request"
+        );
+    }
+}

@@ -9,6 +9,7 @@
 //! | [`keys`] | the object key layout, event key decoding, file-name rules |
 //! | [`ports`] | blob store, table, queue, clock, token signer |
 //! | [`memory`] | in-memory adapters of every port |
+//! | [`stream`] | a blocking `Read` fed by async chunk producers (for adapters' `open_read`) |
 //! | [`usecases`] | login, uploads, object-created validation, dataset routes |
 //! | [`error`] | the use cases' error, its HTTP status and retryability |
 //!
@@ -51,6 +52,7 @@ pub mod lifecycle;
 pub mod memory;
 pub mod model;
 pub mod ports;
+pub mod stream;
 pub mod usecases;
 
 pub use error::Error;

@@ -524,3 +524,85 @@ impl Clock for ManualClock {
         *lock(&self.now)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn at(seconds: i64) -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(seconds).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_nonce_is_refused_while_its_record_lives() {
+        let table = MemoryTable::default();
+        let nonce = LoginNonce {
+            address: "SP1".into(),
+            nonce: 5,
+            expires_at: 1_000,
+        };
+        table.claim_nonce(&nonce, at(900)).await.unwrap();
+        assert!(matches!(
+            table.claim_nonce(&nonce, at(999)).await,
+            Err(TableError::ConditionFailed { .. })
+        ));
+        let other_address = LoginNonce {
+            address: "SP2".into(),
+            ..nonce.clone()
+        };
+        table.claim_nonce(&other_address, at(999)).await.unwrap();
+        // Past its expiry the record counts as gone (a DynamoDB TTL deletes it lazily).
+        table.claim_nonce(&nonce, at(1_000)).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn sample_writes_are_conditional_on_the_status() {
+        let table = MemoryTable::default();
+        let mut sample = Sample {
+            sample_id: "s".into(),
+            owner: "SP1".into(),
+            sample_name: None,
+            dataset_ids: vec!["d".into()],
+            status: SampleStatus::Waiting,
+            error: None,
+            created_at: at(0),
+            updated_at: at(0),
+        };
+        table.create_sample(&sample).await.unwrap();
+        assert!(table.create_sample(&sample).await.is_err());
+        sample.status = SampleStatus::AnalysisRequested;
+        table
+            .update_sample(&sample, SampleStatus::Waiting)
+            .await
+            .unwrap();
+        assert!(matches!(
+            table.update_sample(&sample, SampleStatus::Waiting).await,
+            Err(TableError::ConditionFailed { .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn ranges_are_clamped_to_the_object_and_refused_beyond_it() {
+        let store = MemoryBlobStore::default();
+        store.put("k", b"0123456789".to_vec()).await.unwrap();
+        assert_eq!(store.read_range("k", 8..100).await.unwrap(), b"89");
+        assert!(matches!(
+            store.read_range("k", 10..12).await,
+            Err(BlobError::Rejected { .. })
+        ));
+        assert!(matches!(
+            store.read_range("missing", 0..1).await,
+            Err(BlobError::NotFound { .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn an_unknown_list_cursor_is_an_error() {
+        let table = MemoryTable::default();
+        assert!(matches!(
+            table.list_datasets("SP1", 10, Some("nope")).await,
+            Err(TableError::Corrupt { .. })
+        ));
+    }
+}

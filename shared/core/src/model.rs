@@ -171,6 +171,28 @@ pub struct DatasetView {
     /// RFC 3339.
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+    /// Where the dataset's sample is (on `GET /datasets/{id}`, not in lists): a valid file whose
+    /// mate is invalid stays `valid`, and this says the sample failed and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sample: Option<SampleSummary>,
+}
+
+/// A sample's progress as the API shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SampleSummary {
+    /// `waiting`, `analysis_requested` or `failed`.
+    pub status: SampleStatus,
+    /// The file that failed the sample and its error.
+    pub error: Option<SampleError>,
+}
+
+impl From<&Sample> for SampleSummary {
+    fn from(sample: &Sample) -> Self {
+        Self {
+            status: sample.status,
+            error: sample.error.clone(),
+        }
+    }
 }
 
 impl From<&Dataset> for DatasetView {
@@ -188,6 +210,7 @@ impl From<&Dataset> for DatasetView {
             error: dataset.error.clone(),
             created_at: dataset.created_at,
             updated_at: dataset.updated_at,
+            sample: None,
         }
     }
 }

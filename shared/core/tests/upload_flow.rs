@@ -212,6 +212,12 @@ async fn an_invalid_file_marks_its_dataset_invalid_and_fails_the_sample() {
         .unwrap();
     assert_eq!(sample.status, SampleStatus::Failed);
     assert!(world.queue.sent().is_empty());
+    // The valid mate's page says why nothing happens.
+    let mate = world.datasets.get(ALICE, d1).await.unwrap();
+    assert_eq!(mate.status, Status::Valid);
+    let summary = mate.sample.unwrap();
+    assert_eq!(summary.status, SampleStatus::Failed);
+    assert_eq!(summary.error.unwrap().filename, "R2.fq");
 }
 
 #[tokio::test]

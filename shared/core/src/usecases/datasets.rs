@@ -8,7 +8,7 @@ use crate::{
     error::Error,
     keys::results_prefix,
     lifecycle::Status,
-    model::{DatasetView, UploadKind},
+    model::{DatasetView, SampleSummary, UploadKind},
     ports::{BlobStore, Table},
 };
 
@@ -45,14 +45,17 @@ pub struct Datasets {
 }
 
 impl Datasets {
-    /// `GET /datasets/{id}`.
+    /// `GET /datasets/{id}`, with its sample's progress.
     ///
     /// # Errors
     /// [`Error::NotFound`] when absent or someone else's.
     pub async fn get(&self, owner: &str, dataset_id: &str) -> Result<DatasetView, Error> {
-        Ok(DatasetView::from(
-            &owned_dataset(self.table.as_ref(), owner, dataset_id).await?,
-        ))
+        let dataset = owned_dataset(self.table.as_ref(), owner, dataset_id).await?;
+        let sample = self.table.get_sample(&dataset.sample_id).await?;
+        Ok(DatasetView {
+            sample: sample.as_ref().map(SampleSummary::from),
+            ..DatasetView::from(&dataset)
+        })
     }
 
     /// `GET /datasets`: up to `limit` (at most [`MAX_PAGE`]) of the owner's datasets, newest
