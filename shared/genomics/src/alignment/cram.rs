@@ -194,10 +194,12 @@ pub(crate) fn validate<R: BufRead>(
                 )
                 .into());
             }
-            if has_reference && current_reference != Some(id) {
-                // Keep one reference sequence in memory at a time (containers come sorted).
-                repository.clear();
-                current_reference = Some(id);
+            if has_reference {
+                if current_reference != Some(id) {
+                    // Keep one reference sequence in memory at a time (containers come sorted).
+                    repository.clear();
+                    current_reference = Some(id);
+                }
                 check_reference_span(&repository, &header, id, end)?;
             }
         }
@@ -234,6 +236,20 @@ pub(crate) fn validate<R: BufRead>(
                     }
                     skipped_slices = true;
                     continue;
+                }
+                Err(e)
+                    if has_reference
+                        && e.to_string()
+                            .starts_with("reference sequence checksum mismatch") =>
+                {
+                    // The slice records the MD5 of the reference it was written against.
+                    return Err(Failure::Reference(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!(
+                            "it is not the reference this CRAM was written with (a slice's reference MD5 differs near record {})",
+                            ctx.records + 1
+                        ),
+                    )));
                 }
                 Err(e) => return Err(corrupt(e, ctx.records).into()),
             };

@@ -348,6 +348,18 @@ mod tests {
             report.warnings
         );
 
+        // A reference with other bases is a reference problem too (the slice MD5 differs).
+        let other_bases: String = REFERENCE
+            .chars()
+            .map(|b| if b == 'A' { 'C' } else { b })
+            .collect();
+        std::fs::write(&fasta_path, format!(">chr1\n{other_bases}\n")).unwrap();
+        let outcome = validate(Cursor::new(cram.clone()), &options);
+        assert!(
+            matches!(outcome, Err(crate::Error::Reference { .. })),
+            "{outcome:?}"
+        );
+
         // A reference that lacks the sequence is a reference problem, not an invalid file.
         std::fs::write(&fasta_path, format!(">other\n{REFERENCE}\n")).unwrap();
         let _ = std::fs::remove_file(fasta_path.with_extension("fa.fai"));
