@@ -133,8 +133,11 @@ function value(depth) {
       return Cl.ok(value(depth - 1));
     case 2:
       return Cl.error(value(depth - 1));
-    case 3:
-      return Cl.list(Array.from({ length: int(0, 6) }, () => value(depth - 1)));
+    case 3: {
+      // Clarity lists are homogeneous: the other elements take the first one's type.
+      const first = value(depth - 1);
+      return Cl.list(random() < 0.1 ? [] : [first, ...Array.from({ length: int(0, 5) }, () => similar(first))]);
+    }
     default: {
       const fields = {};
       const count = int(1, 5);
@@ -144,6 +147,42 @@ function value(depth) {
       }
       return Cl.tuple(fields);
     }
+  }
+}
+
+/// A random value of a type that unifies with `template`'s (same kind, same tuple keys).
+function similar(template) {
+  switch (template.type) {
+    case 'int':
+      return Cl.int(signed(int(1, 16)));
+    case 'uint':
+      return Cl.uint(bigint(int(0, 16)));
+    case 'true':
+    case 'false':
+      return Cl.bool(random() < 0.5);
+    case 'buffer':
+      return Cl.buffer(bytes(int(0, 40)));
+    case 'ascii':
+      return Cl.stringAscii(asciiText(20));
+    case 'utf8':
+      return Cl.stringUtf8(unicodeText(10));
+    case 'address':
+    case 'contract':
+      return random() < 0.5 ? Cl.standardPrincipal(address()) : Cl.contractPrincipal(address(), contractName());
+    case 'none':
+      return Cl.none();
+    case 'some':
+      return random() < 0.3 ? Cl.none() : Cl.some(similar(template.value));
+    case 'ok':
+      return Cl.ok(similar(template.value));
+    case 'err':
+      return Cl.error(similar(template.value));
+    case 'list':
+      return Cl.list(template.value.length ? Array.from({ length: int(0, 4) }, () => similar(template.value[0])) : []);
+    case 'tuple':
+      return Cl.tuple(Object.fromEntries(Object.entries(template.value).map(([key, inner]) => [key, similar(inner)])));
+    default:
+      throw new Error(`no similar value for type ${template.type}`);
   }
 }
 
@@ -229,6 +268,12 @@ bad(`0d${lengthHex(1024 * 1024 + 1)}`, 'string-ascii longer than 1 MiB');
 bad(`0e${lengthHex(0xffffffff)}`, 'string-utf8 longer than 1 MiB');
 bad(`0b${lengthHex(0x7fffffff)}03`, 'list count above 1 MiB');
 bad(`02${lengthHex(10)}0011`, 'buffer shorter than its length');
+bad(serializeCV(Cl.list([Cl.uint(1), Cl.int(1)])), 'list of uint and int');
+bad(serializeCV(Cl.list([Cl.some(Cl.uint(1)), Cl.some(Cl.bool(true))])), 'list of optionals of different types');
+bad(serializeCV(Cl.list([Cl.ok(Cl.uint(1)), Cl.ok(Cl.stringAscii('a'))])), 'list of responses with different ok types');
+bad(serializeCV(Cl.list([Cl.tuple({ a: Cl.uint(1) }), Cl.tuple({ b: Cl.uint(1) })])), 'list of tuples with different keys');
+bad(serializeCV(Cl.list([Cl.stringAscii('a'), Cl.stringUtf8('a')])), 'list of string-ascii and string-utf8');
+bad(serializeCV(Cl.list([Cl.list([Cl.uint(1)]), Cl.list([Cl.buffer(bytes(1))])])), 'list of lists of different element types');
 bad('0a', 'some without a value');
 bad('07', 'ok without a value');
 

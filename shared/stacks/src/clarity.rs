@@ -21,8 +21,8 @@
 //! input, trailing bytes, invalid UTF-8, non-printable ASCII, principal versions
 //! of 32 or more, names longer than 128 bytes or outside Clarity's name syntax,
 //! empty, unsorted or duplicate-key tuples, values nested more than 32 types
-//! deep, lengths above the 1 MiB value limit and input above 2 MiB. It does not
-//! type-check list elements against each other.
+//! deep, lists whose elements share no type (`(list u1 1)`), lengths above the
+//! 1 MiB value limit and input above 2 MiB.
 //!
 //! ```
 //! use genoflow_stacks::clarity::ClarityValue;
@@ -125,6 +125,12 @@ pub enum ClarityError {
         offset: usize,
         /// The limit it broke.
         limit: usize,
+    },
+    /// A list whose elements have no common type (`(list u1 1)`).
+    #[error("list element at offset {offset} does not share a type with the elements before it")]
+    ListTypesMustMatch {
+        /// Offset of the element.
+        offset: usize,
     },
     /// A tuple with no fields (Clarity has no empty tuple).
     #[error("empty tuple at offset {offset}")]
@@ -384,6 +390,26 @@ impl ClarityValue {
     /// As [`Principal::parse`].
     pub fn principal(text: &str) -> Result<Self, ClarityError> {
         Principal::parse(text).map(Self::Principal)
+    }
+
+    /// A list whose elements share a type, as Clarity requires.
+    ///
+    /// # Errors
+    /// [`ClarityError::ListTypesMustMatch`] (offset = element index) when they do not.
+    ///
+    /// ```
+    /// use genoflow_stacks::clarity::ClarityValue;
+    /// assert!(ClarityValue::list(vec![ClarityValue::none(), ClarityValue::some(ClarityValue::UInt(1))]).is_ok());
+    /// assert!(ClarityValue::list(vec![ClarityValue::UInt(1), ClarityValue::Int(1)]).is_err());
+    /// ```
+    pub fn list(values: Vec<ClarityValue>) -> Result<Self, ClarityError> {
+        let mut list_type = ValueType::NoType;
+        for (index, value) in values.iter().enumerate() {
+            list_type = list_type
+                .least_supertype(&ValueType::of(value))
+                .ok_or(ClarityError::ListTypesMustMatch { offset: index })?;
+        }
+        Ok(Self::List(values))
     }
 
     /// A tuple from `(name, value)` pairs.
@@ -656,8 +682,16 @@ impl<'a> Reader<'a> {
                 let count = self.length()?;
                 // Every element takes at least one byte: never reserve more than the input holds.
                 let mut values = Vec::with_capacity(count.min(self.bytes.len() - self.offset));
+                let mut list_type = ValueType::NoType;
                 for _ in 0..count {
-                    values.push(self.value_at_depth(depth + 1)?);
+                    let element_offset = self.offset;
+                    let value = self.value_at_depth(depth + 1)?;
+                    list_type = list_type.least_supertype(&ValueType::of(&value)).ok_or(
+                        ClarityError::ListTypesMustMatch {
+                            offset: element_offset,
+                        },
+                    )?;
+                    values.push(value);
                 }
                 ClarityValue::List(values)
             }
@@ -704,6 +738,93 @@ impl<'a> Reader<'a> {
                 ClarityValue::StringUtf8(text.to_owned())
             }
             type_id => return Err(ClarityError::UnknownTypeId { type_id, offset }),
+        })
+    }
+}
+
+/// The shape of a value's type, enough to decide whether list elements unify
+/// (lengths are left out: any two buffers or strings of one kind unify).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum ValueType {
+    /// Unknown so far: the inner type of `none`, of an empty list, or the unused side of a response.
+    NoType,
+    Int,
+    UInt,
+    Bool,
+    Buffer,
+    StringAscii,
+    StringUtf8,
+    Principal,
+    Optional(Box<ValueType>),
+    Response(Box<ValueType>, Box<ValueType>),
+    List(Box<ValueType>),
+    Tuple(Vec<(ClarityName, ValueType)>),
+}
+
+impl ValueType {
+    fn of(value: &ClarityValue) -> Self {
+        match value {
+            ClarityValue::Int(_) => Self::Int,
+            ClarityValue::UInt(_) => Self::UInt,
+            ClarityValue::Bool(_) => Self::Bool,
+            ClarityValue::Buffer(_) => Self::Buffer,
+            ClarityValue::StringAscii(_) => Self::StringAscii,
+            ClarityValue::StringUtf8(_) => Self::StringUtf8,
+            ClarityValue::Principal(_) => Self::Principal,
+            ClarityValue::Optional(inner) => {
+                Self::Optional(Box::new(inner.as_deref().map_or(Self::NoType, Self::of)))
+            }
+            ClarityValue::Response(Ok(inner)) => {
+                Self::Response(Box::new(Self::of(inner)), Box::new(Self::NoType))
+            }
+            ClarityValue::Response(Err(inner)) => {
+                Self::Response(Box::new(Self::NoType), Box::new(Self::of(inner)))
+            }
+            // Lists reaching here were built by `list` or the decoder, so their elements unify.
+            ClarityValue::List(values) => Self::List(Box::new(
+                values
+                    .iter()
+                    .try_fold(Self::NoType, |joined, value| {
+                        joined.least_supertype(&Self::of(value))
+                    })
+                    .unwrap_or(Self::NoType),
+            )),
+            ClarityValue::Tuple(fields) => Self::Tuple(
+                fields
+                    .iter()
+                    .map(|(name, value)| (name.clone(), Self::of(value)))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Clarity's least supertype, or `None` when the two types do not unify.
+    fn least_supertype(&self, other: &Self) -> Option<Self> {
+        let pair = |a: &Self, b: &Self| a.least_supertype(b).map(Box::new);
+        Some(match (self, other) {
+            (Self::NoType, other) | (other, Self::NoType) => other.clone(),
+            (Self::Optional(a), Self::Optional(b)) => Self::Optional(pair(a, b)?),
+            (Self::Response(ok_a, err_a), Self::Response(ok_b, err_b)) => {
+                Self::Response(pair(ok_a, ok_b)?, pair(err_a, err_b)?)
+            }
+            (Self::List(a), Self::List(b)) => Self::List(pair(a, b)?),
+            (Self::Tuple(a), Self::Tuple(b)) => {
+                if a.len() != b.len() {
+                    return None;
+                }
+                let fields = a.iter().zip(b).map(|((name_a, type_a), (name_b, type_b))| {
+                    (name_a == name_b)
+                        .then(|| {
+                            type_a
+                                .least_supertype(type_b)
+                                .map(|joined| (name_a.clone(), joined))
+                        })
+                        .flatten()
+                });
+                Self::Tuple(fields.collect::<Option<_>>()?)
+            }
+            (a, b) if a == b => a.clone(),
+            _ => return None,
         })
     }
 }
@@ -870,6 +991,39 @@ mod tests {
             decode_hex(&long_name),
             Err(ClarityError::InvalidName { .. })
         ));
+    }
+
+    #[test]
+    fn list_elements_must_share_a_type() {
+        let uint = ClarityValue::UInt(1).to_hex();
+        let int = ClarityValue::Int(1).to_hex();
+        assert!(matches!(
+            decode_hex(&format!("0b00000002{uint}{int}")),
+            Err(ClarityError::ListTypesMustMatch { offset: 22 })
+        ));
+        let ok_then_err = format!("0b0000000207{uint}080d00000000");
+        assert!(decode_hex(&ok_then_err).is_ok());
+        let ok_uint_ok_int = format!("0b0000000207{uint}07{int}");
+        assert!(decode_hex(&ok_uint_ok_int).is_err());
+        let none_then_some = format!("0b00000002090a{uint}");
+        assert!(decode_hex(&none_then_some).is_ok());
+        let lists = format!("0b000000020b000000000b00000001{uint}");
+        assert!(decode_hex(&lists).is_ok());
+        let a = ClarityValue::tuple([("a", ClarityValue::UInt(1))]).unwrap();
+        let b = ClarityValue::tuple([("b", ClarityValue::UInt(1))]).unwrap();
+        assert!(ClarityValue::list(vec![a.clone(), a.clone()]).is_ok());
+        assert!(ClarityValue::list(vec![a, b]).is_err());
+        let buffers = ClarityValue::list(vec![
+            ClarityValue::Buffer(vec![]),
+            ClarityValue::Buffer(vec![1, 2]),
+        ])
+        .unwrap();
+        assert!(ClarityValue::deserialize(&buffers.serialize()).is_ok());
+        let principals = vec![
+            ClarityValue::principal("ST000000000000000000002AMW42H").unwrap(),
+            ClarityValue::principal("ST000000000000000000002AMW42H.registry").unwrap(),
+        ];
+        assert!(ClarityValue::list(principals).is_ok());
     }
 
     #[test]

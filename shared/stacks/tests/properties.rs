@@ -45,13 +45,27 @@ fn atom() -> impl Strategy<Value = ClarityValue> {
     ]
 }
 
+/// Keeps the elements that share a type with those kept before them (Clarity
+/// lists are homogeneous).
+fn homogeneous_list(candidates: Vec<ClarityValue>) -> ClarityValue {
+    let mut kept: Vec<ClarityValue> = Vec::new();
+    for candidate in candidates {
+        let mut trial = kept.clone();
+        trial.push(candidate);
+        if ClarityValue::list(trial.clone()).is_ok() {
+            kept = trial;
+        }
+    }
+    ClarityValue::List(kept)
+}
+
 fn value() -> impl Strategy<Value = ClarityValue> {
     atom().prop_recursive(6, 64, 6, |inner| {
         prop_oneof![
             inner.clone().prop_map(ClarityValue::some),
             inner.clone().prop_map(ClarityValue::ok),
             inner.clone().prop_map(ClarityValue::err),
-            proptest::collection::vec(inner.clone(), 0..6).prop_map(ClarityValue::List),
+            proptest::collection::vec(inner.clone(), 0..6).prop_map(homogeneous_list),
             proptest::collection::btree_map("[a-zA-Z][a-zA-Z0-9?!*/<>=+_-]{0,12}", inner, 1..5)
                 .prop_map(|fields| {
                     ClarityValue::Tuple(
