@@ -175,7 +175,8 @@ pub(crate) struct Header {
     pub has_format: bool,
     pub samples: usize,
     /// Sample names seen on the header line (dropped once the header is done).
-    sample_names: HashSet<Vec<u8>>,
+    /// Sample names, for messages.
+    pub sample_names: Vec<String>,
 }
 
 impl Header {
@@ -190,7 +191,7 @@ impl Header {
             contig_lines: 0,
             has_format: false,
             samples: 0,
-            sample_names: HashSet::new(),
+            sample_names: Vec::new(),
         }
     }
 
@@ -564,19 +565,21 @@ impl Header {
                 ));
             }
         }
+        let mut seen = HashSet::new();
         for name in columns {
             self.samples += 1;
             if name.is_empty() {
                 return Err(format!("sample {} has an empty name", self.samples));
             }
-            if !self.sample_names.insert(name.to_vec()) {
+            if !seen.insert(name) {
                 return Err(format!("sample name {} appears twice", shown(name)));
             }
+            self.sample_names
+                .push(String::from_utf8_lossy(name).into_owned());
         }
         if self.samples == 0 {
             warnings.push("the header line has a FORMAT column but no samples".into());
         }
-        self.sample_names = HashSet::new();
         Ok(())
     }
 }

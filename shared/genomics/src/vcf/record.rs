@@ -609,9 +609,14 @@ impl Records {
             .split(|&b| b == b'\t')
             .skip(1);
         for (sample, column) in samples.enumerate() {
-            let sample_number = sample + 1;
+            // The column count was checked, so every sample column has a name.
+            let sample_name = self
+                .header
+                .sample_names
+                .get(sample)
+                .map_or("?", String::as_str);
             if column.is_empty() {
-                empty_value(version, sample_number, b"", warnings)?;
+                empty_value(version, sample_name, b"", warnings)?;
                 continue;
             }
             let mut ploidy = None;
@@ -621,14 +626,14 @@ impl Records {
                 else {
                     let values = column.iter().filter(|&&b| b == b':').count() + 1;
                     return Err(format!(
-                        "sample {sample_number} has {values} ':'-separated values but FORMAT {} has {} keys",
+                        "sample {sample_name} has {values} ':'-separated values but FORMAT {} has {} keys",
                         shown(format),
                         self.format_keys.len()
                     ));
                 };
                 let key = &line[key_start..key_end];
                 if value.is_empty() {
-                    empty_value(version, sample_number, key, warnings)?;
+                    empty_value(version, sample_name, key, warnings)?;
                     continue;
                 }
                 if i == 0 && has_gt {
@@ -637,7 +642,7 @@ impl Records {
                     }
                     let genotype = parse_genotype(value, version, warnings).map_err(|why| {
                         format!(
-                            "sample {sample_number}: GT {} is not a genotype: {why}",
+                            "sample {sample_name}: GT {} is not a genotype: {why}",
                             shown(value)
                         )
                     })?;
@@ -645,7 +650,7 @@ impl Records {
                         && max > alleles.alts as u64
                     {
                         let message = format!(
-                            "sample {sample_number}: GT {} calls allele {max} but the record has {} ALT allele{}",
+                            "sample {sample_name}: GT {} calls allele {max} but the record has {} ALT allele{}",
                             shown(value),
                             alleles.alts,
                             if alleles.alts == 1 { "" } else { "s" }
@@ -662,7 +667,7 @@ impl Records {
                     continue;
                 }
                 if key == b"PSL" && version >= Version::V44 {
-                    sv::check_phase_sets(sample_number, genotype_text, value, warnings);
+                    sv::check_phase_sets(sample_name, genotype_text, value, warnings);
                 }
                 let scan = scan_items(value, definition.value_type, version);
                 if let Err(why) = check_count(
@@ -674,7 +679,7 @@ impl Records {
                     alleles,
                     Some(ploidy),
                 ) {
-                    let message = format!("sample {sample_number}: {why}");
+                    let message = format!("sample {sample_name}: {why}");
                     if definition.declared {
                         return Err(message);
                     }
@@ -684,7 +689,7 @@ impl Records {
                 // sample value of the wrong Type is a warning, unlike INFO.
                 if let Some(bad) = scan.bad {
                     let why = type_error("FORMAT key", key, definition.value_type, bad);
-                    warnings.push(format!("sample {sample_number}: {why}"));
+                    warnings.push(format!("sample {sample_name}: {why}"));
                 }
                 meaning_warnings("FORMAT key", key, meaning, (value, &scan), 0, warnings);
             }
@@ -922,7 +927,7 @@ fn check_breakend(allele: &[u8], version: Version) -> Result<(), Issue> {
 /// An empty sample column or value: allowed from VCF 4.5, suspicious before.
 fn empty_value(
     version: Version,
-    sample: usize,
+    sample: &str,
     key: &[u8],
     warnings: &mut Vec<Issue>,
 ) -> Result<(), Issue> {

@@ -215,7 +215,7 @@ fn check_tandem_repeats(alts: usize, info: &SvInfo<'_>, warnings: &mut Vec<Issue
 
 /// PSL (VCF 4.4+): one phase set per allele of GT, `.` for alleles not preceded by `|`.
 pub(crate) fn check_phase_sets(
-    sample: usize,
+    sample: &str,
     genotype: &[u8],
     psl: &[u8],
     warnings: &mut Vec<Issue>,

@@ -389,7 +389,7 @@ fn format_and_samples_are_checked() {
     assert_error(&["1~1~.~A~G~.~.~.~GT::GQ~0~0"], "empty key");
     assert_error(
         &["1~1~.~A~G~.~.~.~GT~0/2~0"],
-        "GT '0/2' calls allele 2 but the record has 1 ALT allele",
+        "sample S1: GT '0/2' calls allele 2 but the record has 1 ALT allele",
     );
     assert_error(&["1~1~.~A~G~.~.~.~GT~0/x~0"], "GT '0/x' is not a genotype");
     assert_error(&["1~1~.~A~G~.~.~.~GT~0/~0"], "allele is missing");
