@@ -10,8 +10,8 @@ use genoflow_core::{
     error::UploadRejection,
     keys::FilenameError,
     lifecycle::Status,
-    ports::BlobStore,
-    usecases::upload::{FileDeclaration, UploadRequest},
+    ports::{BlobError, BlobStore, Clock},
+    usecases::upload::{FileDeclaration, UploadInstructions, UploadRequest},
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -52,6 +52,33 @@ async fn the_upload_response_has_the_documented_shape() {
         "the declared format, normalised"
     );
     assert_eq!(view.status, Status::Pending);
+
+    // The URL works only with exactly those headers and only until it expires.
+    let UploadInstructions::Single(put) = &response.datasets[0].upload else {
+        panic!("expected a single PUT");
+    };
+    let mut other_headers = put.headers.clone();
+    other_headers.remove("x-amz-checksum-sha256");
+    let now = world.clock.now();
+    assert!(
+        world
+            .blobs
+            .put_presigned(put, &other_headers, r1.clone(), now)
+            .is_err()
+    );
+    world.clock.advance(Duration::hours(1));
+    assert!(matches!(
+        world
+            .blobs
+            .put_presigned(put, &put.headers, r1.clone(), world.clock.now()),
+        Err(BlobError::Rejected { .. })
+    ));
+    assert!(
+        world
+            .blobs
+            .object(&format!("uploads/{ALICE}/{dataset_id}/R1.fastq.gz"))
+            .is_none()
+    );
 }
 
 async fn refuse(world: &World, files: Vec<FileDeclaration>) -> UploadRejection {

@@ -116,7 +116,9 @@ impl HmacTokenSigner {
 
 impl TokenSigner for HmacTokenSigner {
     fn issue(&self, claims: &Claims) -> String {
-        let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).unwrap_or_default());
+        let payload = URL_SAFE_NO_PAD.encode(
+            serde_json::to_vec(claims).expect("claims of strings and integers always serialise"),
+        );
         let mut mac = self.mac();
         mac.update(payload.as_bytes());
         let signature = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
