@@ -174,6 +174,21 @@ pub struct UploadResponse {
     pub datasets: Vec<DatasetUpload>,
 }
 
+/// The `POST /uploads/{dataset_id}/complete` body `{parts: [{number, etag}]}`.
+///
+/// ```
+/// use genoflow_core::usecases::upload::CompleteRequest;
+/// let body: CompleteRequest = serde_json::from_str(r#"{"parts": [{"number": 1, "etag": "\"a1\""}]}"#)?;
+/// assert_eq!(body.parts[0].etag, "\"a1\"");
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompleteRequest {
+    /// Every part, numbers 1..=n in order, with the ETag each part's PUT answered.
+    pub parts: Vec<CompletedPart>,
+}
+
 /// A declaration that passed the checks.
 struct CheckedFile<'a> {
     declaration: &'a FileDeclaration,
