@@ -7,7 +7,11 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(value) = ClarityValue::deserialize(data) {
-        assert_eq!(value.serialize(), data, "accepted bytes that do not re-encode identically");
+        assert_eq!(
+            value.serialize(),
+            data,
+            "accepted bytes that do not re-encode identically"
+        );
         let _ = value.to_string();
     }
 });

@@ -7,7 +7,11 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(transaction) = Transaction::deserialize(data) {
-        assert_eq!(transaction.serialize(), data, "accepted bytes that do not re-encode identically");
+        assert_eq!(
+            transaction.serialize(),
+            data,
+            "accepted bytes that do not re-encode identically"
+        );
         let _ = transaction.verify_signature();
         let _ = transaction.txid();
     }
