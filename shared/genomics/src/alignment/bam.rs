@@ -36,15 +36,15 @@ pub(super) struct Counting<R> {
     inner: R,
     pub offset: u64,
     pub failed: bool,
-    /// While `Some`, keeps up to [`CAPTURE_LIMIT`] of the bytes consumed (a CRAM container header).
+    /// While `Some`, keeps up to [`CAPTURE_LIMIT`] of the bytes consumed (a CRAM container).
     pub capture: Option<Vec<u8>>,
     /// Bytes handed back with [`Counting::unread`], served before the inner reader's.
     pending: Vec<u8>,
     pending_position: usize,
 }
 
-/// Bytes kept by [`Counting::capture`]: more than any CRAM container header's fixed fields.
-const CAPTURE_LIMIT: usize = 64;
+/// Bytes kept by [`Counting::capture`]: a whole CRAM container of the largest size accepted.
+const CAPTURE_LIMIT: usize = (256 << 20) + 4096;
 
 impl<R> Counting<R> {
     pub(super) fn new(inner: R) -> Self {

@@ -203,6 +203,23 @@ pub(crate) fn validate<R: BufRead>(
                 check_reference_span(&repository, &header, id, end)?;
             }
         }
+        let data = captured
+            .get(captured.len().saturating_sub(size)..)
+            .unwrap_or_default();
+        check_slice_headers(
+            data,
+            landmarks,
+            &header,
+            has_reference.then_some(&repository),
+        )
+        .map_err(|failure| match failure {
+            Failure::Invalid(diagnostic) => Failure::Invalid(Diagnostic::at_offset(
+                diagnostic.message,
+                Some(ctx.records + 1),
+                offset,
+            )),
+            other => other,
+        })?;
         let compression_header = container.compression_header().map_err(|e| {
             Diagnostic::at_offset(
                 format!("the compression header is corrupt: {e}"),
@@ -315,6 +332,118 @@ pub(crate) fn validate<R: BufRead>(
 
 /// The largest container accepted: a bound on memory for a corrupt length.
 const MAX_CONTAINER_BYTES: u32 = 256 << 20;
+
+/// Reads an LTF8 integer (CRAM §2.3).
+fn read_ltf8(src: &mut &[u8]) -> Option<i64> {
+    let (&first, rest) = src.split_first()?;
+    let extra = first.leading_ones() as usize;
+    let bytes = rest.get(..extra)?;
+    *src = &rest[extra..];
+    let initial = if extra >= 7 {
+        0
+    } else {
+        u64::from(first & (0xff >> (extra + 1)))
+    };
+    let value = bytes
+        .iter()
+        .fold(initial, |acc, &b| (acc << 8) | u64::from(b));
+    Some(value as i64)
+}
+
+/// Checks what noodles takes on trust in each slice header (SAMv1 CRAM §8.5): the reference ID is
+/// one the header declares, an embedded reference names one of the slice's blocks, and the span
+/// fits the reference given. `data` is the container after its header.
+fn check_slice_headers(
+    data: &[u8],
+    landmarks: &[usize],
+    header: &Header,
+    repository: Option<&fasta::Repository>,
+) -> Result<(), Failure> {
+    for (index, &landmark) in landmarks.iter().enumerate() {
+        let invalid = |what: &str| {
+            Failure::Invalid(Diagnostic::new(format!(
+                "slice {} of the container {what}",
+                index + 1
+            )))
+        };
+        // Block: method, content type, content ID, compressed and raw sizes (ITF8), data.
+        let (Some((&method, _content_type)), mut src) = (
+            data.get(landmark..landmark + 2)
+                .and_then(<[u8]>::split_first),
+            data.get(landmark + 2..).unwrap_or_default(),
+        ) else {
+            return Err(invalid("has a damaged header block"));
+        };
+        let (Some(_), Some(size), Some(_)) = (
+            read_itf8(&mut src),
+            read_itf8(&mut src),
+            read_itf8(&mut src),
+        ) else {
+            return Err(invalid("has a damaged header block"));
+        };
+        if method != 0 {
+            // Compressed slice headers are left to noodles, which checks their CRC32.
+            continue;
+        }
+        let mut fields = usize::try_from(size)
+            .ok()
+            .and_then(|size| src.get(..size))
+            .ok_or_else(|| invalid("has a header block longer than the container"))?;
+        let (
+            Some(id),
+            Some(start),
+            Some(span),
+            Some(_records),
+            Some(_counter),
+            Some(_blocks),
+            Some(count),
+        ) = (
+            read_itf8(&mut fields),
+            read_itf8(&mut fields),
+            read_itf8(&mut fields),
+            read_itf8(&mut fields),
+            read_ltf8(&mut fields),
+            read_itf8(&mut fields),
+            read_itf8(&mut fields),
+        )
+        else {
+            return Err(invalid("has a header cut short"));
+        };
+        let mut content_ids = Vec::new();
+        for _ in 0..count.clamp(0, 1 << 16) {
+            content_ids
+                .push(read_itf8(&mut fields).ok_or_else(|| invalid("has a header cut short"))?);
+        }
+        let embedded = read_itf8(&mut fields).ok_or_else(|| invalid("has a header cut short"))?;
+        if embedded >= 0 && !content_ids.contains(&embedded) {
+            return Err(invalid(&format!(
+                "names block {embedded} as its embedded reference, but has no such block"
+            )));
+        }
+        match usize::try_from(id) {
+            Ok(id) if id >= header.references.len() => {
+                return Err(invalid(&format!(
+                    "is on reference #{id}, but the header has {} references",
+                    header.references.len()
+                )));
+            }
+            Ok(id) => {
+                if let Some(repository) = repository {
+                    let end = (i64::from(start) + i64::from(span) - 1).max(0);
+                    check_reference_span(
+                        repository,
+                        header,
+                        id,
+                        usize::try_from(end).unwrap_or(0),
+                    )?;
+                }
+            }
+            Err(_) if id == -1 || id == -2 => {}
+            Err(_) => return Err(invalid(&format!("has the invalid reference ID {id}"))),
+        }
+    }
+    Ok(())
+}
 
 /// Peeks at the next container's length and refuses one too large to hold.
 fn check_container_length<R: BufRead>(
