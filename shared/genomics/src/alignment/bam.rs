@@ -191,17 +191,19 @@ pub(crate) fn validate<R: BufRead>(
             })?;
         ctx.records = number;
         let mut warnings = Vec::new();
-        let outcome = bam_quality(&record).and_then(|quality| {
-            check_record(
-                &record,
-                &no_header,
-                quality,
-                &header,
-                &mut state,
-                &mut stats,
-                &mut |w| warnings.push(w),
-            )
-        });
+        let outcome = check_name_terminator(&frame[4..])
+            .and_then(|()| bam_quality(&record))
+            .and_then(|quality| {
+                check_record(
+                    &record,
+                    &no_header,
+                    quality,
+                    &header,
+                    &mut state,
+                    &mut stats,
+                    &mut |w| warnings.push(w),
+                )
+            });
         for message in warnings {
             ctx.warn(Diagnostic::at_offset(message, Some(number), offset));
         }
@@ -459,6 +461,19 @@ fn op_code(kind: Kind) -> u8 {
         Kind::Pad => b'P',
         Kind::SequenceMatch => b'=',
         Kind::SequenceMismatch => b'X',
+    }
+}
+
+/// `read_name` must be at least one character and its NUL terminator (`l_read_name` counts it).
+fn check_name_terminator(record: &[u8]) -> Result<(), String> {
+    const NAME_LENGTH: usize = 8;
+    const NAME_START: usize = 32;
+    let length = usize::from(record.get(NAME_LENGTH).copied().unwrap_or(0));
+    match record.get(NAME_START..NAME_START + length) {
+        Some([_, .., 0]) => Ok(()),
+        _ => Err(format!(
+            "read_name (l_read_name {length}) is not a name followed by its NUL terminator"
+        )),
     }
 }
 

@@ -240,6 +240,18 @@ mod tests {
             error.message
         );
 
+        // The first record's read name loses its NUL terminator.
+        let bam = edited_bam(|decoded, first| {
+            let name_length = usize::from(decoded[first + 4 + 8]);
+            decoded[first + 4 + 32 + name_length - 1] = b'x';
+        });
+        let error = check(bam, &Options::default()).error.expect("no NUL");
+        assert!(
+            error.message.contains("NUL terminator"),
+            "{}",
+            error.message
+        );
+
         // The first record's block size runs past the end of the data.
         let bam = edited_bam(|decoded, first| {
             decoded[first..first + 4].copy_from_slice(&u32::MAX.to_le_bytes());
