@@ -1,8 +1,8 @@
 //! SAM, BAM and CRAM validation.
 //!
-//! One set of rules for the three encodings: the header text is checked by [`header`], each
-//! record's fields by format-specific syntax checks ([`sam`] for text, [`bam`] and [`cram`] on
-//! records decoded by noodles) and then by the shared checks of [`record`] (CIGAR against SEQ,
+//! One set of rules for the three encodings: the header text is checked by `header`, each
+//! record's fields by format-specific syntax checks (`sam` for text, `bam` and `cram` on
+//! records decoded by noodles) and then by the shared checks of `record` (CIGAR against SEQ,
 //! references and positions against the header, FLAG consistency, optional-field tags).
 //! Everything streams: memory holds the header and one record (one container for CRAM).
 
