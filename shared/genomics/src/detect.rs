@@ -14,6 +14,9 @@ use crate::format::{Compression, Format};
 /// ```
 pub fn detect_compression(head: &[u8]) -> Compression {
     const FEXTRA: u8 = 0x04;
+    if is_bzip2(head) {
+        return Compression::Bzip2;
+    }
     if head.len() < 3 || head[..3] != [0x1f, 0x8b, 0x08] {
         return Compression::None;
     }
@@ -30,6 +33,17 @@ pub fn detect_compression(head: &[u8]) -> Compression {
         }
     }
     Compression::Gzip
+}
+
+/// A bzip2 stream: `BZh`, a block size digit, then the block magic (BCD of pi) or the
+/// end-of-stream magic (BCD of sqrt(pi)) of an empty stream.
+fn is_bzip2(head: &[u8]) -> bool {
+    const BLOCK_MAGIC: [u8; 6] = [0x31, 0x41, 0x59, 0x26, 0x53, 0x59];
+    const END_MAGIC: [u8; 6] = [0x17, 0x72, 0x45, 0x38, 0x50, 0x90];
+    head.len() >= 10
+        && head.starts_with(b"BZh")
+        && (b'1'..=b'9').contains(&head[3])
+        && (head[4..10] == BLOCK_MAGIC || head[4..10] == END_MAGIC)
 }
 
 /// SAM header record types (SAM spec §1.3).
@@ -101,6 +115,17 @@ pub(crate) fn describe_unknown(head: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bzip2_needs_its_block_magic() {
+        let mut head = b"BZh9".to_vec();
+        head.extend_from_slice(&[0x31, 0x41, 0x59, 0x26, 0x53, 0x59]);
+        assert_eq!(detect_compression(&head), Compression::Bzip2);
+        assert_eq!(
+            detect_compression(b"BZh9 plain text here"),
+            Compression::None
+        );
+    }
 
     #[test]
     fn bgzf_needs_the_bc_subfield() {

@@ -85,6 +85,8 @@ pub enum Compression {
     Gzip,
     /// Blocked gzip (BGZF): gzip members of at most 64 KiB carrying their size.
     Bgzf,
+    /// bzip2, possibly several streams concatenated (accepted for VCF by EBI's validator).
+    Bzip2,
 }
 
 impl Compression {
@@ -94,6 +96,7 @@ impl Compression {
             Self::None => "none",
             Self::Gzip => "gzip",
             Self::Bgzf => "bgzf",
+            Self::Bzip2 => "bzip2",
         }
     }
 }

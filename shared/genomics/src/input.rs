@@ -330,6 +330,11 @@ pub(crate) fn decode(
             let (decoded, _handle) = read_ahead(decoder, false);
             Box::new(decoded)
         }
+        Compression::Bzip2 => {
+            let decoder = bzip2::read::MultiBzDecoder::new(stored);
+            let (decoded, _handle) = read_ahead(decoder, false);
+            Box::new(decoded)
+        }
         Compression::Bgzf => Box::new(noodles::bgzf::io::MultithreadedReader::with_worker_count(
             threads, stored,
         )),

@@ -237,12 +237,12 @@ fn run<R: BufRead>(
 /// Formats that fix their compression: BAM is always BGZF, CRAM never gzip-wrapped.
 fn compression_mismatch(format: Format, compression: Compression) -> Option<String> {
     match (format, compression) {
-        (Format::Bam, Compression::None | Compression::Gzip) => Some(format!(
+        (Format::Bam, Compression::None | Compression::Gzip | Compression::Bzip2) => Some(format!(
             "BAM must be BGZF-compressed, but this input is {compression}"
         )),
-        (Format::Cram, Compression::Gzip | Compression::Bgzf) => Some(format!(
-            "CRAM is never gzip-compressed, but this input is {compression}"
-        )),
+        (Format::Cram, Compression::Gzip | Compression::Bgzf | Compression::Bzip2) => Some(
+            format!("CRAM is never gzip-compressed, but this input is {compression}"),
+        ),
         _ => None,
     }
 }
