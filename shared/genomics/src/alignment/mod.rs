@@ -150,6 +150,54 @@ mod tests {
     }
 
     #[test]
+    fn sam_record_rules() {
+        let header = "@SQ\tSN:chr1\tLN:100\n@RG\tID:rg1\n";
+        let cases = [
+            (
+                "r1\t0\tchr1\t1\t60\t4M\t*\t0\t0\tACGT\tIIII\tRG:Z:rg2",
+                "names no @RG",
+            ),
+            (
+                "r1\t0\tchr1\t1\t60\t4M\t*\t0\t0\tACGT\tIIII\tXA:i:1\tXA:i:2",
+                "more than once",
+            ),
+            (
+                "r1\t0\tchr1\t1\t60\t4M\t*\t0\t0\tACGT\tIIII\tXB:B:c,200",
+                "-128..127",
+            ),
+            (
+                "r1\t0\tchr1\t1\t60\t2M1S1M\t*\t0\t0\tACGT\tIIII",
+                "soft clip",
+            ),
+            (
+                "r1\t4096\tchr1\t1\t60\t4M\t*\t0\t0\tACGT\tIIII",
+                "does not define",
+            ),
+            ("r1\t4\t*\t0\t0\t*\t*\t0\t0\t*\tIIII", "SEQ is '*'"),
+            (
+                "r1\t0\tchr2\t1\t60\t4M\t*\t0\t0\tACGT\tIIII",
+                "not declared",
+            ),
+            (
+                "r1\t0\tchr1\t1\t60\t4M\t*\t0\t0\tACGT",
+                "11 mandatory fields",
+            ),
+        ];
+        for (record, needle) in cases {
+            let report = check(format!("{header}{record}\n").into(), &Options::default());
+            let error = report
+                .error
+                .unwrap_or_else(|| panic!("{record} must be rejected"));
+            assert_eq!((error.line, error.record), (Some(3), Some(1)), "{record}");
+            assert!(
+                error.message.contains(needle),
+                "{record}: {}",
+                error.message
+            );
+        }
+    }
+
+    #[test]
     fn coordinate_sort_order_is_checked() {
         let sam = |first: &str, second: &str| {
             format!(
