@@ -123,6 +123,15 @@ pub(crate) fn validate<R: BufRead>(
                 let length = captured
                     .get(..4)
                     .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+                if length == 0 {
+                    // noodles also stops at an empty container, which is not the EOF container.
+                    return Err(Diagnostic::at_offset(
+                        "an empty container (length 0) where the end-of-file container or data was expected",
+                        None,
+                        offset,
+                    )
+                    .into());
+                }
                 let mut block = Vec::new();
                 let offset = cram_reader.get_ref().offset;
                 cram_reader
