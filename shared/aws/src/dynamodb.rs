@@ -1,0 +1,521 @@
+//! [`Table`] over one DynamoDB table (docs/AWS.md has the design).
+//!
+//! | record | `pk` | `sk` | other key attributes |
+//! | --- | --- | --- | --- |
+//! | dataset | `dataset#{dataset_id}` | `dataset` | `owner` + `dataset_order` (the [`OWNER_INDEX`]) |
+//! | sample | `sample#{sample_id}` | `sample` | |
+//! | login nonce | `nonce#{address}#{nonce}` | `nonce` | `ttl` (DynamoDB TTL, = `expires_at`) |
+//!
+//! Every field of a record is a native attribute (strings, numbers, maps, lists, nulls), so
+//! conditions read `status` and `revision` directly and the console shows the records as they are.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_config::SdkConfig;
+use aws_sdk_dynamodb::{
+    Client,
+    config::http::HttpResponse,
+    error::{ProvideErrorMetadata, SdkError},
+    types::AttributeValue,
+};
+use genoflow_core::{
+    lifecycle::SampleStatus,
+    model::{Dataset, LoginNonce, Sample},
+    ports::{DatasetPage, DatasetState, Table, TableError},
+};
+use serde::{Serialize, de::DeserializeOwned};
+use serde_json::{Map, Number, Value};
+use time::OffsetDateTime;
+
+use crate::describe;
+
+/// The partition key attribute.
+pub const PARTITION_KEY: &str = "pk";
+/// The sort key attribute.
+pub const SORT_KEY: &str = "sk";
+/// The global secondary index listing an owner's datasets newest first.
+pub const OWNER_INDEX: &str = "by_owner";
+/// The owner index's partition key (the dataset's `owner` field).
+pub const OWNER_INDEX_PARTITION: &str = "owner";
+/// The owner index's sort key: `{created_at as unix nanoseconds, 20 digits}#{dataset_id}`.
+pub const OWNER_INDEX_SORT: &str = "dataset_order";
+/// The TTL attribute (unix seconds) of nonce records.
+pub const TTL_ATTRIBUTE: &str = "ttl";
+
+/// Attributes that are keys, not record fields.
+const KEY_ATTRIBUTES: [&str; 4] = [PARTITION_KEY, SORT_KEY, OWNER_INDEX_SORT, TTL_ATTRIBUTE];
+
+/// The records of GenoFlow in one DynamoDB table.
+///
+/// Reads of one record are strongly consistent (`ConsistentRead`); listing goes through the
+/// owner index, which DynamoDB keeps eventually consistent (a dataset created a moment ago may
+/// be missing from the first list).
+#[derive(Clone, Debug)]
+pub struct DynamoTable {
+    client: Client,
+    table: String,
+}
+
+impl DynamoTable {
+    /// The table named `table`.
+    pub fn new(config: &SdkConfig, table: &str) -> Self {
+        Self {
+            client: Client::new(config),
+            table: table.to_owned(),
+        }
+    }
+
+    /// The SDK client, for what the port does not cover (setup, tests).
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The table name.
+    pub fn table_name(&self) -> &str {
+        &self.table
+    }
+
+    async fn put(
+        &self,
+        operation: &'static str,
+        item: HashMap<String, AttributeValue>,
+        condition: Condition,
+        what: impl FnOnce() -> String,
+    ) -> Result<(), TableError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(condition.expression)
+            .set_expression_attribute_names(Some(condition.names))
+            .set_expression_attribute_values(
+                (!condition.values.is_empty()).then_some(condition.values),
+            )
+            .send()
+            .await;
+        result
+            .map(|_| ())
+            .map_err(|error| table_error(operation, &error, what))
+    }
+
+    async fn get<T: DeserializeOwned>(
+        &self,
+        pk: String,
+        sk: &str,
+    ) -> Result<Option<T>, TableError> {
+        let what = pk.clone();
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, AttributeValue::S(pk))
+            .key(SORT_KEY, AttributeValue::S(sk.to_owned()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|error| table_error("GetItem", &error, || what.clone()))?;
+        output.item.map(|item| from_item(item, &what)).transpose()
+    }
+}
+
+/// A condition expression with its placeholders.
+struct Condition {
+    expression: String,
+    names: HashMap<String, String>,
+    values: HashMap<String, AttributeValue>,
+}
+
+impl Condition {
+    /// The item does not exist yet.
+    fn absent() -> Self {
+        Self {
+            expression: "attribute_not_exists(#pk)".to_owned(),
+            names: HashMap::from([("#pk".to_owned(), PARTITION_KEY.to_owned())]),
+            values: HashMap::new(),
+        }
+    }
+}
+
+fn dataset_pk(dataset_id: &str) -> String {
+    format!("dataset#{dataset_id}")
+}
+
+fn sample_pk(sample_id: &str) -> String {
+    format!("sample#{sample_id}")
+}
+
+fn nonce_pk(nonce: &LoginNonce) -> String {
+    format!("nonce#{}#{}", nonce.address, nonce.nonce)
+}
+
+/// Sorts as (created_at, dataset_id): zero-padded so string order is numeric order.
+fn dataset_order(created_at: OffsetDateTime, dataset_id: &str) -> String {
+    format!("{:020}#{dataset_id}", created_at.unix_timestamp_nanos())
+}
+
+/// The page cursor, `{created_at unix nanoseconds}:{dataset_id}` of the last dataset returned
+/// (the in-memory table's format).
+fn dataset_cursor(dataset: &Dataset) -> String {
+    format!(
+        "{}:{}",
+        dataset.created_at.unix_timestamp_nanos(),
+        dataset.dataset_id
+    )
+}
+
+/// The `ExclusiveStartKey` a cursor stands for.
+fn start_key(owner: &str, cursor: &str) -> Result<HashMap<String, AttributeValue>, TableError> {
+    let corrupt = || TableError::Corrupt {
+        what: "list cursor".to_owned(),
+        message: format!("{cursor:?} is not a cursor this API returned"),
+    };
+    let (nanos, dataset_id) = cursor.split_once(':').ok_or_else(corrupt)?;
+    let nanos: i128 = nanos.parse().map_err(|_| corrupt())?;
+    let created_at = OffsetDateTime::from_unix_timestamp_nanos(nanos).map_err(|_| corrupt())?;
+    if dataset_id.is_empty() {
+        return Err(corrupt());
+    }
+    Ok(HashMap::from([
+        (PARTITION_KEY.to_owned(), s(dataset_pk(dataset_id))),
+        (SORT_KEY.to_owned(), s("dataset".to_owned())),
+        (OWNER_INDEX_PARTITION.to_owned(), s(owner.to_owned())),
+        (
+            OWNER_INDEX_SORT.to_owned(),
+            s(dataset_order(created_at, dataset_id)),
+        ),
+    ]))
+}
+
+fn s(value: String) -> AttributeValue {
+    AttributeValue::S(value)
+}
+
+fn dataset_item(dataset: &Dataset) -> Result<HashMap<String, AttributeValue>, TableError> {
+    let mut item = to_item(dataset, &dataset.dataset_id)?;
+    item.insert(PARTITION_KEY.to_owned(), s(dataset_pk(&dataset.dataset_id)));
+    item.insert(SORT_KEY.to_owned(), s("dataset".to_owned()));
+    item.insert(
+        OWNER_INDEX_SORT.to_owned(),
+        s(dataset_order(dataset.created_at, &dataset.dataset_id)),
+    );
+    Ok(item)
+}
+
+fn sample_item(sample: &Sample) -> Result<HashMap<String, AttributeValue>, TableError> {
+    let mut item = to_item(sample, &sample.sample_id)?;
+    item.insert(PARTITION_KEY.to_owned(), s(sample_pk(&sample.sample_id)));
+    item.insert(SORT_KEY.to_owned(), s("sample".to_owned()));
+    // Samples carry `owner` too; without `dataset_order` they stay out of the owner index.
+    Ok(item)
+}
+
+/// A record as attributes (its JSON form, field by field).
+fn to_item<T: Serialize>(
+    record: &T,
+    what: &str,
+) -> Result<HashMap<String, AttributeValue>, TableError> {
+    match serde_json::to_value(record) {
+        Ok(Value::Object(fields)) => Ok(fields
+            .into_iter()
+            .map(|(name, value)| (name, to_attribute(value)))
+            .collect()),
+        Ok(other) => Err(TableError::Corrupt {
+            what: what.to_owned(),
+            message: format!("a record must serialise to an object, not {other}"),
+        }),
+        Err(error) => Err(TableError::Corrupt {
+            what: what.to_owned(),
+            message: error.to_string(),
+        }),
+    }
+}
+
+/// A stored item as a record, ignoring the key attributes.
+fn from_item<T: DeserializeOwned>(
+    mut item: HashMap<String, AttributeValue>,
+    what: &str,
+) -> Result<T, TableError> {
+    let corrupt = |message: String| TableError::Corrupt {
+        what: what.to_owned(),
+        message,
+    };
+    for name in KEY_ATTRIBUTES {
+        item.remove(name);
+    }
+    let mut fields = Map::new();
+    for (name, attribute) in item {
+        let value =
+            from_attribute(&attribute).map_err(|message| corrupt(format!("{name}: {message}")))?;
+        fields.insert(name, value);
+    }
+    serde_json::from_value(Value::Object(fields)).map_err(|error| corrupt(error.to_string()))
+}
+
+/// JSON to a DynamoDB attribute: objects are maps, arrays lists, numbers `N`.
+fn to_attribute(value: Value) -> AttributeValue {
+    match value {
+        Value::Null => AttributeValue::Null(true),
+        Value::Bool(flag) => AttributeValue::Bool(flag),
+        Value::Number(number) => AttributeValue::N(number.to_string()),
+        Value::String(text) => AttributeValue::S(text),
+        Value::Array(items) => AttributeValue::L(items.into_iter().map(to_attribute).collect()),
+        Value::Object(fields) => AttributeValue::M(
+            fields
+                .into_iter()
+                .map(|(name, value)| (name, to_attribute(value)))
+                .collect(),
+        ),
+    }
+}
+
+/// The inverse of [`to_attribute`]; sets and binaries are never written, so they are refused.
+fn from_attribute(attribute: &AttributeValue) -> Result<Value, String> {
+    Ok(match attribute {
+        AttributeValue::Null(_) => Value::Null,
+        AttributeValue::Bool(flag) => Value::Bool(*flag),
+        AttributeValue::N(text) => Value::Number(parse_number(text)?),
+        AttributeValue::S(text) => Value::String(text.clone()),
+        AttributeValue::L(items) => {
+            Value::Array(items.iter().map(from_attribute).collect::<Result<_, _>>()?)
+        }
+        AttributeValue::M(fields) => Value::Object(
+            fields
+                .iter()
+                .map(|(name, value)| Ok((name.clone(), from_attribute(value)?)))
+                .collect::<Result<_, String>>()?,
+        ),
+        other => return Err(format!("unexpected attribute type {other:?}")),
+    })
+}
+
+fn parse_number(text: &str) -> Result<Number, String> {
+    if let Ok(unsigned) = text.parse::<u64>() {
+        return Ok(Number::from(unsigned));
+    }
+    if let Ok(signed) = text.parse::<i64>() {
+        return Ok(Number::from(signed));
+    }
+    text.parse::<f64>()
+        .ok()
+        .and_then(Number::from_f64)
+        .ok_or_else(|| format!("{text:?} is not a number"))
+}
+
+/// Maps a DynamoDB failure: a failed condition is [`TableError::ConditionFailed`] (described by
+/// `what`), everything else [`TableError::Unavailable`] (retried by the platform).
+fn table_error<E>(
+    operation: &'static str,
+    error: &SdkError<E, HttpResponse>,
+    what: impl FnOnce() -> String,
+) -> TableError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let failure = describe(error);
+    if failure.code.as_deref() == Some("ConditionalCheckFailedException") {
+        return TableError::ConditionFailed { what: what() };
+    }
+    TableError::Unavailable {
+        operation,
+        message: failure.message,
+    }
+}
+
+fn status_value<T: Serialize>(status: T) -> AttributeValue {
+    to_attribute(serde_json::to_value(status).unwrap_or(Value::Null))
+}
+
+#[async_trait]
+impl Table for DynamoTable {
+    async fn create_dataset(&self, dataset: &Dataset) -> Result<(), TableError> {
+        self.put(
+            "PutItem",
+            dataset_item(dataset)?,
+            Condition::absent(),
+            || format!("dataset {} exists", dataset.dataset_id),
+        )
+        .await
+    }
+
+    async fn get_dataset(&self, dataset_id: &str) -> Result<Option<Dataset>, TableError> {
+        self.get(dataset_pk(dataset_id), "dataset").await
+    }
+
+    async fn update_dataset(
+        &self,
+        dataset: &Dataset,
+        expected: DatasetState,
+    ) -> Result<(), TableError> {
+        let condition = Condition {
+            expression: "#status = :status AND #revision = :revision".to_owned(),
+            names: HashMap::from([
+                ("#status".to_owned(), "status".to_owned()),
+                ("#revision".to_owned(), "revision".to_owned()),
+            ]),
+            values: HashMap::from([
+                (":status".to_owned(), status_value(expected.status)),
+                (
+                    ":revision".to_owned(),
+                    AttributeValue::N(expected.revision.to_string()),
+                ),
+            ]),
+        };
+        self.put("PutItem", dataset_item(dataset)?, condition, || {
+            format!(
+                "dataset {} is no longer {expected:?} (or is gone)",
+                dataset.dataset_id
+            )
+        })
+        .await
+    }
+
+    async fn delete_dataset(&self, dataset_id: &str) -> Result<(), TableError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, s(dataset_pk(dataset_id)))
+            .key(SORT_KEY, s("dataset".to_owned()))
+            .send()
+            .await
+            .map_err(|error| table_error("DeleteItem", &error, || dataset_id.to_owned()))?;
+        Ok(())
+    }
+
+    async fn list_datasets(
+        &self,
+        owner: &str,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<DatasetPage, TableError> {
+        if limit == 0 {
+            return Ok(DatasetPage {
+                datasets: Vec::new(),
+                next: None,
+            });
+        }
+        let mut start = cursor.map(|cursor| start_key(owner, cursor)).transpose()?;
+        let mut datasets: Vec<Dataset> = Vec::new();
+        // One more than asked, to know whether a next page exists.
+        let wanted = limit.saturating_add(1);
+        loop {
+            let page_limit = i32::try_from(wanted - datasets.len()).unwrap_or(i32::MAX);
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(OWNER_INDEX)
+                .key_condition_expression("#owner = :owner")
+                .expression_attribute_names("#owner", OWNER_INDEX_PARTITION)
+                .expression_attribute_values(":owner", s(owner.to_owned()))
+                .scan_index_forward(false)
+                .limit(page_limit)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|error| table_error("Query", &error, || owner.to_owned()))?;
+            for item in output.items.unwrap_or_default() {
+                datasets.push(from_item(item, &format!("a dataset of {owner}"))?);
+            }
+            match output.last_evaluated_key {
+                Some(key) if datasets.len() < wanted && !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        let next = (datasets.len() > limit).then(|| {
+            datasets.truncate(limit);
+            datasets.last().map(dataset_cursor)
+        });
+        Ok(DatasetPage {
+            datasets,
+            next: next.flatten(),
+        })
+    }
+
+    async fn create_sample(&self, sample: &Sample) -> Result<(), TableError> {
+        self.put("PutItem", sample_item(sample)?, Condition::absent(), || {
+            format!("sample {} exists", sample.sample_id)
+        })
+        .await
+    }
+
+    async fn get_sample(&self, sample_id: &str) -> Result<Option<Sample>, TableError> {
+        self.get(sample_pk(sample_id), "sample").await
+    }
+
+    async fn update_sample(
+        &self,
+        sample: &Sample,
+        expected: SampleStatus,
+    ) -> Result<(), TableError> {
+        let condition = Condition {
+            expression: "#status = :status".to_owned(),
+            names: HashMap::from([("#status".to_owned(), "status".to_owned())]),
+            values: HashMap::from([(":status".to_owned(), status_value(expected))]),
+        };
+        self.put("PutItem", sample_item(sample)?, condition, || {
+            format!("sample {} is not {expected:?}", sample.sample_id)
+        })
+        .await
+    }
+
+    async fn claim_nonce(&self, nonce: &LoginNonce, now: OffsetDateTime) -> Result<(), TableError> {
+        let what = || format!("nonce {} of {} was used", nonce.nonce, nonce.address);
+        let mut item = to_item(nonce, &what())?;
+        item.insert(PARTITION_KEY.to_owned(), s(nonce_pk(nonce)));
+        item.insert(SORT_KEY.to_owned(), s("nonce".to_owned()));
+        item.insert(
+            TTL_ATTRIBUTE.to_owned(),
+            AttributeValue::N(nonce.expires_at.to_string()),
+        );
+        // TTL deletion lags (up to days): an expired record still in the table is free again.
+        let condition = Condition {
+            expression: "attribute_not_exists(#pk) OR #expires_at <= :now".to_owned(),
+            names: HashMap::from([
+                ("#pk".to_owned(), PARTITION_KEY.to_owned()),
+                ("#expires_at".to_owned(), "expires_at".to_owned()),
+            ]),
+            values: HashMap::from([(
+                ":now".to_owned(),
+                AttributeValue::N(now.unix_timestamp().to_string()),
+            )]),
+        };
+        self.put("PutItem", item, condition, what).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn json_round_trips_through_attributes() {
+        let value = serde_json::json!({
+            "a": [1, -2, 3.25, 18446744073709551615u64, "x", null, true],
+            "b": {"c": {"d": []}},
+        });
+        let attribute = to_attribute(value.clone());
+        assert_eq!(from_attribute(&attribute).unwrap(), value);
+        assert!(from_attribute(&AttributeValue::Ss(vec!["x".into()])).is_err());
+        assert!(from_attribute(&AttributeValue::N("1e999".into())).is_err());
+    }
+
+    #[test]
+    fn the_owner_order_sorts_by_time_then_id_and_cursors_map_to_start_keys() {
+        let early = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+        let later = early + time::Duration::nanoseconds(1);
+        assert!(dataset_order(early, "b") < dataset_order(later, "a"));
+        assert!(dataset_order(early, "a") < dataset_order(early, "b"));
+        let key = start_key("SP1", "1700000000000000001:abc").unwrap();
+        assert_eq!(key[OWNER_INDEX_SORT], s(dataset_order(later, "abc")));
+        assert_eq!(key[PARTITION_KEY], s("dataset#abc".into()));
+        for bad in ["", "x:abc", "1:", "nocolon"] {
+            assert!(
+                matches!(start_key("SP1", bad), Err(TableError::Corrupt { .. })),
+                "{bad}"
+            );
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! GenoFlow's AWS adapters: the ports of `genoflow-core` over S3 ([`S3BlobStore`]), DynamoDB
+//! ([`DynamoTable`]) and SQS ([`SqsQueue`]), configured from the standard AWS environment.
+//!
+//! | module | what |
+//! | --- | --- |
+//! | [`config`] | the SDK configuration (`AWS_REGION`, credentials, `AWS_ENDPOINT_URL` for emulators) and the resource names (`GENOFLOW_*`) |
+//! | [`s3`] | [`BlobStore`](genoflow_core::ports::BlobStore): parallel ranged reads, presigned PUTs bound to length and SHA-256, multipart |
+//! | [`dynamodb`] | [`Table`](genoflow_core::ports::Table): conditional writes, consistent reads, the owner index, nonces with a TTL |
+//! | [`sqs`] | [`Queue`](genoflow_core::ports::Queue): JSON messages |
+//! | [`setup`] | creates the bucket, table and queues, as the SAM template does (tests, local emulators) |
+//!
+//! The table design, key layout and environment are in `docs/AWS.md`.
+//!
+//! A function builds its adapters once at cold start:
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use genoflow_aws::{DynamoTable, S3BlobStore, SqsQueue, config::{self, Resources}};
+//! use genoflow_core::ports::{BlobStore, Queue, Table};
+//!
+//! # async fn cold_start() -> Result<(), Box<dyn std::error::Error>> {
+//! let sdk = config::load().await;
+//! let resources = Resources::from_env()?;
+//! let blobs: Arc<dyn BlobStore> = Arc::new(S3BlobStore::new(&sdk, &resources.bucket));
+//! let table: Arc<dyn Table> = Arc::new(DynamoTable::new(&sdk, &resources.table));
+//! let queue: Arc<dyn Queue> = Arc::new(SqsQueue::new(&sdk, &resources.analysis_queue_url, &resources.anchor_queue_url));
+//! # Ok(()) }
+//! ```
+
+pub mod config;
+pub mod dynamodb;
+pub mod s3;
+pub mod setup;
+pub mod sqs;
+
+pub use dynamodb::DynamoTable;
+pub use s3::S3BlobStore;
+pub use sqs::SqsQueue;
+
+/// The service's error code and HTTP status of an SDK error (of any of the three clients: they
+/// share the smithy runtime's types), and the whole error chain as text (the SDK's `Display`
+/// alone says only "service error").
+pub(crate) fn describe<E>(
+    error: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+) -> ServiceFailure
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    use aws_sdk_s3::error::ProvideErrorMetadata;
+    ServiceFailure {
+        code: error.code().map(str::to_owned),
+        status: error
+            .raw_response()
+            .map(|response| response.status().as_u16()),
+        message: aws_sdk_s3::error::DisplayErrorContext(error).to_string(),
+    }
+}
+
+/// What [`describe`] found.
+pub(crate) struct ServiceFailure {
+    /// The service's error code (`NoSuchKey`, `ConditionalCheckFailedException`).
+    pub(crate) code: Option<String>,
+    /// The HTTP status, when a response arrived.
+    pub(crate) status: Option<u16>,
+    /// The error and its sources.
+    pub(crate) message: String,
+}

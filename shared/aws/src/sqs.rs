@@ -1,0 +1,61 @@
+//! [`Queue`] over SQS.
+
+use async_trait::async_trait;
+use aws_config::SdkConfig;
+use aws_sdk_sqs::Client;
+use genoflow_core::ports::{Message, Queue, QueueError, QueueName};
+
+use crate::describe;
+
+/// The analysis and anchor queues.
+///
+/// Messages are the JSON of [`Message`] (`{"type": "analysis_requested", ...}`); the consumers'
+/// event sources deliver them, with a dead-letter queue behind each (docs/AWS.md).
+#[derive(Clone, Debug)]
+pub struct SqsQueue {
+    client: Client,
+    analysis_url: String,
+    anchor_url: String,
+}
+
+impl SqsQueue {
+    /// Sends to the queues at these URLs.
+    pub fn new(config: &SdkConfig, analysis_url: &str, anchor_url: &str) -> Self {
+        Self {
+            client: Client::new(config),
+            analysis_url: analysis_url.to_owned(),
+            anchor_url: anchor_url.to_owned(),
+        }
+    }
+
+    /// The URL of `queue`.
+    pub fn url(&self, queue: QueueName) -> &str {
+        match queue {
+            QueueName::Analysis => &self.analysis_url,
+            QueueName::Anchor => &self.anchor_url,
+        }
+    }
+
+    /// The SDK client, for what the port does not cover (setup, tests).
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+}
+
+#[async_trait]
+impl Queue for SqsQueue {
+    async fn send(&self, message: &Message) -> Result<(), QueueError> {
+        let queue = message.queue();
+        self.client
+            .send_message()
+            .queue_url(self.url(queue))
+            .message_body(message.to_json())
+            .send()
+            .await
+            .map_err(|error| QueueError {
+                queue,
+                message: describe(&error).message,
+            })?;
+        Ok(())
+    }
+}
