@@ -1,5 +1,6 @@
 //! `genoflow`: the GenoFlow command line.
 
+mod analyze;
 mod validate;
 
 use std::process::ExitCode;
@@ -24,12 +25,15 @@ struct Cli {
 enum Command {
     /// Validate a genomic file strictly and print its statistics and SHA-256.
     Validate(validate::Args),
+    /// Analyse reads against a resistance panel and report variants and drug calls.
+    Analyze(analyze::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Validate(args) => validate::run(&args),
+        Command::Analyze(args) => analyze::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -12,6 +12,7 @@
 //! ```
 
 pub mod alignment;
+pub mod analysis;
 mod alphabet;
 pub mod detect;
 pub mod diagnostic;

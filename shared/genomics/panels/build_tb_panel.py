@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""Derives the built-in `tb-who-2023` panel from the M. tuberculosis data beside the repo.
+
+Inputs (../shared/data/tb, see its README.md): the RefSeq GenBank record of H37Rv
+(NC_000962.3.gbk.gz), the genome (NC_000962.3.fa.gz) and the WHO 2023 catalogue joined to
+genomic coordinates, grades 1 and 2 (who2023_resistance_panel_R_and_interim.tsv).
+
+Outputs (panels/tb-who-2023/): panel.tsv (genes), reference.fa.gz (the panel's segments of the
+genome) and catalogue.tsv.gz (the graded entries). Deterministic: gzip without timestamps.
+
+    python3 shared/genomics/panels/build_tb_panel.py /work/shared/data/tb shared/genomics/panels/tb-who-2023
+"""
+
+import gzip
+import io
+import re
+import sys
+from pathlib import Path
+
+CHROM = "NC_000962.3"
+# Every gene with a grade 1 or 2 entry in the WHO 2023 catalogue, plus fabG1 whose promoter carries
+# the catalogue's inhA_c.-777C>T (annotation only).
+GENES = [
+    "rpoB", "katG", "inhA", "fabG1", "embB", "pncA", "gyrA", "gyrB", "rpsL", "gid", "rrs", "rrl",
+    "eis", "ethA", "tlyA", "Rv0678", "pepQ", "atpE", "rplC", "ddn", "fgd1", "fbiA", "fbiB", "fbiC",
+    "Rv2983",
+]
+# Upstream distance annotated as promoter when the catalogue has no entry further out.
+MIN_PROMOTER = 100
+# Sequence kept either side of every gene and catalogue entry, so reads overlapping them align whole.
+FLANK = 300
+
+
+def gzip_bytes(data: bytes) -> bytes:
+    out = io.BytesIO()
+    with gzip.GzipFile(fileobj=out, mode="wb", mtime=0, compresslevel=9, filename="") as f:
+        f.write(data)
+    return out.getvalue()
+
+
+def read_genes(gbk: Path) -> dict:
+    genes = {}
+    location = re.compile(r"^     (CDS|rRNA)\s+(complement\()?(\d+)\.\.(\d+)\)?\s*$")
+    with gzip.open(gbk, "rt") as f:
+        lines = f.read().split("\n")
+    for i, line in enumerate(lines):
+        m = location.match(line)
+        if not m:
+            continue
+        qualifiers = []
+        for q in lines[i + 1 : i + 6]:
+            if not q.startswith("                     /"):
+                break
+            qualifiers.append(q.strip())
+        names = [q.split('"')[1] for q in qualifiers if q.startswith(("/gene=", "/locus_tag="))]
+        locus = next((q.split('"')[1] for q in qualifiers if q.startswith("/locus_tag=")), "")
+        for name in names:
+            if name in GENES and name not in genes:
+                genes[name] = {
+                    "kind": "CDS" if m.group(1) == "CDS" else "rRNA",
+                    "strand": "-" if m.group(2) else "+",
+                    "start": int(m.group(3)),
+                    "end": int(m.group(4)),
+                    "locus_tag": locus,
+                }
+    missing = [g for g in GENES if g not in genes]
+    if missing:
+        sys.exit(f"genes not found in {gbk}: {missing}")
+    return genes
+
+
+def read_genome(fasta: Path) -> str:
+    with gzip.open(fasta, "rt") as f:
+        return "".join(line.strip() for line in f if not line.startswith(">")).upper()
+
+
+def main() -> None:
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    source, out = Path(sys.argv[1]), Path(sys.argv[2])
+    genes = read_genes(source / "NC_000962.3.gbk.gz")
+    genome = read_genome(source / "NC_000962.3.fa.gz")
+
+    rows = []
+    with open(source / "who2023_resistance_panel_R_and_interim.tsv") as f:
+        header = f.readline().rstrip("\n").split("\t")
+        for line in f:
+            row = dict(zip(header, line.rstrip("\n").split("\t")))
+            gene = row["variant"].split("_")[0]
+            if row["chrom"] != CHROM or gene not in genes:
+                sys.exit(f"catalogue row outside the panel: {line!r}")
+            pos = int(row["pos"])
+            if genome[pos - 1 : pos - 1 + len(row["ref"])] != row["ref"]:
+                sys.exit(f"catalogue REF differs from the genome: {line!r}")
+            rows.append(row)
+
+    # Promoter flank: the furthest upstream catalogue entry of the gene, at least MIN_PROMOTER.
+    spans = {g: [v["start"], v["end"]] for g, v in genes.items()}
+    promoter = {g: MIN_PROMOTER for g in genes}
+    for row in rows:
+        gene = row["variant"].split("_")[0]
+        g = genes[gene]
+        pos, end = int(row["pos"]), int(row["pos"]) + len(row["ref"]) - 1
+        spans[gene][0] = min(spans[gene][0], pos)
+        spans[gene][1] = max(spans[gene][1], end)
+        upstream = g["start"] - pos if g["strand"] == "+" else end - g["end"]
+        promoter[gene] = max(promoter[gene], upstream)
+    for g, v in genes.items():
+        if v["strand"] == "+":
+            spans[g][0] = min(spans[g][0], v["start"] - promoter[g])
+        else:
+            spans[g][1] = max(spans[g][1], v["end"] + promoter[g])
+
+    intervals = sorted((max(1, s - FLANK), min(len(genome), e + FLANK)) for s, e in spans.values())
+    segments = []
+    for start, end in intervals:
+        if segments and start <= segments[-1][1] + 1:
+            segments[-1][1] = max(segments[-1][1], end)
+        else:
+            segments.append([start, end])
+
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / "panel.tsv", "w") as f:
+        f.write("# genoflow panel: tb-who-2023\n")
+        f.write(f"# reference\t{CHROM}\t{len(genome)}\n")
+        f.write("# catalogue\tWHO 2023 2nd edition\n")
+        f.write("gene\tlocus_tag\tkind\tstrand\tstart\tend\tpromoter\n")
+        for name in sorted(genes, key=lambda n: genes[n]["start"]):
+            g = genes[name]
+            f.write(f"{name}\t{g['locus_tag']}\t{g['kind']}\t{g['strand']}\t{g['start']}\t{g['end']}\t{promoter[name]}\n")
+
+    fasta = io.StringIO()
+    for start, end in segments:
+        fasta.write(f">{CHROM}:{start}-{end}\n")
+        seq = genome[start - 1 : end]
+        for i in range(0, len(seq), 80):
+            fasta.write(seq[i : i + 80] + "\n")
+    (out / "reference.fa.gz").write_bytes(gzip_bytes(fasta.getvalue().encode()))
+
+    catalogue = io.StringIO()
+    catalogue.write("chrom\tpos\tref\talt\tvariant\tdrug\tgrade\n")
+    for row in rows:
+        catalogue.write("\t".join(row[k] for k in ("chrom", "pos", "ref", "alt", "variant", "drug", "who_grade")) + "\n")
+    (out / "catalogue.tsv.gz").write_bytes(gzip_bytes(catalogue.getvalue().encode()))
+    total = sum(e - s + 1 for s, e in segments)
+    print(f"{len(genes)} genes, {len(segments)} segments, {total} bp, {len(rows)} catalogue rows")
+
+
+if __name__ == "__main__":
+    main()

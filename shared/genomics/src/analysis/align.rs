@@ -1,0 +1,472 @@
+//! Read alignment to the panel: a k-mer index rejects reads from elsewhere cheaply, then a local
+//! alignment with affine gaps (Gotoh) places the rest inside a band around their seed diagonal.
+
+use super::panel::Panel;
+
+/// Seed length; 15-mers are unique in a bacterial panel and rarely hit by chance.
+const K: usize = 15;
+const KMER_MASK: u32 = (1 << (2 * K)) - 1;
+/// Bits of the pre-filter (a Bloom-like bitmap over a hash of the k-mer).
+const FILTER_BITS: u32 = 24;
+/// K-mers occurring more often than this in the panel are not used as seeds.
+const MAX_OCCURRENCES: usize = 8;
+/// Seeds on one diagonal (within [`BAND`]) needed to try an alignment.
+const MIN_SEED_HITS: usize = 2;
+/// Reference bases either side of the seeded diagonal: the largest indel found is about this.
+pub(crate) const BAND: usize = 24;
+
+/// Alignment scores (the ratios of BWA-MEM's defaults).
+pub(crate) const MATCH: i32 = 1;
+pub(crate) const MISMATCH: i32 = 4;
+pub(crate) const GAP_OPEN: i32 = 6;
+pub(crate) const GAP_EXTEND: i32 = 1;
+/// Cost of leaving bases of a read end unaligned.
+pub(crate) const CLIP: i32 = 5;
+
+/// One run of an alignment path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Op {
+    /// Read and reference bases aligned (match or mismatch).
+    Aligned(u32),
+    /// Read bases absent from the reference.
+    Insertion(u32),
+    /// Reference bases absent from the read.
+    Deletion(u32),
+}
+
+/// A read placed on the panel's concatenated reference.
+#[derive(Debug, Clone)]
+pub(crate) struct Alignment {
+    /// Whether the read aligned as its reverse complement.
+    pub reverse: bool,
+    /// Index in the concatenated reference of the first aligned base.
+    pub ref_start: usize,
+    /// Index in the (oriented) read of the first aligned base.
+    pub read_start: usize,
+    pub ops: Vec<Op>,
+    pub score: i32,
+}
+
+/// The panel's segments laid end to end, with a k-mer index.
+#[derive(Debug)]
+pub(crate) struct Reference {
+    pub bases: Vec<u8>,
+    /// Per segment: (index of its first base in `bases`, its 1-based reference start).
+    pub segments: Vec<(usize, u64)>,
+    filter: Vec<u64>,
+    kmers: Vec<(u32, u32)>,
+}
+
+impl Reference {
+    pub(crate) fn new(panel: &Panel) -> Self {
+        let mut bases = Vec::new();
+        let mut segments = Vec::new();
+        let mut kmers = Vec::new();
+        for segment in &panel.segments {
+            let offset = bases.len();
+            segments.push((offset, segment.start));
+            bases.extend_from_slice(&segment.sequence);
+            for (end, kmer) in kmers_of(&segment.sequence) {
+                kmers.push((kmer, (offset + end + 1 - K) as u32));
+            }
+        }
+        kmers.sort_unstable();
+        // Drop repetitive k-mers: they would seed everywhere.
+        let mut kept = Vec::with_capacity(kmers.len());
+        for run in kmers.chunk_by(|a, b| a.0 == b.0) {
+            if run.len() <= MAX_OCCURRENCES {
+                kept.extend_from_slice(run);
+            }
+        }
+        let mut filter = vec![0u64; 1 << (FILTER_BITS - 6)];
+        for &(kmer, _) in &kept {
+            let bit = filter_bit(kmer);
+            filter[bit >> 6] |= 1 << (bit & 63);
+        }
+        Self {
+            bases,
+            segments,
+            filter,
+            kmers: kept,
+        }
+    }
+
+    /// The segment holding concatenated index `index`: (its first index, its end index).
+    pub(crate) fn segment_bounds(&self, index: usize) -> (usize, usize) {
+        let i = self
+            .segments
+            .partition_point(|&(offset, _)| offset <= index)
+            - 1;
+        let end = self
+            .segments
+            .get(i + 1)
+            .map_or(self.bases.len(), |&(offset, _)| offset);
+        (self.segments[i].0, end)
+    }
+
+    /// The 1-based reference position of a concatenated index.
+    pub(crate) fn position(&self, index: usize) -> u64 {
+        let i = self
+            .segments
+            .partition_point(|&(offset, _)| offset <= index)
+            - 1;
+        self.segments[i].1 + (index - self.segments[i].0) as u64
+    }
+
+    /// The concatenated index of a 1-based reference position, if the panel carries it.
+    pub(crate) fn index_of(&self, pos: u64) -> Option<usize> {
+        let i = self
+            .segments
+            .partition_point(|&(_, start)| start <= pos)
+            .checked_sub(1)?;
+        let (offset, start) = self.segments[i];
+        let index = offset + (pos - start) as usize;
+        let end = self
+            .segments
+            .get(i + 1)
+            .map_or(self.bases.len(), |&(next, _)| next);
+        (index < end).then_some(index)
+    }
+
+    fn hits(&self, kmer: u32) -> &[(u32, u32)] {
+        let bit = filter_bit(kmer);
+        if self.filter[bit >> 6] & (1 << (bit & 63)) == 0 {
+            return &[];
+        }
+        let from = self.kmers.partition_point(|&(k, _)| k < kmer);
+        let to = from + self.kmers[from..].partition_point(|&(k, _)| k == kmer);
+        &self.kmers[from..to]
+    }
+}
+
+fn filter_bit(kmer: u32) -> usize {
+    (kmer.wrapping_mul(0x9E37_79B1) >> (32 - FILTER_BITS)) as usize
+}
+
+fn code(base: u8) -> Option<u32> {
+    match base {
+        b'A' => Some(0),
+        b'C' => Some(1),
+        b'G' => Some(2),
+        b'T' => Some(3),
+        _ => None,
+    }
+}
+
+/// (index of the last base, 2-bit packed k-mer) of every k-mer without N.
+fn kmers_of(bases: &[u8]) -> impl Iterator<Item = (usize, u32)> + '_ {
+    let mut kmer = 0u32;
+    let mut valid = 0usize;
+    bases
+        .iter()
+        .enumerate()
+        .filter_map(move |(i, &b)| match code(b) {
+            Some(c) => {
+                kmer = ((kmer << 2) | c) & KMER_MASK;
+                valid += 1;
+                (valid >= K).then_some((i, kmer))
+            }
+            None => {
+                valid = 0;
+                None
+            }
+        })
+}
+
+/// The reverse complement of a read.
+pub(crate) fn reverse_complement(bases: &[u8]) -> Vec<u8> {
+    bases
+        .iter()
+        .rev()
+        .map(|&b| match b {
+            b'A' => b'T',
+            b'C' => b'G',
+            b'G' => b'C',
+            b'T' => b'A',
+            other => other,
+        })
+        .collect()
+}
+
+/// Reusable dynamic-programming matrices (one set per thread).
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    aligned: Vec<i32>,
+    insertion: Vec<i32>,
+    deletion: Vec<i32>,
+}
+
+const NEG: i32 = i32::MIN / 4;
+
+/// Best seed diagonal of one orientation: (hits, lowest diagonal, highest diagonal).
+fn best_diagonal(reference: &Reference, read: &[u8]) -> Option<(usize, i64, i64)> {
+    let mut diagonals: Vec<i64> = Vec::new();
+    for (end, kmer) in kmers_of(read) {
+        let read_pos = (end + 1 - K) as i64;
+        diagonals.extend(
+            reference
+                .hits(kmer)
+                .iter()
+                .map(|&(_, pos)| i64::from(pos) - read_pos),
+        );
+    }
+    if diagonals.len() < MIN_SEED_HITS {
+        return None;
+    }
+    diagonals.sort_unstable();
+    let mut best: Option<(usize, i64, i64)> = None;
+    let mut from = 0;
+    for to in 0..diagonals.len() {
+        while diagonals[to] - diagonals[from] > BAND as i64 {
+            from += 1;
+        }
+        let hits = to - from + 1;
+        if best.is_none_or(|(h, _, _)| hits > h) {
+            best = Some((hits, diagonals[from], diagonals[to]));
+        }
+    }
+    best.filter(|&(hits, _, _)| hits >= MIN_SEED_HITS)
+}
+
+/// Lowest alignment score accepted: half the read length, at least 30.
+fn min_score(length: usize) -> i32 {
+    (i32::try_from(length).unwrap_or(i32::MAX) / 2).max(30)
+}
+
+/// Aligns a read (and its reverse complement) to the panel; `None` when it does not belong.
+pub(crate) fn align(
+    reference: &Reference,
+    read: &[u8],
+    scratch: &mut Scratch,
+) -> Option<Alignment> {
+    let min_score = min_score(read.len());
+    let reverse = reverse_complement(read);
+    let forward_seed = best_diagonal(reference, read);
+    let reverse_seed = best_diagonal(reference, &reverse);
+    let (is_reverse, (_, low, high)) = match (forward_seed, reverse_seed) {
+        (Some(f), Some(r)) if r.0 > f.0 => (true, r),
+        (Some(f), _) => (false, f),
+        (None, Some(r)) => (true, r),
+        (None, None) => return None,
+    };
+    let oriented: &[u8] = if is_reverse { &reverse } else { read };
+    let anchor = usize::try_from(low.max(0))
+        .ok()?
+        .min(reference.bases.len() - 1);
+    let (segment_start, segment_end) = reference.segment_bounds(anchor);
+    let window_start = usize::try_from((low - BAND as i64).max(segment_start as i64)).ok()?;
+    let window_end =
+        usize::try_from((high + oriented.len() as i64 + BAND as i64).min(segment_end as i64))
+            .ok()?;
+    if window_end <= window_start {
+        return None;
+    }
+    if low == high
+        && let Some(alignment) = ungapped(reference, oriented, low, segment_start, segment_end)
+    {
+        return Some(Alignment {
+            reverse: is_reverse,
+            ..alignment
+        });
+    }
+    let window = &reference.bases[window_start..window_end];
+    let mut alignment = local_align(oriented, window, scratch)?;
+    if alignment.score < min_score {
+        return None;
+    }
+    alignment.reverse = is_reverse;
+    alignment.ref_start += window_start;
+    Some(alignment)
+}
+
+/// Most reads lie on one seed diagonal with few mismatches: the dynamic programming would return
+/// the same gap-free alignment, so take it directly. `None` sends the read to [`local_align`].
+fn ungapped(
+    reference: &Reference,
+    read: &[u8],
+    diagonal: i64,
+    segment_start: usize,
+    segment_end: usize,
+) -> Option<Alignment> {
+    let start = usize::try_from(diagonal).ok()?;
+    if start < segment_start || start + read.len() > segment_end {
+        return None;
+    }
+    let window = &reference.bases[start..start + read.len()];
+    let mut mismatches = [0usize; 2];
+    let mut count = 0;
+    for (i, (&a, &b)) in read.iter().zip(window).enumerate() {
+        if a != b || a == b'N' {
+            if count == mismatches.len() {
+                return None;
+            }
+            mismatches[count] = i;
+            count += 1;
+        }
+    }
+    // Two mismatches within the last (or first) four bases: clipping them scores better.
+    let near_start = |i: usize| i < 4;
+    let near_end = |i: usize| i + 4 >= read.len();
+    if count == 2
+        && ((near_start(mismatches[0]) && near_start(mismatches[1]))
+            || (near_end(mismatches[0]) && near_end(mismatches[1])))
+    {
+        return None;
+    }
+    let length = read.len() as i32;
+    let score = (length - count as i32) * MATCH - count as i32 * MISMATCH;
+    (score >= min_score(read.len())).then(|| Alignment {
+        reverse: false,
+        ref_start: start,
+        read_start: 0,
+        ops: vec![Op::Aligned(read.len() as u32)],
+        score,
+    })
+}
+
+/// Local alignment where leaving read ends unaligned costs [`CLIP`] and the reference ends are free.
+fn local_align(read: &[u8], window: &[u8], scratch: &mut Scratch) -> Option<Alignment> {
+    let (n, m) = (read.len(), window.len());
+    let width = m + 1;
+    let cells = (n + 1) * width;
+    for matrix in [
+        &mut scratch.aligned,
+        &mut scratch.insertion,
+        &mut scratch.deletion,
+    ] {
+        matrix.clear();
+        matrix.resize(cells, NEG);
+    }
+    let start_cost = |i: usize| if i == 0 { 0 } else { -CLIP };
+    let (mm, ins, del) = (
+        &mut scratch.aligned,
+        &mut scratch.insertion,
+        &mut scratch.deletion,
+    );
+    let best_at = |mm: &[i32], ins: &[i32], del: &[i32], c: usize| mm[c].max(ins[c]).max(del[c]);
+    mm[..=m].fill(0);
+    let mut best = (NEG, 0usize, 0usize);
+    for i in 1..=n {
+        let row = i * width;
+        let above = row - width;
+        for j in 1..=m {
+            let c = row + j;
+            let substitution = if read[i - 1] == window[j - 1] && read[i - 1] != b'N' {
+                MATCH
+            } else {
+                -MISMATCH
+            };
+            let previous = best_at(mm, ins, del, above + j - 1).max(start_cost(i - 1));
+            mm[c] = previous + substitution;
+            ins[c] = (best_at(mm, ins, del, above + j) - GAP_OPEN - GAP_EXTEND)
+                .max(ins[above + j] - GAP_EXTEND);
+            del[c] =
+                (best_at(mm, ins, del, c - 1) - GAP_OPEN - GAP_EXTEND).max(del[c - 1] - GAP_EXTEND);
+            let end_score = mm[c] - if i == n { 0 } else { CLIP };
+            if end_score > best.0 {
+                best = (end_score, i, j);
+            }
+        }
+    }
+    let (score, mut i, mut j) = best;
+    if score <= 0 {
+        return None;
+    }
+    // Trace back from a match state.
+    let mut ops_reversed: Vec<Op> = Vec::new();
+    let push = |ops: &mut Vec<Op>, op: Op| match (ops.last_mut(), op) {
+        (Some(Op::Aligned(n)), Op::Aligned(k))
+        | (Some(Op::Insertion(n)), Op::Insertion(k))
+        | (Some(Op::Deletion(n)), Op::Deletion(k)) => *n += k,
+        _ => ops.push(op),
+    };
+    let mut state = State::Aligned;
+    loop {
+        let c = i * width + j;
+        match state {
+            State::Aligned => {
+                push(&mut ops_reversed, Op::Aligned(1));
+                let substitution = if read[i - 1] == window[j - 1] && read[i - 1] != b'N' {
+                    MATCH
+                } else {
+                    -MISMATCH
+                };
+                let previous = mm[c] - substitution;
+                i -= 1;
+                j -= 1;
+                if i == 0 || j == 0 {
+                    break;
+                }
+                let p = i * width + j;
+                if previous == mm[p] {
+                    state = State::Aligned;
+                } else if previous == del[p] {
+                    state = State::Deletion;
+                } else if previous == ins[p] {
+                    state = State::Insertion;
+                } else {
+                    break; // the alignment starts here, the read before it clipped
+                }
+            }
+            State::Insertion => {
+                push(&mut ops_reversed, Op::Insertion(1));
+                let extended = ins[c] == ins[c - width] - GAP_EXTEND;
+                i -= 1;
+                if i == 0 {
+                    break;
+                }
+                if !extended {
+                    state = opened_from(mm, ins, del, c - width);
+                }
+            }
+            State::Deletion => {
+                push(&mut ops_reversed, Op::Deletion(1));
+                let extended = del[c] == del[c - 1] - GAP_EXTEND;
+                j -= 1;
+                if j == 0 {
+                    break;
+                }
+                if !extended {
+                    state = opened_from(mm, ins, del, c - 1);
+                }
+            }
+        }
+    }
+    let mut ops: Vec<Op> = ops_reversed.into_iter().rev().collect();
+    let (mut read_start, mut ref_start) = (i, j);
+    while let Some(&op) = ops.first() {
+        match op {
+            Op::Insertion(k) => read_start += k as usize,
+            Op::Deletion(k) => ref_start += k as usize,
+            Op::Aligned(_) => break,
+        }
+        ops.remove(0);
+    }
+    Some(Alignment {
+        reverse: false,
+        ref_start,
+        read_start,
+        ops,
+        score,
+    })
+}
+
+/// Traceback state: which matrix the path is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Aligned,
+    Insertion,
+    Deletion,
+}
+
+/// The state a gap was opened from (the best of the three at that cell, matches preferred).
+fn opened_from(mm: &[i32], ins: &[i32], del: &[i32], c: usize) -> State {
+    let best = mm[c].max(ins[c]).max(del[c]);
+    if best == mm[c] {
+        State::Aligned
+    } else if best == del[c] {
+        State::Deletion
+    } else {
+        State::Insertion
+    }
+}

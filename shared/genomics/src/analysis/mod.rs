@@ -1,0 +1,197 @@
+//! The analysis pipeline: sequencing reads to a drug-resistance report.
+//!
+//! FASTQ reads (single or paired; plain, gzip or BGZF) are aligned to a [`Panel`] (a k-mer index
+//! drops reads from elsewhere, a banded local alignment places the rest), piled up, called as
+//! haploid SNVs and small indels, annotated against the panel's genes and catalogue, and summed
+//! up per drug. The [`Report`] is the `genoflow.report/1` document of INTERFACES.md; the same
+//! inputs and [`Options`] give the same bytes.
+//!
+//! ```no_run
+//! use genoflow_genomics::analysis::{Options, Panel, analyze};
+//! let panel = Panel::load("tb-who-2023").unwrap();
+//! let report = analyze(&["R1.fastq.gz".into(), "R2.fastq.gz".into()], &panel, &Options::default()).unwrap();
+//! for drug in &report.resistance {
+//!     println!("{}: {}", drug.drug, drug.call);
+//! }
+//! ```
+
+mod align;
+mod annotate;
+mod panel;
+mod pileup;
+mod reads;
+mod report;
+
+use std::{
+    num::NonZero,
+    path::PathBuf,
+    sync::{Mutex, mpsc::sync_channel},
+};
+
+pub use annotate::{Annotation, annotate};
+pub use panel::{BUILTIN_TB, CatalogueEntry, Gene, GeneKind, Panel, Segment};
+pub use report::{
+    DrugCall, Evidence, GeneCoverage, InputSummary, PanelSummary, Qc, REPORT_SCHEMA, Report,
+    Variant,
+};
+
+use align::{Reference, Scratch};
+use pileup::Pileup;
+
+/// Errors of an analysis.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A panel could not be loaded.
+    #[error("panel {panel}: {message}")]
+    Panel {
+        /// The panel name or directory.
+        panel: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A FASTQ record is malformed.
+    #[error("{path}: record {record}: {message}")]
+    Fastq {
+        /// The file.
+        path: String,
+        /// 1-based record number.
+        record: u64,
+        /// What is wrong.
+        message: String,
+    },
+    /// The input is not FASTQ.
+    #[error(
+        "{path}: {format} input is not supported by analyze yet (FASTQ only; BAM/CRAM and VCF input are planned)"
+    )]
+    UnsupportedInput {
+        /// The file.
+        path: String,
+        /// Its detected format.
+        format: String,
+    },
+    /// Neither one nor two inputs.
+    #[error("analyze takes one FASTQ file or a pair, got {0}")]
+    InputCount(usize),
+}
+
+/// Thresholds and resources of an analysis. Every field but `threads` enters the pipeline id.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Options {
+    /// Reads covering a site needed to call it (also the per-drug coverage threshold).
+    pub min_depth: u32,
+    /// Lowest fraction of reads carrying an allele to call it.
+    pub min_allele_fraction: f64,
+    /// Reads carrying an allele needed to call it.
+    pub min_alt_reads: u32,
+    /// Calls below this fraction are reported as mixed.
+    pub fixed_allele_fraction: f64,
+    /// Bases below this Phred quality are not counted for SNVs and insertions.
+    pub min_base_quality: u8,
+    /// Fraction of a drug's catalogue positions at `min_depth` needed to call it susceptible.
+    pub min_drug_coverage: f64,
+    /// Alignment threads.
+    #[serde(skip)]
+    pub threads: NonZero<usize>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            min_depth: 10,
+            min_allele_fraction: 0.2,
+            min_alt_reads: 3,
+            fixed_allele_fraction: 0.8,
+            min_base_quality: 13,
+            min_drug_coverage: 0.95,
+            threads: std::thread::available_parallelism().unwrap_or(NonZero::<usize>::MIN),
+        }
+    }
+}
+
+/// Analyses one FASTQ file or a pair against a panel.
+pub fn analyze(inputs: &[PathBuf], panel: &Panel, options: &Options) -> Result<Report, Error> {
+    if !(1..=2).contains(&inputs.len()) {
+        return Err(Error::InputCount(inputs.len()));
+    }
+    let reference = Reference::new(panel);
+    let (sender, receiver) = sync_channel::<Vec<reads::Read1>>(2 * options.threads.get());
+    let receiver = Mutex::new(receiver);
+    let workers = options.threads.get();
+    let (summaries, pileups) = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut pileup = Pileup::new(&reference);
+                    let mut scratch = Scratch::default();
+                    loop {
+                        let batch = match receiver.lock() {
+                            Ok(guard) => guard.recv(),
+                            Err(_) => break,
+                        };
+                        let Ok(batch) = batch else { break };
+                        for read in batch {
+                            if let Some(alignment) =
+                                align::align(&reference, &read.bases, &mut scratch)
+                            {
+                                let (bases, qualities) = if alignment.reverse {
+                                    let mut qualities = read.qualities.clone();
+                                    qualities.reverse();
+                                    (align::reverse_complement(&read.bases), qualities)
+                                } else {
+                                    (read.bases, read.qualities)
+                                };
+                                pileup.add(
+                                    panel,
+                                    &reference,
+                                    &alignment,
+                                    &bases,
+                                    &qualities,
+                                    options.min_base_quality,
+                                );
+                            }
+                        }
+                    }
+                    pileup
+                })
+            })
+            .collect();
+        let summaries: Result<Vec<_>, Error> = inputs
+            .iter()
+            .map(|path| {
+                reads::stream_fastq(path, options.threads, |batch| {
+                    // A closed channel means every worker has stopped; the join below reports it.
+                    let _ = sender.send(batch);
+                })
+                .map(|summary| (path, summary))
+            })
+            .collect();
+        drop(sender);
+        let pileups: Vec<Pileup> = handles
+            .into_iter()
+            .map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect();
+        (summaries, pileups)
+    });
+    let summaries = summaries?;
+    let mut pileups = pileups.into_iter();
+    let mut pileup = pileups.next().unwrap_or_else(|| Pileup::new(&reference));
+    for other in pileups {
+        pileup.merge(other);
+    }
+    Ok(report::build(
+        panel, &reference, &pileup, &summaries, options,
+    ))
+}

@@ -1,0 +1,437 @@
+//! The `genoflow.report/1` document and the VCF of the called variants.
+
+use std::{io::Write, path::PathBuf};
+
+use noodles::vcf::{
+    self,
+    header::record::value::{
+        Map,
+        map::{
+            Contig, Info,
+            info::{Number, Type},
+        },
+    },
+    variant::{
+        io::Write as _,
+        record_buf::{AlternateBases, info::field::Value as InfoValue},
+    },
+};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::{
+    Options,
+    align::{self, Reference},
+    annotate::{annotate, is_loss_of_function},
+    panel::Panel,
+    pileup::Pileup,
+    reads,
+};
+
+/// Schema name of the report.
+pub const REPORT_SCHEMA: &str = "genoflow.report/1";
+
+/// The analysis report (INTERFACES.md).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Report {
+    /// Always [`REPORT_SCHEMA`].
+    pub schema: &'static str,
+    /// SHA-256 (hex) of the analysis configuration: pipeline version, panel, catalogue, thresholds.
+    pub pipeline_id: String,
+    /// The panel analysed against.
+    pub panel: PanelSummary,
+    /// Each input file.
+    pub inputs: Vec<InputSummary>,
+    /// Read counts and quality.
+    pub qc: Qc,
+    /// Per-gene coverage.
+    pub coverage: Vec<GeneCoverage>,
+    /// Called variants, by position.
+    pub variants: Vec<Variant>,
+    /// One call per drug of the catalogue.
+    pub resistance: Vec<DrugCall>,
+}
+
+/// Panel name, reference and catalogue.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PanelSummary {
+    /// Panel name.
+    pub name: String,
+    /// Reference sequence name.
+    pub reference: String,
+    /// Catalogue name.
+    pub catalogue: String,
+}
+
+/// One input file.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct InputSummary {
+    /// File name (without directories, so the report does not depend on where files live).
+    pub path: String,
+    /// SHA-256 (hex) of the stored bytes.
+    pub sha256: String,
+    /// Always `fastq` for now.
+    pub format: &'static str,
+    /// Records read.
+    pub records: u64,
+}
+
+/// Read counts and quality.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Qc {
+    /// Reads of all inputs.
+    pub reads: u64,
+    /// Reads aligned to the panel.
+    pub mapped_to_panel: u64,
+    /// Mean Phred base quality.
+    pub mean_quality: f64,
+}
+
+/// Coverage of one gene body.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct GeneCoverage {
+    /// Gene name.
+    pub gene: String,
+    /// Mean read depth over the gene.
+    pub mean_depth: f64,
+    /// Fraction of the gene's bases covered by at least 10 reads.
+    pub fraction_10x: f64,
+}
+
+/// One called variant.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Variant {
+    /// Reference sequence name.
+    pub chrom: String,
+    /// 1-based position (indels: of the padding base, left-aligned).
+    pub pos: u64,
+    /// Reference allele.
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// Alternate allele.
+    pub alt: String,
+    /// Reads covering the site.
+    pub depth: u32,
+    /// Fraction of those reads carrying the alternate allele.
+    pub alt_fraction: f64,
+    /// Whether the fraction is below the fixed threshold (a mixed population).
+    pub mixed: bool,
+    /// Gene the variant is named after, if any.
+    pub gene: Option<String>,
+    /// Sequence Ontology consequence.
+    pub consequence: &'static str,
+    /// HGVS-style name relative to the gene.
+    pub hgvs: String,
+}
+
+/// The call for one drug.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DrugCall {
+    /// Drug name as the catalogue writes it.
+    pub drug: String,
+    /// `resistant`, `susceptible` or `unknown`.
+    pub call: &'static str,
+    /// Fraction of the drug's catalogue positions covered by at least `min_depth` reads.
+    pub covered_fraction: f64,
+    /// Catalogue entries matched by called variants.
+    pub evidence: Vec<Evidence>,
+}
+
+/// A catalogue entry matched by a called variant.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Evidence {
+    /// The catalogue's variant name (`rpoB_p.Ser450Leu`, or `GENE_LoF` for a loss-of-function class).
+    pub variant: String,
+    /// The catalogue grade.
+    pub grade: String,
+    /// Position of the called variant.
+    pub pos: u64,
+    /// Its allele fraction.
+    pub alt_fraction: f64,
+}
+
+impl Report {
+    /// The report as pretty JSON with a final newline (the bytes of `report.json`).
+    pub fn to_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+
+    /// Writes the called variants as VCF 4.5 (sites only, INFO DP/AF/MIXED/GENE/CSQ/HGVS).
+    pub fn write_vcf<W: Write>(&self, panel: &Panel, writer: W) -> std::io::Result<()> {
+        let info = |number, ty, description: &str| Map::<Info>::new(number, ty, description);
+        let header = vcf::Header::builder()
+            .add_contig(
+                panel.reference.as_str(),
+                Map::<Contig>::builder()
+                    .set_length(panel.reference_length as usize)
+                    .build()
+                    .map_err(std::io::Error::other)?,
+            )
+            .add_info(
+                "DP",
+                info(Number::Count(1), Type::Integer, "Reads covering the site"),
+            )
+            .add_info(
+                "AF",
+                info(
+                    Number::A,
+                    Type::Float,
+                    "Fraction of reads carrying the allele",
+                ),
+            )
+            .add_info(
+                "MIXED",
+                info(
+                    Number::Count(0),
+                    Type::Flag,
+                    "Allele fraction below the fixed threshold",
+                ),
+            )
+            .add_info("GENE", info(Number::Count(1), Type::String, "Gene"))
+            .add_info(
+                "CSQ",
+                info(
+                    Number::Count(1),
+                    Type::String,
+                    "Sequence Ontology consequence",
+                ),
+            )
+            .add_info(
+                "HGVS",
+                info(
+                    Number::Count(1),
+                    Type::String,
+                    "HGVS-style name relative to the gene",
+                ),
+            )
+            .build();
+        let mut writer = vcf::io::Writer::new(writer);
+        writer.write_header(&header)?;
+        for variant in &self.variants {
+            let mut fields = vec![
+                (
+                    "DP".to_owned(),
+                    Some(InfoValue::Integer(
+                        i32::try_from(variant.depth).unwrap_or(i32::MAX),
+                    )),
+                ),
+                (
+                    "AF".to_owned(),
+                    Some(InfoValue::from(vec![Some(variant.alt_fraction as f32)])),
+                ),
+            ];
+            if variant.mixed {
+                fields.push(("MIXED".to_owned(), Some(InfoValue::Flag)));
+            }
+            if let Some(gene) = &variant.gene {
+                fields.push(("GENE".to_owned(), Some(InfoValue::String(gene.clone()))));
+            }
+            fields.push((
+                "CSQ".to_owned(),
+                Some(InfoValue::String(variant.consequence.to_owned())),
+            ));
+            fields.push((
+                "HGVS".to_owned(),
+                Some(InfoValue::String(variant.hgvs.clone())),
+            ));
+            let position = noodles::core::Position::try_from(variant.pos as usize)
+                .map_err(std::io::Error::other)?;
+            let record = vcf::variant::RecordBuf::builder()
+                .set_reference_sequence_name(variant.chrom.as_str())
+                .set_variant_start(position)
+                .set_reference_bases(variant.reference.as_str())
+                .set_alternate_bases(AlternateBases::from(vec![variant.alt.clone()]))
+                .set_info(fields.into_iter().collect())
+                .build();
+            writer.write_variant_record(&header, &record)?;
+        }
+        Ok(())
+    }
+}
+
+/// The configuration hashed into the pipeline id.
+#[derive(Serialize)]
+struct Configuration<'a> {
+    pipeline: &'static str,
+    version: &'static str,
+    panel: &'a str,
+    panel_sha256: &'a str,
+    catalogue: &'a str,
+    options: &'a Options,
+    aligner: [i32; 6],
+}
+
+fn pipeline_id(panel: &Panel, options: &Options) -> String {
+    let configuration = Configuration {
+        pipeline: "genoflow analyze",
+        version: env!("CARGO_PKG_VERSION"),
+        panel: &panel.name,
+        panel_sha256: &panel.sha256,
+        catalogue: &panel.catalogue_name,
+        options,
+        aligner: [
+            align::MATCH,
+            align::MISMATCH,
+            align::GAP_OPEN,
+            align::GAP_EXTEND,
+            align::CLIP,
+            align::BAND as i32,
+        ],
+    };
+    let bytes = serde_json::to_vec(&configuration).unwrap_or_default();
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Rounds for the report: the reads decide the digits, not floating-point noise.
+fn round(value: f64, digits: i32) -> f64 {
+    let scale = 10f64.powi(digits);
+    (value * scale).round() / scale
+}
+
+pub(super) fn build(
+    panel: &Panel,
+    reference: &Reference,
+    pileup: &Pileup,
+    inputs: &[(&PathBuf, reads::InputSummary)],
+    options: &Options,
+) -> Report {
+    let reads_total: u64 = inputs.iter().map(|(_, s)| s.records).sum();
+    let bases_total: u64 = inputs.iter().map(|(_, s)| s.bases).sum();
+    let quality_total: u64 = inputs.iter().map(|(_, s)| s.quality_sum).sum();
+
+    let coverage = panel
+        .genes
+        .iter()
+        .map(|gene| {
+            let depths: Vec<u32> = (gene.start..=gene.end)
+                .map(|p| pileup.depth_at(reference, p))
+                .collect();
+            let length = depths.len().max(1) as f64;
+            GeneCoverage {
+                gene: gene.name.clone(),
+                mean_depth: round(
+                    depths.iter().map(|&d| f64::from(d)).sum::<f64>() / length,
+                    1,
+                ),
+                fraction_10x: round(
+                    depths.iter().filter(|&&d| d >= 10).count() as f64 / length,
+                    4,
+                ),
+            }
+        })
+        .collect();
+
+    let mut variants = Vec::new();
+    let mut evidence: Vec<(String, Evidence)> = Vec::new();
+    for call in pileup.call(reference, options) {
+        let entries = panel.catalogue_entries(call.pos, &call.reference, &call.alt);
+        // Name the variant as the catalogue does when it matched a named entry.
+        let named = entries.iter().find(|e| !e.variant.ends_with("_LoF"));
+        let catalogue_gene = named
+            .and_then(|e| e.variant.split_once('_'))
+            .map(|(gene, _)| gene);
+        let annotation = annotate(panel, call.pos, &call.reference, &call.alt, catalogue_gene);
+        let alt_fraction = round(call.alt_fraction, 4);
+        let found = |entry: &super::CatalogueEntry| Evidence {
+            variant: entry.variant.clone(),
+            grade: entry.grade.clone(),
+            pos: call.pos,
+            alt_fraction,
+        };
+        for entry in entries {
+            evidence.push((entry.drug.clone(), found(entry)));
+        }
+        if is_loss_of_function(annotation.consequence)
+            && let Some(gene) = &annotation.gene
+        {
+            for entry in panel.loss_of_function.get(gene).into_iter().flatten() {
+                if !evidence
+                    .iter()
+                    .any(|(drug, e)| *drug == entry.drug && e.pos == call.pos)
+                {
+                    evidence.push((entry.drug.clone(), found(entry)));
+                }
+            }
+        }
+        variants.push(Variant {
+            chrom: panel.reference.clone(),
+            pos: call.pos,
+            reference: String::from_utf8_lossy(&call.reference).into_owned(),
+            alt: String::from_utf8_lossy(&call.alt).into_owned(),
+            depth: call.depth,
+            alt_fraction,
+            mixed: call.alt_fraction < options.fixed_allele_fraction,
+            gene: annotation.gene,
+            consequence: annotation.consequence,
+            hgvs: match named {
+                Some(entry) => entry
+                    .variant
+                    .split_once('_')
+                    .map_or(annotation.hgvs, |(_, n)| n.to_owned()),
+                None => annotation.hgvs,
+            },
+        });
+    }
+
+    let resistance = panel
+        .drugs
+        .iter()
+        .map(|(drug, positions)| {
+            let covered = positions
+                .iter()
+                .filter(|&&p| pileup.depth_at(reference, p) >= options.min_depth)
+                .count();
+            let covered_fraction = round(covered as f64 / positions.len().max(1) as f64, 4);
+            let evidence: Vec<Evidence> = evidence
+                .iter()
+                .filter(|(d, _)| d == drug)
+                .map(|(_, e)| e.clone())
+                .collect();
+            let call = if !evidence.is_empty() {
+                "resistant"
+            } else if covered_fraction >= options.min_drug_coverage {
+                "susceptible"
+            } else {
+                "unknown"
+            };
+            DrugCall {
+                drug: drug.clone(),
+                call,
+                covered_fraction,
+                evidence,
+            }
+        })
+        .collect();
+
+    Report {
+        schema: REPORT_SCHEMA,
+        pipeline_id: pipeline_id(panel, options),
+        panel: PanelSummary {
+            name: panel.name.clone(),
+            reference: panel.reference.clone(),
+            catalogue: panel.catalogue_name.clone(),
+        },
+        inputs: inputs
+            .iter()
+            .map(|(path, summary)| InputSummary {
+                path: path.file_name().map_or_else(
+                    || path.display().to_string(),
+                    |n| n.to_string_lossy().into_owned(),
+                ),
+                sha256: summary.sha256.clone(),
+                format: "fastq",
+                records: summary.records,
+            })
+            .collect(),
+        qc: Qc {
+            reads: reads_total,
+            mapped_to_panel: pileup.mapped_reads,
+            mean_quality: round(quality_total as f64 / bases_total.max(1) as f64, 1),
+        },
+        coverage,
+        variants,
+        resistance,
+    }
+}

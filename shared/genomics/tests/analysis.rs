@@ -1,0 +1,280 @@
+//! The analysis pipeline end to end on the bundled tb-demo sample (tests/data/samples).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::{
+    io::Read,
+    path::{Path, PathBuf},
+};
+
+use genoflow_genomics::analysis::{Options, Panel, Report, analyze};
+
+fn sample(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/data/samples")
+        .join(name)
+}
+
+fn demo_report(options: &Options) -> Report {
+    let panel = Panel::load("tb-who-2023").unwrap();
+    analyze(
+        &[sample("tb-demo_R1.fastq.gz"), sample("tb-demo_R2.fastq.gz")],
+        &panel,
+        options,
+    )
+    .unwrap()
+}
+
+/// The truth VCF's records as (pos, ref, alt).
+fn truth() -> Vec<(u64, String, String)> {
+    let mut text = String::new();
+    flate2::read::MultiGzDecoder::new(std::fs::File::open(sample("tb-demo.truth.vcf.gz")).unwrap())
+        .read_to_string(&mut text)
+        .unwrap();
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
+        .map(|line| {
+            let fields: Vec<&str> = line.split('\t').collect();
+            (
+                fields[1].parse().unwrap(),
+                fields[3].to_owned(),
+                fields[4].to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The demo's report with the default options, computed once for the tests that read it.
+fn default_report() -> &'static Report {
+    static REPORT: std::sync::OnceLock<Report> = std::sync::OnceLock::new();
+    REPORT.get_or_init(|| demo_report(&Options::default()))
+}
+
+fn call<'a>(report: &'a Report, drug: &str) -> &'a str {
+    report
+        .resistance
+        .iter()
+        .find(|d| d.drug == drug)
+        .unwrap()
+        .call
+}
+
+#[test]
+fn demo_sample_gives_exactly_the_truth_variants() {
+    let report = default_report();
+    let called: Vec<(u64, String, String)> = report
+        .variants
+        .iter()
+        .map(|v| (v.pos, v.reference.clone(), v.alt.clone()))
+        .collect();
+    let truth = truth();
+    assert_eq!(truth.len(), 5);
+    assert_eq!(called, truth);
+    assert!(report.variants.iter().all(|v| !v.mixed && v.depth >= 30));
+    let names: Vec<String> = report
+        .variants
+        .iter()
+        .map(|v| format!("{}_{}", v.gene.as_deref().unwrap_or("-"), v.hgvs))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "gyrA_c.699G>A",
+            "rpoB_p.Ser450Leu",
+            "inhA_c.-777C>T",
+            "katG_p.Ser315Thr",
+            "pncA_p.Thr114fs"
+        ]
+    );
+}
+
+#[test]
+fn demo_sample_resistance_calls() {
+    let report = default_report();
+    for drug in ["Rifampicin", "Isoniazid", "Pyrazinamide", "Ethionamide"] {
+        assert_eq!(call(report, drug), "resistant", "{drug}");
+    }
+    // gyrA 8000 G>A is not graded: the fluoroquinolones are covered and susceptible.
+    assert_eq!(call(report, "Levofloxacin"), "susceptible");
+    assert_eq!(call(report, "Moxifloxacin"), "susceptible");
+    assert!(
+        report
+            .resistance
+            .iter()
+            .flat_map(|d| &d.evidence)
+            .all(|e| e.pos != 8000)
+    );
+    // Bedaquiline's genes (Rv0678, atpE, pepQ) were not sequenced in the demo.
+    assert_eq!(call(report, "Bedaquiline"), "unknown");
+    let rifampicin = report
+        .resistance
+        .iter()
+        .find(|d| d.drug == "Rifampicin")
+        .unwrap();
+    assert_eq!(rifampicin.evidence[0].variant, "rpoB_p.Ser450Leu");
+    assert_eq!(rifampicin.evidence[0].grade, "1) Assoc w R");
+    let rpob = report.coverage.iter().find(|c| c.gene == "rpoB").unwrap();
+    assert!(
+        rpob.mean_depth > 40.0 && rpob.fraction_10x > 0.99,
+        "{rpob:?}"
+    );
+    assert_eq!(report.qc.reads, 15_000);
+    assert!(report.qc.mapped_to_panel > 10_000);
+}
+
+#[test]
+fn same_inputs_and_configuration_give_the_same_bytes() {
+    let one = default_report();
+    let single_thread = Options {
+        threads: std::num::NonZero::<usize>::MIN,
+        ..Options::default()
+    };
+    let two = demo_report(&single_thread);
+    assert_eq!(one.to_json(), two.to_json());
+    let panel = Panel::load("tb-who-2023").unwrap();
+    let (mut vcf_one, mut vcf_two) = (Vec::new(), Vec::new());
+    one.write_vcf(&panel, &mut vcf_one).unwrap();
+    two.write_vcf(&panel, &mut vcf_two).unwrap();
+    assert_eq!(vcf_one, vcf_two);
+    // A threshold is part of the configuration: another value is another pipeline id.
+    let stricter = demo_report(&Options {
+        min_depth: 20,
+        ..Options::default()
+    });
+    assert_ne!(one.pipeline_id, stricter.pipeline_id);
+}
+
+#[test]
+fn vcf_has_the_called_variants() {
+    let report = default_report();
+    let panel = Panel::load("tb-who-2023").unwrap();
+    let mut vcf = Vec::new();
+    report.write_vcf(&panel, &mut vcf).unwrap();
+    let text = String::from_utf8(vcf).unwrap();
+    assert!(text.starts_with("##fileformat=VCFv4.5\n"));
+    assert!(text.contains("##contig=<ID=NC_000962.3,length=4411532>"));
+    let records: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(records.len(), 5);
+    assert!(
+        records[4].starts_with("NC_000962.3\t2288900\t.\tCG\tC\t"),
+        "{}",
+        records[4]
+    );
+}
+
+#[test]
+fn panel_directory_loads_like_the_built_in_panel() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("panels/tb-who-2023");
+    let from_dir = Panel::load(dir.to_str().unwrap()).unwrap();
+    let built_in = Panel::load("tb-who-2023").unwrap();
+    assert_eq!(from_dir.sha256, built_in.sha256);
+    assert_eq!(from_dir.genes.len(), 25);
+    assert_eq!(from_dir.drug_names().count(), 15);
+    // The catalogue's spot checks (../shared/data/README.md) are matched by coordinates.
+    for (pos, reference, alt, name) in [
+        (761155, "C", "T", "rpoB_p.Ser450Leu"),
+        (2155168, "C", "G", "katG_p.Ser315Thr"),
+        (1673425, "C", "T", "inhA_c.-777C>T"),
+        (4247429, "A", "G", "embB_p.Met306Val"),
+        (7582, "A", "G", "gyrA_p.Asp94Gly"),
+        (1473246, "A", "G", "rrs_n.1401A>G"),
+        (2289073, "G", "C", "pncA_p.His57Asp"),
+    ] {
+        let entries = from_dir.catalogue_entries(pos, reference.as_bytes(), alt.as_bytes());
+        assert!(
+            entries.iter().any(|e| e.variant == name),
+            "{name}: {entries:?}"
+        );
+    }
+}
+
+#[test]
+fn broken_panel_directory_is_a_clear_error() {
+    let dir = std::env::temp_dir().join(format!("genoflow-panel-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("panels/tb-who-2023");
+    for file in ["reference.fa.gz", "catalogue.tsv.gz"] {
+        std::fs::copy(source.join(file), dir.join(file)).unwrap();
+    }
+    std::fs::write(dir.join("panel.tsv"), "gene\tlocus_tag\n").unwrap();
+    let error = Panel::load(dir.to_str().unwrap()).unwrap_err().to_string();
+    assert!(error.contains("panel.tsv"), "{error}");
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(
+        Panel::load("no-such-panel")
+            .unwrap_err()
+            .to_string()
+            .contains("built-in")
+    );
+}
+
+#[test]
+fn reads_of_another_organism_give_an_unknown_report() {
+    // Pseudo-random reads (a fixed linear congruential sequence): nothing of them is on the panel.
+    let mut fastq = String::new();
+    let mut state: u64 = 42;
+    for read in 0..2000 {
+        let bases: String = (0..150)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                b"ACGT"[(state >> 62) as usize] as char
+            })
+            .collect();
+        fastq.push_str(&format!("@r{read}\n{bases}\n+\n{}\n", "I".repeat(150)));
+    }
+    let path = std::env::temp_dir().join(format!("genoflow-other-{}.fastq", std::process::id()));
+    std::fs::write(&path, fastq).unwrap();
+    let panel = Panel::load("tb-who-2023").unwrap();
+    let report = analyze(std::slice::from_ref(&path), &panel, &Options::default()).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(report.qc.reads, 2000);
+    assert_eq!(report.qc.mapped_to_panel, 0);
+    assert!(report.variants.is_empty());
+    assert!(report.resistance.iter().all(|d| d.call == "unknown"));
+}
+
+#[test]
+fn quality_all_bang_calls_nothing() {
+    // The demo's first reads with every quality set to '!' (Phred 0).
+    let mut text = String::new();
+    flate2::read::MultiGzDecoder::new(std::fs::File::open(sample("tb-demo_R1.fastq.gz")).unwrap())
+        .read_to_string(&mut text)
+        .unwrap();
+    let mut fastq = String::new();
+    for (i, line) in text.lines().enumerate() {
+        if i % 4 == 3 {
+            fastq.push_str(&"!".repeat(line.len()));
+        } else {
+            fastq.push_str(line);
+        }
+        fastq.push('\n');
+    }
+    let path = std::env::temp_dir().join(format!("genoflow-bang-{}.fastq", std::process::id()));
+    std::fs::write(&path, fastq).unwrap();
+    let panel = Panel::load("tb-who-2023").unwrap();
+    let report = analyze(std::slice::from_ref(&path), &panel, &Options::default()).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(report.qc.mean_quality, 0.0);
+    assert!(
+        report
+            .variants
+            .iter()
+            .all(|v| v.reference.len() != v.alt.len()),
+        "{:?}",
+        report.variants
+    );
+    assert!(report.resistance.iter().all(|d| d.call != "susceptible"));
+}
+
+#[test]
+fn not_fastq_is_a_clear_error() {
+    let error = analyze(
+        &[sample("tb-demo.truth.vcf.gz")],
+        &Panel::load("tb-who-2023").unwrap(),
+        &Options::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains("vcf input is not supported"), "{error}");
+}
