@@ -65,3 +65,44 @@ pub(crate) struct ServiceFailure {
     /// The error and its sources.
     pub(crate) message: String,
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use aws_config::{BehaviorVersion, Region, SdkConfig};
+    use aws_sdk_s3::config::{Credentials, SharedCredentialsProvider};
+
+    use crate::{DynamoTable, S3BlobStore, SqsQueue};
+
+    pub(crate) const SECRET: &str = "wJalrXUtnFEMI-not-a-real-secret-K7MDENG";
+
+    /// A configuration with static credentials and an endpoint nothing listens on: enough for
+    /// what is computed locally (presigning, `Debug`).
+    pub(crate) fn offline_config() -> SdkConfig {
+        SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("eu-west-1"))
+            .endpoint_url("http://127.0.0.1:9")
+            .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+                "AKIDEXAMPLE",
+                SECRET,
+                Some("session-token-secret".to_owned()),
+                None,
+                "test",
+            )))
+            .build()
+    }
+
+    #[test]
+    fn adapters_never_print_the_secret_key() {
+        let config = offline_config();
+        let printed = format!(
+            "{:?} {:?} {:?}",
+            S3BlobStore::new(&config, "bucket"),
+            DynamoTable::new(&config, "table"),
+            SqsQueue::new(&config, "https://a", "https://b"),
+        );
+        assert!(printed.contains("bucket"), "{printed}");
+        assert!(!printed.contains(SECRET), "{printed}");
+        assert!(!printed.contains("session-token-secret"), "{printed}");
+    }
+}

@@ -706,6 +706,70 @@ mod tests {
         );
     }
 
+    fn query(url: &str, name: &str) -> Option<String> {
+        url.split_once('?')?
+            .1
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.replace("%3B", ";").replace("%2F", "/"))
+    }
+
+    #[tokio::test]
+    async fn presigned_puts_sign_the_length_and_checksum_headers() {
+        let config = crate::tests::offline_config();
+        let store = S3BlobStore::new(&config, "genoflow-data");
+        let integrity = ObjectIntegrity {
+            size: 483_488,
+            sha256: [0xab; 32],
+        };
+        let expires = OffsetDateTime::now_utc() + time::Duration::hours(1);
+        let put = store
+            .presign_put("uploads/SP1/d1/tb demo+R1.fq.gz", integrity, expires)
+            .await
+            .unwrap();
+        assert_eq!(put.headers, integrity.put_headers());
+        assert_eq!(put.expires, expires.unix_timestamp());
+        assert!(
+            put.url.starts_with(
+                "http://127.0.0.1:9/genoflow-data/uploads/SP1/d1/tb%20demo%2BR1.fq.gz?"
+            ),
+            "{}",
+            put.url
+        );
+        assert_eq!(
+            query(&put.url, "X-Amz-SignedHeaders").as_deref(),
+            Some("content-length;host;x-amz-checksum-sha256")
+        );
+        assert_eq!(
+            query(&put.url, "X-Amz-Algorithm").as_deref(),
+            Some("AWS4-HMAC-SHA256")
+        );
+        let credential = query(&put.url, "X-Amz-Credential").unwrap();
+        assert!(credential.starts_with("AKIDEXAMPLE/"), "{credential}");
+        assert!(
+            credential.ends_with("/eu-west-1/s3/aws4_request"),
+            "{credential}"
+        );
+        assert!(!put.url.contains(crate::tests::SECRET));
+        // Another length or checksum is another signature.
+        let other = store
+            .presign_put(
+                "uploads/SP1/d1/tb demo+R1.fq.gz",
+                ObjectIntegrity {
+                    size: 483_489,
+                    ..integrity
+                },
+                expires,
+            )
+            .await
+            .unwrap();
+        assert_ne!(
+            query(&other.url, "X-Amz-Signature"),
+            query(&put.url, "X-Amz-Signature")
+        );
+    }
+
     #[test]
     fn part_numbers_stop_at_ten_thousand() {
         assert_eq!(part_number(10_000, "k").unwrap(), 10_000);
