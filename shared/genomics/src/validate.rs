@@ -91,10 +91,10 @@ pub struct Report {
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The input could not be read.
-    #[error("could not read the input: {0}")]
+    #[error("could not read the input")]
     Read(#[source] io::Error),
     /// The CRAM reference could not be used.
-    #[error("could not use the reference {path}: {source}")]
+    #[error("could not use the reference {path}")]
     Reference {
         /// The reference path given.
         path: PathBuf,
@@ -223,14 +223,22 @@ fn run<R: BufRead>(
             Err(Failure::Invalid(Diagnostic::new(problem))),
         );
     }
-    let stats = match format {
+    // A decoder bug on crafted input must not take the process (a Lambda, `genoflow serve`) down:
+    // contain it and report the input as unreadable where it broke.
+    let stats = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match format {
         Format::Fastq => crate::fastq::validate(decoded, ctx).map(Stats::Fastq),
         Format::Fasta => crate::fasta::validate(decoded, ctx).map(Stats::Fasta),
         Format::Sam => crate::alignment::validate_sam(decoded, ctx).map(Stats::Alignment),
         Format::Bam => crate::alignment::validate_bam(decoded, ctx).map(Stats::Alignment),
         Format::Cram => crate::alignment::validate_cram(decoded, ctx).map(Stats::Alignment),
         Format::Vcf => crate::vcf::validate(decoded, ctx).map(Stats::Vcf),
-    };
+    }))
+    .unwrap_or_else(|_| {
+        Err(Failure::Invalid(Diagnostic::new(format!(
+            "the {format} decoder failed on this input after {} records; the file is damaged or uses a feature GenoFlow cannot read",
+            ctx.records
+        ))))
+    });
     (Some(format), stats)
 }
 
