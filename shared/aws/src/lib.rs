@@ -38,22 +38,50 @@ pub use s3::S3BlobStore;
 pub use sqs::SqsQueue;
 
 /// The service's error code and HTTP status of an SDK error (of any of the three clients: they
-/// share the smithy runtime's types), and the whole error chain as text (the SDK's `Display`
-/// alone says only "service error").
+/// share the smithy runtime's types), and a one-line message: `code (HTTP status): message` for
+/// a service's answer, the error and its sources otherwise (timeouts, connection failures). The
+/// raw response is left out: these messages reach API clients in error bodies.
 pub(crate) fn describe<E>(
     error: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
 ) -> ServiceFailure
 where
     E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + 'static,
 {
-    use aws_sdk_s3::error::ProvideErrorMetadata;
+    use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+    let code = error.code().map(str::to_owned);
+    let status = error
+        .raw_response()
+        .map(|response| response.status().as_u16());
+    let message = match error {
+        SdkError::ServiceError(_) => format!(
+            "{} (HTTP {}): {}",
+            code.as_deref().unwrap_or("unrecognised error"),
+            status.map_or_else(|| "?".to_owned(), |s| s.to_string()),
+            error.message().unwrap_or("no message"),
+        ),
+        other => error_chain(other),
+    };
     ServiceFailure {
-        code: error.code().map(str::to_owned),
-        status: error
-            .raw_response()
-            .map(|response| response.status().as_u16()),
-        message: aws_sdk_s3::error::DisplayErrorContext(error).to_string(),
+        code,
+        status,
+        message,
     }
+}
+
+/// The error and its sources' `Display`, joined by `: ` (the SDK's own `Display` stops at
+/// "dispatch failure", and its `DisplayErrorContext` appends a `Debug` dump).
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// What [`describe`] found.

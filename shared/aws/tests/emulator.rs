@@ -214,6 +214,12 @@ async fn objects_are_written_read_by_range_copied_listed_and_deleted() {
     let elsewhere = S3BlobStore::new(&aws.sdk, "gf-no-such-bucket-here");
     let error = elsewhere.put("k", b"x".to_vec()).await.unwrap_err();
     assert!(error.to_string().contains("GENOFLOW_BUCKET"), "{error}");
+    // One line with the service's code and status, no raw response dump.
+    assert!(
+        error.to_string().contains("NoSuchBucket (HTTP 404)"),
+        "{error}"
+    );
+    assert!(!error.to_string().contains("Response {"), "{error}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -842,13 +848,19 @@ async fn messages_go_to_their_queue_as_json_with_a_dead_letter_queue_behind() {
         );
     }
 
-    let nowhere = SqsQueue::new(
-        &aws.sdk,
-        "http://127.0.0.1:1/queue/none",
-        "http://127.0.0.1:1/queue/none",
-    );
-    let error = nowhere.send(&analysis).await.unwrap_err();
+    // A queue that does not exist: a one-line message, retryable (a deployment being updated).
+    let missing = format!("{}-gone", aws.resources.analysis_queue_url);
+    let error = SqsQueue::new(&aws.sdk, &missing, &missing)
+        .send(&analysis)
+        .await
+        .unwrap_err();
     assert_eq!(error.queue, QueueName::Analysis);
+    assert!(
+        error.message.contains("NonExistentQueue (HTTP 400)"),
+        "{}",
+        error.message
+    );
+    assert!(!error.message.contains('{'), "{}", error.message);
     assert!(genoflow_core::Error::from(error).is_retryable());
 }
 
