@@ -133,6 +133,33 @@ impl S3BlobStore {
         Ok((size, head.e_tag().map(str::to_owned)))
     }
 
+    async fn part_urls(
+        &self,
+        key: &str,
+        upload_id: &str,
+        part_count: u32,
+        presigning: &PresigningConfig,
+    ) -> Result<Vec<PartUrl>, BlobError> {
+        let mut parts = Vec::with_capacity(usize::try_from(part_count).unwrap_or(0));
+        for number in 1..=part_count {
+            let request = self
+                .client
+                .upload_part()
+                .bucket(&self.bucket)
+                .key(key)
+                .upload_id(upload_id)
+                .part_number(part_number(number as usize, key)?)
+                .presigned(presigning.clone())
+                .await
+                .map_err(|error| blob_error("presign part", key, &error))?;
+            parts.push(PartUrl {
+                number,
+                url: request.uri().to_owned(),
+            });
+        }
+        Ok(parts)
+    }
+
     async fn copy_in_parts(&self, from: &str, to: &str, size: u64) -> Result<(), BlobError> {
         let created = self
             .client
@@ -556,6 +583,14 @@ impl BlobStore for S3BlobStore {
         expires: OffsetDateTime,
     ) -> Result<MultipartUpload, BlobError> {
         let presigning = presigning_until(key, expires)?;
+        if part_count == 0 {
+            return Err(BlobError::Rejected {
+                operation: "create multipart upload",
+                key: key.to_owned(),
+                reason: "a multipart upload needs at least one part".to_owned(),
+            });
+        }
+        part_number(part_count as usize, key)?;
         let created = self
             .client
             .create_multipart_upload()
@@ -568,24 +603,17 @@ impl BlobStore for S3BlobStore {
             .upload_id()
             .ok_or_else(|| no_upload_id(key))?
             .to_owned();
-        let mut parts = Vec::with_capacity(usize::try_from(part_count).unwrap_or(0));
-        for number in 1..=part_count {
-            let request = self
-                .client
-                .upload_part()
-                .bucket(&self.bucket)
-                .key(key)
-                .upload_id(&upload_id)
-                .part_number(part_number(number as usize, key)?)
-                .presigned(presigning.clone())
-                .await
-                .map_err(|error| blob_error("presign part", key, &error))?;
-            parts.push(PartUrl {
-                number,
-                url: request.uri().to_owned(),
-            });
+        match self
+            .part_urls(key, &upload_id, part_count, &presigning)
+            .await
+        {
+            Ok(parts) => Ok(MultipartUpload { upload_id, parts }),
+            Err(error) => {
+                // No one can use an upload without its URLs; the signing error is the one to report.
+                let _ = self.abort_multipart(key, &upload_id).await;
+                Err(error)
+            }
         }
-        Ok(MultipartUpload { upload_id, parts })
     }
 
     async fn complete_multipart(

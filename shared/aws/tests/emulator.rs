@@ -468,6 +468,16 @@ async fn multipart_uploads_assemble_parts_put_to_their_urls() {
         .abort_multipart("uploads/SP1/d3/x.fq", &abandoned.upload_id)
         .await
         .unwrap();
+    for impossible in [0, 10_001] {
+        let refused = aws
+            .blobs
+            .start_multipart("uploads/SP1/d4/y.fq", impossible, expires)
+            .await;
+        assert!(
+            matches!(refused, Err(BlobError::Rejected { .. })),
+            "{refused:?}"
+        );
+    }
     // (moto answers 500 to completing an aborted upload; S3 answers NoSuchUpload.)
     let in_progress = aws
         .blobs
