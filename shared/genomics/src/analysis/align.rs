@@ -10,8 +10,9 @@ const KMER_MASK: u32 = (1 << (2 * K)) - 1;
 const FILTER_BITS: u32 = 24;
 /// K-mers occurring more often than this in the panel are not used as seeds.
 const MAX_OCCURRENCES: usize = 8;
-/// Seeds on one diagonal (within [`BAND`]) needed to try an alignment.
-const MIN_SEED_HITS: usize = 2;
+/// Seeds on one diagonal (within [`BAND`]) needed to try an alignment: fewer are chance hits or
+/// overlaps too short to reach the minimum score, and the dynamic programming is the costly part.
+const MIN_SEED_HITS: usize = 10;
 /// Reference bases either side of the seeded diagonal: the largest indel found is about this.
 pub(crate) const BAND: usize = 24;
 
@@ -128,9 +129,14 @@ impl Reference {
         (index < end).then_some(index)
     }
 
-    fn hits(&self, kmer: u32) -> &[(u32, u32)] {
+    /// Whether the k-mer may be in the panel (no false negatives).
+    fn may_contain(&self, kmer: u32) -> bool {
         let bit = filter_bit(kmer);
-        if self.filter[bit >> 6] & (1 << (bit & 63)) == 0 {
+        self.filter[bit >> 6] & (1 << (bit & 63)) != 0
+    }
+
+    fn hits(&self, kmer: u32) -> &[(u32, u32)] {
+        if !self.may_contain(kmer) {
             return &[];
         }
         let from = self.kmers.partition_point(|&(k, _)| k < kmer);
@@ -228,6 +234,32 @@ fn best_diagonal(reference: &Reference, read: &[u8]) -> Option<(usize, i64, i64)
     best.filter(|&(hits, _, _)| hits >= MIN_SEED_HITS)
 }
 
+/// Every how many read positions [`may_hit`] probes a k-mer.
+const PROBE_STRIDE: usize = 4;
+
+/// Cheap rejection of reads from elsewhere: probes the pre-filter with every
+/// [`PROBE_STRIDE`]th k-mer of the read and of its reverse complement (rolled together). A read
+/// with [`MIN_SEED_HITS`] seeds on the panel has some of them among the probes.
+fn may_hit(reference: &Reference, read: &[u8]) -> bool {
+    let (mut forward, mut reverse, mut valid) = (0u32, 0u32, 0usize);
+    for (i, &base) in read.iter().enumerate() {
+        let Some(c) = code(base) else {
+            valid = 0;
+            continue;
+        };
+        forward = ((forward << 2) | c) & KMER_MASK;
+        reverse = (reverse >> 2) | ((3 - c) << (2 * (K - 1)));
+        valid += 1;
+        if valid >= K
+            && i % PROBE_STRIDE == 0
+            && (reference.may_contain(forward) || reference.may_contain(reverse))
+        {
+            return true;
+        }
+    }
+    false
+}
+
 /// Lowest alignment score accepted: half the read length, at least 30.
 fn min_score(length: usize) -> i32 {
     (i32::try_from(length).unwrap_or(i32::MAX) / 2).max(30)
@@ -239,6 +271,9 @@ pub(crate) fn align(
     read: &[u8],
     scratch: &mut Scratch,
 ) -> Option<Alignment> {
+    if !may_hit(reference, read) {
+        return None;
+    }
     let min_score = min_score(read.len());
     let reverse = reverse_complement(read);
     let forward_seed = best_diagonal(reference, read);
