@@ -278,3 +278,58 @@ fn not_fastq_is_a_clear_error() {
     .to_string();
     assert!(error.contains("vcf input is not supported"), "{error}");
 }
+
+#[test]
+fn a_mixed_population_is_reported_as_mixed() {
+    // The demo's R1 plus error-free wild-type reads tiled over the rpoB segment (both strands):
+    // about half the reads at rpoB S450 carry the mutation.
+    let panel = Panel::load("tb-who-2023").unwrap();
+    let segment = panel
+        .segments
+        .iter()
+        .find(|s| s.start <= 761155 && 761155 < s.start + s.sequence.len() as u64)
+        .unwrap();
+    let mut fastq = String::new();
+    for (n, start) in (0..segment.sequence.len() - 150).step_by(8).enumerate() {
+        let read = &segment.sequence[start..start + 150];
+        let read: Vec<u8> = if n % 2 == 0 {
+            read.to_vec()
+        } else {
+            read.iter()
+                .rev()
+                .map(|&b| match b {
+                    b'A' => b'T',
+                    b'C' => b'G',
+                    b'G' => b'C',
+                    _ => b'A',
+                })
+                .collect()
+        };
+        fastq.push_str(&format!(
+            "@wt{n}\n{}\n+\n{}\n",
+            String::from_utf8(read).unwrap(),
+            "I".repeat(150)
+        ));
+    }
+    let path = std::env::temp_dir().join(format!("genoflow-wt-{}.fastq", std::process::id()));
+    std::fs::write(&path, fastq).unwrap();
+    let report = analyze(
+        &[sample("tb-demo_R1.fastq.gz"), path.clone()],
+        &panel,
+        &Options::default(),
+    )
+    .unwrap();
+    std::fs::remove_file(&path).unwrap();
+    let rpob = report.variants.iter().find(|v| v.pos == 761155).unwrap();
+    assert!(rpob.mixed, "{rpob:?}");
+    assert!((0.3..0.7).contains(&rpob.alt_fraction), "{rpob:?}");
+    assert_eq!(call(&report, "Rifampicin"), "resistant");
+    // Outside rpoB the sample is not mixed.
+    assert!(
+        report
+            .variants
+            .iter()
+            .filter(|v| v.pos != 761155)
+            .all(|v| !v.mixed)
+    );
+}

@@ -237,7 +237,7 @@ fn best_diagonal(reference: &Reference, read: &[u8]) -> Option<(usize, i64, i64)
 /// Every how many read positions [`may_hit`] probes a k-mer.
 const PROBE_STRIDE: usize = 4;
 
-/// Cheap rejection of reads from elsewhere: probes the pre-filter with every
+/// Cheap rejection of reads from elsewhere: looks up (behind the pre-filter) every
 /// [`PROBE_STRIDE`]th k-mer of the read and of its reverse complement (rolled together). A read
 /// with [`MIN_SEED_HITS`] seeds on the panel has some of them among the probes.
 fn may_hit(reference: &Reference, read: &[u8]) -> bool {
@@ -252,7 +252,7 @@ fn may_hit(reference: &Reference, read: &[u8]) -> bool {
         valid += 1;
         if valid >= K
             && i % PROBE_STRIDE == 0
-            && (reference.may_contain(forward) || reference.may_contain(reverse))
+            && (!reference.hits(forward).is_empty() || !reference.hits(reverse).is_empty())
         {
             return true;
         }
