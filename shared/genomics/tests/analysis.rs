@@ -268,15 +268,51 @@ fn quality_all_bang_calls_nothing() {
 }
 
 #[test]
-fn not_fastq_is_a_clear_error() {
-    let error = analyze(
+fn vcf_input_is_annotated_without_coverage() {
+    let panel = Panel::load("tb-who-2023").unwrap();
+    let report = analyze(
         &[sample("tb-demo.truth.vcf.gz")],
-        &Panel::load("tb-who-2023").unwrap(),
+        &panel,
         &Options::default(),
     )
-    .unwrap_err()
-    .to_string();
-    assert!(error.contains("vcf input is not supported"), "{error}");
+    .unwrap();
+    assert_eq!(report.inputs[0].format, "vcf");
+    assert_eq!(report.inputs[0].records, 5);
+    let called: Vec<(u64, String, String)> = report
+        .variants
+        .iter()
+        .map(|v| (v.pos, v.reference.clone(), v.alt.clone()))
+        .collect();
+    assert_eq!(called, truth());
+    for drug in ["Rifampicin", "Isoniazid", "Pyrazinamide", "Ethionamide"] {
+        assert_eq!(call(&report, drug), "resistant", "{drug}");
+    }
+    // Without reads nothing is known of the other drugs.
+    assert_eq!(call(&report, "Levofloxacin"), "unknown");
+    assert!(report.coverage.is_empty());
+}
+
+#[test]
+fn vcf_on_another_reference_and_other_formats_are_clear_errors() {
+    let panel = Panel::load("tb-who-2023").unwrap();
+    let dir = std::env::temp_dir();
+    let vcf = dir.join(format!("genoflow-chr1-{}.vcf", std::process::id()));
+    std::fs::write(&vcf, "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nchr1\t10\t.\tA\tG\t.\tPASS\t.\n").unwrap();
+    let error = analyze(std::slice::from_ref(&vcf), &panel, &Options::default())
+        .unwrap_err()
+        .to_string();
+    std::fs::remove_file(&vcf).unwrap();
+    assert!(
+        error.contains("line 3") && error.contains("not the panel's reference NC_000962.3"),
+        "{error}"
+    );
+    let fasta = dir.join(format!("genoflow-seq-{}.fa", std::process::id()));
+    std::fs::write(&fasta, ">seq\nACGT\n").unwrap();
+    let error = analyze(std::slice::from_ref(&fasta), &panel, &Options::default())
+        .unwrap_err()
+        .to_string();
+    std::fs::remove_file(&fasta).unwrap();
+    assert!(error.contains("fasta input is not supported"), "{error}");
 }
 
 #[test]

@@ -21,6 +21,7 @@ mod panel;
 mod pileup;
 mod reads;
 mod report;
+mod vcf_input;
 
 use std::{
     num::NonZero,
@@ -70,7 +71,7 @@ pub enum Error {
     },
     /// The input is not FASTQ.
     #[error(
-        "{path}: {format} input is not supported by analyze yet (FASTQ only; BAM/CRAM and VCF input are planned)"
+        "{path}: {format} input is not supported by analyze yet (FASTQ reads or a VCF; BAM/CRAM input is planned)"
     )]
     UnsupportedInput {
         /// The file.
@@ -78,8 +79,18 @@ pub enum Error {
         /// Its detected format.
         format: String,
     },
+    /// A VCF record is malformed or not on the panel's reference.
+    #[error("{path}: line {line}: {message}")]
+    Vcf {
+        /// The file.
+        path: String,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
     /// Neither one nor two inputs.
-    #[error("analyze takes one FASTQ file or a pair, got {0}")]
+    #[error("analyze takes one FASTQ file, a pair, or one VCF; got {0} files")]
     InputCount(usize),
 }
 
@@ -117,10 +128,27 @@ impl Default for Options {
     }
 }
 
-/// Analyses one FASTQ file or a pair against a panel.
+/// Analyses one FASTQ file or a pair against a panel, or annotates one VCF called on the panel's
+/// reference (no reads: no coverage, so drugs without evidence are `unknown`).
 pub fn analyze(inputs: &[PathBuf], panel: &Panel, options: &Options) -> Result<Report, Error> {
     if !(1..=2).contains(&inputs.len()) {
         return Err(Error::InputCount(inputs.len()));
+    }
+    if let [path] = inputs
+        && vcf_input::is_vcf(path)?
+    {
+        let (calls, summary) = vcf_input::read_calls(path, panel)?;
+        let observations = report::Observations {
+            calls,
+            depth: None,
+            mapped_reads: 0,
+        };
+        return Ok(report::build(
+            panel,
+            observations,
+            &[(path, summary)],
+            options,
+        ));
     }
     let reference = Reference::new(panel);
     let (sender, receiver) = sync_channel::<Vec<reads::Read1>>(2 * options.threads.get());
@@ -191,7 +219,11 @@ pub fn analyze(inputs: &[PathBuf], panel: &Panel, options: &Options) -> Result<R
     for other in pileups {
         pileup.merge(other);
     }
-    Ok(report::build(
-        panel, &reference, &pileup, &summaries, options,
-    ))
+    let depth = |pos| pileup.depth_at(&reference, pos);
+    let observations = report::Observations {
+        calls: pileup.call(&reference, options),
+        depth: Some(&depth),
+        mapped_reads: pileup.mapped_reads,
+    };
+    Ok(report::build(panel, observations, &summaries, options))
 }

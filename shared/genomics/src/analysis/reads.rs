@@ -30,6 +30,7 @@ pub(crate) struct Read1 {
 #[derive(Debug, Clone)]
 pub(crate) struct InputSummary {
     pub sha256: String,
+    pub format: &'static str,
     pub records: u64,
     pub bases: u64,
     pub quality_sum: u64,
@@ -76,6 +77,7 @@ pub(crate) fn stream_fastq(
     let (records, bases, quality_sum) = outcome?;
     Ok(InputSummary {
         sha256: hex::encode(summary.sha256),
+        format: "fastq",
         records,
         bases,
         quality_sum,

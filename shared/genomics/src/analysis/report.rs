@@ -20,11 +20,10 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::{
-    Options,
-    align::{self, Reference},
+    Options, align,
     annotate::{annotate, is_loss_of_function},
     panel::Panel,
-    pileup::Pileup,
+    pileup::Call,
     reads,
 };
 
@@ -70,7 +69,7 @@ pub struct InputSummary {
     pub path: String,
     /// SHA-256 (hex) of the stored bytes.
     pub sha256: String,
-    /// Always `fastq` for now.
+    /// `fastq` or `vcf`.
     pub format: &'static str,
     /// Records read.
     pub records: u64,
@@ -290,10 +289,17 @@ fn round(value: f64, digits: i32) -> f64 {
     (value * scale).round() / scale
 }
 
+/// What the inputs showed: the calls, and the read depth behind them when reads were given.
+pub(super) struct Observations<'a> {
+    pub calls: Vec<Call>,
+    /// Depth at a 1-based reference position; `None` for VCF input, which carries no coverage.
+    pub depth: Option<&'a dyn Fn(u64) -> u32>,
+    pub mapped_reads: u64,
+}
+
 pub(super) fn build(
     panel: &Panel,
-    reference: &Reference,
-    pileup: &Pileup,
+    observations: Observations<'_>,
     inputs: &[(&PathBuf, reads::InputSummary)],
     options: &Options,
 ) -> Report {
@@ -301,31 +307,32 @@ pub(super) fn build(
     let bases_total: u64 = inputs.iter().map(|(_, s)| s.bases).sum();
     let quality_total: u64 = inputs.iter().map(|(_, s)| s.quality_sum).sum();
 
-    let coverage = panel
-        .genes
-        .iter()
-        .map(|gene| {
-            let depths: Vec<u32> = (gene.start..=gene.end)
-                .map(|p| pileup.depth_at(reference, p))
-                .collect();
-            let length = depths.len().max(1) as f64;
-            GeneCoverage {
-                gene: gene.name.clone(),
-                mean_depth: round(
-                    depths.iter().map(|&d| f64::from(d)).sum::<f64>() / length,
-                    1,
-                ),
-                fraction_10x: round(
-                    depths.iter().filter(|&&d| d >= 10).count() as f64 / length,
-                    4,
-                ),
-            }
-        })
-        .collect();
+    let depth_at = observations.depth;
+    let coverage = depth_at.map_or_else(Vec::new, |depth_at| {
+        panel
+            .genes
+            .iter()
+            .map(|gene| {
+                let depths: Vec<u32> = (gene.start..=gene.end).map(depth_at).collect();
+                let length = depths.len().max(1) as f64;
+                GeneCoverage {
+                    gene: gene.name.clone(),
+                    mean_depth: round(
+                        depths.iter().map(|&d| f64::from(d)).sum::<f64>() / length,
+                        1,
+                    ),
+                    fraction_10x: round(
+                        depths.iter().filter(|&&d| d >= 10).count() as f64 / length,
+                        4,
+                    ),
+                }
+            })
+            .collect()
+    });
 
     let mut variants = Vec::new();
     let mut evidence: Vec<(String, Evidence)> = Vec::new();
-    for call in pileup.call(reference, options) {
+    for call in observations.calls {
         let entries = panel.catalogue_entries(call.pos, &call.reference, &call.alt);
         // Name the variant as the catalogue does when it matched a named entry.
         let named = entries.iter().find(|e| !e.variant.ends_with("_LoF"));
@@ -379,10 +386,12 @@ pub(super) fn build(
         .drugs
         .iter()
         .map(|(drug, positions)| {
-            let covered = positions
-                .iter()
-                .filter(|&&p| pileup.depth_at(reference, p) >= options.min_depth)
-                .count();
+            let covered = depth_at.map_or(0, |depth_at| {
+                positions
+                    .iter()
+                    .filter(|&&p| depth_at(p) >= options.min_depth)
+                    .count()
+            });
             let covered_fraction = round(covered as f64 / positions.len().max(1) as f64, 4);
             let evidence: Vec<Evidence> = evidence
                 .iter()
@@ -421,13 +430,13 @@ pub(super) fn build(
                     |n| n.to_string_lossy().into_owned(),
                 ),
                 sha256: summary.sha256.clone(),
-                format: "fastq",
+                format: summary.format,
                 records: summary.records,
             })
             .collect(),
         qc: Qc {
             reads: reads_total,
-            mapped_to_panel: pileup.mapped_reads,
+            mapped_to_panel: observations.mapped_reads,
             mean_quality: round(quality_total as f64 / bases_total.max(1) as f64, 1),
         },
         coverage,
