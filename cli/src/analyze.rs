@@ -13,8 +13,8 @@ use genoflow_genomics::analysis::{BUILTIN_TB, Options, Panel, Report, analyze};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// FASTQ reads (plain, gzip or BGZF): one file or R1 and R2 of a pair; or one VCF on the panel's
-    /// reference (annotation only).
+    /// FASTQ reads (plain, gzip or BGZF): one file or R1 and R2 of a pair; or one BAM (pileup only) or VCF
+    /// (annotation only) on the panel's reference.
     #[arg(required = true, num_args = 1..=2, value_name = "FILE")]
     inputs: Vec<PathBuf>,
     /// A built-in panel name or a panel directory (format in docs/ANALYSIS.md).

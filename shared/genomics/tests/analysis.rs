@@ -315,6 +315,70 @@ fn vcf_on_another_reference_and_other_formats_are_clear_errors() {
     assert!(error.contains("fasta input is not supported"), "{error}");
 }
 
+/// Writes a BAM from SAM text with noodles.
+fn write_bam(path: &Path, sam: &str) {
+    use noodles::sam::alignment::io::Write as _;
+    let mut reader = noodles::sam::io::Reader::new(sam.as_bytes());
+    let header = reader.read_header().unwrap();
+    let mut writer = noodles::bam::io::Writer::new(std::fs::File::create(path).unwrap());
+    writer.write_header(&header).unwrap();
+    for record in reader.records() {
+        writer
+            .write_alignment_record(&header, &record.unwrap())
+            .unwrap();
+    }
+    writer.try_finish().unwrap();
+}
+
+#[test]
+fn bam_input_is_piled_up() {
+    // Error-free reads tiled over rpoB carrying S450L (761155 C>T), aligned 150M by construction.
+    let panel = Panel::load("tb-who-2023").unwrap();
+    let mut sam = String::from("@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:NC_000962.3\tLN:4411532\n");
+    for (n, start) in (760_900u64..761_300).step_by(5).enumerate() {
+        let mut read = panel.bases(start, 150).unwrap().to_vec();
+        if (start..start + 150).contains(&761_155) {
+            read[(761_155 - start) as usize] = b'T';
+        }
+        let read = String::from_utf8(read).unwrap();
+        sam.push_str(&format!(
+            "r{n}\t0\tNC_000962.3\t{start}\t60\t150M\t*\t0\t0\t{read}\t{}\n",
+            "I".repeat(150)
+        ));
+    }
+    let path = std::env::temp_dir().join(format!("genoflow-rpob-{}.bam", std::process::id()));
+    write_bam(&path, &sam);
+    let report = analyze(std::slice::from_ref(&path), &panel, &Options::default()).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(report.inputs[0].format, "bam");
+    assert_eq!(report.qc.mapped_to_panel, 80);
+    let called: Vec<(u64, &str, &str)> = report
+        .variants
+        .iter()
+        .map(|v| (v.pos, v.reference.as_str(), v.alt.as_str()))
+        .collect();
+    assert_eq!(called, [(761_155, "C", "T")]);
+    assert_eq!(call(&report, "Rifampicin"), "resistant");
+}
+
+#[test]
+fn bam_on_another_reference_is_a_clear_error() {
+    let path = std::env::temp_dir().join(format!("genoflow-chr1-{}.bam", std::process::id()));
+    write_bam(
+        &path,
+        "@HD\tVN:1.6\n@SQ\tSN:chr1\tLN:1000\nr1\t0\tchr1\t1\t60\t4M\t*\t0\t0\tACGT\tIIII\n",
+    );
+    let panel = Panel::load("tb-who-2023").unwrap();
+    let error = analyze(std::slice::from_ref(&path), &panel, &Options::default())
+        .unwrap_err()
+        .to_string();
+    std::fs::remove_file(&path).unwrap();
+    assert!(
+        error.contains("aligned to chr1 (1000 bp), not the panel's reference NC_000962.3"),
+        "{error}"
+    );
+}
+
 #[test]
 fn a_mixed_population_is_reported_as_mixed() {
     // The demo's R1 plus error-free wild-type reads tiled over the rpoB segment (both strands):

@@ -17,6 +17,7 @@
 
 mod align;
 mod annotate;
+mod bam_input;
 mod panel;
 mod pileup;
 mod reads;
@@ -71,7 +72,7 @@ pub enum Error {
     },
     /// The input is not FASTQ.
     #[error(
-        "{path}: {format} input is not supported by analyze yet (FASTQ reads or a VCF; BAM/CRAM input is planned)"
+        "{path}: {format} input is not supported by analyze yet (FASTQ reads, a BAM or a VCF; CRAM input is planned)"
     )]
     UnsupportedInput {
         /// The file.
@@ -86,6 +87,14 @@ pub enum Error {
         path: String,
         /// 1-based line number.
         line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A BAM cannot be read or is not aligned to the panel's reference.
+    #[error("{path}: {message}")]
+    Bam {
+        /// The file.
+        path: String,
         /// What is wrong.
         message: String,
     },
@@ -151,6 +160,18 @@ pub fn analyze(inputs: &[PathBuf], panel: &Panel, options: &Options) -> Result<R
         ));
     }
     let reference = Reference::new(panel);
+    if let [path] = inputs
+        && vcf_input::sniff(path)?.starts_with(b"BAM\x01")
+    {
+        let (pileup, summary) = bam_input::pileup_bam(path, panel, &reference, options)?;
+        return Ok(observe(
+            panel,
+            &reference,
+            &pileup,
+            &[(path, summary)],
+            options,
+        ));
+    }
     let (sender, receiver) = sync_channel::<Vec<reads::Read1>>(2 * options.threads.get());
     let receiver = Mutex::new(receiver);
     let workers = options.threads.get();
@@ -219,11 +240,22 @@ pub fn analyze(inputs: &[PathBuf], panel: &Panel, options: &Options) -> Result<R
     for other in pileups {
         pileup.merge(other);
     }
-    let depth = |pos| pileup.depth_at(&reference, pos);
+    Ok(observe(panel, &reference, &pileup, &summaries, options))
+}
+
+/// Calls the pileup and builds the report.
+fn observe(
+    panel: &Panel,
+    reference: &Reference,
+    pileup: &Pileup,
+    inputs: &[(&PathBuf, reads::InputSummary)],
+    options: &Options,
+) -> Report {
+    let depth = |pos| pileup.depth_at(reference, pos);
     let observations = report::Observations {
-        calls: pileup.call(&reference, options),
+        calls: pileup.call(reference, options),
         depth: Some(&depth),
         mapped_reads: pileup.mapped_reads,
     };
-    Ok(report::build(panel, observations, &summaries, options))
+    report::build(panel, observations, inputs, options)
 }

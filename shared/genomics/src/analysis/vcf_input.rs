@@ -8,6 +8,11 @@ use super::{Error, panel::Panel, pileup::Call, reads::InputSummary};
 
 /// Whether a file (plain or gzip/BGZF) starts like a VCF.
 pub(crate) fn is_vcf(path: &Path) -> Result<bool, Error> {
+    Ok(sniff(path)?.starts_with(b"##fileformat=VCF"))
+}
+
+/// The first (up to 64) decoded bytes of a plain or gzip/BGZF file.
+pub(crate) fn sniff(path: &Path) -> Result<Vec<u8>, Error> {
     let io_error = |source| Error::Io {
         path: path.display().to_string(),
         source,
@@ -27,7 +32,8 @@ pub(crate) fn is_vcf(path: &Path) -> Result<bool, Error> {
     } else {
         text = head;
     }
-    Ok(text.starts_with(b"##fileformat=VCF"))
+    text.truncate(64);
+    Ok(text)
 }
 
 /// Reads the variants of a VCF on the panel's reference: PASS (or unfiltered) records whose first
