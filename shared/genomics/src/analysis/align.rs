@@ -235,7 +235,7 @@ fn best_diagonal(reference: &Reference, read: &[u8]) -> Option<(usize, i64, i64)
 }
 
 /// Every how many read positions [`may_hit`] probes a k-mer.
-const PROBE_STRIDE: usize = 4;
+const PROBE_STRIDE: usize = 8;
 
 /// Cheap rejection of reads from elsewhere: looks up (behind the pre-filter) every
 /// [`PROBE_STRIDE`]th k-mer of the read and of its reverse complement (rolled together). A read
