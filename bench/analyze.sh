@@ -45,14 +45,14 @@ case $MODE in
   sample)
     R1=$ROOT/tests/data/samples/tb-demo_R1.fastq.gz
     R2=$ROOT/tests/data/samples/tb-demo_R2.fastq.gz
-    cp "$ROOT/tests/data/samples/tb-demo.truth.vcf.gz" truth.raw.vcf.gz
+    cp "$ROOT/tests/data/samples/tb-demo.truth.vcf.gz" truth-sample.vcf.gz
     ;;
   sim)
-    R1=$WORK/sim_R1.fq.gz
-    R2=$WORK/sim_R2.fq.gz
-    if [[ ! -s $R2 ]]; then
-      # Truth: catalogue SNVs, SNVs outside the catalogue, and indels of 1-3 bp, REF from the genome.
-      python3 - genome.fa > truth.raw.vcf <<'PY'
+    R1=$WORK/sim_${PAIRS}_R1.fq.gz
+    R2=$WORK/sim_${PAIRS}_R2.fq.gz
+    # Truth (deterministic, rewritten every run, so it matches the cached reads): catalogue SNVs,
+    # SNVs outside the catalogue, and indels of 1-3 bp, REF from the genome.
+    python3 - genome.fa > truth-sim.vcf <<'PY'
 import sys
 seq = "".join(l.strip() for l in open(sys.argv[1]) if not l.startswith(">"))
 snvs = {7582: "G", 761155: "T", 1473246: "G", 2155168: "G", 2289073: "C", 4247429: "G",
@@ -71,11 +71,12 @@ print("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO")
 for pos, ref, alt in sorted(rows):
     print(f"NC_000962.3\t{pos}\t.\t{ref}\t{alt}\t.\tPASS\t.")
 PY
-      bgzip -f truth.raw.vcf && tabix -f truth.raw.vcf.gz
-      bcftools consensus -f genome.fa truth.raw.vcf.gz 2>/dev/null > mutant.fa
+    bgzip -f truth-sim.vcf && tabix -f truth-sim.vcf.gz
+    if [[ ! -s $R2 ]]; then
+      bcftools consensus -f genome.fa truth-sim.vcf.gz 2>/dev/null > mutant.fa
       echo "simulating $PAIRS pairs with ART (HiSeq 2500, 2x150, fragment 400±50)" >&2
-      art_illumina -ss HS25 -i mutant.fa -p -l 150 -c "$PAIRS" -m 400 -s 50 -rs 13 -na -o sim_R >/dev/null
-      gzip -f -1 sim_R1.fq && gzip -f -1 sim_R2.fq
+      art_illumina -ss HS25 -i mutant.fa -p -l 150 -c "$PAIRS" -m 400 -s 50 -rs 13 -na -o "sim_${PAIRS}_R" >/dev/null
+      gzip -f -1 "sim_${PAIRS}_R1.fq" "sim_${PAIRS}_R2.fq"
     fi
     ;;
   *) echo "usage: bash bench/analyze.sh [sample | sim [PAIRS]]" >&2; exit 2 ;;
@@ -95,7 +96,7 @@ measure() { # label, command... → "wall_s rss_mb" (GNU time: the largest proce
   awk '{printf "%s %.0f\n", $1, $2 / 1024}' time.txt
 }
 
-normalise truth.raw.vcf.gz > truth.txt
+normalise "truth-$MODE.vcf.gz" > truth.txt
 
 rm -rf gf-out
 read -r gf_wall gf_rss < <(measure genoflow "$GENOFLOW" analyze "$R1" "$R2" --out gf-out)
