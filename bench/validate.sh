@@ -58,12 +58,15 @@ prepare() {
 
 # Runs a command RUNS times; prints "best_seconds peak_rss_kib" of the fastest run.
 measure_cmd() {
-  local best="" rss="" out
+  local best="" rss="" out timing
+  timing=$(mktemp)
   for _ in $(seq "$RUNS"); do
-    out=$( { /usr/bin/time -f '%e %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+    /usr/bin/time -f '%e %M' -o "$timing" "$@" >/dev/null 2>&1 || true
+    out=$(tail -1 "$timing")
     local seconds=${out% *} kib=${out#* }
     if [[ -z $best ]] || awk -v a="$seconds" -v b="$best" 'BEGIN{exit !(a<b)}'; then best=$seconds; rss=$kib; fi
   done
+  rm -f "$timing"
   echo "$best $rss"
 }
 

@@ -12,8 +12,8 @@
 //! ```
 
 pub mod alignment;
-pub mod analysis;
 mod alphabet;
+pub mod analysis;
 pub mod detect;
 pub mod diagnostic;
 pub mod fasta;
