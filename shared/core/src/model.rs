@@ -5,41 +5,10 @@ use time::OffsetDateTime;
 
 use crate::lifecycle::{SampleStatus, Status};
 
-/// What is wrong with a dataset and where: the shape of `validate --json`'s `error`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Problem {
-    /// What is wrong, naming the offending value.
-    pub message: String,
-    /// The 1-based record number, when known.
-    pub record: Option<u64>,
-    /// The 1-based line number (text formats).
-    pub line: Option<u64>,
-    /// The 0-based byte offset (binary formats, compression, size mismatches).
-    pub offset: Option<u64>,
-}
-
-impl Problem {
-    /// A problem with no location.
-    pub fn new(message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
-            record: None,
-            line: None,
-            offset: None,
-        }
-    }
-}
-
-impl From<&genoflow_genomics::Diagnostic> for Problem {
-    fn from(diagnostic: &genoflow_genomics::Diagnostic) -> Self {
-        Self {
-            message: diagnostic.message.clone(),
-            record: diagnostic.record,
-            line: diagnostic.line,
-            offset: diagnostic.offset,
-        }
-    }
-}
+/// What is wrong with a dataset and where: the validator's diagnostic, the shape of
+/// `validate --json`'s `error`, also used for problems found outside the validator (size or
+/// SHA-256 mismatches, a sample's other file).
+pub use genoflow_genomics::Diagnostic as Problem;
 
 /// How the bytes of a dataset are uploaded.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

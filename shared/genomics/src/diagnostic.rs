@@ -2,14 +2,14 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A problem found in an input: what is wrong and where.
 ///
 /// `line` is set for text formats, `offset` for binary ones. For BAM and CRAM the offset counts
 /// decoded bytes (BAM: from the start of the decompressed stream); for damaged compression it
 /// counts stored bytes from the start of the file, and the message says so.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Diagnostic {
     /// What is wrong, naming the offending value.
     pub message: String,

@@ -358,5 +358,5 @@ fn judge(dataset: &Dataset, report: &Report) -> Option<Problem> {
             report.sha256, dataset.sha256
         )));
     }
-    report.error.as_ref().map(Problem::from)
+    report.error.clone()
 }
