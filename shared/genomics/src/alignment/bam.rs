@@ -294,21 +294,7 @@ fn read_text_header<R: BufRead>(
         if content.is_empty() && padding {
             continue;
         }
-        let outcome = checker.check_line(content);
-        for (message, number) in checker.take_warnings() {
-            ctx.warn(Diagnostic::at_offset(
-                format!("header line {number}: {message}"),
-                None,
-                line_offset,
-            ));
-        }
-        outcome.map_err(|e| {
-            Diagnostic::at_offset(
-                format!("header line {}: {}", e.line, e.message),
-                None,
-                line_offset,
-            )
-        })?;
+        checker.check_binary_line(content, line_offset, ctx)?;
     }
     let read = text.offset();
     if read < u64::from(length) {

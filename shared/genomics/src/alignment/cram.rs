@@ -639,21 +639,7 @@ fn read_header<R: BufRead>(
         if line.is_empty() {
             continue;
         }
-        let outcome = checker.check_line(line);
-        for (message, number) in checker.take_warnings() {
-            ctx.warn(Diagnostic::at_offset(
-                format!("header line {number}: {message}"),
-                None,
-                HEADER_OFFSET,
-            ));
-        }
-        outcome.map_err(|e| {
-            Diagnostic::at_offset(
-                format!("header line {}: {}", e.line, e.message),
-                None,
-                HEADER_OFFSET,
-            )
-        })?;
+        checker.check_binary_line(line, HEADER_OFFSET, ctx)?;
     }
     let header = checker.finish().map_err(|e| {
         Diagnostic::at_offset(

@@ -99,6 +99,32 @@ impl HeaderChecker {
         std::mem::take(&mut self.warnings)
     }
 
+    /// Checks one line of a binary format's header text; its warnings and error become
+    /// diagnostics at `offset` (BAM and CRAM have no lines to point at).
+    pub(super) fn check_binary_line(
+        &mut self,
+        line: &[u8],
+        offset: u64,
+        ctx: &mut crate::validate::Context<'_>,
+    ) -> Result<(), crate::diagnostic::Diagnostic> {
+        use crate::diagnostic::Diagnostic;
+        let outcome = self.check_line(line);
+        for (message, number) in self.take_warnings() {
+            ctx.warn(Diagnostic::at_offset(
+                format!("header line {number}: {message}"),
+                None,
+                offset,
+            ));
+        }
+        outcome.map_err(|e| {
+            Diagnostic::at_offset(
+                format!("header line {}: {}", e.line, e.message),
+                None,
+                offset,
+            )
+        })
+    }
+
     /// Checks one header line (without its line terminator).
     pub(super) fn check_line(&mut self, line: &[u8]) -> Result<(), HeaderError> {
         self.lines += 1;
