@@ -576,6 +576,19 @@ impl BlobStore for S3BlobStore {
         })
     }
 
+    async fn presign_get(&self, key: &str, expires: OffsetDateTime) -> Result<String, BlobError> {
+        let presigning = presigning_until(key, expires)?;
+        let request = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .presigned(presigning)
+            .await
+            .map_err(|error| blob_error("presign GET", key, &error))?;
+        Ok(request.uri().to_owned())
+    }
+
     async fn start_multipart(
         &self,
         key: &str,

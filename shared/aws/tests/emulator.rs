@@ -23,7 +23,7 @@ use genoflow_aws::{
 use genoflow_core::{
     lifecycle::{SampleStatus, Status},
     memory::MemoryTable,
-    model::{Dataset, LoginNonce, Problem, Sample, UploadKind},
+    model::{AnalysisRecord, AnchorRef, Dataset, LoginNonce, Problem, Sample, UploadKind},
     ports::{
         AnalysisRequested, AnchorRequested, BlobError, BlobStore, CompletedPart, DatasetState,
         Message, ObjectIntegrity, Queue, QueueName, SystemClock, Table, TableError,
@@ -373,12 +373,29 @@ async fn a_presigned_put_binds_length_and_checksum_into_the_signature() {
         r1
     );
 
+    // A presigned GET downloads it (the report route's links) until the requested second.
+    let download = aws.blobs.presign_get(key, expires).await.unwrap();
+    assert_eq!(
+        query_parameter(&download, "X-Amz-Expires").map(|s| s.parse::<i64>().unwrap()),
+        Some(
+            expires.unix_timestamp()
+                - amz_date(&query_parameter(&download, "X-Amz-Date").unwrap()).unix_timestamp()
+        )
+    );
+    let got = reqwest::get(&download).await.unwrap();
+    assert!(got.status().is_success(), "{}", got.status());
+    assert_eq!(got.bytes().await.unwrap().as_ref(), r1.as_slice());
+
     for bad_expiry in [
         OffsetDateTime::now_utc() - time::Duration::SECOND,
         OffsetDateTime::now_utc() + time::Duration::days(8),
     ] {
         assert!(matches!(
             aws.blobs.presign_put(key, bound, bad_expiry).await,
+            Err(BlobError::Rejected { .. })
+        ));
+        assert!(matches!(
+            aws.blobs.presign_get(key, bad_expiry).await,
             Err(BlobError::Rejected { .. })
         ));
     }
@@ -688,6 +705,18 @@ fn sample(id: &str, owner: &str) -> Sample {
         dataset_ids: vec!["d1".to_owned(), "d2".to_owned()],
         status: SampleStatus::Waiting,
         error: None,
+        // Nested records round-trip as DynamoDB maps and lists.
+        analysis: Some(AnalysisRecord {
+            inputs_hash: "01".repeat(32),
+            report_sha256: "02".repeat(32),
+            pipeline_id: "03".repeat(32),
+            item: "04".repeat(32),
+            artifacts: vec!["report.json".to_owned(), "variants.vcf".to_owned()],
+        }),
+        anchor: Some(AnchorRef {
+            batch_id: "b-1".to_owned(),
+            index: 3,
+        }),
         created_at: at,
         updated_at: at,
     }

@@ -140,6 +140,14 @@ pub enum Error {
     /// The queue failed.
     #[error(transparent)]
     Queue(#[from] QueueError),
+    /// The analysis could not run: its work directory failed (not: the input was refused).
+    #[error("the analysis of sample {sample_id} could not run: {message}")]
+    Analysis {
+        /// The sample.
+        sample_id: String,
+        /// Why.
+        message: String,
+    },
     /// The validator could not run (not: the file is invalid).
     #[error("validation of {key} could not run: {message}")]
     Validation {
@@ -164,10 +172,14 @@ impl Error {
             | Self::Login(LoginRejection::Expired { .. })
             | Self::Unauthenticated(_) => 401,
             Self::Login(_) | Self::Upload(_) | Self::Key(_) => 400,
-            Self::NotFound { .. } => 404,
+            Self::NotFound { .. } | Self::Blob(BlobError::NotFound { .. }) => 404,
             Self::Conflict { .. } | Self::Table(TableError::ConditionFailed { .. }) => 409,
             Self::Blob(BlobError::Rejected { .. }) => 400,
-            Self::Table(_) | Self::Blob(_) | Self::Queue(_) | Self::Validation { .. } => 503,
+            Self::Table(_)
+            | Self::Blob(_)
+            | Self::Queue(_)
+            | Self::Validation { .. }
+            | Self::Analysis { .. } => 503,
         }
     }
 
@@ -187,14 +199,16 @@ impl Error {
             },
             Self::Upload(_) => "bad_upload_request",
             Self::Unauthenticated(_) => "unauthenticated",
-            Self::NotFound { .. } => "not_found",
+            Self::NotFound { .. } | Self::Blob(BlobError::NotFound { .. }) => "not_found",
             Self::Conflict { code, .. } => code,
             Self::Table(TableError::ConditionFailed { .. }) => "conflict",
             Self::Key(_) => "bad_key",
             Self::Blob(BlobError::Rejected { .. }) => "rejected_by_storage",
-            Self::Table(_) | Self::Blob(_) | Self::Queue(_) | Self::Validation { .. } => {
-                "unavailable"
-            }
+            Self::Table(_)
+            | Self::Blob(_)
+            | Self::Queue(_)
+            | Self::Validation { .. }
+            | Self::Analysis { .. } => "unavailable",
         }
     }
 
@@ -203,8 +217,12 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Table(TableError::Corrupt { .. } | TableError::ConditionFailed { .. })
-            | Self::Blob(BlobError::Rejected { .. }) => false,
-            Self::Table(_) | Self::Blob(_) | Self::Queue(_) | Self::Validation { .. } => true,
+            | Self::Blob(BlobError::Rejected { .. } | BlobError::NotFound { .. }) => false,
+            Self::Table(_)
+            | Self::Blob(_)
+            | Self::Queue(_)
+            | Self::Validation { .. }
+            | Self::Analysis { .. } => true,
             _ => false,
         }
     }

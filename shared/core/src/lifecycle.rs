@@ -48,7 +48,7 @@ pub enum Status {
 /// validation claim back when the validator could not run at all (storage unreachable), and
 /// `uploaded → uploaded` lets a retried event take over a claim whose validator died (older than
 /// the validation lease), so no dataset stays claimed forever.
-pub const TRANSITIONS: [(Status, Status, &str); 10] = [
+pub const TRANSITIONS: [(Status, Status, &str); 13] = [
     (
         Status::Pending,
         Status::Uploaded,
@@ -86,6 +86,16 @@ pub const TRANSITIONS: [(Status, Status, &str); 10] = [
     ),
     (Status::Analyzing, Status::Failed, "the analysis failed"),
     (
+        Status::Analyzing,
+        Status::Analyzing,
+        "a claim older than the analysis lease is taken over (its analyser died)",
+    ),
+    (
+        Status::Analyzing,
+        Status::Valid,
+        "the analysis could not read or write its files; the redelivery analyses again",
+    ),
+    (
         Status::Analyzed,
         Status::Anchored,
         "the Merkle batch transaction was broadcast",
@@ -94,6 +104,11 @@ pub const TRANSITIONS: [(Status, Status, &str); 10] = [
         Status::Anchored,
         Status::Confirmed,
         "the transaction is in a block",
+    ),
+    (
+        Status::Anchored,
+        Status::Analyzed,
+        "the transaction failed for good; a later batch anchors the sample",
     ),
 ];
 
@@ -161,9 +176,8 @@ impl FromStr for Status {
     }
 }
 
-/// Where a sample (one file or a read pair uploaded together) is, up to the analysis request.
-///
-/// The analysis and anchoring stages of a sample are tracked on its datasets' [`Status`].
+/// Where a sample (one file or a read pair uploaded together) is. Its datasets' [`Status`]
+/// follows it through analysis and anchoring, so `GET /datasets/{id}` shows the progress.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SampleStatus {
@@ -171,13 +185,26 @@ pub enum SampleStatus {
     Waiting,
     /// Every file is valid and one analysis request was sent.
     AnalysisRequested,
-    /// A file is invalid (or the files do not form a sample); the sample keeps that error.
+    /// An analyser claimed the sample.
+    Analyzing,
+    /// The report is written; one anchor request was sent.
+    Analyzed,
+    /// The sample's item is in a Merkle batch whose transaction is signed, not yet broadcast.
+    Anchoring,
+    /// The batch transaction is broadcast.
+    Anchored,
+    /// The batch transaction is in a block.
+    Confirmed,
+    /// A file is invalid, the files do not form a sample, or the analysis failed; the sample
+    /// keeps that error.
     Failed,
 }
 
-/// Every allowed sample transition. `analysis_requested → waiting` hands the request back when
-/// the queue refused the message, so the retried event sends it.
-pub const SAMPLE_TRANSITIONS: [(SampleStatus, SampleStatus, &str); 3] = [
+/// Every allowed sample transition. The backward edges hand work back for a retry:
+/// `analysis_requested → waiting` when the queue refused the message, `analyzing →
+/// analysis_requested` when the analyser could not read or write its files, `anchoring |
+/// anchored → analyzed` when the batch transaction failed for good (the next batch takes it).
+pub const SAMPLE_TRANSITIONS: [(SampleStatus, SampleStatus, &str); 13] = [
     (
         SampleStatus::Waiting,
         SampleStatus::AnalysisRequested,
@@ -192,6 +219,56 @@ pub const SAMPLE_TRANSITIONS: [(SampleStatus, SampleStatus, &str); 3] = [
         SampleStatus::AnalysisRequested,
         SampleStatus::Waiting,
         "the queue refused the request; the retry sends it",
+    ),
+    (
+        SampleStatus::AnalysisRequested,
+        SampleStatus::Analyzing,
+        "an analyser claimed the sample",
+    ),
+    (
+        SampleStatus::Analyzing,
+        SampleStatus::Analyzing,
+        "a claim older than the analysis lease is taken over (its analyser died)",
+    ),
+    (
+        SampleStatus::Analyzing,
+        SampleStatus::AnalysisRequested,
+        "the analyser could not read or write its files; the redelivery analyses again",
+    ),
+    (
+        SampleStatus::Analyzing,
+        SampleStatus::Analyzed,
+        "the report is written",
+    ),
+    (
+        SampleStatus::Analyzing,
+        SampleStatus::Failed,
+        "the analysis failed",
+    ),
+    (
+        SampleStatus::Analyzed,
+        SampleStatus::Anchoring,
+        "the item is in a batch whose transaction is signed",
+    ),
+    (
+        SampleStatus::Anchoring,
+        SampleStatus::Anchored,
+        "the batch transaction is broadcast",
+    ),
+    (
+        SampleStatus::Anchoring,
+        SampleStatus::Analyzed,
+        "the batch transaction failed for good; a later batch anchors the item",
+    ),
+    (
+        SampleStatus::Anchored,
+        SampleStatus::Analyzed,
+        "the batch transaction failed for good; a later batch anchors the item",
+    ),
+    (
+        SampleStatus::Anchored,
+        SampleStatus::Confirmed,
+        "the batch transaction is in a block",
     ),
 ];
 

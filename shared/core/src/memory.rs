@@ -37,6 +37,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 struct BlobState {
     objects: BTreeMap<String, Arc<[u8]>>,
     presigned: HashMap<String, (String, ObjectIntegrity, OffsetDateTime)>,
+    downloads: HashMap<String, (String, OffsetDateTime)>,
     uploads: HashMap<String, PendingMultipart>,
     part_urls: HashMap<String, (String, u32)>,
     next_id: u64,
@@ -64,9 +65,16 @@ struct PendingMultipart {
 #[derive(Default)]
 pub struct MemoryBlobStore {
     state: Mutex<BlobState>,
+    read_failures: Mutex<usize>,
 }
 
 impl MemoryBlobStore {
+    /// Fails the next `count` [`BlobStore::open_read`] calls, as a storage outage would (to
+    /// test retry paths).
+    pub fn fail_next_reads(&self, count: usize) {
+        *lock(&self.read_failures) = count;
+    }
+
     /// What a browser's PUT to a presigned URL does: accepted only before expiry, with exactly
     /// the returned headers and a body of the bound length and SHA-256.
     ///
@@ -104,6 +112,23 @@ impl MemoryBlobStore {
         }
         state.objects.insert(key, body.into());
         Ok(())
+    }
+
+    /// What a GET of a presigned download URL does: the object, before expiry only.
+    ///
+    /// # Errors
+    /// [`BlobError::Rejected`] for an unknown or expired URL; [`BlobError::NotFound`] when the
+    /// object is gone.
+    pub fn get_presigned(&self, url: &str, now: OffsetDateTime) -> Result<Vec<u8>, BlobError> {
+        let (key, expires) = lock(&self.state)
+            .downloads
+            .get(url)
+            .cloned()
+            .ok_or_else(|| rejected("GET", url, "unknown URL"))?;
+        if now >= expires {
+            return Err(rejected("GET", &key, "the URL expired"));
+        }
+        Ok(self.bytes(&key)?.to_vec())
     }
 
     /// What a PUT to a part URL does; answers the part's ETag.
@@ -162,6 +187,17 @@ fn rejected(operation: &'static str, key: &str, reason: &str) -> BlobError {
 #[async_trait]
 impl BlobStore for MemoryBlobStore {
     async fn open_read(&self, key: &str) -> Result<Box<dyn Read + Send>, BlobError> {
+        {
+            let mut failures = lock(&self.read_failures);
+            if *failures > 0 {
+                *failures -= 1;
+                return Err(BlobError::Unavailable {
+                    operation: "GET",
+                    key: key.to_owned(),
+                    message: "connection reset (simulated outage)".to_owned(),
+                });
+            }
+        }
         Ok(Box::new(Cursor::new(self.bytes(key)?)))
     }
 
@@ -224,6 +260,14 @@ impl BlobStore for MemoryBlobStore {
             headers: integrity.put_headers(),
             expires: expires.unix_timestamp(),
         })
+    }
+
+    async fn presign_get(&self, key: &str, expires: OffsetDateTime) -> Result<String, BlobError> {
+        let url = format!("memory://blobs/{key}?download={}", self.next_id());
+        lock(&self.state)
+            .downloads
+            .insert(url.clone(), (key.to_owned(), expires));
+        Ok(url)
     }
 
     async fn start_multipart(
@@ -566,6 +610,8 @@ mod tests {
             dataset_ids: vec!["d".into()],
             status: SampleStatus::Waiting,
             error: None,
+            analysis: None,
+            anchor: None,
             created_at: at(0),
             updated_at: at(0),
         };

@@ -91,12 +91,43 @@ pub struct Sample {
     pub status: SampleStatus,
     /// Why the sample failed.
     pub error: Option<SampleError>,
+    /// The analysis' hashes, once analysed.
+    #[serde(default)]
+    pub analysis: Option<AnalysisRecord>,
+    /// The batch the sample's item is anchored in, once batched.
+    #[serde(default)]
+    pub anchor: Option<AnchorRef>,
     /// When the upload was requested.
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     /// The last status change.
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+}
+
+/// What an analysis produced and the hashes that attest it (ARCHITECTURE.md, "Attestation and
+/// Merkle batches"). All hashes are lowercase hex of 32 bytes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnalysisRecord {
+    /// `SHA-256(sha256 of file 1 ‖ … ‖ sha256 of file n)`, upload order.
+    pub inputs_hash: String,
+    /// SHA-256 of the `report.json` bytes.
+    pub report_sha256: String,
+    /// SHA-256 of the analysis configuration (the report's `pipeline_id`).
+    pub pipeline_id: String,
+    /// `SHA-256(inputs_hash ‖ report_sha256 ‖ pipeline_id)`: the Merkle leaf's item.
+    pub item: String,
+    /// The artifact file names written under each dataset's `results/{dataset_id}/`.
+    pub artifacts: Vec<String>,
+}
+
+/// Where a sample's item sits in a Merkle batch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnchorRef {
+    /// The batch record's id.
+    pub batch_id: String,
+    /// The leaf index of the item.
+    pub index: u64,
 }
 
 /// A used login nonce, kept until the login message it came with expires.

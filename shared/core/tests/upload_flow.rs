@@ -5,17 +5,13 @@
 
 mod support;
 
-use std::{io::Read, ops::Range, sync::Arc};
-
-use async_trait::async_trait;
 use genoflow_core::{
     Error,
     lifecycle::{SampleStatus, Status},
-    memory::MemoryBlobStore,
     model::Problem,
     ports::{
         AnalysisRequested, BlobError, BlobStore, Clock, CompletedPart, DatasetState, Message,
-        MultipartUpload, ObjectIntegrity, PresignedPut, Table, TableError,
+        Table, TableError,
     },
     usecases::{
         object_created::{ObjectCreated, ObjectOutcome, SampleProgress},
@@ -23,7 +19,7 @@ use genoflow_core::{
     },
 };
 use support::{ALICE, BOB, World, data, declare, s3_event_key};
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 
 const R1: &str = "tb demo_R1.fastq.gz";
 const R2: &str = "tb demo+R2.fastq.gz";
@@ -537,80 +533,10 @@ async fn a_queue_outage_hands_the_request_back_and_the_retry_sends_it_once() {
     assert_eq!(world.queue.sent(), [analysis_requested(&created.sample_id)]);
 }
 
-/// A store whose first read fails, as a network outage would.
-struct FlakyReads {
-    inner: Arc<MemoryBlobStore>,
-    failures: std::sync::Mutex<usize>,
-}
-
-#[async_trait]
-impl BlobStore for FlakyReads {
-    async fn open_read(&self, key: &str) -> Result<Box<dyn Read + Send>, BlobError> {
-        {
-            let mut failures = self.failures.lock().unwrap();
-            if *failures > 0 {
-                *failures -= 1;
-                return Err(BlobError::Unavailable {
-                    operation: "GET",
-                    key: key.to_owned(),
-                    message: "connection reset".into(),
-                });
-            }
-        }
-        self.inner.open_read(key).await
-    }
-    async fn read_range(&self, key: &str, range: Range<u64>) -> Result<Vec<u8>, BlobError> {
-        self.inner.read_range(key, range).await
-    }
-    async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), BlobError> {
-        self.inner.put(key, bytes).await
-    }
-    async fn copy(&self, from: &str, to: &str) -> Result<(), BlobError> {
-        self.inner.copy(from, to).await
-    }
-    async fn delete(&self, key: &str) -> Result<(), BlobError> {
-        self.inner.delete(key).await
-    }
-    async fn list(&self, prefix: &str) -> Result<Vec<String>, BlobError> {
-        self.inner.list(prefix).await
-    }
-    async fn presign_put(
-        &self,
-        key: &str,
-        integrity: ObjectIntegrity,
-        expires: OffsetDateTime,
-    ) -> Result<PresignedPut, BlobError> {
-        self.inner.presign_put(key, integrity, expires).await
-    }
-    async fn start_multipart(
-        &self,
-        key: &str,
-        part_count: u32,
-        expires: OffsetDateTime,
-    ) -> Result<MultipartUpload, BlobError> {
-        self.inner.start_multipart(key, part_count, expires).await
-    }
-    async fn complete_multipart(
-        &self,
-        key: &str,
-        upload_id: &str,
-        parts: &[CompletedPart],
-    ) -> Result<(), BlobError> {
-        self.inner.complete_multipart(key, upload_id, parts).await
-    }
-    async fn abort_multipart(&self, key: &str, upload_id: &str) -> Result<(), BlobError> {
-        self.inner.abort_multipart(key, upload_id).await
-    }
-}
-
 #[tokio::test]
 async fn a_storage_outage_during_validation_releases_the_claim_for_the_retry() {
-    let memory = Arc::new(MemoryBlobStore::default());
-    let flaky = Arc::new(FlakyReads {
-        inner: memory.clone(),
-        failures: std::sync::Mutex::new(1),
-    });
-    let world = World::with_blobs(UploadLimits::default(), memory, flaky);
+    let world = World::new();
+    world.blobs.fail_next_reads(1);
     let (r1, _) = read_pair();
     let created = world.upload(ALICE, &[(R1, &r1)]).await;
     let dataset_id = &created.datasets[0].dataset_id;

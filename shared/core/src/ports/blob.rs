@@ -139,6 +139,10 @@ pub trait BlobStore: Send + Sync {
         expires: OffsetDateTime,
     ) -> Result<PresignedPut, BlobError>;
 
+    /// A URL for one GET of the object, valid until `expires` (a download link for the
+    /// browser).
+    async fn presign_get(&self, key: &str, expires: OffsetDateTime) -> Result<String, BlobError>;
+
     /// Starts a multipart upload of `part_count` parts and signs one PUT URL per part.
     async fn start_multipart(
         &self,

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use serde::Serialize;
+use time::OffsetDateTime;
 
 use crate::{
     error::Error,
@@ -12,10 +13,39 @@ use crate::{
     ports::{BlobStore, Table},
 };
 
-use super::owned_dataset;
+use super::{analyze::REPORT_FILE, owned_dataset};
 
 /// The most datasets per `GET /datasets` page.
 pub const MAX_PAGE: usize = 100;
+
+/// How long the download URLs of `GET /datasets/{id}/report` work.
+pub const DOWNLOAD_URL_LIFETIME: time::Duration = time::Duration::minutes(15);
+
+/// The `GET /datasets/{id}/report` body.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ReportView {
+    /// The dataset asked for.
+    pub dataset_id: String,
+    /// Its sample, which the report is of.
+    pub sample_id: String,
+    /// SHA-256 of the `report.json` bytes (what is anchored), hex.
+    pub report_sha256: String,
+    /// The `report.json` document.
+    pub report: serde_json::Value,
+    /// Download links for the artifacts under `results/{dataset_id}/`.
+    pub artifacts: Vec<Artifact>,
+}
+
+/// A short-lived download link.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Artifact {
+    /// The file name (`report.json`, `variants.vcf`).
+    pub name: String,
+    /// A presigned GET.
+    pub url: String,
+    /// When the URL stops working, unix seconds.
+    pub expires: i64,
+}
 
 /// The `GET /datasets` body: the caller's datasets, newest first.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -55,6 +85,63 @@ impl Datasets {
         Ok(DatasetView {
             sample: sample.as_ref().map(SampleSummary::from),
             ..DatasetView::from(&dataset)
+        })
+    }
+
+    /// `GET /datasets/{id}/report`: the sample's report, once analysed, with download links that
+    /// work until `now +` [`DOWNLOAD_URL_LIFETIME`].
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when absent or someone else's; [`Error::Conflict`] (`not_analyzed`)
+    /// before the analysis is done; port failures.
+    pub async fn report(
+        &self,
+        owner: &str,
+        dataset_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<ReportView, Error> {
+        let dataset = owned_dataset(self.table.as_ref(), owner, dataset_id).await?;
+        let analysis = self
+            .table
+            .get_sample(&dataset.sample_id)
+            .await?
+            .and_then(|sample| sample.analysis);
+        let Some(analysis) = analysis else {
+            return Err(Error::Conflict {
+                code: "not_analyzed",
+                message: format!(
+                    "dataset {dataset_id} is {}; its report exists once the sample is analyzed",
+                    dataset.status
+                ),
+            });
+        };
+        let prefix = results_prefix(dataset_id);
+        let bytes = self
+            .blobs
+            .read_range(&format!("{prefix}{REPORT_FILE}"), 0..u64::MAX)
+            .await?;
+        let report = serde_json::from_slice(&bytes).map_err(|error| Error::Conflict {
+            code: "report_unreadable",
+            message: format!("the stored report of dataset {dataset_id} is not JSON: {error}"),
+        })?;
+        let expires = now + DOWNLOAD_URL_LIFETIME;
+        let mut artifacts = Vec::with_capacity(analysis.artifacts.len());
+        for name in &analysis.artifacts {
+            artifacts.push(Artifact {
+                url: self
+                    .blobs
+                    .presign_get(&format!("{prefix}{name}"), expires)
+                    .await?,
+                name: name.clone(),
+                expires: expires.unix_timestamp(),
+            });
+        }
+        Ok(ReportView {
+            dataset_id: dataset_id.to_owned(),
+            sample_id: dataset.sample_id,
+            report_sha256: analysis.report_sha256,
+            report,
+            artifacts,
         })
     }
 

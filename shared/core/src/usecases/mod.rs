@@ -7,8 +7,10 @@
 //! | [`upload::Uploads::create`] | presign | `POST /uploads` |
 //! | [`upload::Uploads::complete`] | presign | `POST /uploads/{dataset_id}/complete` |
 //! | [`object_created::ValidateObjects`] | validate | S3 ObjectCreated |
+//! | [`analyze::AnalyzeSamples`] | analyze | SQS `analysis_requested` |
 //! | [`datasets::Datasets`] | api | `GET /datasets`, `GET /datasets/{id}`, `DELETE /datasets/{id}` |
 
+pub mod analyze;
 pub mod datasets;
 pub mod login;
 pub mod object_created;

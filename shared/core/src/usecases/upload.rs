@@ -284,6 +284,8 @@ impl Uploads {
                 dataset_ids: datasets.iter().map(|d| d.dataset_id.clone()).collect(),
                 status: SampleStatus::Waiting,
                 error: None,
+                analysis: None,
+                anchor: None,
                 created_at: now,
                 updated_at: now,
             })

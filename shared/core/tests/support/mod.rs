@@ -7,8 +7,9 @@ use std::{path::PathBuf, sync::Arc};
 
 use genoflow_core::{
     memory::{ManualClock, MemoryBlobStore, MemoryQueue, MemoryTable},
-    ports::{BlobStore, Clock},
+    ports::Clock,
     usecases::{
+        analyze::AnalyzeSamples,
         datasets::Datasets,
         object_created::{DEFAULT_VALIDATION_LEASE, ObjectCreated, ObjectOutcome, ValidateObjects},
         upload::{
@@ -17,6 +18,7 @@ use genoflow_core::{
         },
     },
 };
+use genoflow_genomics::analysis::{self, BUILTIN_TB, Panel};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
@@ -60,6 +62,9 @@ pub struct World {
     pub uploads: Uploads,
     pub validate: ValidateObjects,
     pub datasets: Datasets,
+    pub analyze: AnalyzeSamples,
+    /// The analysis work directory, removed with the world.
+    pub work_dir: tempfile::TempDir,
 }
 
 impl World {
@@ -69,21 +74,24 @@ impl World {
 
     pub fn with_limits(limits: UploadLimits) -> Self {
         let blobs = Arc::new(MemoryBlobStore::default());
-        Self::with_blobs(limits, blobs.clone(), blobs)
-    }
-
-    /// `blobs` is what the use cases see (possibly a wrapper of `memory`).
-    pub fn with_blobs(
-        limits: UploadLimits,
-        memory: Arc<MemoryBlobStore>,
-        blobs: Arc<dyn BlobStore>,
-    ) -> Self {
         let table = Arc::new(MemoryTable::default());
         let queue = Arc::new(MemoryQueue::default());
         let clock = Arc::new(ManualClock::new(
             OffsetDateTime::from_unix_timestamp(START).unwrap(),
         ));
+        let work_dir = tempfile::tempdir().unwrap();
         Self {
+            analyze: AnalyzeSamples {
+                table: table.clone(),
+                blobs: blobs.clone(),
+                queue: queue.clone(),
+                clock: clock.clone(),
+                panel: Arc::new(Panel::load(BUILTIN_TB).unwrap()),
+                options: analysis::Options::default(),
+                work_dir: work_dir.path().to_owned(),
+                analysis_lease: time::Duration::minutes(15),
+            },
+            work_dir,
             uploads: Uploads {
                 table: table.clone(),
                 blobs: blobs.clone(),
@@ -100,10 +108,10 @@ impl World {
             },
             datasets: Datasets {
                 table: table.clone(),
-                blobs,
+                blobs: blobs.clone(),
             },
             table,
-            blobs: memory,
+            blobs,
             queue,
             clock,
         }
