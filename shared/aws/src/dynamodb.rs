@@ -5,6 +5,8 @@
 //! | dataset | `dataset#{dataset_id}` | `dataset` | `owner` + `dataset_order` (the [`OWNER_INDEX`]) |
 //! | sample | `sample#{sample_id}` | `sample` | |
 //! | login nonce | `nonce#{address}#{nonce}` | `nonce` | `ttl` (DynamoDB TTL, = `expires_at`) |
+//! | anchor batch | `batch#{batch_id}` | `batch` | while open: `owner` = [`OPEN_BATCHES`] + `dataset_order` |
+//! | anchor nonce counter | `account#{address}` | `account` | `next_nonce` |
 //!
 //! Every field of a record is a native attribute (strings, numbers, maps, lists, nulls), so
 //! conditions read `status` and `revision` directly and the console shows the records as they are.
@@ -17,12 +19,12 @@ use aws_sdk_dynamodb::{
     Client,
     config::http::HttpResponse,
     error::{ProvideErrorMetadata, SdkError},
-    types::AttributeValue,
+    types::{AttributeValue, Put, TransactWriteItem},
 };
 use genoflow_core::{
     lifecycle::SampleStatus,
-    model::{Dataset, LoginNonce, Sample},
-    ports::{DatasetPage, DatasetState, Table, TableError},
+    model::{Batch, Dataset, LoginNonce, Sample},
+    ports::{DatasetPage, DatasetState, NonceClaim, Table, TableError},
 };
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::{Map, Number, Value};
@@ -40,6 +42,11 @@ pub const OWNER_INDEX: &str = "by_owner";
 pub const OWNER_INDEX_PARTITION: &str = "owner";
 /// The owner index's sort key: `{created_at as unix nanoseconds, 20 digits}#{dataset_id}`.
 pub const OWNER_INDEX_SORT: &str = "dataset_order";
+/// The owner index partition that lists the open (signed or broadcast) anchor batches: a
+/// batch carries it only while open, so the index stays sparse.
+pub const OPEN_BATCHES: &str = "$open-batches";
+/// The nonce counter's attribute.
+const NEXT_NONCE: &str = "next_nonce";
 /// The TTL attribute (unix seconds) of nonce records.
 pub const TTL_ATTRIBUTE: &str = "ttl";
 
@@ -98,6 +105,20 @@ impl DynamoTable {
         result
             .map(|_| ())
             .map_err(|error| table_error(operation, &error, what))
+    }
+
+    async fn transact(
+        &self,
+        writes: Vec<TransactWriteItem>,
+        what: impl FnOnce() -> String,
+    ) -> Result<(), TableError> {
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(writes))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|error| table_error("TransactWriteItems", &error, what))
     }
 
     async fn get<T: DeserializeOwned>(
@@ -211,6 +232,83 @@ fn sample_item(sample: &Sample) -> Result<HashMap<String, AttributeValue>, Table
     Ok(item)
 }
 
+fn batch_pk(batch_id: &str) -> String {
+    format!("batch#{batch_id}")
+}
+
+fn account_pk(address: &str) -> String {
+    format!("account#{address}")
+}
+
+fn batch_item(batch: &Batch) -> Result<HashMap<String, AttributeValue>, TableError> {
+    let mut item = to_item(batch, &batch.batch_id)?;
+    item.insert(PARTITION_KEY.to_owned(), s(batch_pk(&batch.batch_id)));
+    item.insert(SORT_KEY.to_owned(), s("batch".to_owned()));
+    if batch.status.is_open() {
+        item.insert(OWNER_INDEX_PARTITION.to_owned(), s(OPEN_BATCHES.to_owned()));
+        item.insert(
+            OWNER_INDEX_SORT.to_owned(),
+            s(dataset_order(batch.created_at, &batch.batch_id)),
+        );
+    }
+    Ok(item)
+}
+
+/// The revision condition of a batch update.
+fn batch_revision_condition(expected_revision: u64) -> Condition {
+    Condition {
+        expression: "#revision = :revision".to_owned(),
+        names: HashMap::from([("#revision".to_owned(), "revision".to_owned())]),
+        values: HashMap::from([(
+            ":revision".to_owned(),
+            AttributeValue::N(expected_revision.to_string()),
+        )]),
+    }
+}
+
+/// The counter write of a nonce claim, conditional on the counter as read.
+fn nonce_claim_put(table: &str, claim: &NonceClaim) -> Result<TransactWriteItem, TableError> {
+    let condition = match claim.expected {
+        None => Condition::absent(),
+        Some(expected) => Condition {
+            expression: "#next = :expected".to_owned(),
+            names: HashMap::from([("#next".to_owned(), NEXT_NONCE.to_owned())]),
+            values: HashMap::from([(
+                ":expected".to_owned(),
+                AttributeValue::N(expected.to_string()),
+            )]),
+        },
+    };
+    let item = HashMap::from([
+        (PARTITION_KEY.to_owned(), s(account_pk(&claim.address))),
+        (SORT_KEY.to_owned(), s("account".to_owned())),
+        (
+            NEXT_NONCE.to_owned(),
+            AttributeValue::N(claim.next.to_string()),
+        ),
+    ]);
+    conditional_put(table, item, condition)
+}
+
+fn conditional_put(
+    table: &str,
+    item: HashMap<String, AttributeValue>,
+    condition: Condition,
+) -> Result<TransactWriteItem, TableError> {
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression(condition.expression)
+        .set_expression_attribute_names(Some(condition.names))
+        .set_expression_attribute_values((!condition.values.is_empty()).then_some(condition.values))
+        .build()
+        .map_err(|error| TableError::Unavailable {
+            operation: "TransactWriteItems",
+            message: error.to_string(),
+        })?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
 /// A record as attributes (its JSON form, field by field).
 fn to_item<T: Serialize>(
     record: &T,
@@ -314,7 +412,11 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     let failure = describe(error);
-    if failure.code.as_deref() == Some("ConditionalCheckFailedException") {
+    // A transaction names each item's reason: one failed condition fails the whole write.
+    let cancelled_by_condition = failure.code.as_deref() == Some("TransactionCanceledException")
+        && failure.message.contains("ConditionalCheckFailed");
+    if failure.code.as_deref() == Some("ConditionalCheckFailedException") || cancelled_by_condition
+    {
         return TableError::ConditionFailed { what: what() };
     }
     TableError::Unavailable {
@@ -458,6 +560,109 @@ impl Table for DynamoTable {
             format!("sample {} is not {expected:?}", sample.sample_id)
         })
         .await
+    }
+
+    async fn account_nonce(&self, address: &str) -> Result<Option<u64>, TableError> {
+        let pk = account_pk(address);
+        let what = pk.clone();
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, s(pk))
+            .key(SORT_KEY, s("account".to_owned()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|error| table_error("GetItem", &error, || what.clone()))?;
+        let Some(item) = output.item else {
+            return Ok(None);
+        };
+        match item.get(NEXT_NONCE) {
+            Some(AttributeValue::N(number)) => {
+                number.parse().map(Some).map_err(|_| TableError::Corrupt {
+                    what,
+                    message: format!("{NEXT_NONCE} {number:?} is not a nonce"),
+                })
+            }
+            _ => Err(TableError::Corrupt {
+                what,
+                message: format!("no {NEXT_NONCE}"),
+            }),
+        }
+    }
+
+    async fn create_batch(&self, batch: &Batch, claim: &NonceClaim) -> Result<(), TableError> {
+        let writes = vec![
+            conditional_put(&self.table, batch_item(batch)?, Condition::absent())?,
+            nonce_claim_put(&self.table, claim)?,
+        ];
+        self.transact(writes, || {
+            format!(
+                "batch {} exists or the nonce counter of {} moved",
+                batch.batch_id, claim.address
+            )
+        })
+        .await
+    }
+
+    async fn get_batch(&self, batch_id: &str) -> Result<Option<Batch>, TableError> {
+        self.get(batch_pk(batch_id), "batch").await
+    }
+
+    async fn update_batch(
+        &self,
+        batch: &Batch,
+        expected_revision: u64,
+        claim: Option<&NonceClaim>,
+    ) -> Result<(), TableError> {
+        let what = || {
+            format!(
+                "batch {} is not at revision {expected_revision} (or the nonce counter moved)",
+                batch.batch_id
+            )
+        };
+        let condition = batch_revision_condition(expected_revision);
+        match claim {
+            None => {
+                self.put("PutItem", batch_item(batch)?, condition, what)
+                    .await
+            }
+            Some(claim) => {
+                let writes = vec![
+                    conditional_put(&self.table, batch_item(batch)?, condition)?,
+                    nonce_claim_put(&self.table, claim)?,
+                ];
+                self.transact(writes, what).await
+            }
+        }
+    }
+
+    async fn open_batches(&self) -> Result<Vec<Batch>, TableError> {
+        let mut batches = Vec::new();
+        let mut start = None;
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(OWNER_INDEX)
+                .key_condition_expression("#owner = :owner")
+                .expression_attribute_names("#owner", OWNER_INDEX_PARTITION)
+                .expression_attribute_values(":owner", s(OPEN_BATCHES.to_owned()))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|error| table_error("Query", &error, || OPEN_BATCHES.to_owned()))?;
+            for item in output.items.unwrap_or_default() {
+                batches.push(from_item(item, "an open batch")?);
+            }
+            match output.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        Ok(batches)
     }
 
     async fn claim_nonce(&self, nonce: &LoginNonce, now: OffsetDateTime) -> Result<(), TableError> {

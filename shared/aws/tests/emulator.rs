@@ -23,10 +23,13 @@ use genoflow_aws::{
 use genoflow_core::{
     lifecycle::{SampleStatus, Status},
     memory::MemoryTable,
-    model::{AnalysisRecord, AnchorRef, Dataset, LoginNonce, Problem, Sample, UploadKind},
+    model::{
+        AnalysisRecord, AnchorRef, Batch, BatchItem, BatchStatus, BatchTransaction, Dataset,
+        LoginNonce, Problem, Sample, UploadKind,
+    },
     ports::{
         AnalysisRequested, AnchorRequested, BlobError, BlobStore, CompletedPart, DatasetState,
-        Message, ObjectIntegrity, Queue, QueueName, SystemClock, Table, TableError,
+        Message, NonceClaim, ObjectIntegrity, Queue, QueueName, SystemClock, Table, TableError,
     },
     usecases::{
         object_created::{
@@ -1129,4 +1132,91 @@ async fn a_multipart_upload_is_completed_and_a_corrupt_one_ends_invalid() {
     }
     let sent = receive_all(&flow.aws, QueueName::Analysis).await;
     assert_eq!(sent.len(), 1, "only the valid upload is analysed: {sent:?}");
+}
+
+fn batch(id: &str, status: BatchStatus, created: i64) -> Batch {
+    let at = OffsetDateTime::from_unix_timestamp(created).unwrap();
+    Batch {
+        batch_id: id.to_owned(),
+        root: "ab".repeat(32),
+        items: vec![BatchItem {
+            sample_id: "s1".to_owned(),
+            item: "cd".repeat(32),
+        }],
+        status,
+        transaction: BatchTransaction {
+            txid: "ef".repeat(32),
+            sender: ALICE.to_owned(),
+            nonce: 0,
+            fee: 2_000,
+            raw: "00".repeat(100),
+        },
+        broadcasts: 0,
+        chain_batch_id: None,
+        block_height: None,
+        error: None,
+        revision: 0,
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs an S3/DynamoDB/SQS emulator at AWS_ENDPOINT_URL (tests/run-all.sh starts moto)"]
+async fn batches_and_the_nonce_counter_are_written_together_and_conditionally() {
+    let aws = emulator().await;
+    let table = &aws.table;
+    let claim = |expected, next| NonceClaim {
+        address: ALICE.to_owned(),
+        expected,
+        next,
+    };
+    assert_eq!(table.account_nonce(ALICE).await.unwrap(), None);
+    let first = batch("b1", BatchStatus::Signed, 1_800_000_000);
+    table.create_batch(&first, &claim(None, 1)).await.unwrap();
+    assert_eq!(table.account_nonce(ALICE).await.unwrap(), Some(1));
+    assert_eq!(table.get_batch("b1").await.unwrap(), Some(first.clone()));
+
+    // A stale counter refuses the whole write: no batch without its nonce.
+    let second = batch("b2", BatchStatus::Signed, 1_800_000_100);
+    assert!(matches!(
+        table.create_batch(&second, &claim(None, 1)).await,
+        Err(TableError::ConditionFailed { .. })
+    ));
+    assert_eq!(table.get_batch("b2").await.unwrap(), None);
+    // ... as does an existing batch id, leaving the counter alone.
+    assert!(matches!(
+        table.create_batch(&first, &claim(Some(1), 2)).await,
+        Err(TableError::ConditionFailed { .. })
+    ));
+    assert_eq!(table.account_nonce(ALICE).await.unwrap(), Some(1));
+    table
+        .create_batch(&second, &claim(Some(1), 2))
+        .await
+        .unwrap();
+
+    // Updates check the revision; a re-sign moves the counter with it.
+    let mut resigned = first.clone();
+    resigned.revision = 1;
+    resigned.transaction.nonce = 2;
+    table
+        .update_batch(&resigned, 0, Some(&claim(Some(2), 3)))
+        .await
+        .unwrap();
+    assert_eq!(table.account_nonce(ALICE).await.unwrap(), Some(3));
+    assert!(matches!(
+        table.update_batch(&resigned, 0, None).await,
+        Err(TableError::ConditionFailed { .. })
+    ));
+
+    // Only open batches are listed, oldest first.
+    let ids = |batches: Vec<Batch>| batches.into_iter().map(|b| b.batch_id).collect::<Vec<_>>();
+    assert_eq!(ids(table.open_batches().await.unwrap()), ["b1", "b2"]);
+    let mut confirmed = resigned.clone();
+    confirmed.status = BatchStatus::Confirmed;
+    confirmed.chain_batch_id = Some(7);
+    confirmed.revision = 2;
+    table.update_batch(&confirmed, 1, None).await.unwrap();
+    assert_eq!(ids(table.open_batches().await.unwrap()), ["b2"]);
+    assert_eq!(table.get_batch("b1").await.unwrap(), Some(confirmed));
 }

@@ -148,6 +148,10 @@ pub enum Error {
         /// Why.
         message: String,
     },
+    /// The anchoring transaction could not be built, or the node refused it for good (fee,
+    /// funds, signature, configuration): an operator has to look.
+    #[error("anchoring failed: {0}")]
+    Anchor(String),
     /// The validator could not run (not: the file is invalid).
     #[error("validation of {key} could not run: {message}")]
     Validation {
@@ -180,6 +184,7 @@ impl Error {
             | Self::Queue(_)
             | Self::Validation { .. }
             | Self::Analysis { .. } => 503,
+            Self::Anchor(_) => 500,
         }
     }
 
@@ -209,6 +214,7 @@ impl Error {
             | Self::Queue(_)
             | Self::Validation { .. }
             | Self::Analysis { .. } => "unavailable",
+            Self::Anchor(_) => "anchor_failed",
         }
     }
 

@@ -14,16 +14,22 @@ use std::{
 };
 
 use async_trait::async_trait;
+use genoflow_stacks::{
+    address::StacksAddress,
+    clarity::{ClarityValue, Principal},
+    client::{BroadcastRejection, DropReason, TxStatus},
+    transaction::{ContractCall, Payload, Transaction},
+};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use crate::{
     lifecycle::SampleStatus,
-    model::{Dataset, LoginNonce, Sample},
+    model::{Batch, Dataset, LoginNonce, Sample},
     ports::{
-        BlobError, BlobStore, Clock, CompletedPart, DatasetPage, DatasetState, Message,
-        MultipartUpload, ObjectIntegrity, PartUrl, PresignedPut, Queue, QueueError, Table,
-        TableError,
+        BlobError, BlobStore, Chain, ChainError, Clock, CompletedPart, DatasetPage, DatasetState,
+        Message, MultipartUpload, NonceClaim, ObjectIntegrity, PartUrl, PresignedPut, Queue,
+        QueueError, Table, TableError,
     },
 };
 
@@ -351,6 +357,22 @@ struct TableState {
     datasets: HashMap<String, Dataset>,
     samples: HashMap<String, Sample>,
     nonces: HashMap<(String, u64), LoginNonce>,
+    batches: HashMap<String, Batch>,
+    account_nonces: HashMap<String, u64>,
+}
+
+impl TableState {
+    fn check_nonce_claim(&self, claim: &NonceClaim) -> Result<(), TableError> {
+        let stored = self.account_nonces.get(&claim.address).copied();
+        if stored == claim.expected {
+            Ok(())
+        } else {
+            Err(condition_failed(format!(
+                "the nonce counter of {} is {stored:?}, not {:?}",
+                claim.address, claim.expected
+            )))
+        }
+    }
 }
 
 /// Records in maps, with the real table's conditions.
@@ -490,6 +512,64 @@ impl Table for MemoryTable {
         }
     }
 
+    async fn account_nonce(&self, address: &str) -> Result<Option<u64>, TableError> {
+        Ok(lock(&self.state).account_nonces.get(address).copied())
+    }
+
+    async fn create_batch(&self, batch: &Batch, claim: &NonceClaim) -> Result<(), TableError> {
+        let mut state = lock(&self.state);
+        if state.batches.contains_key(&batch.batch_id) {
+            return Err(condition_failed(format!("batch {} exists", batch.batch_id)));
+        }
+        state.check_nonce_claim(claim)?;
+        state
+            .account_nonces
+            .insert(claim.address.clone(), claim.next);
+        state.batches.insert(batch.batch_id.clone(), batch.clone());
+        Ok(())
+    }
+
+    async fn get_batch(&self, batch_id: &str) -> Result<Option<Batch>, TableError> {
+        Ok(lock(&self.state).batches.get(batch_id).cloned())
+    }
+
+    async fn update_batch(
+        &self,
+        batch: &Batch,
+        expected_revision: u64,
+        claim: Option<&NonceClaim>,
+    ) -> Result<(), TableError> {
+        let mut state = lock(&self.state);
+        match state.batches.get(&batch.batch_id) {
+            Some(stored) if stored.revision == expected_revision => {}
+            _ => {
+                return Err(condition_failed(format!(
+                    "batch {} is not at revision {expected_revision}",
+                    batch.batch_id
+                )));
+            }
+        }
+        if let Some(claim) = claim {
+            state.check_nonce_claim(claim)?;
+            state
+                .account_nonces
+                .insert(claim.address.clone(), claim.next);
+        }
+        state.batches.insert(batch.batch_id.clone(), batch.clone());
+        Ok(())
+    }
+
+    async fn open_batches(&self) -> Result<Vec<Batch>, TableError> {
+        let mut open: Vec<Batch> = lock(&self.state)
+            .batches
+            .values()
+            .filter(|b| b.status.is_open())
+            .cloned()
+            .collect();
+        open.sort_by(|a, b| (a.created_at, &a.batch_id).cmp(&(b.created_at, &b.batch_id)));
+        Ok(open)
+    }
+
     async fn claim_nonce(&self, nonce: &LoginNonce, now: OffsetDateTime) -> Result<(), TableError> {
         let mut state = lock(&self.state);
         let id = (nonce.address.clone(), nonce.nonce);
@@ -540,6 +620,185 @@ impl Queue for MemoryQueue {
         }
         lock(&self.sent).push(message.clone());
         Ok(())
+    }
+}
+
+/// A Stacks node in memory: a mempool that checks signatures and nonces like a node, and
+/// blocks mined when the test says so. `anchor-batch` calls answer `(ok batch-id)` from `u1`,
+/// other calls `(ok true)`.
+#[derive(Default)]
+pub struct MemoryChain {
+    state: Mutex<ChainState>,
+}
+
+#[derive(Default)]
+struct ChainState {
+    /// Next nonce per sender, of mined transactions.
+    nonces: HashMap<String, u64>,
+    transactions: HashMap<[u8; 32], (Transaction, TxStatus)>,
+    rejections: Vec<BroadcastRejection>,
+    unavailable: bool,
+    abort_next_block: bool,
+    height: u64,
+    batches: u128,
+}
+
+impl MemoryChain {
+    /// Every transaction accepted so far, in no particular order, with its status.
+    pub fn transactions(&self) -> Vec<(Transaction, TxStatus)> {
+        lock(&self.state).transactions.values().cloned().collect()
+    }
+
+    /// Refuses the next broadcasts with these answers, in order.
+    pub fn reject_next(&self, rejections: Vec<BroadcastRejection>) {
+        lock(&self.state).rejections = rejections;
+    }
+
+    /// Makes every call fail as an unreachable node would, or work again.
+    pub fn set_unavailable(&self, unavailable: bool) {
+        lock(&self.state).unavailable = unavailable;
+    }
+
+    /// The transactions of the next block abort with `(err u200)`.
+    pub fn abort_next_block(&self) {
+        lock(&self.state).abort_next_block = true;
+    }
+
+    /// Forgets a pending transaction, as a mempool eviction would.
+    pub fn drop_pending(&self, txid: &[u8; 32]) {
+        if let Some((_, status)) = lock(&self.state).transactions.get_mut(txid)
+            && *status == TxStatus::Pending
+        {
+            *status = TxStatus::Dropped(DropReason::StaleGarbageCollect);
+        }
+    }
+
+    /// Mines one block: every pending transaction whose nonce is its sender's next, in nonce
+    /// order. Answers how many were mined.
+    pub fn mine(&self) -> usize {
+        let mut state = lock(&self.state);
+        state.height += 1;
+        let height = state.height;
+        let abort = std::mem::take(&mut state.abort_next_block);
+        let mut mined = 0;
+        loop {
+            let next = state.transactions.iter().find_map(|(txid, (tx, status))| {
+                let sender = tx.sender().to_string();
+                let expected = state.nonces.get(&sender).copied().unwrap_or(0);
+                (*status == TxStatus::Pending && tx.auth.nonce == expected)
+                    .then(|| (*txid, sender, tx.payload.clone()))
+            });
+            let Some((txid, sender, payload)) = next else {
+                break;
+            };
+            *state.nonces.entry(sender).or_insert(0) += 1;
+            let status = if abort {
+                TxStatus::AbortByResponse {
+                    block_height: Some(height),
+                    result: Some(ClarityValue::err(ClarityValue::UInt(200))),
+                }
+            } else {
+                let result = match payload {
+                    Payload::ContractCall(call)
+                        if call.function_name.as_str() == "anchor-batch" =>
+                    {
+                        state.batches += 1;
+                        ClarityValue::UInt(state.batches)
+                    }
+                    _ => ClarityValue::Bool(true),
+                };
+                TxStatus::Success {
+                    block_height: Some(height),
+                    result: Some(ClarityValue::ok(result)),
+                }
+            };
+            if let Some(entry) = state.transactions.get_mut(&txid) {
+                entry.1 = status;
+            }
+            mined += 1;
+        }
+        mined
+    }
+
+    fn available(state: &ChainState) -> Result<(), ChainError> {
+        if state.unavailable {
+            Err(ChainError::Unavailable(
+                "connection refused (simulated outage)".to_owned(),
+            ))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[async_trait]
+impl Chain for MemoryChain {
+    async fn account_nonce(&self, address: &StacksAddress) -> Result<u64, ChainError> {
+        let state = lock(&self.state);
+        Self::available(&state)?;
+        Ok(state.nonces.get(&address.to_string()).copied().unwrap_or(0))
+    }
+
+    async fn broadcast(&self, transaction: &Transaction) -> Result<[u8; 32], ChainError> {
+        let mut state = lock(&self.state);
+        Self::available(&state)?;
+        if !state.rejections.is_empty() {
+            return Err(ChainError::Rejected(state.rejections.remove(0)));
+        }
+        if let Err(error) = transaction.verify_signature() {
+            return Err(ChainError::Rejected(
+                BroadcastRejection::SignatureValidation {
+                    message: error.to_string(),
+                },
+            ));
+        }
+        let txid = transaction.txid();
+        if matches!(state.transactions.get(&txid), Some((_, TxStatus::Pending))) {
+            return Ok(txid);
+        }
+        let sender = transaction.sender().to_string();
+        let expected = state.nonces.get(&sender).copied().unwrap_or(0);
+        let nonce = transaction.auth.nonce;
+        if nonce < expected {
+            return Err(ChainError::Rejected(BroadcastRejection::BadNonce {
+                expected,
+                actual: nonce,
+            }));
+        }
+        let conflict = state.transactions.values().any(|(tx, status)| {
+            *status == TxStatus::Pending
+                && tx.auth.nonce == nonce
+                && tx.sender().to_string() == sender
+        });
+        if conflict {
+            return Err(ChainError::Rejected(
+                BroadcastRejection::ConflictingNonceInMempool,
+            ));
+        }
+        state
+            .transactions
+            .insert(txid, (transaction.clone(), TxStatus::Pending));
+        Ok(txid)
+    }
+
+    async fn transaction_status(&self, txid: &[u8; 32]) -> Result<TxStatus, ChainError> {
+        let state = lock(&self.state);
+        Self::available(&state)?;
+        Ok(state
+            .transactions
+            .get(txid)
+            .map_or(TxStatus::NotFound, |(_, status)| status.clone()))
+    }
+
+    async fn call_read_only(
+        &self,
+        call: &ContractCall,
+        _sender: &Principal,
+    ) -> Result<ClarityValue, ChainError> {
+        Err(ChainError::ReadOnly(format!(
+            "{}: read-only calls are not simulated in memory",
+            call.contract_id()
+        )))
     }
 }
 

@@ -219,3 +219,109 @@ impl From<&Dataset> for DatasetView {
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
+
+/// Where a Merkle batch's transaction is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BatchStatus {
+    /// Signed and stored; not broadcast yet (no node configured, or the node was unreachable).
+    Signed,
+    /// Accepted by the node's mempool.
+    Broadcast,
+    /// In a block with `(ok batch-id)`.
+    Confirmed,
+    /// Aborted on chain or refused for good; its samples went back to `analyzed` and were
+    /// requested again.
+    Failed,
+}
+
+impl BatchStatus {
+    /// `signed` or `broadcast`: the confirmation schedule still has work on it.
+    pub fn is_open(self) -> bool {
+        matches!(self, Self::Signed | Self::Broadcast)
+    }
+}
+
+/// One leaf of a batch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchItem {
+    /// The sample.
+    pub sample_id: String,
+    /// Its item, hex.
+    pub item: String,
+}
+
+/// The signed `registry.anchor-batch` transaction of a batch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchTransaction {
+    /// Transaction id, hex.
+    pub txid: String,
+    /// The sender's address.
+    pub sender: String,
+    /// The sender's nonce it uses.
+    pub nonce: u64,
+    /// Fee in micro-STX.
+    pub fee: u64,
+    /// The serialized signed transaction, hex (what is broadcast, and re-broadcast).
+    pub raw: String,
+}
+
+/// A Merkle batch of sample items and the transaction anchoring its root.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Batch {
+    /// Random id of the record (the on-chain id is [`Batch::chain_batch_id`]).
+    pub batch_id: String,
+    /// The Merkle root, hex.
+    pub root: String,
+    /// The leaves in index order.
+    pub items: Vec<BatchItem>,
+    /// Where the transaction is.
+    pub status: BatchStatus,
+    /// The current transaction (re-signed with a new nonce if its nonce was lost).
+    pub transaction: BatchTransaction,
+    /// How many times it was broadcast.
+    pub broadcasts: u32,
+    /// The `batch-id` that `anchor-batch` returned, once confirmed.
+    pub chain_batch_id: Option<u64>,
+    /// The block that holds it, once confirmed.
+    pub block_height: Option<u64>,
+    /// The last broadcast refusal or on-chain abort.
+    pub error: Option<String>,
+    /// Bumped by every write (conditional updates check it).
+    pub revision: u64,
+    /// When it was signed.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// The last change.
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+/// The `GET /datasets/{id}/proof` body and `proof.json` (INTERFACES.md): everything needed to
+/// check the sample's attestation offline, and on chain with `registry.verify-inclusion`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Proof {
+    /// `SHA-256(inputs_hash ‖ report_sha256 ‖ pipeline_id)`, hex.
+    pub item: String,
+    /// SHA-256 over the input files' SHA-256 in upload order, hex.
+    pub inputs_hash: String,
+    /// SHA-256 of `report.json`, hex.
+    pub report_sha256: String,
+    /// The report's pipeline id, hex.
+    pub pipeline_id: String,
+    /// The on-chain batch id; `null` until the transaction is confirmed.
+    pub batch_id: Option<u64>,
+    /// The batch's Merkle root, hex.
+    pub root: String,
+    /// The item's leaf index.
+    pub index: u64,
+    /// Sibling hashes from the leaf up, hex.
+    pub proof: Vec<String>,
+    /// Leaves in the batch.
+    pub size: u64,
+    /// The `anchor-batch` transaction id, hex.
+    pub txid: String,
+    /// `unbroadcast` (signed, no node configured or reachable yet), `pending`, `confirmed`
+    /// or `failed`.
+    pub tx_status: String,
+}

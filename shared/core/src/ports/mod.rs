@@ -5,6 +5,7 @@
 //! and hands them around as `Arc<dyn Port>`.
 
 mod blob;
+mod chain;
 mod clock;
 mod queue;
 mod table;
@@ -13,7 +14,8 @@ mod token;
 pub use blob::{
     BlobError, BlobStore, CompletedPart, MultipartUpload, ObjectIntegrity, PartUrl, PresignedPut,
 };
+pub use chain::{Chain, ChainError};
 pub use clock::{Clock, SystemClock};
 pub use queue::{AnalysisRequested, AnchorRequested, Message, Queue, QueueError, QueueName};
-pub use table::{DatasetPage, DatasetState, Table, TableError};
+pub use table::{DatasetPage, DatasetState, NonceClaim, Table, TableError};
 pub use token::{Claims, HmacTokenSigner, TokenError, TokenSecret, TokenSigner};

@@ -3,8 +3,20 @@ use time::OffsetDateTime;
 
 use crate::{
     lifecycle::{SampleStatus, Status},
-    model::{Dataset, LoginNonce, Sample},
+    model::{Batch, Dataset, LoginNonce, Sample},
 };
+
+/// A move of the anchor account's nonce counter: the table holds the next nonce the anchor
+/// function may use, so two batches never sign with the same one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NonceClaim {
+    /// The sender address.
+    pub address: String,
+    /// The counter as read (`None`: no counter yet).
+    pub expected: Option<u64>,
+    /// The counter after the claim (the claimed nonce + 1).
+    pub next: u64,
+}
 
 /// A table failure.
 #[derive(Debug, thiserror::Error)]
@@ -105,6 +117,28 @@ pub trait Table: Send + Sync {
         sample: &Sample,
         expected: SampleStatus,
     ) -> Result<(), TableError>;
+
+    /// The next nonce the anchor function may use for `address`, as the counter holds it.
+    async fn account_nonce(&self, address: &str) -> Result<Option<u64>, TableError>;
+
+    /// Stores a new batch and moves the sender's nonce counter as `claim` says, atomically;
+    /// [`TableError::ConditionFailed`] if the batch exists or the counter moved.
+    async fn create_batch(&self, batch: &Batch, claim: &NonceClaim) -> Result<(), TableError>;
+
+    /// The batch with this id.
+    async fn get_batch(&self, batch_id: &str) -> Result<Option<Batch>, TableError>;
+
+    /// Replaces the batch only if its stored revision is `expected_revision`, and moves the
+    /// nonce counter too when re-signing (`claim`), atomically.
+    async fn update_batch(
+        &self,
+        batch: &Batch,
+        expected_revision: u64,
+        claim: Option<&NonceClaim>,
+    ) -> Result<(), TableError>;
+
+    /// The batches still `signed` or `broadcast`, oldest first.
+    async fn open_batches(&self) -> Result<Vec<Batch>, TableError>;
 
     /// Records a login nonce as used. [`TableError::ConditionFailed`] if the same address
     /// already used it and that record has not expired at `now`.

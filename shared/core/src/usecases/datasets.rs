@@ -9,11 +9,11 @@ use crate::{
     error::Error,
     keys::results_prefix,
     lifecycle::Status,
-    model::{DatasetView, SampleSummary, UploadKind},
+    model::{DatasetView, Proof, SampleSummary, UploadKind},
     ports::{BlobStore, Table},
 };
 
-use super::{analyze::REPORT_FILE, owned_dataset};
+use super::{analyze::REPORT_FILE, anchor::proof_of, owned_dataset};
 
 /// The most datasets per `GET /datasets` page.
 pub const MAX_PAGE: usize = 100;
@@ -142,6 +142,26 @@ impl Datasets {
             report_sha256: analysis.report_sha256,
             report,
             artifacts,
+        })
+    }
+
+    /// `GET /datasets/{id}/proof`: the sample's anchoring proof, once its item is in a batch.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when absent or someone else's; [`Error::Conflict`] (`not_anchored`)
+    /// before the sample is batched.
+    pub async fn proof(&self, owner: &str, dataset_id: &str) -> Result<Proof, Error> {
+        let dataset = owned_dataset(self.table.as_ref(), owner, dataset_id).await?;
+        let proof = match self.table.get_sample(&dataset.sample_id).await? {
+            Some(sample) => proof_of(self.table.as_ref(), &sample).await?,
+            None => None,
+        };
+        proof.ok_or_else(|| Error::Conflict {
+            code: "not_anchored",
+            message: format!(
+                "dataset {dataset_id} is {}; its proof exists once the sample is in an anchoring batch",
+                dataset.status
+            ),
         })
     }
 

@@ -8,9 +8,12 @@
 //! | [`upload::Uploads::complete`] | presign | `POST /uploads/{dataset_id}/complete` |
 //! | [`object_created::ValidateObjects`] | validate | S3 ObjectCreated |
 //! | [`analyze::AnalyzeSamples`] | analyze | SQS `analysis_requested` |
+//! | [`anchor::AnchorBatches::anchor`] | anchor | SQS `anchor_requested` (batched) |
+//! | [`anchor::AnchorBatches::confirm`] | anchor | schedule |
 //! | [`datasets::Datasets`] | api | `GET /datasets`, `GET /datasets/{id}`, `DELETE /datasets/{id}` |
 
 pub mod analyze;
+pub mod anchor;
 pub mod datasets;
 pub mod login;
 pub mod object_created;

@@ -1,0 +1,75 @@
+use async_trait::async_trait;
+use genoflow_stacks::{
+    address::StacksAddress,
+    clarity::{ClarityValue, Principal},
+    client::{BroadcastRejection, NodeClient, NodeError, TxStatus},
+    transaction::{ContractCall, Transaction},
+};
+
+/// A chain failure.
+#[derive(Debug, thiserror::Error)]
+pub enum ChainError {
+    /// The node refused the transaction as made (bad nonce, fee, signature, ...).
+    #[error("the Stacks node rejected the transaction: {0}")]
+    Rejected(BroadcastRejection),
+    /// A read-only call could not run (a contract error, not an outage).
+    #[error("the read-only call failed: {0}")]
+    ReadOnly(String),
+    /// The node could not be reached or answered garbage; retrying may work.
+    #[error("the Stacks node is unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// A Stacks node: what the anchor, oracle and subscription gate need of it.
+#[async_trait]
+pub trait Chain: Send + Sync {
+    /// The next nonce the chain expects from `address` (confirmed transactions only).
+    async fn account_nonce(&self, address: &StacksAddress) -> Result<u64, ChainError>;
+
+    /// Broadcasts a signed transaction; answers its txid.
+    async fn broadcast(&self, transaction: &Transaction) -> Result<[u8; 32], ChainError>;
+
+    /// Where the transaction is.
+    async fn transaction_status(&self, txid: &[u8; 32]) -> Result<TxStatus, ChainError>;
+
+    /// Runs a read-only function as `sender`.
+    async fn call_read_only(
+        &self,
+        call: &ContractCall,
+        sender: &Principal,
+    ) -> Result<ClarityValue, ChainError>;
+}
+
+impl From<NodeError> for ChainError {
+    fn from(error: NodeError) -> Self {
+        match error {
+            NodeError::Rejected { rejection, .. } => Self::Rejected(rejection),
+            NodeError::ReadOnlyFailed { .. } => Self::ReadOnly(error.to_string()),
+            other => Self::Unavailable(other.to_string()),
+        }
+    }
+}
+
+/// The adapter over a node's HTTP API (`genoflow-stacks`' client).
+#[async_trait]
+impl Chain for NodeClient {
+    async fn account_nonce(&self, address: &StacksAddress) -> Result<u64, ChainError> {
+        Ok(self.account(&address.to_string()).await?.nonce)
+    }
+
+    async fn broadcast(&self, transaction: &Transaction) -> Result<[u8; 32], ChainError> {
+        Ok(NodeClient::broadcast(self, transaction).await?)
+    }
+
+    async fn transaction_status(&self, txid: &[u8; 32]) -> Result<TxStatus, ChainError> {
+        Ok(NodeClient::transaction_status(self, txid).await?)
+    }
+
+    async fn call_read_only(
+        &self,
+        call: &ContractCall,
+        sender: &Principal,
+    ) -> Result<ClarityValue, ChainError> {
+        Ok(NodeClient::call_read_only(self, call, sender).await?)
+    }
+}
