@@ -8,6 +8,7 @@
 //! | [`dynamodb`] | [`Table`](genoflow_core::ports::Table): conditional writes, consistent reads, the owner index, nonces with a TTL |
 //! | [`sqs`] | [`Queue`](genoflow_core::ports::Queue): JSON messages |
 //! | [`setup`] | creates the bucket, table and queues, as the SAM template does (tests, local emulators) |
+//! | [`lambda`] | Lambda event mapping: HTTP API requests and responses, S3 notifications, SQS partial batch responses; JSON logs; the functions' settings |
 //!
 //! The table design, key layout and environment are in `docs/AWS.md`.
 //!
@@ -29,6 +30,7 @@
 
 pub mod config;
 pub mod dynamodb;
+pub mod lambda;
 pub mod s3;
 pub mod setup;
 pub mod sqs;

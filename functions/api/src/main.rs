@@ -1,0 +1,33 @@
+//! `api`: the Lambda entry point. Builds the adapters once, then serves HTTP API events.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use genoflow_aws::lambda::{Adapters, http::HttpEvent, init_logging, settings};
+use genoflow_core::ports::{HmacTokenSigner, SystemClock};
+use genoflow_function_api::{Api, Ports};
+use lambda_runtime::{LambdaEvent, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    init_logging();
+    let function = Arc::new(cold_start().await?);
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<HttpEvent>| {
+        let function = function.clone();
+        async move { Ok::<_, lambda_runtime::Error>(function.handle(event.payload).await) }
+    }))
+    .await
+}
+
+async fn cold_start() -> anyhow::Result<Api> {
+    let adapters = Adapters::from_env().await?;
+    let secret = settings::token_secret(&adapters.sdk)
+        .await
+        .context("api needs the bearer token secret to check tokens")?;
+    Ok(Api::new(Ports {
+        table: adapters.table,
+        blobs: adapters.blobs,
+        clock: Arc::new(SystemClock),
+        tokens: Arc::new(HmacTokenSigner::new(secret)),
+    }))
+}

@@ -1,0 +1,322 @@
+//! The api handler on API Gateway HTTP API (payload 2.0) events shaped like AWS's
+//! (`tests/events/*.json`), over the in-memory adapters.
+
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+
+use genoflow_aws::lambda::http::HttpEvent;
+use genoflow_core::{
+    memory::{ManualClock, MemoryBlobStore, MemoryTable},
+    ports::{Claims, HmacTokenSigner, TokenSecret, TokenSigner},
+    usecases::upload::{FileDeclaration, UploadRequest, UploadResponse, Uploads},
+};
+use genoflow_function_api::{Api, Ports};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+const ALICE: &str = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM";
+const BOB: &str = "ST2CY5V39NHDPWSXMW9QDT3HC3GD6Q6XX4CFRK9AG";
+const START: i64 = 1_800_000_000;
+/// The path's dataset id in the fixtures, replaced by the test's.
+const FIXTURE_ID: &str = "00000000-0000-4000-8000-000000000000";
+
+struct World {
+    api: Api,
+    uploads: Uploads,
+    blobs: Arc<MemoryBlobStore>,
+    tokens: Arc<HmacTokenSigner>,
+    clock: Arc<ManualClock>,
+}
+
+fn world() -> World {
+    let table = Arc::new(MemoryTable::default());
+    let blobs = Arc::new(MemoryBlobStore::default());
+    let clock = Arc::new(ManualClock::new(
+        OffsetDateTime::from_unix_timestamp(START).unwrap(),
+    ));
+    let tokens = Arc::new(HmacTokenSigner::new(
+        TokenSecret::new(b"api-handler-test-secret-0123456789abcdef".to_vec()).unwrap(),
+    ));
+    World {
+        api: Api::new(Ports {
+            table: table.clone(),
+            blobs: blobs.clone(),
+            clock: clock.clone(),
+            tokens: tokens.clone(),
+        }),
+        uploads: Uploads {
+            table,
+            blobs: blobs.clone(),
+            clock: clock.clone(),
+            limits: Default::default(),
+        },
+        blobs,
+        tokens,
+        clock,
+    }
+}
+
+impl World {
+    fn token(&self, owner: &str) -> String {
+        self.tokens.issue(&Claims {
+            sub: owner.into(),
+            iat: START,
+            exp: START + 3600,
+        })
+    }
+
+    /// `owner` uploads one file (through the presigned PUT), as the presign function and a
+    /// browser would.
+    async fn upload(&self, owner: &str, name: &str, bytes: &[u8]) -> String {
+        let request = UploadRequest {
+            files: vec![FileDeclaration {
+                filename: name.into(),
+                size: bytes.len() as u64,
+                sha256: hex::encode(Sha256::digest(bytes)),
+                format: None,
+            }],
+            sample_name: None,
+        };
+        let created: UploadResponse = self.uploads.create(owner, &request).await.unwrap();
+        let put = match &created.datasets[0].upload {
+            genoflow_core::usecases::upload::UploadInstructions::Single(put) => put.clone(),
+            other => panic!("expected a single PUT: {other:?}"),
+        };
+        self.blobs
+            .put_presigned(&put, &put.headers, bytes.to_vec(), self.clock.now_plus(1))
+            .unwrap();
+        created.datasets[0].dataset_id.clone()
+    }
+
+    async fn call(&self, event: HttpEvent) -> (u16, Value) {
+        let response = serde_json::to_value(self.api.handle(event).await).unwrap();
+        assert_eq!(response["headers"]["content-type"], "application/json");
+        let body = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
+        (response["statusCode"].as_u64().unwrap() as u16, body)
+    }
+}
+
+trait NowPlus {
+    fn now_plus(&self, seconds: i64) -> OffsetDateTime;
+}
+
+impl NowPlus for ManualClock {
+    fn now_plus(&self, seconds: i64) -> OffsetDateTime {
+        genoflow_core::ports::Clock::now(self) + time::Duration::seconds(seconds)
+    }
+}
+
+/// A fixture event for `dataset_id` (when the route has one) with `token` (or none).
+fn event(fixture: &str, dataset_id: Option<&str>, token: Option<&str>) -> HttpEvent {
+    let path = format!("{}/tests/events/{fixture}", env!("CARGO_MANIFEST_DIR"));
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    if let Some(id) = dataset_id {
+        text = text.replace(FIXTURE_ID, id);
+    }
+    let mut value: Value = serde_json::from_str(&text).unwrap();
+    match token {
+        Some(token) => value["headers"]["authorization"] = format!("Bearer {token}").into(),
+        None => {
+            value["headers"]
+                .as_object_mut()
+                .unwrap()
+                .remove("authorization");
+        }
+    }
+    serde_json::from_value(value).unwrap()
+}
+
+fn error_code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap()
+}
+
+#[tokio::test]
+async fn health_needs_no_token() {
+    let world = world();
+    let (status, body) = world.call(event("get-health.json", None, None)).await;
+    assert_eq!((status, body), (200, serde_json::json!({"status": "ok"})));
+}
+
+#[tokio::test]
+async fn dataset_routes_refuse_a_missing_or_bad_token() {
+    let world = world();
+    let id = world.upload(ALICE, "a.fq", b"@r\nA\n+\nI\n").await;
+    for (fixture, dataset) in [
+        ("get-datasets.json", None),
+        ("get-dataset.json", Some(id.as_str())),
+        ("delete-dataset.json", Some(id.as_str())),
+    ] {
+        let (status, body) = world.call(event(fixture, dataset, None)).await;
+        assert_eq!(
+            (status, error_code(&body)),
+            (401, "unauthenticated"),
+            "{fixture}: {body}"
+        );
+        let (status, body) = world
+            .call(event(fixture, dataset, Some("not-a-token")))
+            .await;
+        assert_eq!(
+            (status, error_code(&body)),
+            (401, "unauthenticated"),
+            "{fixture}: {body}"
+        );
+    }
+    // An expired token.
+    let expired = world.tokens.issue(&Claims {
+        sub: ALICE.into(),
+        iat: START - 7200,
+        exp: START - 3600,
+    });
+    let (status, body) = world
+        .call(event("get-datasets.json", None, Some(&expired)))
+        .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (401, "unauthenticated"),
+        "{body}"
+    );
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("expired"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn an_owner_sees_their_datasets_and_someone_elses_is_a_404() {
+    let world = world();
+    let alice_id = world.upload(ALICE, "a.fq", b"@r\nA\n+\nI\n").await;
+    let (alice, bob) = (world.token(ALICE), world.token(BOB));
+
+    let (status, body) = world
+        .call(event("get-dataset.json", Some(&alice_id), Some(&alice)))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["dataset_id"], alice_id.as_str());
+    assert_eq!(body["owner"], ALICE);
+    assert_eq!(body["filename"], "a.fq");
+    assert_eq!(body["status"], "pending");
+
+    let (status, body) = world
+        .call(event("get-dataset.json", Some(&alice_id), Some(&bob)))
+        .await;
+    assert_eq!((status, error_code(&body)), (404, "not_found"), "{body}");
+    let (status, missing) = world
+        .call(event(
+            "get-dataset.json",
+            Some("no-such-dataset"),
+            Some(&bob),
+        ))
+        .await;
+    assert_eq!(status, 404);
+    // Someone else's and a missing dataset differ only by the id in the message.
+    assert_eq!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .replace(&alice_id, "ID"),
+        missing["error"]["message"]
+            .as_str()
+            .unwrap()
+            .replace("no-such-dataset", "ID")
+    );
+
+    let (status, body) = world
+        .call(event("get-datasets.json", None, Some(&alice)))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["datasets"].as_array().unwrap().len(), 1);
+    assert_eq!(body["datasets"][0]["dataset_id"], alice_id.as_str());
+    let (status, body) = world
+        .call(event("get-datasets.json", None, Some(&bob)))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["datasets"].as_array().unwrap().is_empty(), "{body}");
+}
+
+#[tokio::test]
+async fn the_list_pages_with_limit_and_cursor_and_refuses_a_bad_limit() {
+    let world = world();
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        ids.push(
+            world
+                .upload(ALICE, &format!("f{n}.fq"), b"@r\nA\n+\nI\n")
+                .await,
+        );
+        world.clock.advance(time::Duration::seconds(1));
+    }
+    let alice = world.token(ALICE);
+    let mut first = event("get-datasets.json", None, Some(&alice));
+    first.query_string_parameters = "limit=2".parse().unwrap();
+    let (status, page) = world.call(first).await;
+    assert_eq!(status, 200, "{page}");
+    let listed: Vec<_> = page["datasets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["dataset_id"].clone())
+        .collect();
+    assert_eq!(listed, [ids[2].as_str(), ids[1].as_str()]);
+    let cursor = page["next"].as_str().unwrap();
+
+    let mut second = event("get-datasets.json", None, Some(&alice));
+    second.query_string_parameters = format!("limit=2&cursor={cursor}").parse().unwrap();
+    let (status, page) = world.call(second).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["datasets"][0]["dataset_id"], ids[0].as_str());
+    assert!(page.get("next").is_none(), "{page}");
+
+    for bad in ["0", "101", "ten"] {
+        let mut request = event("get-datasets.json", None, Some(&alice));
+        request.query_string_parameters = format!("limit={bad}").parse().unwrap();
+        let (status, body) = world.call(request).await;
+        assert_eq!(
+            (status, error_code(&body)),
+            (400, "bad_query"),
+            "{bad}: {body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn only_the_owner_deletes_and_the_object_goes_with_the_record() {
+    let world = world();
+    let id = world.upload(ALICE, "a.fq", b"@r\nA\n+\nI\n").await;
+    let key = format!("uploads/{ALICE}/{id}/a.fq");
+    let (alice, bob) = (world.token(ALICE), world.token(BOB));
+
+    let (status, body) = world
+        .call(event("delete-dataset.json", Some(&id), Some(&bob)))
+        .await;
+    assert_eq!((status, error_code(&body)), (404, "not_found"), "{body}");
+    assert!(
+        world.blobs.object(&key).is_some(),
+        "Bob's refused delete removed the object"
+    );
+
+    let (status, body) = world
+        .call(event("delete-dataset.json", Some(&id), Some(&alice)))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["dataset_id"], id.as_str());
+    assert!(world.blobs.object(&key).is_none());
+    let (status, body) = world
+        .call(event("get-dataset.json", Some(&id), Some(&alice)))
+        .await;
+    assert_eq!((status, error_code(&body)), (404, "not_found"), "{body}");
+}
+
+#[tokio::test]
+async fn a_route_this_function_does_not_serve_is_a_404_after_authentication() {
+    let world = world();
+    let alice = world.token(ALICE);
+    let mut post = event("get-datasets.json", None, Some(&alice));
+    post.request_context.http.method = genoflow_aws::lambda::http::Method::POST;
+    let (status, body) = world.call(post).await;
+    assert_eq!((status, error_code(&body)), (404, "no_route"), "{body}");
+}

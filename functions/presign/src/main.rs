@@ -1,0 +1,41 @@
+//! `presign`: the Lambda entry point. Builds the adapters once, then serves HTTP API events.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use genoflow_aws::lambda::{Adapters, http::HttpEvent, init_logging, settings};
+use genoflow_core::{
+    ports::{HmacTokenSigner, SystemClock},
+    usecases::upload::UploadLimits,
+};
+use genoflow_function_presign::{Ports, Presign};
+use lambda_runtime::{LambdaEvent, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    init_logging();
+    let function = Arc::new(cold_start().await?);
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<HttpEvent>| {
+        let function = function.clone();
+        async move { Ok::<_, lambda_runtime::Error>(function.handle(event.payload).await) }
+    }))
+    .await
+}
+
+async fn cold_start() -> anyhow::Result<Presign> {
+    let adapters = Adapters::from_env().await?;
+    let secret = settings::token_secret(&adapters.sdk)
+        .await
+        .context("presign needs the bearer token secret")?;
+    Ok(Presign::new(
+        Ports {
+            table: adapters.table,
+            blobs: adapters.blobs,
+            clock: Arc::new(SystemClock),
+            tokens: Arc::new(HmacTokenSigner::new(secret)),
+        },
+        settings::stacks_network()?,
+        settings::token_ttl()?,
+        UploadLimits::default(),
+    ))
+}

@@ -1,0 +1,164 @@
+//! The functions' settings beyond the resource names ([`crate::config::Resources`]): the bearer
+//! token secret and the Stacks network.
+//!
+//! | variable | what |
+//! | --- | --- |
+//! | `GENOFLOW_TOKEN_SECRET_ARN` | a Secrets Manager secret (ARN or name) whose `SecretString` is the token secret (the SAM template generates one) |
+//! | `GENOFLOW_TOKEN_SECRET` | the token secret itself, when no ARN is set (local runs, `cargo lambda watch`) |
+//! | `GENOFLOW_STACKS_NETWORK` | `mainnet` or `testnet` (the login domain's chain id and the addresses answered) |
+//! | `GENOFLOW_TOKEN_TTL_SECONDS` | bearer token lifetime, default 3600 |
+
+use aws_config::SdkConfig;
+use genoflow_core::ports::{TokenError, TokenSecret};
+use genoflow_stacks::transaction::Network;
+
+use crate::config::MissingSetting;
+
+/// A Secrets Manager secret holding the token secret.
+pub const TOKEN_SECRET_ARN_ENV: &str = "GENOFLOW_TOKEN_SECRET_ARN";
+/// The token secret itself (when [`TOKEN_SECRET_ARN_ENV`] is unset).
+pub const TOKEN_SECRET_ENV: &str = "GENOFLOW_TOKEN_SECRET";
+/// `mainnet` or `testnet`.
+pub const STACKS_NETWORK_ENV: &str = "GENOFLOW_STACKS_NETWORK";
+/// Bearer token lifetime in seconds.
+pub const TOKEN_TTL_ENV: &str = "GENOFLOW_TOKEN_TTL_SECONDS";
+/// The default bearer token lifetime.
+pub const DEFAULT_TOKEN_TTL: time::Duration = time::Duration::hours(1);
+
+/// A setting that is missing or wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingError {
+    /// Unset.
+    #[error(transparent)]
+    Missing(#[from] MissingSetting),
+    /// Set to something unusable.
+    #[error("{name}={value:?} is not valid: {expected}")]
+    Invalid {
+        /// The variable.
+        name: &'static str,
+        /// Its value (never a secret's).
+        value: String,
+        /// What it must be.
+        expected: &'static str,
+    },
+    /// The secret is too short.
+    #[error("the token secret from {source_name}: {error}")]
+    WeakSecret {
+        /// Where it came from.
+        source_name: String,
+        /// Why it is refused.
+        error: TokenError,
+    },
+    /// Secrets Manager refused or failed.
+    #[error(
+        "could not read the token secret {secret_id} from Secrets Manager: {message} (the function's role needs secretsmanager:GetSecretValue on it)"
+    )]
+    SecretsManager {
+        /// The secret's ARN or name.
+        secret_id: String,
+        /// The service's message.
+        message: String,
+    },
+}
+
+/// The bearer token secret: from Secrets Manager when `GENOFLOW_TOKEN_SECRET_ARN` is set (its
+/// `SecretString`'s bytes), else `GENOFLOW_TOKEN_SECRET`'s bytes; at least 32 bytes. Read once
+/// at cold start.
+///
+/// # Errors
+/// [`SettingError`]: neither variable set, Secrets Manager failing, or a short secret.
+pub async fn token_secret(sdk: &SdkConfig) -> Result<TokenSecret, SettingError> {
+    if let Some(secret_id) = non_empty_env(TOKEN_SECRET_ARN_ENV) {
+        let client = aws_sdk_secretsmanager::Client::new(sdk);
+        let answer = client
+            .get_secret_value()
+            .secret_id(&secret_id)
+            .send()
+            .await
+            .map_err(|error| SettingError::SecretsManager {
+                secret_id: secret_id.clone(),
+                message: crate::describe(&error).message,
+            })?;
+        let bytes = answer
+            .secret_string()
+            .map(|text| text.as_bytes().to_vec())
+            .ok_or_else(|| SettingError::SecretsManager {
+                secret_id: secret_id.clone(),
+                message: "the secret has no SecretString (binary secrets are not supported)"
+                    .to_owned(),
+            })?;
+        return TokenSecret::new(bytes).map_err(|error| SettingError::WeakSecret {
+            source_name: secret_id,
+            error,
+        });
+    }
+    let bytes = non_empty_env(TOKEN_SECRET_ENV)
+        .ok_or(MissingSetting {
+            name: TOKEN_SECRET_ENV,
+            what: "bearer token secret (or set GENOFLOW_TOKEN_SECRET_ARN to a Secrets Manager secret)",
+        })?
+        .into_bytes();
+    TokenSecret::new(bytes).map_err(|error| SettingError::WeakSecret {
+        source_name: TOKEN_SECRET_ENV.to_owned(),
+        error,
+    })
+}
+
+/// The Stacks network of `GENOFLOW_STACKS_NETWORK`.
+///
+/// # Errors
+/// [`SettingError`] when unset or neither `mainnet` nor `testnet`.
+pub fn stacks_network() -> Result<Network, SettingError> {
+    let value = non_empty_env(STACKS_NETWORK_ENV).ok_or(MissingSetting {
+        name: STACKS_NETWORK_ENV,
+        what: "Stacks network (mainnet or testnet)",
+    })?;
+    parse_network(&value)
+}
+
+/// `mainnet` or `testnet`, any case.
+///
+/// ```
+/// use genoflow_aws::lambda::settings::parse_network;
+/// use genoflow_stacks::transaction::Network;
+/// assert_eq!(parse_network("Testnet").unwrap(), Network::Testnet);
+/// assert!(parse_network("devnet").is_err());
+/// ```
+///
+/// # Errors
+/// [`SettingError::Invalid`].
+pub fn parse_network(value: &str) -> Result<Network, SettingError> {
+    match value.to_ascii_lowercase().as_str() {
+        "mainnet" => Ok(Network::Mainnet),
+        "testnet" => Ok(Network::Testnet),
+        _ => Err(SettingError::Invalid {
+            name: STACKS_NETWORK_ENV,
+            value: value.to_owned(),
+            expected: "mainnet or testnet",
+        }),
+    }
+}
+
+/// The token lifetime of `GENOFLOW_TOKEN_TTL_SECONDS`, [`DEFAULT_TOKEN_TTL`] when unset.
+///
+/// # Errors
+/// [`SettingError::Invalid`] unless 60 to 86400 seconds.
+pub fn token_ttl() -> Result<time::Duration, SettingError> {
+    match non_empty_env(TOKEN_TTL_ENV) {
+        None => Ok(DEFAULT_TOKEN_TTL),
+        Some(value) => value
+            .parse::<i64>()
+            .ok()
+            .filter(|seconds| (60..=86_400).contains(seconds))
+            .map(time::Duration::seconds)
+            .ok_or(SettingError::Invalid {
+                name: TOKEN_TTL_ENV,
+                value,
+                expected: "whole seconds from 60 to 86400",
+            }),
+    }
+}
+
+fn non_empty_env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|value| !value.is_empty())
+}
