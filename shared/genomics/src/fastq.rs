@@ -76,6 +76,15 @@ struct Totals {
     max_length: u64,
 }
 
+impl Totals {
+    /// Counts a complete read of `length` bases into the lengths.
+    fn add_read(&mut self, length: u64) {
+        self.bases += length;
+        self.min_length = Some(self.min_length.map_or(length, |m| m.min(length)));
+        self.max_length = self.max_length.max(length);
+    }
+}
+
 struct Parser {
     state: State,
     at_line_start: bool,
@@ -99,21 +108,25 @@ pub(crate) fn validate<R: BufRead>(
     ctx: &mut Context<'_>,
 ) -> Result<FastqStats, Failure> {
     let mut lines = LineReader::new(reader);
-    let mut parser = Parser {
-        state: State::Title,
-        at_line_start: true,
-        column: 0,
-        title: Vec::new(),
-        title_line: 0,
-        plus_len: 0,
-        plus_matches: true,
-        sequence_length: 0,
-        sequence_lines: 0,
-        quality_length: 0,
-        blank_line: None,
-        totals: Totals::default(),
-    };
-    while let Some(piece) = lines.next_piece()? {
+    let mut parser = Parser::new();
+    loop {
+        // Most records lie whole in the buffer and are checked in place; a record that straddles
+        // the buffer's end, and any record the fast path does not accept as it is (wrapped lines,
+        // errors, blank lines), goes through the line-piece state machine below, which holds every
+        // rule and says what is wrong.
+        if parser.at_record_start()
+            && let Some(buffer) = lines.buffered_lines()?
+        {
+            let (bytes, records) = parser.whole_records(buffer);
+            if records > 0 {
+                ctx.records += records;
+                lines.skip_whole_lines(bytes, records * LINES_PER_RECORD);
+                continue;
+            }
+        }
+        let Some(piece) = lines.next_piece()? else {
+            break;
+        };
         let line = piece.line;
         parser.piece(piece.data, piece.end_of_line, line, ctx)?;
     }
@@ -121,7 +134,127 @@ pub(crate) fn validate<R: BufRead>(
     Ok(parser.stats(ctx.records))
 }
 
+/// Lines of a record whose sequence and quality are not wrapped.
+const LINES_PER_RECORD: u64 = 4;
+
+/// A record's four lines found in place, without their line terminators.
+struct WholeRecord<'a> {
+    title: &'a [u8],
+    sequence: &'a [u8],
+    plus: &'a [u8],
+    quality: &'a [u8],
+    /// Bytes of the record with its line terminators.
+    len: usize,
+}
+
+/// The line at the start of `buf` without its terminator (`\n` or `\r\n`), and the length with
+/// it; `None` when the line does not end inside `buf`.
+fn whole_line(buf: &[u8]) -> Option<(&[u8], usize)> {
+    let end = memchr::memchr(b'\n', buf)?;
+    let line = &buf[..end];
+    Some((line.strip_suffix(b"\r").unwrap_or(line), end + 1))
+}
+
+impl<'a> WholeRecord<'a> {
+    /// A four-line record at the start of `buf`, if it ends inside `buf`.
+    fn find(buf: &'a [u8]) -> Option<Self> {
+        let (title, title_len) = whole_line(buf)?;
+        let rest = &buf[title_len..];
+        let (sequence, sequence_len) = whole_line(rest)?;
+        let rest = &rest[sequence_len..];
+        let (plus, plus_len) = whole_line(rest)?;
+        let rest = &rest[plus_len..];
+        // A single quality line is as long as the sequence: look for its end there rather than
+        // searching for it.
+        let quality = rest.get(..sequence.len())?;
+        let terminator = match rest.get(sequence.len())? {
+            b'\n' => 1,
+            b'\r' if rest.get(sequence.len() + 1) == Some(&b'\n') => 2,
+            _ => return None,
+        };
+        Some(Self {
+            title,
+            sequence,
+            plus,
+            quality,
+            len: title_len + sequence_len + plus_len + sequence.len() + terminator,
+        })
+    }
+}
+
 impl Parser {
+    fn new() -> Self {
+        Self {
+            state: State::Title,
+            at_line_start: true,
+            column: 0,
+            title: Vec::new(),
+            title_line: 0,
+            plus_len: 0,
+            plus_matches: true,
+            sequence_length: 0,
+            sequence_lines: 0,
+            quality_length: 0,
+            blank_line: None,
+            totals: Totals::default(),
+        }
+    }
+
+    /// Whether the parser stands where a record may start, with nothing pending.
+    fn at_record_start(&self) -> bool {
+        self.state == State::Title && self.at_line_start && self.blank_line.is_none()
+    }
+
+    /// Checks and counts the records lying whole at the start of `buf` for as long as they are
+    /// plainly valid (four lines, nothing the line-piece path would flag or treat specially);
+    /// returns the bytes and the number of records passed.
+    fn whole_records(&mut self, buf: &[u8]) -> (usize, u64) {
+        let (mut passed, mut records) = (0, 0);
+        while let Some(record) = WholeRecord::find(&buf[passed..]) {
+            if !self.count_whole_record(&record) {
+                break;
+            }
+            passed += record.len;
+            records += 1;
+        }
+        (passed, records)
+    }
+
+    /// Counts a record into the totals if it is plainly valid; `false` (nothing counted) if the
+    /// line-piece path must look at it.
+    fn count_whole_record(&mut self, record: &WholeRecord<'_>) -> bool {
+        let Some(title) = record.title.strip_prefix(b"@") else {
+            return false;
+        };
+        let Some(plus_title) = record.plus.strip_prefix(b"+") else {
+            return false;
+        };
+        // An empty sequence, or a sequence line that is the '+' line, takes the general path.
+        if record.sequence.first().is_none_or(|&b| b == b'+')
+            || (!plus_title.is_empty() && plus_title != title)
+            || title.len() > DEFAULT_MAX_LINE_BYTES
+            || memchr::memchr2(b'\r', 0, title).is_some()
+        {
+            return false;
+        }
+        let Ok(bases) = count_bases(record.sequence, Alphabet::Nucleotides) else {
+            return false;
+        };
+        let (bad, sum, q20, q30) = quality_counts(record.quality);
+        if bad {
+            return false;
+        }
+        let length = record.sequence.len() as u64;
+        let totals = &mut self.totals;
+        totals.gc += bases.gc;
+        totals.n += bases.n;
+        totals.quality_sum += sum;
+        totals.q20 += q20;
+        totals.q30 += q30;
+        totals.add_read(length);
+        true
+    }
+
     fn error(&self, ctx: &Context<'_>, line: u64, message: String) -> Failure {
         Failure::Invalid(Diagnostic::at_line(message, Some(ctx.records.max(1)), line))
     }
@@ -188,8 +321,8 @@ impl Parser {
                     ctx,
                     line,
                     format!(
-                        "expected a title line starting with '@', found {}",
-                        shown_line(data)
+                        "expected a title line starting with '@', found a line starting with {}",
+                        data.first().map_or_else(String::new, |&b| shown_byte(b))
                     ),
                 ));
             }
@@ -289,9 +422,14 @@ impl Parser {
                 ),
             ));
         }
-        let (bad, sum, q20, q30) = quality_counts(data);
+        // The first problem by position, whatever pieces the line arrived in: a bad character
+        // within the sequence's length, else a character too many.
+        let room =
+            usize::try_from(self.sequence_length - self.quality_length).unwrap_or(usize::MAX);
+        let within = &data[..data.len().min(room)];
+        let (bad, sum, q20, q30) = quality_counts(within);
         if bad {
-            let i = data
+            let i = within
                 .iter()
                 .position(|&b| !(QUALITY_MIN..=QUALITY_MAX).contains(&b))
                 .unwrap_or_default();
@@ -300,35 +438,30 @@ impl Parser {
                 line,
                 format!(
                     "invalid quality character {} at column {}: qualities are '!' to '~'",
-                    shown_byte(data[i]),
+                    shown_byte(within[i]),
                     self.column + i as u64 + 1
+                ),
+            ));
+        }
+        if within.len() < data.len() {
+            return Err(self.error(
+                ctx,
+                line,
+                format!(
+                    "quality is longer than the sequence ({} characters): one too many at column {}",
+                    self.sequence_length,
+                    self.column + room as u64 + 1
                 ),
             ));
         }
         self.column += data.len() as u64;
         self.quality_length += data.len() as u64;
-        if self.quality_length > self.sequence_length {
-            return Err(self.error(
-                ctx,
-                line,
-                format!(
-                    "quality is longer than the sequence ({} > {} characters)",
-                    self.quality_length, self.sequence_length
-                ),
-            ));
-        }
         let totals = &mut self.totals;
         totals.quality_sum += sum;
         totals.q20 += q20;
         totals.q30 += q30;
         if end_of_line && self.quality_length == self.sequence_length {
-            totals.bases += self.sequence_length;
-            totals.min_length = Some(
-                totals
-                    .min_length
-                    .map_or(self.sequence_length, |m| m.min(self.sequence_length)),
-            );
-            totals.max_length = totals.max_length.max(self.sequence_length);
+            totals.add_read(self.sequence_length);
             self.state = State::Title;
         }
         Ok(())
@@ -422,5 +555,122 @@ pub(crate) fn shown_line(data: &[u8]) -> String {
         format!("{text:?}…")
     } else {
         format!("{text:?}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::io::BufReader;
+
+    use proptest::{collection::vec, prelude::*, sample::select};
+
+    use super::*;
+    use crate::{diagnostic::Warnings, format::Compression, validate::Options};
+
+    /// Everything validation says about `input` read through buffers of `capacity` bytes.
+    fn outcome(input: &[u8], capacity: usize) -> String {
+        let options = Options::default();
+        let mut ctx = Context {
+            options: &options,
+            warnings: Warnings::default(),
+            records: 0,
+            compression: Compression::None,
+        };
+        let result = validate(&mut BufReader::with_capacity(capacity, input), &mut ctx);
+        format!(
+            "{result:?}; records {}; warnings {:?}",
+            ctx.records,
+            ctx.warnings.into_vec()
+        )
+    }
+
+    /// A record, mostly valid: optional repeated title, CRLF, wrapped lines, a quality one
+    /// character short or long.
+    fn record() -> impl Strategy<Value = Vec<u8>> {
+        (
+            vec(select(b"ab1 :/".to_vec()), 0..6),
+            vec(select(b"ACGTNacgtnRY".to_vec()), 0..12),
+            vec(select(b"!#5?IJ~".to_vec()), 14),
+            any::<bool>(),
+            any::<bool>(),
+            0..4usize,
+            prop_oneof![8 => Just(0isize), 1 => Just(-1isize), 1 => Just(1isize)],
+        )
+            .prop_map(|(title, sequence, quality, repeat, crlf, wrap, delta)| {
+                let end: &[u8] = if crlf { b"\r\n" } else { b"\n" };
+                let wrapped = |text: &[u8]| -> Vec<u8> {
+                    if wrap == 0 || text.is_empty() {
+                        return [text, end].concat();
+                    }
+                    text.chunks(wrap)
+                        .flat_map(|line| [line, end].concat())
+                        .collect()
+                };
+                let quality_len = sequence
+                    .len()
+                    .saturating_add_signed(delta)
+                    .min(quality.len());
+                let mut out = [b"@".as_slice(), &title, end].concat();
+                out.extend(wrapped(&sequence));
+                let repeated: &[u8] = if repeat { &title } else { b"" };
+                out.extend([b"+".as_slice(), repeated, end].concat());
+                out.extend(wrapped(&quality[..quality_len]));
+                out
+            })
+    }
+
+    /// Records, then a few bytes overwritten with characters that matter to FASTQ, maybe cut.
+    fn input() -> impl Strategy<Value = Vec<u8>> {
+        (
+            vec(record(), 0..8),
+            vec(
+                (
+                    any::<prop::sample::Index>(),
+                    select(b"\n\r@+AN! ~\0\x7fR".to_vec()),
+                ),
+                0..3,
+            ),
+            prop::option::of(any::<prop::sample::Index>()),
+        )
+            .prop_map(|(records, damage, cut)| {
+                let mut bytes = records.concat();
+                if !bytes.is_empty() {
+                    for (at, byte) in damage {
+                        let i = at.index(bytes.len());
+                        bytes[i] = byte;
+                    }
+                }
+                if let Some(cut) = cut {
+                    bytes.truncate(cut.index(bytes.len() + 1));
+                }
+                bytes
+            })
+    }
+
+    proptest! {
+        /// Records checked whole in the buffer give exactly what the line-piece path gives (a
+        /// one-byte buffer never holds a whole record, so it takes that path only).
+        #[test]
+        fn whole_record_path_agrees_with_the_line_piece_path(input in input()) {
+            let pieces = outcome(&input, 1);
+            for capacity in [7, 64, 1 << 16] {
+                prop_assert_eq!(&outcome(&input, capacity), &pieces, "buffer of {} bytes", capacity);
+            }
+        }
+    }
+
+    #[test]
+    fn whole_records_are_counted_in_place() {
+        let mut parser = Parser::new();
+        let input = b"@r1\nACGN\n+r1\nII#!\n@r2\r\nGG\r\n+\r\n~~\r\n@r3\nAC";
+        let (bytes, records) = parser.whole_records(input);
+        assert_eq!((bytes, records), (34, 2));
+        let totals = &parser.totals;
+        assert_eq!((totals.bases, totals.gc, totals.n), (6, 4, 1));
+        assert_eq!((totals.min_length, totals.max_length), (Some(2), 4));
+        assert_eq!(totals.quality_sum, 2 * 73 + 35 + 33 + 2 * 126);
+        assert_eq!((totals.q20, totals.q30), (4, 4));
     }
 }

@@ -1,5 +1,5 @@
-//! The byte pipeline under every validator: read the stored bytes once on their own thread
-//! (counting and hashing them), decompress on other threads, and hand the validator decoded bytes
+//! The byte pipeline under every validator: read the stored bytes once (counting and hashing
+//! them as they are read), decompress on other threads, and hand the validator decoded bytes
 //! through a bounded number of fixed-size buffers, so memory stays constant whatever the size.
 
 use std::{
@@ -7,7 +7,10 @@ use std::{
     fmt,
     io::{self, BufRead, Read},
     num::NonZero,
-    sync::mpsc::{Receiver, SyncSender, sync_channel},
+    sync::{
+        Arc, Mutex, MutexGuard, PoisonError,
+        mpsc::{Receiver, SyncSender, sync_channel},
+    },
     thread::{self, JoinHandle},
 };
 
@@ -83,55 +86,123 @@ impl fmt::Display for LimitExceeded {
 
 impl StdError for LimitExceeded {}
 
-/// Reads the stored bytes, hashing and counting them; keeps the last 28 bytes.
-struct HashingReader<R> {
-    inner: R,
-    hasher: Sha256,
+/// Where the stored bytes are hashed.
+enum Hashing {
+    /// By whichever thread reads them.
+    Inline(Sha256),
+    /// On a thread of its own, which is sent each chunk as it is read.
+    Thread {
+        chunks: SyncSender<Arc<Chunk>>,
+        hasher: JoinHandle<Sha256>,
+    },
+}
+
+/// Bytes read from the stored input into a buffer where they start on a cache line: the kernel
+/// copies into such a buffer about four times faster than into one a `malloc` header's 16 bytes
+/// off (0.07 s against 0.28 s of system time for 652 MB from the page cache, measured here).
+#[derive(Default)]
+struct Chunk {
+    buf: Vec<u8>,
+    start: usize,
+}
+
+/// Alignment of the start of a chunk's bytes.
+const CACHE_LINE: usize = 64;
+
+impl Chunk {
+    /// Reads up to `CHUNK_SIZE` bytes from `reader` into `buf` (whose allocation is reused).
+    fn read<R: Read>(reader: &mut R, mut buf: Vec<u8>) -> io::Result<Self> {
+        buf.resize(CHUNK_SIZE + CACHE_LINE, 0);
+        let start = buf.as_ptr().align_offset(CACHE_LINE).min(CACHE_LINE);
+        let n = fill(reader, &mut buf[start..start + CHUNK_SIZE])?;
+        buf.truncate(start + n);
+        Ok(Self { buf, start })
+    }
+
+    fn data(&self) -> &[u8] {
+        &self.buf[self.start..]
+    }
+}
+
+/// The stored input: read in chunks, each counted and hashed as it is read, in order.
+struct Source {
+    inner: Box<dyn Read + Send>,
+    hashing: Hashing,
     bytes: u64,
+    /// The last (up to) 28 bytes read.
     tail: Vec<u8>,
 }
 
-impl<R: Read> HashingReader<R> {
-    fn new(inner: R) -> Self {
-        Self {
-            inner,
-            hasher: Sha256::new(),
-            bytes: 0,
-            tail: Vec::with_capacity(2 * BGZF_EOF.len()),
+impl Source {
+    /// Reads the next chunk into `buf` (whose allocation is reused), counts and hashes it.
+    fn read_chunk(&mut self, buf: Vec<u8>) -> io::Result<Arc<Chunk>> {
+        let chunk = Arc::new(
+            Chunk::read(&mut self.inner, buf).map_err(|e| io::Error::other(SourceError(e)))?,
+        );
+        let data = chunk.data();
+        self.bytes += data.len() as u64;
+        keep_tail(&mut self.tail, data);
+        match &mut self.hashing {
+            Hashing::Inline(hasher) => hasher.update(data),
+            Hashing::Thread { chunks, .. } => {
+                if !data.is_empty() && chunks.send(Arc::clone(&chunk)).is_err() {
+                    return Err(hasher_lost());
+                }
+            }
         }
+        Ok(chunk)
     }
 
-    fn summary(self) -> StoredSummary {
-        StoredSummary {
-            bytes: self.bytes,
-            sha256: self.hasher.finalize().into(),
-            tail: self.tail,
+    /// Moves the hashing to a thread of its own, so the reading thread only reads.
+    fn hash_on_thread(&mut self) {
+        let Hashing::Inline(hasher) = &mut self.hashing else {
+            return;
+        };
+        let mut hasher = std::mem::take(hasher);
+        let (chunks, received) = sync_channel::<Arc<Chunk>>(CHUNKS_IN_FLIGHT);
+        let hasher = thread::spawn(move || {
+            for chunk in received {
+                hasher.update(chunk.data());
+            }
+            hasher
+        });
+        self.hashing = Hashing::Thread { chunks, hasher };
+    }
+
+    /// Brings the hashing back to the reading thread, once the hashing thread has caught up.
+    fn hash_inline(&mut self) -> io::Result<()> {
+        let hashing = std::mem::replace(&mut self.hashing, Hashing::Inline(Sha256::new()));
+        if let Hashing::Thread { chunks, hasher } = hashing {
+            drop(chunks);
+            let hasher = hasher.join().map_err(|_| hasher_lost())?;
+            self.hashing = Hashing::Inline(hasher);
+        } else {
+            self.hashing = hashing;
         }
+        Ok(())
     }
 }
 
-impl<R: Read> Read for HashingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = loop {
-            match self.inner.read(buf) {
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(io::Error::other(SourceError(e))),
-                Ok(n) => break n,
-            }
-        };
-        let data = &buf[..n];
-        self.hasher.update(data);
-        self.bytes += n as u64;
-        if n >= BGZF_EOF.len() {
-            self.tail.clear();
-            self.tail.extend_from_slice(&data[n - BGZF_EOF.len()..]);
-        } else {
-            self.tail.extend_from_slice(data);
-            let excess = self.tail.len().saturating_sub(BGZF_EOF.len());
-            self.tail.drain(..excess);
-        }
-        Ok(n)
+fn hasher_lost() -> io::Error {
+    io::Error::other("the thread hashing the input stopped")
+}
+
+/// Keeps the last `BGZF_EOF.len()` bytes seen in `tail`, given the next `data`.
+fn keep_tail(tail: &mut Vec<u8>, data: &[u8]) {
+    if data.len() >= BGZF_EOF.len() {
+        tail.clear();
+        tail.extend_from_slice(&data[data.len() - BGZF_EOF.len()..]);
+    } else {
+        tail.extend_from_slice(data);
+        let excess = tail.len().saturating_sub(BGZF_EOF.len());
+        tail.drain(..excess);
     }
+}
+
+/// Locks the shared source; a panic elsewhere while it was held leaves nothing half-done that
+/// matters here (a chunk is counted and hashed together or not at all).
+fn lock(source: &Mutex<Source>) -> MutexGuard<'_, Source> {
+    source.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// `Read::read` for a type whose reading is done by its `BufRead` side.
@@ -146,51 +217,42 @@ pub(crate) fn read_from_buffer<R: BufRead>(reader: &mut R, buf: &mut [u8]) -> io
 /// A chunk of bytes sent between threads, or the error that ended the stream.
 type Message = io::Result<Vec<u8>>;
 
-/// Runs `reader` on its own thread, reading ahead into recycled buffers.
-///
-/// When the consumer goes away early and `drain` is set, the thread still reads to the end (so the
-/// stored bytes are hashed whole) but sends nothing more.
-fn read_ahead<R>(mut reader: R, drain: bool) -> (ChunkReader, JoinHandle<R>)
+/// Runs `reader` on its own thread, reading ahead into recycled buffers; the thread stops when
+/// the consumer goes away.
+fn read_ahead<R>(mut reader: R) -> ChunkReader
 where
     R: Read + Send + 'static,
 {
     let (data_tx, data_rx): (SyncSender<Message>, Receiver<Message>) =
         sync_channel(CHUNKS_IN_FLIGHT);
     let (recycle_tx, recycle_rx) = sync_channel::<Vec<u8>>(CHUNKS_IN_FLIGHT + 2);
-    let handle = thread::spawn(move || {
-        let mut consumer_alive = true;
+    thread::spawn(move || {
         loop {
             let mut buf = recycle_rx
                 .try_recv()
                 .unwrap_or_else(|_| vec![0; CHUNK_SIZE]);
             buf.resize(CHUNK_SIZE, 0);
-            match fill(&mut reader, &mut buf) {
+            let message = match fill(&mut reader, &mut buf) {
                 Ok(0) => break,
                 Ok(n) => {
                     buf.truncate(n);
-                    if consumer_alive && data_tx.send(Ok(buf)).is_err() {
-                        consumer_alive = false;
-                    }
-                    if !consumer_alive && !drain {
-                        break;
-                    }
+                    Ok(buf)
                 }
-                Err(e) => {
-                    let _ = data_tx.send(Err(e));
-                    break;
-                }
+                Err(e) => Err(e),
+            };
+            let failed = message.is_err();
+            if data_tx.send(message).is_err() || failed {
+                break;
             }
         }
-        reader
     });
-    let reader = ChunkReader {
+    ChunkReader {
         rx: data_rx,
         recycle: recycle_tx,
         current: Vec::new(),
         pos: 0,
         done: false,
-    };
-    (reader, handle)
+    }
 }
 
 /// Reads until `buf` is full or the end; a short chunk only at the end.
@@ -297,44 +359,131 @@ impl<R: BufRead> BufRead for LimitReader<R> {
     }
 }
 
-/// The stored input, being read and hashed on its own thread.
+/// The stored bytes as a buffered stream, read (and counted and hashed) by whichever thread
+/// reads this; chunks go to the hashing thread, if there is one, without a copy.
+pub(crate) struct StoredReader {
+    source: Arc<Mutex<Source>>,
+    current: Arc<Chunk>,
+    pos: usize,
+    /// Chunks already consumed, reused once the hashing thread is done with them.
+    spare: Vec<Arc<Chunk>>,
+}
+
+impl StoredReader {
+    /// A buffer for the next chunk: a consumed one nobody else holds any more, or a new one.
+    fn free_buffer(&mut self) -> Vec<u8> {
+        let free = self
+            .spare
+            .iter()
+            .position(|chunk| Arc::strong_count(chunk) == 1);
+        free.and_then(|i| Arc::try_unwrap(self.spare.swap_remove(i)).ok())
+            .map(|chunk| chunk.buf)
+            .unwrap_or_default()
+    }
+
+    /// Hashes the stored bytes on a thread of their own from now on.
+    fn hash_on_thread(self) -> Self {
+        lock(&self.source).hash_on_thread();
+        self
+    }
+}
+
+impl Read for StoredReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        read_from_buffer(self, buf)
+    }
+}
+
+impl BufRead for StoredReader {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.pos >= self.current.data().len() {
+            let buf = self.free_buffer();
+            let chunk = lock(&self.source).read_chunk(buf)?;
+            let used = std::mem::replace(&mut self.current, chunk);
+            if used.buf.capacity() > 0 {
+                self.spare.push(used);
+            }
+            self.pos = 0;
+        }
+        Ok(&self.current.data()[self.pos..])
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.pos += amt;
+    }
+}
+
+/// The stored input, which [`Stored::finish`] reads to the end whatever the validator read.
 pub(crate) struct Stored {
-    handle: JoinHandle<HashingReader<Box<dyn Read + Send>>>,
+    source: Arc<Mutex<Source>>,
 }
 
 impl Stored {
-    /// Starts reading `source` on its own thread; returns the stored bytes as a stream.
-    pub(crate) fn spawn(source: Box<dyn Read + Send>) -> (ChunkReader, Self) {
-        let (reader, handle) = read_ahead(HashingReader::new(source), true);
-        (reader, Self { handle })
+    /// The stored bytes of `source` as a stream, to be hashed inline until [`decode`] decides
+    /// where hashing runs best.
+    pub(crate) fn spawn(source: Box<dyn Read + Send>) -> (StoredReader, Self) {
+        let source = Arc::new(Mutex::new(Source {
+            inner: source,
+            hashing: Hashing::Inline(Sha256::new()),
+            bytes: 0,
+            tail: Vec::with_capacity(2 * BGZF_EOF.len()),
+        }));
+        let reader = StoredReader {
+            source: Arc::clone(&source),
+            current: Arc::default(),
+            pos: 0,
+            spare: Vec::new(),
+        };
+        (reader, Self { source })
     }
 
-    /// Waits for the whole stored input to be read and returns its size, hash and tail.
+    /// Reads what is left of the stored input (the validator may have stopped early) and returns
+    /// its size, hash and tail.
     pub(crate) fn finish(self) -> io::Result<StoredSummary> {
-        self.handle
-            .join()
-            .map(HashingReader::summary)
-            .map_err(|_| io::Error::other("the input reader thread panicked"))
+        let mut source = lock(&self.source);
+        source.hash_inline()?;
+        let mut buf = Vec::new();
+        loop {
+            let chunk = source.read_chunk(buf)?;
+            if chunk.data().is_empty() {
+                break;
+            }
+            buf = Arc::try_unwrap(chunk)
+                .map(|chunk| chunk.buf)
+                .unwrap_or_default();
+        }
+        let Hashing::Inline(hasher) =
+            std::mem::replace(&mut source.hashing, Hashing::Inline(Sha256::new()))
+        else {
+            return Err(hasher_lost());
+        };
+        Ok(StoredSummary {
+            bytes: source.bytes,
+            sha256: hasher.finalize().into(),
+            tail: std::mem::take(&mut source.tail),
+        })
     }
 }
 
 /// Decodes the stored stream for the validator, which gets a buffered reader of decoded bytes.
+///
+/// The threads are laid out for two cores: uncompressed input is read by the validator and hashed
+/// beside it; gzip is inflated on one thread while the stored bytes are read and hashed on
+/// another; BGZF blocks are read and hashed by the block-reading thread and inflated in parallel.
 pub(crate) fn decode(
-    stored: ChunkReader,
+    stored: StoredReader,
     compression: Compression,
     threads: NonZero<usize>,
 ) -> Box<dyn BufRead + Send> {
     match compression {
-        Compression::None => Box::new(stored),
+        Compression::None => Box::new(stored.hash_on_thread()),
         Compression::Gzip => {
-            let decoder = flate2::read::MultiGzDecoder::new(stored);
-            let (decoded, _handle) = read_ahead(decoder, false);
-            Box::new(decoded)
+            let decoder = flate2::bufread::MultiGzDecoder::new(read_ahead(stored));
+            Box::new(read_ahead(decoder))
         }
         Compression::Bzip2 => {
-            let decoder = bzip2::read::MultiBzDecoder::new(stored);
-            let (decoded, _handle) = read_ahead(decoder, false);
-            Box::new(decoded)
+            let decoder = bzip2::bufread::MultiBzDecoder::new(read_ahead(stored));
+            Box::new(read_ahead(decoder))
         }
         Compression::Bgzf => Box::new(noodles::bgzf::io::MultithreadedReader::with_worker_count(
             threads, stored,

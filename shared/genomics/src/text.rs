@@ -62,11 +62,35 @@ impl<R: BufRead> LineReader<R> {
         self.offset
     }
 
-    /// The next piece, or `None` at the end of the input.
-    pub(crate) fn next_piece(&mut self) -> io::Result<Option<Piece<'_>>> {
+    /// Hands over what was handed out last (pieces or whole lines) to the inner reader.
+    fn release(&mut self) {
         self.inner.consume(self.to_consume);
         self.offset += self.to_consume as u64;
         self.to_consume = 0;
+    }
+
+    /// The buffered bytes when the reader stands at the start of a line, so that whole lines can
+    /// be checked in place (then passed with [`Self::skip_whole_lines`]) instead of piece by piece.
+    /// `None` in the middle of a line or at the end of the input.
+    pub(crate) fn buffered_lines(&mut self) -> io::Result<Option<&[u8]>> {
+        if !self.at_line_start || self.held_cr {
+            return Ok(None);
+        }
+        self.release();
+        let buf = self.inner.fill_buf()?;
+        Ok((!buf.is_empty()).then_some(buf))
+    }
+
+    /// Passes `bytes` bytes of the buffer returned by [`Self::buffered_lines`], which hold exactly
+    /// `lines` whole lines with their terminators.
+    pub(crate) fn skip_whole_lines(&mut self, bytes: usize, lines: u64) {
+        self.to_consume = bytes;
+        self.line += lines;
+    }
+
+    /// The next piece, or `None` at the end of the input.
+    pub(crate) fn next_piece(&mut self) -> io::Result<Option<Piece<'_>>> {
+        self.release();
         if self.at_line_start {
             // Peek first so that the end of input does not count as a line.
             if self.inner.fill_buf()?.is_empty() && !self.held_cr {
@@ -74,6 +98,13 @@ impl<R: BufRead> LineReader<R> {
             }
             self.line += 1;
             self.at_line_start = false;
+        }
+        if !self.held_cr && self.inner.fill_buf()? == b"\r" {
+            // A '\r' alone in the buffer makes no piece: an empty piece that does not end the
+            // line would hide that a line such as "\r\n" is blank.
+            self.inner.consume(1);
+            self.offset += 1;
+            self.held_cr = true;
         }
         let buf = self.inner.fill_buf()?;
         if self.held_cr {
