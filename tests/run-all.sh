@@ -73,3 +73,14 @@ kill "$moto_pid" 2>/dev/null || true
 wait "$moto_pid" 2>/dev/null || true
 trap - EXIT
 # --- end issue 5 -------------------------------------------------------------
+
+# --- issue 5: SAM template (infra/) -------------------------------------------
+step "SAM template: cfn-lint and sam validate --lint (no AWS account needed)"
+infra_venv=target/infra-venv
+[[ -x "$infra_venv/bin/pip" ]] || python3 -m venv "$infra_venv"
+"$infra_venv/bin/pip" install --quiet --disable-pip-version-check 'cfn-lint==1.58.0' 'aws-sam-cli==1.170.0'
+"$infra_venv/bin/cfn-lint" infra/template.yaml
+# The lint runs locally; SAM only wants a region to be named.
+env -u AWS_PROFILE AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY=0 \
+  "$infra_venv/bin/sam" validate --lint --template-file infra/template.yaml
+# --- end issue 5 (SAM) --------------------------------------------------------
