@@ -7,6 +7,7 @@
 //! | login nonce | `nonce#{address}#{nonce}` | `nonce` | `ttl` (DynamoDB TTL, = `expires_at`) |
 //! | anchor batch | `batch#{batch_id}` | `batch` | while open: `owner` = [`OPEN_BATCHES`] + `dataset_order` |
 //! | anchor nonce counter | `account#{address}` | `account` | `next_nonce` |
+//! | oracle value | `oracle#{key}` | `oracle` | while open: `owner` = [`OPEN_ORACLE_VALUES`] + `dataset_order` |
 //!
 //! Every field of a record is a native attribute (strings, numbers, maps, lists, nulls), so
 //! conditions read `status` and `revision` directly and the console shows the records as they are.
@@ -23,7 +24,7 @@ use aws_sdk_dynamodb::{
 };
 use genoflow_core::{
     lifecycle::SampleStatus,
-    model::{Batch, Dataset, LoginNonce, Sample},
+    model::{Batch, Dataset, LoginNonce, OracleValue, Sample},
     ports::{DatasetPage, DatasetState, NonceClaim, Table, TableError},
 };
 use serde::{Serialize, de::DeserializeOwned};
@@ -45,6 +46,8 @@ pub const OWNER_INDEX_SORT: &str = "dataset_order";
 /// The owner index partition that lists the open (signed or broadcast) anchor batches: a
 /// batch carries it only while open, so the index stays sparse.
 pub const OPEN_BATCHES: &str = "$open-batches";
+/// The owner index partition that lists the oracle values whose transaction is open.
+pub const OPEN_ORACLE_VALUES: &str = "$open-oracle-values";
 /// The nonce counter's attribute.
 const NEXT_NONCE: &str = "next_nonce";
 /// The TTL attribute (unix seconds) of nonce records.
@@ -119,6 +122,37 @@ impl DynamoTable {
             .await
             .map(|_| ())
             .map_err(|error| table_error("TransactWriteItems", &error, what))
+    }
+
+    /// The records of a sparse owner-index partition, oldest first.
+    async fn open_records<T: DeserializeOwned>(
+        &self,
+        partition: &str,
+    ) -> Result<Vec<T>, TableError> {
+        let mut records = Vec::new();
+        let mut start = None;
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(OWNER_INDEX)
+                .key_condition_expression("#owner = :owner")
+                .expression_attribute_names("#owner", OWNER_INDEX_PARTITION)
+                .expression_attribute_values(":owner", s(partition.to_owned()))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|error| table_error("Query", &error, || partition.to_owned()))?;
+            for item in output.items.unwrap_or_default() {
+                records.push(from_item(item, partition)?);
+            }
+            match output.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        Ok(records)
     }
 
     async fn get<T: DeserializeOwned>(
@@ -254,7 +288,28 @@ fn batch_item(batch: &Batch) -> Result<HashMap<String, AttributeValue>, TableErr
     Ok(item)
 }
 
-/// The revision condition of a batch update.
+fn oracle_pk(key: &str) -> String {
+    format!("oracle#{key}")
+}
+
+fn oracle_item(value: &OracleValue) -> Result<HashMap<String, AttributeValue>, TableError> {
+    let mut item = to_item(value, &value.key)?;
+    item.insert(PARTITION_KEY.to_owned(), s(oracle_pk(&value.key)));
+    item.insert(SORT_KEY.to_owned(), s("oracle".to_owned()));
+    if value.status.is_open() {
+        item.insert(
+            OWNER_INDEX_PARTITION.to_owned(),
+            s(OPEN_ORACLE_VALUES.to_owned()),
+        );
+        item.insert(
+            OWNER_INDEX_SORT.to_owned(),
+            s(dataset_order(value.created_at, &value.key)),
+        );
+    }
+    Ok(item)
+}
+
+/// The revision condition of a batch or oracle value update.
 fn batch_revision_condition(expected_revision: u64) -> Condition {
     Condition {
         expression: "#revision = :revision".to_owned(),
@@ -639,30 +694,46 @@ impl Table for DynamoTable {
     }
 
     async fn open_batches(&self) -> Result<Vec<Batch>, TableError> {
-        let mut batches = Vec::new();
-        let mut start = None;
-        loop {
-            let output = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(OWNER_INDEX)
-                .key_condition_expression("#owner = :owner")
-                .expression_attribute_names("#owner", OWNER_INDEX_PARTITION)
-                .expression_attribute_values(":owner", s(OPEN_BATCHES.to_owned()))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|error| table_error("Query", &error, || OPEN_BATCHES.to_owned()))?;
-            for item in output.items.unwrap_or_default() {
-                batches.push(from_item(item, "an open batch")?);
+        self.open_records(OPEN_BATCHES).await
+    }
+
+    async fn get_oracle_value(&self, key: &str) -> Result<Option<OracleValue>, TableError> {
+        self.get(oracle_pk(key), "oracle").await
+    }
+
+    async fn write_oracle_value(
+        &self,
+        value: &OracleValue,
+        expected_revision: Option<u64>,
+        claim: Option<&NonceClaim>,
+    ) -> Result<(), TableError> {
+        let what = || {
+            format!(
+                "oracle value {} is not at revision {expected_revision:?} (or the nonce counter moved)",
+                value.key
+            )
+        };
+        let condition = match expected_revision {
+            None => Condition::absent(),
+            Some(revision) => batch_revision_condition(revision),
+        };
+        match claim {
+            None => {
+                self.put("PutItem", oracle_item(value)?, condition, what)
+                    .await
             }
-            match output.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => break,
+            Some(claim) => {
+                let writes = vec![
+                    conditional_put(&self.table, oracle_item(value)?, condition)?,
+                    nonce_claim_put(&self.table, claim)?,
+                ];
+                self.transact(writes, what).await
             }
         }
-        Ok(batches)
+    }
+
+    async fn open_oracle_values(&self) -> Result<Vec<OracleValue>, TableError> {
+        self.open_records(OPEN_ORACLE_VALUES).await
     }
 
     async fn claim_nonce(&self, nonce: &LoginNonce, now: OffsetDateTime) -> Result<(), TableError> {

@@ -24,8 +24,8 @@ use genoflow_core::{
     lifecycle::{SampleStatus, Status},
     memory::MemoryTable,
     model::{
-        AnalysisRecord, AnchorRef, Batch, BatchItem, BatchStatus, BatchTransaction, Dataset,
-        LoginNonce, Problem, Sample, UploadKind,
+        AnalysisRecord, AnchorRef, Batch, BatchItem, ChainTransaction, Dataset, LoginNonce,
+        OracleValue, Problem, Sample, SubmissionStatus, UploadKind,
     },
     ports::{
         AnalysisRequested, AnchorRequested, BlobError, BlobStore, CompletedPart, DatasetState,
@@ -1134,7 +1134,7 @@ async fn a_multipart_upload_is_completed_and_a_corrupt_one_ends_invalid() {
     assert_eq!(sent.len(), 1, "only the valid upload is analysed: {sent:?}");
 }
 
-fn batch(id: &str, status: BatchStatus, created: i64) -> Batch {
+fn batch(id: &str, status: SubmissionStatus, created: i64) -> Batch {
     let at = OffsetDateTime::from_unix_timestamp(created).unwrap();
     Batch {
         batch_id: id.to_owned(),
@@ -1144,7 +1144,7 @@ fn batch(id: &str, status: BatchStatus, created: i64) -> Batch {
             item: "cd".repeat(32),
         }],
         status,
-        transaction: BatchTransaction {
+        transaction: ChainTransaction {
             txid: "ef".repeat(32),
             sender: ALICE.to_owned(),
             nonce: 0,
@@ -1172,13 +1172,13 @@ async fn batches_and_the_nonce_counter_are_written_together_and_conditionally() 
         next,
     };
     assert_eq!(table.account_nonce(ALICE).await.unwrap(), None);
-    let first = batch("b1", BatchStatus::Signed, 1_800_000_000);
+    let first = batch("b1", SubmissionStatus::Signed, 1_800_000_000);
     table.create_batch(&first, &claim(None, 1)).await.unwrap();
     assert_eq!(table.account_nonce(ALICE).await.unwrap(), Some(1));
     assert_eq!(table.get_batch("b1").await.unwrap(), Some(first.clone()));
 
     // A stale counter refuses the whole write: no batch without its nonce.
-    let second = batch("b2", BatchStatus::Signed, 1_800_000_100);
+    let second = batch("b2", SubmissionStatus::Signed, 1_800_000_100);
     assert!(matches!(
         table.create_batch(&second, &claim(None, 1)).await,
         Err(TableError::ConditionFailed { .. })
@@ -1213,10 +1213,69 @@ async fn batches_and_the_nonce_counter_are_written_together_and_conditionally() 
     let ids = |batches: Vec<Batch>| batches.into_iter().map(|b| b.batch_id).collect::<Vec<_>>();
     assert_eq!(ids(table.open_batches().await.unwrap()), ["b1", "b2"]);
     let mut confirmed = resigned.clone();
-    confirmed.status = BatchStatus::Confirmed;
+    confirmed.status = SubmissionStatus::Confirmed;
     confirmed.chain_batch_id = Some(7);
     confirmed.revision = 2;
     table.update_batch(&confirmed, 1, None).await.unwrap();
     assert_eq!(ids(table.open_batches().await.unwrap()), ["b2"]);
     assert_eq!(table.get_batch("b1").await.unwrap(), Some(confirmed));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs an S3/DynamoDB/SQS emulator at AWS_ENDPOINT_URL (tests/run-all.sh starts moto)"]
+async fn oracle_values_are_replaced_only_at_their_revision_and_listed_while_open() {
+    let aws = emulator().await;
+    let table = &aws.table;
+    let at = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+    let value = OracleValue {
+        key: "aa".repeat(32),
+        source: "clinvar".to_owned(),
+        record_id: "12345".to_owned(),
+        value: "bb".repeat(32),
+        timestamp: 1_800_000_000,
+        signature: "cc".repeat(65),
+        oracle_public_key: "02".repeat(33),
+        document: "oracle/clinvar/12345/1800000000.json".to_owned(),
+        transaction: ChainTransaction::default(),
+        status: SubmissionStatus::Broadcast,
+        error: None,
+        revision: 0,
+        created_at: at,
+        updated_at: at,
+    };
+    let claim = NonceClaim {
+        address: BOB.to_owned(),
+        expected: None,
+        next: 1,
+    };
+    table
+        .write_oracle_value(&value, None, Some(&claim))
+        .await
+        .unwrap();
+    assert_eq!(table.account_nonce(BOB).await.unwrap(), Some(1));
+    assert!(matches!(
+        table.write_oracle_value(&value, None, None).await,
+        Err(TableError::ConditionFailed { .. })
+    ));
+    let open = table.open_oracle_values().await.unwrap();
+    assert_eq!(open, std::slice::from_ref(&value));
+
+    let confirmed = OracleValue {
+        status: SubmissionStatus::Confirmed,
+        revision: 1,
+        ..value.clone()
+    };
+    assert!(matches!(
+        table.write_oracle_value(&confirmed, Some(5), None).await,
+        Err(TableError::ConditionFailed { .. })
+    ));
+    table
+        .write_oracle_value(&confirmed, Some(0), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        table.get_oracle_value(&value.key).await.unwrap(),
+        Some(confirmed)
+    );
+    assert!(table.open_oracle_values().await.unwrap().is_empty());
 }

@@ -148,10 +148,20 @@ pub enum Error {
         /// Why.
         message: String,
     },
-    /// The anchoring transaction could not be built, or the node refused it for good (fee,
-    /// funds, signature, configuration): an operator has to look.
-    #[error("anchoring failed: {0}")]
-    Anchor(String),
+    /// An oracle source is down (retryable) or answered something that is not the record.
+    #[error("oracle source {url}: {message}")]
+    Source {
+        /// What was fetched.
+        url: String,
+        /// What went wrong.
+        message: String,
+        /// Whether a later fetch may work.
+        retryable: bool,
+    },
+    /// A contract call could not be built, or the node refused it for good (fee, funds,
+    /// signature, configuration): an operator has to look.
+    #[error("chain transaction failed: {0}")]
+    Chain(String),
     /// The validator could not run (not: the file is invalid).
     #[error("validation of {key} could not run: {message}")]
     Validation {
@@ -184,7 +194,8 @@ impl Error {
             | Self::Queue(_)
             | Self::Validation { .. }
             | Self::Analysis { .. } => 503,
-            Self::Anchor(_) => 500,
+            Self::Chain(_) => 500,
+            Self::Source { .. } => 502,
         }
     }
 
@@ -214,7 +225,8 @@ impl Error {
             | Self::Queue(_)
             | Self::Validation { .. }
             | Self::Analysis { .. } => "unavailable",
-            Self::Anchor(_) => "anchor_failed",
+            Self::Chain(_) => "chain_failed",
+            Self::Source { .. } => "source_failed",
         }
     }
 
@@ -229,6 +241,7 @@ impl Error {
             | Self::Queue(_)
             | Self::Validation { .. }
             | Self::Analysis { .. } => true,
+            Self::Source { retryable, .. } => *retryable,
             _ => false,
         }
     }

@@ -25,11 +25,11 @@ use time::OffsetDateTime;
 
 use crate::{
     lifecycle::SampleStatus,
-    model::{Batch, Dataset, LoginNonce, Sample},
+    model::{Batch, Dataset, LoginNonce, OracleValue, Sample},
     ports::{
         BlobError, BlobStore, Chain, ChainError, Clock, CompletedPart, DatasetPage, DatasetState,
-        Message, MultipartUpload, NonceClaim, ObjectIntegrity, PartUrl, PresignedPut, Queue,
-        QueueError, Table, TableError,
+        FetchError, FetchResponse, HttpFetcher, Message, MultipartUpload, NonceClaim,
+        ObjectIntegrity, PartUrl, PresignedPut, Queue, QueueError, Table, TableError,
     },
 };
 
@@ -358,6 +358,7 @@ struct TableState {
     samples: HashMap<String, Sample>,
     nonces: HashMap<(String, u64), LoginNonce>,
     batches: HashMap<String, Batch>,
+    oracle_values: HashMap<String, OracleValue>,
     account_nonces: HashMap<String, u64>,
 }
 
@@ -567,6 +568,45 @@ impl Table for MemoryTable {
             .cloned()
             .collect();
         open.sort_by(|a, b| (a.created_at, &a.batch_id).cmp(&(b.created_at, &b.batch_id)));
+        Ok(open)
+    }
+
+    async fn get_oracle_value(&self, key: &str) -> Result<Option<OracleValue>, TableError> {
+        Ok(lock(&self.state).oracle_values.get(key).cloned())
+    }
+
+    async fn write_oracle_value(
+        &self,
+        value: &OracleValue,
+        expected_revision: Option<u64>,
+        claim: Option<&NonceClaim>,
+    ) -> Result<(), TableError> {
+        let mut state = lock(&self.state);
+        let stored = state.oracle_values.get(&value.key).map(|v| v.revision);
+        if stored != expected_revision {
+            return Err(condition_failed(format!(
+                "oracle value {} is at revision {stored:?}, not {expected_revision:?}",
+                value.key
+            )));
+        }
+        if let Some(claim) = claim {
+            state.check_nonce_claim(claim)?;
+            state
+                .account_nonces
+                .insert(claim.address.clone(), claim.next);
+        }
+        state.oracle_values.insert(value.key.clone(), value.clone());
+        Ok(())
+    }
+
+    async fn open_oracle_values(&self) -> Result<Vec<OracleValue>, TableError> {
+        let mut open: Vec<OracleValue> = lock(&self.state)
+            .oracle_values
+            .values()
+            .filter(|v| v.status.is_open())
+            .cloned()
+            .collect();
+        open.sort_by(|a, b| (a.created_at, &a.key).cmp(&(b.created_at, &b.key)));
         Ok(open)
     }
 
@@ -799,6 +839,45 @@ impl Chain for MemoryChain {
             "{}: read-only calls are not simulated in memory",
             call.contract_id()
         )))
+    }
+}
+
+/// Canned HTTP answers by URL; an unknown URL is a connection failure. Records what was asked.
+#[derive(Default)]
+pub struct MemoryFetcher {
+    answers: Mutex<HashMap<String, FetchResponse>>,
+    requests: Mutex<Vec<String>>,
+}
+
+impl MemoryFetcher {
+    /// Answers `url` with `status` and `body` from now on.
+    pub fn answer(&self, url: &str, status: u16, body: impl Into<Vec<u8>>) {
+        lock(&self.answers).insert(
+            url.to_owned(),
+            FetchResponse {
+                status,
+                body: body.into(),
+            },
+        );
+    }
+
+    /// Every URL fetched so far, in order.
+    pub fn requests(&self) -> Vec<String> {
+        lock(&self.requests).clone()
+    }
+}
+
+#[async_trait]
+impl HttpFetcher for MemoryFetcher {
+    async fn get(&self, url: &str) -> Result<FetchResponse, FetchError> {
+        lock(&self.requests).push(url.to_owned());
+        lock(&self.answers)
+            .get(url)
+            .cloned()
+            .ok_or_else(|| FetchError {
+                url: url.to_owned(),
+                message: "connection refused (no canned answer)".to_owned(),
+            })
     }
 }
 

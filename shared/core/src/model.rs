@@ -220,22 +220,22 @@ pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
-/// Where a Merkle batch's transaction is.
+/// Where a function's own transaction (a batch's, an oracle value's) is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum BatchStatus {
+pub enum SubmissionStatus {
     /// Signed and stored; not broadcast yet (no node configured, or the node was unreachable).
     Signed,
     /// Accepted by the node's mempool.
     Broadcast,
-    /// In a block with `(ok batch-id)`.
+    /// In a block with an `(ok ...)` result.
     Confirmed,
-    /// Aborted on chain or refused for good; its samples went back to `analyzed` and were
-    /// requested again.
+    /// Aborted on chain or refused for good (a failed batch's samples go back to `analyzed`
+    /// and are requested again).
     Failed,
 }
 
-impl BatchStatus {
+impl SubmissionStatus {
     /// `signed` or `broadcast`: the confirmation schedule still has work on it.
     pub fn is_open(self) -> bool {
         matches!(self, Self::Signed | Self::Broadcast)
@@ -251,9 +251,10 @@ pub struct BatchItem {
     pub item: String,
 }
 
-/// The signed `registry.anchor-batch` transaction of a batch.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BatchTransaction {
+/// A signed contract call a function sends (`registry.anchor-batch`, `oracle.submit`); the
+/// default is the empty one a record holds until it is signed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainTransaction {
     /// Transaction id, hex.
     pub txid: String,
     /// The sender's address.
@@ -276,9 +277,9 @@ pub struct Batch {
     /// The leaves in index order.
     pub items: Vec<BatchItem>,
     /// Where the transaction is.
-    pub status: BatchStatus,
+    pub status: SubmissionStatus,
     /// The current transaction (re-signed with a new nonce if its nonce was lost).
-    pub transaction: BatchTransaction,
+    pub transaction: ChainTransaction,
     /// How many times it was broadcast.
     pub broadcasts: u32,
     /// The `batch-id` that `anchor-batch` returned, once confirmed.
@@ -324,4 +325,40 @@ pub struct Proof {
     /// `unbroadcast` (signed, no node configured or reachable yet), `pending`, `confirmed`
     /// or `failed`.
     pub tx_status: String,
+}
+
+/// An external record signed by the oracle and submitted to `oracle.submit`: the latest one
+/// per key (earlier documents stay in the blob store).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OracleValue {
+    /// `SHA-256("{source}:{record_id}")`, hex: the contract's key.
+    pub key: String,
+    /// `clinvar` or `gene`.
+    pub source: String,
+    /// The source's id of the record.
+    pub record_id: String,
+    /// SHA-256 of the canonical JSON document, hex: the contract's value.
+    pub value: String,
+    /// Unix seconds of the fetch: the contract keeps only newer values.
+    pub timestamp: u64,
+    /// `r ‖ s ‖ recovery id` over `SHA-256(key ‖ value ‖ to-consensus-buff?(timestamp))`, hex.
+    pub signature: String,
+    /// The oracle's compressed public key, hex (registered with `oracle.set-oracle`).
+    pub oracle_public_key: String,
+    /// The blob key of the canonical document.
+    pub document: String,
+    /// The `oracle.submit` call.
+    pub transaction: ChainTransaction,
+    /// Where the call is.
+    pub status: SubmissionStatus,
+    /// The last refusal or abort.
+    pub error: Option<String>,
+    /// Bumped by every write.
+    pub revision: u64,
+    /// When it was signed.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// The last change.
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
 }

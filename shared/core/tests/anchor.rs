@@ -10,9 +10,12 @@ use std::sync::Arc;
 use genoflow_core::{
     lifecycle::{SampleStatus, Status},
     memory::MemoryChain,
-    model::{AnalysisRecord, AnchorRef, BatchStatus, Dataset, Proof, Sample, UploadKind},
+    model::{AnalysisRecord, AnchorRef, Dataset, Proof, Sample, SubmissionStatus, UploadKind},
     ports::{AnchorRequested, BlobStore, Chain, Clock, Message, Table},
-    usecases::anchor::{AnchorBatches, Anchorer, PROOF_FILE},
+    usecases::{
+        anchor::{AnchorBatches, Anchorer, PROOF_FILE},
+        submit::ContractSender,
+    },
 };
 use genoflow_stacks::{
     clarity::ClarityValue,
@@ -30,10 +33,12 @@ const REGISTRY: &str = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.registry";
 
 fn anchorer() -> Anchorer {
     Anchorer {
-        key: PrivateKey::from_hex(ANCHOR_KEY).unwrap(),
-        network: Network::Testnet,
+        sender: ContractSender {
+            key: PrivateKey::from_hex(ANCHOR_KEY).unwrap(),
+            network: Network::Testnet,
+            fee: 2_000,
+        },
         registry: REGISTRY.to_owned(),
-        fee: 2_000,
     }
 }
 
@@ -167,7 +172,7 @@ async fn analysed_items_are_anchored_in_one_batch_then_confirmed() {
 
     let outcome = anchor.anchor(&requests).await.unwrap();
     let batch = outcome.batch.unwrap();
-    assert_eq!((batch.size, batch.status), (3, BatchStatus::Broadcast));
+    assert_eq!((batch.size, batch.status), (3, SubmissionStatus::Broadcast));
 
     // One transaction: registry.anchor-batch(root, u3), signed by the anchorer, nonce 0.
     let txs = anchor_txs(&chain);
@@ -175,7 +180,7 @@ async fn analysed_items_are_anchored_in_one_batch_then_confirmed() {
     let (tx, status) = &txs[0];
     assert_eq!(*status, TxStatus::Pending);
     assert_eq!(hex::encode(tx.txid()), batch.txid);
-    assert_eq!(tx.sender(), anchorer().address());
+    assert_eq!(tx.sender(), anchorer().sender.address());
     assert_eq!((tx.auth.nonce, tx.auth.fee), (0, 2_000));
     tx.verify_signature().unwrap();
     let Payload::ContractCall(call) = &tx.payload else {
@@ -274,7 +279,7 @@ async fn without_a_node_the_transaction_is_signed_and_kept_unbroadcast() {
     let request = analysed(&world, "a").await;
     let outcome = anchor.anchor(&[request]).await.unwrap();
     let batch = outcome.batch.unwrap();
-    assert_eq!(batch.status, BatchStatus::Signed);
+    assert_eq!(batch.status, SubmissionStatus::Signed);
     assert!(chain.transactions().is_empty());
     assert_eq!(sample_status(&world, "a").await, SampleStatus::Anchoring);
     assert_eq!(dataset_status(&world, "a").await, Status::Analyzed);
@@ -295,7 +300,7 @@ async fn a_node_outage_leaves_the_batch_signed_and_the_schedule_broadcasts_it() 
     let request = analysed(&world, "a").await;
     chain.set_unavailable(true);
     let outcome = anchor.anchor(std::slice::from_ref(&request)).await.unwrap();
-    assert_eq!(outcome.batch.unwrap().status, BatchStatus::Signed);
+    assert_eq!(outcome.batch.unwrap().status, SubmissionStatus::Signed);
     assert_eq!(sample_status(&world, "a").await, SampleStatus::Anchoring);
     assert_eq!(stored_proof(&world, "a").await.tx_status, "signed");
 
@@ -367,7 +372,7 @@ async fn a_nonce_held_in_the_mempool_by_another_transaction_is_re_signed() {
         .unwrap();
     let request = analysed(&world, "a").await;
     let batch = anchor.anchor(&[request]).await.unwrap().batch.unwrap();
-    assert_eq!(batch.status, BatchStatus::Broadcast);
+    assert_eq!(batch.status, SubmissionStatus::Broadcast);
     let txs = anchor_txs(&chain);
     assert_eq!(txs.len(), 2);
     assert_eq!(txs[1].0.auth.nonce, 1);
@@ -522,7 +527,7 @@ async fn a_refused_transaction_is_an_error_that_names_the_reason() {
 fn the_anchor_key_never_shows_in_debug() {
     let shown = format!("{:?}", anchorer());
     assert!(!shown.contains(&ANCHOR_KEY[..16]), "{shown}");
-    assert!(shown.contains(&anchorer().address().to_string()));
+    assert!(shown.contains(&anchorer().sender.address().to_string()));
 }
 
 #[tokio::test]

@@ -7,6 +7,7 @@
 mod blob;
 mod chain;
 mod clock;
+mod fetch;
 mod queue;
 mod table;
 mod token;
@@ -16,6 +17,7 @@ pub use blob::{
 };
 pub use chain::{Chain, ChainError};
 pub use clock::{Clock, SystemClock};
+pub use fetch::{FetchError, FetchResponse, HttpFetcher, MAX_FETCH_BYTES};
 pub use queue::{AnalysisRequested, AnchorRequested, Message, Queue, QueueError, QueueName};
 pub use table::{DatasetPage, DatasetState, NonceClaim, Table, TableError};
 pub use token::{Claims, HmacTokenSigner, TokenError, TokenSecret, TokenSigner};

@@ -3,7 +3,7 @@ use time::OffsetDateTime;
 
 use crate::{
     lifecycle::{SampleStatus, Status},
-    model::{Batch, Dataset, LoginNonce, Sample},
+    model::{Batch, Dataset, LoginNonce, OracleValue, Sample},
 };
 
 /// A move of the anchor account's nonce counter: the table holds the next nonce the anchor
@@ -139,6 +139,22 @@ pub trait Table: Send + Sync {
 
     /// The batches still `signed` or `broadcast`, oldest first.
     async fn open_batches(&self) -> Result<Vec<Batch>, TableError>;
+
+    /// The latest oracle value of `key` (hex).
+    async fn get_oracle_value(&self, key: &str) -> Result<Option<OracleValue>, TableError>;
+
+    /// Stores the oracle value of its key: created if `expected_revision` is `None`, else
+    /// replaced only at that revision; with the nonce counter's move when signing (`claim`),
+    /// atomically.
+    async fn write_oracle_value(
+        &self,
+        value: &OracleValue,
+        expected_revision: Option<u64>,
+        claim: Option<&NonceClaim>,
+    ) -> Result<(), TableError>;
+
+    /// The oracle values whose transaction is still `signed` or `broadcast`, oldest first.
+    async fn open_oracle_values(&self) -> Result<Vec<OracleValue>, TableError>;
 
     /// Records a login nonce as used. [`TableError::ConditionFailed`] if the same address
     /// already used it and that record has not expired at `now`.

@@ -13,15 +13,10 @@
 //! which is harmless for a transaction already in the mempool; if it does not (a crash between 1
 //! and 2), the claim is released after the lease and the sample batched again.
 
-use std::{fmt, sync::Arc};
+use std::sync::Arc;
 
 use genoflow_stacks::{
-    address::StacksAddress,
-    clarity::ClarityValue,
-    client::{BroadcastRejection, TxStatus},
-    keys::PrivateKey,
-    merkle::MerkleTree,
-    transaction::{ContractCall, Network, Transaction, TransactionOptions},
+    clarity::ClarityValue, client::TxStatus, merkle::MerkleTree, transaction::ContractCall,
 };
 
 use crate::{
@@ -29,50 +24,27 @@ use crate::{
     keys::results_prefix,
     lifecycle::{SampleStatus, Status},
     model::{
-        AnchorRef, Batch, BatchItem, BatchStatus, BatchTransaction, Dataset, Proof, Sample, new_id,
+        AnchorRef, Batch, BatchItem, ChainTransaction, Dataset, Proof, Sample, SubmissionStatus,
+        new_id,
     },
-    ports::{
-        AnchorRequested, BlobStore, Chain, ChainError, Clock, Message, NonceClaim, Queue, Table,
-        TableError,
-    },
+    ports::{AnchorRequested, BlobStore, Chain, Clock, Message, Queue, Table, TableError},
 };
 
-use super::{transition_dataset, transition_sample};
+use super::{
+    submit::{Broadcast, ContractSender, NONCE_CLAIM_ATTEMPTS, broadcast, hash32},
+    transition_dataset, transition_sample,
+};
 
 /// The proof's file name under `results/{dataset_id}/`.
 pub const PROOF_FILE: &str = "proof.json";
 
-/// How many times a nonce claim is retried when another writer moved the counter.
-const NONCE_CLAIM_ATTEMPTS: usize = 3;
-
-/// The anchoring account and what its transactions look like.
+/// The anchoring account and the registry it calls.
+#[derive(Debug)]
 pub struct Anchorer {
-    /// The key of an address enabled with `registry.set-anchorer` (`Debug` redacts it).
-    pub key: PrivateKey,
-    /// The network (address version and chain id).
-    pub network: Network,
+    /// An account enabled with `registry.set-anchorer` (`Debug` shows its address only).
+    pub sender: ContractSender,
     /// The registry contract, `ADDRESS.registry`.
     pub registry: String,
-    /// Fee per transaction, micro-STX.
-    pub fee: u64,
-}
-
-impl Anchorer {
-    /// The sender address.
-    pub fn address(&self) -> StacksAddress {
-        self.key.address(self.network.single_sig_version())
-    }
-}
-
-impl fmt::Debug for Anchorer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Anchorer")
-            .field("address", &self.address().to_string())
-            .field("network", &self.network)
-            .field("registry", &self.registry)
-            .field("fee", &self.fee)
-            .finish_non_exhaustive()
-    }
 }
 
 /// What an anchor run did.
@@ -98,7 +70,7 @@ pub struct BatchSummary {
     /// The transaction id, hex.
     pub txid: String,
     /// `signed` (no node, or not reachable: the schedule broadcasts it) or `broadcast`.
-    pub status: BatchStatus,
+    pub status: SubmissionStatus,
 }
 
 impl From<&Batch> for BatchSummary {
@@ -174,7 +146,7 @@ impl AnchorBatches {
             match self.triage(sample, &request.item).await? {
                 Triage::Batch(sample) => candidates.push(sample),
                 Triage::InBatch(batch) => {
-                    if batch.status == BatchStatus::Signed {
+                    if batch.status == SubmissionStatus::Signed {
                         self.publish(batch).await?;
                     }
                     outcome.rebroadcast.push(request.sample_id.clone());
@@ -223,20 +195,14 @@ impl AnchorBatches {
             .iter()
             .map(|i| hash32(&i.item))
             .collect::<Result<Vec<_>, _>>()?;
-        let tree = MerkleTree::build(&leaves).map_err(|e| Error::Anchor(e.to_string()))?;
+        let tree = MerkleTree::build(&leaves).map_err(|e| Error::Chain(e.to_string()))?;
         let root = tree.root();
         let mut batch = Batch {
             batch_id,
             root: hex::encode(root),
             items,
-            status: BatchStatus::Signed,
-            transaction: BatchTransaction {
-                txid: String::new(),
-                sender: self.anchorer.address().to_string(),
-                nonce: 0,
-                fee: self.anchorer.fee,
-                raw: String::new(),
-            },
+            status: SubmissionStatus::Signed,
+            transaction: ChainTransaction::default(),
             broadcasts: 0,
             chain_batch_id: None,
             block_height: None,
@@ -266,10 +232,10 @@ impl AnchorBatches {
         };
         for batch in self.table.open_batches().await? {
             let id = batch.batch_id.clone();
-            if batch.status == BatchStatus::Signed {
+            if batch.status == SubmissionStatus::Signed {
                 let batch = self.publish(batch).await?;
                 match batch.status {
-                    BatchStatus::Broadcast => report.rebroadcast.push(id),
+                    SubmissionStatus::Broadcast => report.rebroadcast.push(id),
                     _ => report.pending.push(id),
                 }
                 continue;
@@ -296,7 +262,7 @@ impl AnchorBatches {
                 TxStatus::Pending => report.pending.push(id),
                 TxStatus::NotFound | TxStatus::Dropped(_) => {
                     let batch = self.publish(batch).await?;
-                    if batch.status == BatchStatus::Failed {
+                    if batch.status == SubmissionStatus::Failed {
                         report.failed.push(id);
                     } else {
                         report.rebroadcast.push(id);
@@ -357,38 +323,31 @@ impl AnchorBatches {
         }
     }
 
-    /// Signs `batch`'s transaction with the next free nonce (at least `min_nonce`, the node's
-    /// and the counter's) and stores it (a new batch, or a re-signed one at
-    /// `expected_revision`), retrying when another writer moved the counter.
+    /// Signs `batch`'s `anchor-batch` call with a fresh nonce (at least `min_nonce`) and
+    /// stores it (a new batch, or a re-signed one at `expected_revision`) with the nonce
+    /// counter's move, retrying when another writer moved the counter.
     async fn sign_and_store(
         &self,
         batch: &mut Batch,
         expected_revision: Option<u64>,
         min_nonce: u64,
     ) -> Result<(), Error> {
-        let sender = self.anchorer.address();
-        let address = sender.to_string();
+        let call = ContractCall::new(
+            &self.anchorer.registry,
+            "anchor-batch",
+            vec![
+                ClarityValue::Buffer(hash32(&batch.root)?.to_vec()),
+                ClarityValue::UInt(batch.items.len() as u128),
+            ],
+        )
+        .map_err(|e| Error::Chain(format!("the registry {}: {e}", self.anchorer.registry)))?;
+        let sender = &self.anchorer.sender;
         let mut last = None;
         for _ in 0..NONCE_CLAIM_ATTEMPTS {
-            let stored = self.table.account_nonce(&address).await?;
-            let node = match &self.chain {
-                Some(chain) => chain.account_nonce(&sender).await.ok(),
-                None => None,
-            };
-            let nonce = stored.unwrap_or(0).max(node.unwrap_or(0)).max(min_nonce);
-            let transaction = self.sign(&hash32(&batch.root)?, batch.items.len(), nonce)?;
-            batch.transaction = BatchTransaction {
-                txid: hex::encode(transaction.txid()),
-                sender: address.clone(),
-                nonce,
-                fee: self.anchorer.fee,
-                raw: hex::encode(transaction.serialize()),
-            };
-            let claim = NonceClaim {
-                address: address.clone(),
-                expected: stored,
-                next: nonce + 1,
-            };
+            let claim = sender
+                .next_nonce(self.table.as_ref(), self.chain.as_deref(), min_nonce)
+                .await?;
+            batch.transaction = sender.sign(call.clone(), claim.next - 1)?;
             let written = match expected_revision {
                 None => self.table.create_batch(batch, &claim).await,
                 Some(revision) => self.table.update_batch(batch, revision, Some(&claim)).await,
@@ -399,22 +358,7 @@ impl AnchorBatches {
                 Err(other) => return Err(other.into()),
             }
         }
-        Err(last.map_or_else(|| Error::Anchor("no nonce claimed".to_owned()), Error::from))
-    }
-
-    fn sign(&self, root: &[u8; 32], size: usize, nonce: u64) -> Result<Transaction, Error> {
-        let call = ContractCall::new(
-            &self.anchorer.registry,
-            "anchor-batch",
-            vec![
-                ClarityValue::Buffer(root.to_vec()),
-                ClarityValue::UInt(size as u128),
-            ],
-        )
-        .map_err(|e| Error::Anchor(format!("the registry {}: {e}", self.anchorer.registry)))?;
-        let options = TransactionOptions::new(self.anchorer.network, nonce, self.anchorer.fee);
-        Transaction::sign_new(call.into(), &options, &self.anchorer.key)
-            .map_err(|e| Error::Anchor(format!("cannot sign the anchor transaction: {e}")))
+        Err(last.map_or_else(|| Error::Chain("no nonce claimed".to_owned()), Error::from))
     }
 
     /// Broadcasts the batch's transaction (if a node is configured) and marks the batch and
@@ -427,44 +371,20 @@ impl AnchorBatches {
             return Ok(batch);
         };
         for _ in 0..2 {
-            let raw = hex::decode(&batch.transaction.raw)
-                .map_err(|e| Error::Anchor(format!("stored transaction: {e}")))?;
-            let transaction = Transaction::deserialize(&raw)
-                .map_err(|e| Error::Anchor(format!("stored transaction: {e}")))?;
-            match chain.broadcast(&transaction).await {
-                Ok(_) => return self.broadcast_done(batch).await,
-                Err(ChainError::Rejected(BroadcastRejection::BadNonce { expected, actual }))
-                    if expected > actual =>
-                {
-                    // The nonce was used by another transaction: re-sign with a fresh one.
-                    let why =
-                        format!("nonce {actual} was already used (the node expects {expected})");
-                    self.re_sign(&mut batch, why, expected).await?;
+            match broadcast(chain.as_ref(), &batch.transaction).await? {
+                Broadcast::Accepted => return self.broadcast_done(batch).await,
+                Broadcast::Resign { min_nonce, why } => {
+                    self.re_sign(&mut batch, why, min_nonce).await?;
                 }
-                Err(ChainError::Rejected(BroadcastRejection::ConflictingNonceInMempool)) => {
-                    // Ours already (a redelivery), or another transaction holds the nonce.
-                    let ours = chain
-                        .transaction_status(&hash32(&batch.transaction.txid)?)
-                        .await;
-                    if matches!(ours, Ok(TxStatus::Pending | TxStatus::Success { .. })) {
-                        return self.broadcast_done(batch).await;
-                    }
-                    let nonce = batch.transaction.nonce;
-                    let why = format!("another transaction holds nonce {nonce} in the mempool");
-                    self.re_sign(&mut batch, why, nonce + 1).await?;
-                }
-                Err(ChainError::Rejected(rejection)) => {
-                    let why = format!("the node refused the transaction: {rejection}");
-                    return Err(self.record_refusal(batch, why).await);
-                }
-                Err(error) => {
+                Broadcast::Refused(why) => return Err(self.record_refusal(batch, why).await),
+                Broadcast::Unavailable(error) => {
                     tracing::warn!(batch_id = %batch.batch_id, %error, "broadcast failed; the schedule retries");
                     self.write_proofs(&batch).await?;
                     return Ok(batch);
                 }
             }
         }
-        Err(Error::Anchor(format!(
+        Err(Error::Chain(format!(
             "batch {}: the node kept refusing the nonce",
             batch.batch_id
         )))
@@ -488,14 +408,14 @@ impl AnchorBatches {
         if let Err(error) = self.table.update_batch(&batch, revision, None).await {
             return error.into();
         }
-        Error::Anchor(format!("batch {}: {why}", batch.batch_id))
+        Error::Chain(format!("batch {}: {why}", batch.batch_id))
     }
 
     async fn broadcast_done(&self, mut batch: Batch) -> Result<Batch, Error> {
         let now = self.clock.now();
-        if batch.status == BatchStatus::Signed {
+        if batch.status == SubmissionStatus::Signed {
             let revision = batch.revision;
-            batch.status = BatchStatus::Broadcast;
+            batch.status = SubmissionStatus::Broadcast;
             batch.broadcasts += 1;
             batch.revision += 1;
             batch.updated_at = now;
@@ -531,7 +451,7 @@ impl AnchorBatches {
             _ => None,
         };
         let revision = batch.revision;
-        batch.status = BatchStatus::Confirmed;
+        batch.status = SubmissionStatus::Confirmed;
         batch.chain_batch_id = chain_batch_id;
         batch.block_height = block_height;
         batch.revision += 1;
@@ -553,7 +473,7 @@ impl AnchorBatches {
     /// so a later batch anchors them.
     async fn fail(&self, mut batch: Batch, why: String) -> Result<(), Error> {
         let revision = batch.revision;
-        batch.status = BatchStatus::Failed;
+        batch.status = SubmissionStatus::Failed;
         batch.error = Some(why.clone());
         batch.revision += 1;
         batch.updated_at = self.clock.now();
@@ -708,25 +628,25 @@ fn build_proof(sample: &Sample, batch: &Batch, has_node: bool) -> Result<Option<
         .iter()
         .map(|i| hash32(&i.item))
         .collect::<Result<Vec<_>, _>>()?;
-    let tree = MerkleTree::build(&leaves).map_err(|e| Error::Anchor(e.to_string()))?;
+    let tree = MerkleTree::build(&leaves).map_err(|e| Error::Chain(e.to_string()))?;
     let path = tree.prove(anchor.index).map_err(|e| {
-        Error::Anchor(format!(
+        Error::Chain(format!(
             "batch {} has no leaf {} for sample {}: {e}",
             batch.batch_id, anchor.index, sample.sample_id
         ))
     })?;
     if batch.items.get(anchor.index as usize).map(|i| &i.item) != Some(&analysis.item) {
-        return Err(Error::Anchor(format!(
+        return Err(Error::Chain(format!(
             "batch {} holds another item at index {} than sample {}'s",
             batch.batch_id, anchor.index, sample.sample_id
         )));
     }
     let tx_status = match batch.status {
-        BatchStatus::Signed if has_node => "signed",
-        BatchStatus::Signed => "unbroadcast",
-        BatchStatus::Broadcast => "pending",
-        BatchStatus::Confirmed => "confirmed",
-        BatchStatus::Failed => "failed",
+        SubmissionStatus::Signed if has_node => "signed",
+        SubmissionStatus::Signed => "unbroadcast",
+        SubmissionStatus::Broadcast => "pending",
+        SubmissionStatus::Confirmed => "confirmed",
+        SubmissionStatus::Failed => "failed",
     };
     Ok(Some(Proof {
         item: analysis.item.clone(),
@@ -741,11 +661,4 @@ fn build_proof(sample: &Sample, batch: &Batch, has_node: bool) -> Result<Option<
         txid: batch.transaction.txid.clone(),
         tx_status: tx_status.to_owned(),
     }))
-}
-
-fn hash32(text: &str) -> Result<[u8; 32], Error> {
-    let mut hash = [0; 32];
-    hex::decode_to_slice(text, &mut hash)
-        .map_err(|e| Error::Anchor(format!("{text:?} is not a 32-byte hex hash: {e}")))?;
-    Ok(hash)
 }

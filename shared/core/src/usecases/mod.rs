@@ -10,6 +10,8 @@
 //! | [`analyze::AnalyzeSamples`] | analyze | SQS `analysis_requested` |
 //! | [`anchor::AnchorBatches::anchor`] | anchor | SQS `anchor_requested` (batched) |
 //! | [`anchor::AnchorBatches::confirm`] | anchor | schedule |
+//! | [`oracle::OracleUpdates::refresh`] | oracle | SQS `oracle_requested`, and the schedule's watch list |
+//! | [`oracle::OracleUpdates::confirm`] | oracle | schedule |
 //! | [`datasets::Datasets`] | api | `GET /datasets`, `GET /datasets/{id}`, `DELETE /datasets/{id}` |
 
 pub mod analyze;
@@ -17,6 +19,8 @@ pub mod anchor;
 pub mod datasets;
 pub mod login;
 pub mod object_created;
+pub mod oracle;
+pub mod submit;
 pub mod upload;
 
 use time::OffsetDateTime;

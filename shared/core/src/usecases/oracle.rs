@@ -1,0 +1,554 @@
+//! The oracle function: external records (ClinVar variant classifications and NCBI Gene
+//! annotation, both through NCBI E-utilities `esummary`) fetched, canonicalised, hashed, signed
+//! and submitted to `oracle.submit` (ARCHITECTURE.md, "Oracle").
+//!
+//! - key = `SHA-256("{source}:{id}")`, value = `SHA-256(canonical document)`, where the
+//!   canonical document is the fields GenoFlow attests, as JSON with sorted keys and no
+//!   whitespace ([`canonical_json`]);
+//! - the oracle signs `SHA-256(key ‖ value ‖ to-consensus-buff?(timestamp))` (65 bytes,
+//!   `r ‖ s ‖ recovery id`, low-S) with the same key that sends the transaction;
+//! - an unchanged document is not signed again; a source that is down or answers garbage
+//!   produces no signed record.
+
+use std::sync::Arc;
+
+use genoflow_stacks::{clarity::ClarityValue, client::TxStatus, transaction::ContractCall};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::{
+    error::Error,
+    model::{ChainTransaction, OracleValue, SubmissionStatus},
+    ports::{BlobStore, Chain, Clock, HttpFetcher, Table, TableError},
+};
+
+use super::submit::{Broadcast, ContractSender, NONCE_CLAIM_ATTEMPTS, broadcast, hash32};
+
+/// Where the canonical documents are kept: `oracle/{source}/{id}/{timestamp}.json`.
+pub const ORACLE_PREFIX: &str = "oracle/";
+
+/// The public NCBI E-utilities base URL.
+pub const NCBI_EUTILS: &str = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils";
+
+/// An external source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// ClinVar variation records (`esummary db=clinvar`).
+    Clinvar,
+    /// NCBI Gene records (`esummary db=gene`).
+    Gene,
+}
+
+impl Source {
+    /// The name used in keys and paths.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Clinvar => "clinvar",
+            Self::Gene => "gene",
+        }
+    }
+}
+
+/// One record to refresh: the oracle queue's message
+/// (`{"type": "oracle_requested", "source": "clinvar", "id": "12345"}`) and an entry of the
+/// schedule's watch list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename = "oracle_requested")]
+pub struct OracleRequested {
+    /// The source.
+    pub source: Source,
+    /// The source's numeric id (ClinVar variation id, NCBI Gene id).
+    pub id: String,
+}
+
+impl OracleRequested {
+    /// Parses a queue message.
+    ///
+    /// # Errors
+    /// The JSON error: a poison message.
+    pub fn from_json(body: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(body)
+    }
+}
+
+/// The sources' base URLs (configurable, so tests and mirrors can stand in for NCBI).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceUrls {
+    /// E-utilities base for ClinVar.
+    pub clinvar: String,
+    /// E-utilities base for Gene.
+    pub gene: String,
+}
+
+impl Default for SourceUrls {
+    fn default() -> Self {
+        Self {
+            clinvar: NCBI_EUTILS.to_owned(),
+            gene: NCBI_EUTILS.to_owned(),
+        }
+    }
+}
+
+/// The oracle account and the contract it calls.
+#[derive(Debug)]
+pub struct OracleSigner {
+    /// Signs the values (its public key registered with `oracle.set-oracle`) and pays for the
+    /// `submit` calls.
+    pub sender: ContractSender,
+    /// The oracle contract, `ADDRESS.oracle`.
+    pub contract: String,
+}
+
+/// What a refresh did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OracleOutcome {
+    /// A new value was signed and stored; `status` says whether it was broadcast.
+    Submitted {
+        /// The key, hex.
+        key: String,
+        /// The value, hex.
+        value: String,
+        /// The transaction id, hex.
+        txid: String,
+        /// `signed` (no node, or unreachable) or `broadcast`.
+        status: SubmissionStatus,
+    },
+    /// The document has not changed since the stored value: nothing signed.
+    Unchanged {
+        /// The key, hex.
+        key: String,
+    },
+}
+
+/// The oracle use case.
+pub struct OracleUpdates {
+    /// Oracle values and the nonce counter.
+    pub table: Arc<dyn Table>,
+    /// The canonical documents.
+    pub blobs: Arc<dyn BlobStore>,
+    /// The time (the values' timestamps).
+    pub clock: Arc<dyn Clock>,
+    /// The node; `None` signs and keeps the transactions.
+    pub chain: Option<Arc<dyn Chain>>,
+    /// The sources.
+    pub fetcher: Arc<dyn HttpFetcher>,
+    /// Where the sources are.
+    pub urls: SourceUrls,
+    /// The oracle account.
+    pub signer: OracleSigner,
+}
+
+impl OracleUpdates {
+    /// Fetches one record, and if its canonical document changed, signs, stores and submits
+    /// it.
+    ///
+    /// # Errors
+    /// [`Error::Source`] when the source is down (retryable) or answers something that is not
+    /// the record (not retryable); table, storage and node failures.
+    pub async fn refresh(&self, request: &OracleRequested) -> Result<OracleOutcome, Error> {
+        let url = self.url(request)?;
+        let response = self.fetcher.get(&url).await.map_err(|e| Error::Source {
+            url: url.clone(),
+            message: e.message,
+            retryable: true,
+        })?;
+        if response.status != 200 {
+            return Err(Error::Source {
+                url,
+                message: format!("HTTP {}", response.status),
+                retryable: response.status >= 500 || response.status == 429,
+            });
+        }
+        let document =
+            canonical_document(request, &response.body).map_err(|message| Error::Source {
+                url: url.clone(),
+                message,
+                retryable: false,
+            })?;
+        let bytes = canonical_json(&document).into_bytes();
+        let key: [u8; 32] =
+            Sha256::digest(format!("{}:{}", request.source.as_str(), request.id)).into();
+        let value: [u8; 32] = Sha256::digest(&bytes).into();
+        let (key_hex, value_hex) = (hex::encode(key), hex::encode(value));
+
+        let stored = self.table.get_oracle_value(&key_hex).await?;
+        if let Some(stored) = &stored
+            && stored.value == value_hex
+            && stored.status != SubmissionStatus::Failed
+        {
+            return Ok(OracleOutcome::Unchanged { key: key_hex });
+        }
+        // Strictly newer than what the contract holds, even within one second.
+        let now = self.clock.now();
+        let timestamp = u64::try_from(now.unix_timestamp())
+            .unwrap_or(0)
+            .max(stored.as_ref().map_or(0, |s| s.timestamp + 1));
+        let signature = self
+            .signer
+            .sender
+            .key
+            .sign(&message_hash(&key, &value, timestamp))
+            .map_err(|e| Error::Chain(format!("cannot sign the oracle value: {e}")))?
+            .to_rsv();
+
+        let document_key = format!(
+            "{ORACLE_PREFIX}{}/{}/{timestamp}.json",
+            request.source.as_str(),
+            request.id
+        );
+        self.blobs.put(&document_key, bytes).await?;
+
+        let mut record = OracleValue {
+            key: key_hex.clone(),
+            source: request.source.as_str().to_owned(),
+            record_id: request.id.clone(),
+            value: value_hex.clone(),
+            timestamp,
+            signature: hex::encode(signature),
+            oracle_public_key: hex::encode(self.signer.sender.key.public_key().to_bytes()),
+            document: document_key,
+            transaction: ChainTransaction::default(),
+            status: SubmissionStatus::Signed,
+            error: None,
+            revision: stored.as_ref().map_or(0, |s| s.revision + 1),
+            created_at: now,
+            updated_at: now,
+        };
+        let call = self.submit_call(&record)?;
+        self.sign_and_store(&mut record, stored.map(|s| s.revision), call, 0)
+            .await?;
+        tracing::info!(source = %record.source, id = %record.record_id, key = %record.key, timestamp, "oracle value signed");
+        let record = self.publish(record).await?;
+        Ok(OracleOutcome::Submitted {
+            key: key_hex,
+            value: value_hex,
+            txid: record.transaction.txid,
+            status: record.status,
+        })
+    }
+
+    /// The schedule: broadcasts signed values and follows broadcast ones to a block.
+    ///
+    /// # Errors
+    /// Table failures; node outages leave the values for the next run.
+    pub async fn confirm(&self) -> Result<Vec<(String, SubmissionStatus)>, Error> {
+        let Some(chain) = &self.chain else {
+            return Ok(Vec::new());
+        };
+        let mut report = Vec::new();
+        for record in self.table.open_oracle_values().await? {
+            let record = if record.status == SubmissionStatus::Signed {
+                self.publish(record).await?
+            } else {
+                let txid = hash32(&record.transaction.txid)?;
+                match chain.transaction_status(&txid).await {
+                    Ok(TxStatus::Success { .. }) => {
+                        self.set_status(record, SubmissionStatus::Confirmed, None)
+                            .await?
+                    }
+                    Ok(TxStatus::AbortByResponse { result, .. }) => {
+                        let why = result.map_or_else(
+                            || "aborted by response".to_owned(),
+                            |r| format!("aborted by response {}", r.to_hex()),
+                        );
+                        self.set_status(record, SubmissionStatus::Failed, Some(why))
+                            .await?
+                    }
+                    Ok(TxStatus::AbortByPostCondition { .. }) => {
+                        let why = "aborted by a post-condition".to_owned();
+                        self.set_status(record, SubmissionStatus::Failed, Some(why))
+                            .await?
+                    }
+                    Ok(TxStatus::NotFound | TxStatus::Dropped(_)) => {
+                        let mut record = record;
+                        record.status = SubmissionStatus::Signed;
+                        self.publish(record).await?
+                    }
+                    Ok(TxStatus::Pending) | Err(_) => record,
+                }
+            };
+            report.push((record.key, record.status));
+        }
+        Ok(report)
+    }
+
+    fn url(&self, request: &OracleRequested) -> Result<String, Error> {
+        if request.id.is_empty() || !request.id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Error::Source {
+                url: String::new(),
+                message: format!(
+                    "{} id {:?} must be digits",
+                    request.source.as_str(),
+                    request.id
+                ),
+                retryable: false,
+            });
+        }
+        let (base, db) = match request.source {
+            Source::Clinvar => (&self.urls.clinvar, "clinvar"),
+            Source::Gene => (&self.urls.gene, "gene"),
+        };
+        Ok(format!(
+            "{}/esummary.fcgi?db={db}&id={}&retmode=json",
+            base.trim_end_matches('/'),
+            request.id
+        ))
+    }
+
+    fn submit_call(&self, record: &OracleValue) -> Result<ContractCall, Error> {
+        let signature = hex::decode(&record.signature)
+            .map_err(|e| Error::Chain(format!("stored signature: {e}")))?;
+        ContractCall::new(
+            &self.signer.contract,
+            "submit",
+            vec![
+                ClarityValue::Buffer(hash32(&record.key)?.to_vec()),
+                ClarityValue::Buffer(hash32(&record.value)?.to_vec()),
+                ClarityValue::UInt(u128::from(record.timestamp)),
+                ClarityValue::Buffer(signature),
+            ],
+        )
+        .map_err(|e| Error::Chain(format!("the oracle contract {}: {e}", self.signer.contract)))
+    }
+
+    async fn sign_and_store(
+        &self,
+        record: &mut OracleValue,
+        expected_revision: Option<u64>,
+        call: ContractCall,
+        min_nonce: u64,
+    ) -> Result<(), Error> {
+        let sender = &self.signer.sender;
+        let mut last = None;
+        for _ in 0..NONCE_CLAIM_ATTEMPTS {
+            let claim = sender
+                .next_nonce(self.table.as_ref(), self.chain.as_deref(), min_nonce)
+                .await?;
+            record.transaction = sender.sign(call.clone(), claim.next - 1)?;
+            match self
+                .table
+                .write_oracle_value(record, expected_revision, Some(&claim))
+                .await
+            {
+                Ok(()) => return Ok(()),
+                Err(error @ TableError::ConditionFailed { .. }) => last = Some(error),
+                Err(other) => return Err(other.into()),
+            }
+        }
+        Err(last.map_or_else(|| Error::Chain("no nonce claimed".to_owned()), Error::from))
+    }
+
+    async fn publish(&self, mut record: OracleValue) -> Result<OracleValue, Error> {
+        let Some(chain) = &self.chain else {
+            return Ok(record);
+        };
+        for _ in 0..2 {
+            match broadcast(chain.as_ref(), &record.transaction).await? {
+                Broadcast::Accepted => {
+                    return self
+                        .set_status(record, SubmissionStatus::Broadcast, None)
+                        .await;
+                }
+                Broadcast::Resign { min_nonce, why } => {
+                    let revision = record.revision;
+                    record.revision += 1;
+                    record.updated_at = self.clock.now();
+                    record.error = Some(format!("{why}; re-signed"));
+                    let call = self.submit_call(&record)?;
+                    self.sign_and_store(&mut record, Some(revision), call, min_nonce)
+                        .await?;
+                }
+                Broadcast::Refused(why) => {
+                    let key = record.key.clone();
+                    self.set_status(record, SubmissionStatus::Failed, Some(why.clone()))
+                        .await?;
+                    return Err(Error::Chain(format!("oracle value {key}: {why}")));
+                }
+                Broadcast::Unavailable(error) => {
+                    tracing::warn!(key = %record.key, %error, "broadcast failed; the schedule retries");
+                    return Ok(record);
+                }
+            }
+        }
+        Err(Error::Chain(format!(
+            "oracle value {}: the node kept refusing the nonce",
+            record.key
+        )))
+    }
+
+    async fn set_status(
+        &self,
+        mut record: OracleValue,
+        status: SubmissionStatus,
+        error: Option<String>,
+    ) -> Result<OracleValue, Error> {
+        let revision = record.revision;
+        record.status = status;
+        if error.is_some() {
+            record.error = error;
+        }
+        record.revision += 1;
+        record.updated_at = self.clock.now();
+        self.table
+            .write_oracle_value(&record, Some(revision), None)
+            .await?;
+        Ok(record)
+    }
+}
+
+/// The message the oracle signs and `oracle.submit` recovers:
+/// `SHA-256(key ‖ value ‖ to-consensus-buff?(timestamp))`.
+///
+/// ```
+/// use genoflow_core::usecases::oracle::message_hash;
+/// // to-consensus-buff? of u1 is 0x01 followed by the 16-byte big-endian value.
+/// let hash = message_hash(&[0; 32], &[0; 32], 1);
+/// let mut bytes = vec![0u8; 64];
+/// bytes.push(0x01);
+/// bytes.extend_from_slice(&1u128.to_be_bytes());
+/// use sha2::Digest;
+/// assert_eq!(hash, <[u8; 32]>::from(sha2::Sha256::digest(&bytes)));
+/// ```
+pub fn message_hash(key: &[u8; 32], value: &[u8; 32], timestamp: u64) -> [u8; 32] {
+    Sha256::new()
+        .chain_update(key)
+        .chain_update(value)
+        .chain_update(ClarityValue::UInt(u128::from(timestamp)).serialize())
+        .finalize()
+        .into()
+}
+
+/// JSON with object keys sorted by their bytes and no whitespace: the same document always
+/// gives the same bytes.
+///
+/// ```
+/// use genoflow_core::usecases::oracle::canonical_json;
+/// let value = serde_json::json!({"b": [1, {"d": null, "c": "é"}], "a": true});
+/// assert_eq!(canonical_json(&value), r#"{"a":true,"b":[1,{"c":"é","d":null}]}"#);
+/// ```
+pub fn canonical_json(value: &Value) -> String {
+    let mut out = String::new();
+    write_canonical(value, &mut out);
+    out
+}
+
+fn write_canonical(value: &Value, out: &mut String) {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+            out.push('{');
+            for (index, (name, value)) in entries.into_iter().enumerate() {
+                if index > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(name.clone()).to_string());
+                out.push(':');
+                write_canonical(value, out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (index, item) in items.iter().enumerate() {
+                if index > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
+}
+
+/// The fields GenoFlow attests of an `esummary` answer, or what is wrong with it.
+fn canonical_document(request: &OracleRequested, body: &[u8]) -> Result<Value, String> {
+    let answer: Value =
+        serde_json::from_slice(body).map_err(|e| format!("the answer is not JSON: {e}"))?;
+    let record = answer
+        .get("result")
+        .and_then(|result| result.get(&request.id))
+        .ok_or_else(|| format!("the answer has no result.{}", request.id))?;
+    if let Some(error) = record.get("error").and_then(Value::as_str) {
+        return Err(format!("the source has no record {}: {error}", request.id));
+    }
+    let text = |field: &str| -> Result<String, String> {
+        record
+            .get(field)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .ok_or_else(|| format!("record {} has no {field}", request.id))
+    };
+    Ok(match request.source {
+        Source::Clinvar => {
+            // The 2024 schema names it germline_classification; older answers
+            // clinical_significance.
+            let classification = record
+                .get("germline_classification")
+                .or_else(|| record.get("clinical_significance"))
+                .ok_or_else(|| format!("record {} has no classification", request.id))?;
+            let field = |name: &str| classification.get(name).cloned().unwrap_or(Value::Null);
+            let description = field("description");
+            if description.as_str().is_none_or(str::is_empty) {
+                return Err(format!(
+                    "record {} has no classification description",
+                    request.id
+                ));
+            }
+            let mut genes: Vec<String> = record
+                .get("genes")
+                .and_then(Value::as_array)
+                .map(|genes| {
+                    genes
+                        .iter()
+                        .filter_map(|g| g.get("symbol").and_then(Value::as_str))
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default();
+            genes.sort();
+            serde_json::json!({
+                "source": "clinvar",
+                "id": request.id,
+                "accession": text("accession")?,
+                "title": text("title")?,
+                "classification": {
+                    "description": description,
+                    "review_status": field("review_status"),
+                    "last_evaluated": field("last_evaluated"),
+                },
+                "genes": genes,
+            })
+        }
+        Source::Gene => {
+            let location = record
+                .get("genomicinfo")
+                .and_then(Value::as_array)
+                .and_then(|info| info.first())
+                .map(|info| {
+                    serde_json::json!({
+                        "accession": info.get("chraccver").cloned().unwrap_or(Value::Null),
+                        "start": info.get("chrstart").cloned().unwrap_or(Value::Null),
+                        "stop": info.get("chrstop").cloned().unwrap_or(Value::Null),
+                    })
+                })
+                .unwrap_or(Value::Null);
+            serde_json::json!({
+                "source": "gene",
+                "id": request.id,
+                "symbol": text("name")?,
+                "description": text("description")?,
+                "organism": record
+                    .get("organism")
+                    .and_then(|o| o.get("scientificname"))
+                    .cloned()
+                    .unwrap_or(Value::Null),
+                "location": location,
+            })
+        }
+    })
+}
