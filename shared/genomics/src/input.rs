@@ -485,8 +485,6 @@ pub(crate) fn decode(
             let decoder = bzip2::bufread::MultiBzDecoder::new(read_ahead(stored));
             Box::new(read_ahead(decoder))
         }
-        Compression::Bgzf => Box::new(noodles::bgzf::io::MultithreadedReader::with_worker_count(
-            threads, stored,
-        )),
+        Compression::Bgzf => Box::new(crate::bgzf::BgzfReader::spawn(stored, threads)),
     }
 }

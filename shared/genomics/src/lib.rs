@@ -14,6 +14,7 @@
 pub mod alignment;
 mod alphabet;
 pub mod analysis;
+mod bgzf;
 pub mod detect;
 pub mod diagnostic;
 pub mod fasta;
