@@ -10,7 +10,7 @@
 
 use aws_config::SdkConfig;
 use genoflow_core::ports::{TokenError, TokenSecret};
-use genoflow_stacks::transaction::Network;
+use genoflow_stacks::{keys::PrivateKey, transaction::Network};
 
 use crate::config::MissingSetting;
 
@@ -68,7 +68,46 @@ pub enum SettingError {
 /// # Errors
 /// [`SettingError`]: neither variable set, Secrets Manager failing, or a short secret.
 pub async fn token_secret(sdk: &SdkConfig) -> Result<TokenSecret, SettingError> {
-    if let Some(secret_id) = non_empty_env(TOKEN_SECRET_ARN_ENV) {
+    let (text, source_name) = secret_text(
+        sdk,
+        TOKEN_SECRET_ARN_ENV,
+        TOKEN_SECRET_ENV,
+        "bearer token secret (or set GENOFLOW_TOKEN_SECRET_ARN to a Secrets Manager secret)",
+    )
+    .await?;
+    TokenSecret::new(text.into_bytes())
+        .map_err(|error| SettingError::WeakSecret { source_name, error })
+}
+
+/// A secp256k1 signing key (64 hex digits, or 66 with the `01` compressed suffix): from Secrets
+/// Manager when `arn_env` names a secret, else from `value_env` (local runs). Read once at cold
+/// start; the key never appears in errors or logs.
+///
+/// # Errors
+/// [`SettingError`]: neither variable set, Secrets Manager failing, or not a key.
+pub async fn signing_key(
+    sdk: &SdkConfig,
+    arn_env: &'static str,
+    value_env: &'static str,
+    what: &'static str,
+) -> Result<PrivateKey, SettingError> {
+    let (text, source_name) = secret_text(sdk, arn_env, value_env, what).await?;
+    PrivateKey::from_hex(text.trim()).map_err(|_| SettingError::Invalid {
+        name: value_env,
+        value: format!("(the secret from {source_name}, not shown)"),
+        expected: "a secp256k1 private key in hex (64 digits, or 66 ending in 01)",
+    })
+}
+
+/// The text of a secret and where it came from: the `SecretString` of the Secrets Manager
+/// secret `arn_env` names, else `value_env`'s value.
+async fn secret_text(
+    sdk: &SdkConfig,
+    arn_env: &'static str,
+    value_env: &'static str,
+    what: &'static str,
+) -> Result<(String, String), SettingError> {
+    if let Some(secret_id) = non_empty_env(arn_env) {
         let client = aws_sdk_secretsmanager::Client::new(sdk);
         let answer = client
             .get_secret_value()
@@ -79,29 +118,40 @@ pub async fn token_secret(sdk: &SdkConfig) -> Result<TokenSecret, SettingError> 
                 secret_id: secret_id.clone(),
                 message: crate::describe(&error).message,
             })?;
-        let bytes = answer
-            .secret_string()
-            .map(|text| text.as_bytes().to_vec())
-            .ok_or_else(|| SettingError::SecretsManager {
+        let text = answer.secret_string().map(str::to_owned).ok_or_else(|| {
+            SettingError::SecretsManager {
                 secret_id: secret_id.clone(),
                 message: "the secret has no SecretString (binary secrets are not supported)"
                     .to_owned(),
-            })?;
-        return TokenSecret::new(bytes).map_err(|error| SettingError::WeakSecret {
-            source_name: secret_id,
-            error,
-        });
+            }
+        })?;
+        return Ok((text, secret_id));
     }
-    let bytes = non_empty_env(TOKEN_SECRET_ENV)
-        .ok_or(MissingSetting {
-            name: TOKEN_SECRET_ENV,
-            what: "bearer token secret (or set GENOFLOW_TOKEN_SECRET_ARN to a Secrets Manager secret)",
-        })?
-        .into_bytes();
-    TokenSecret::new(bytes).map_err(|error| SettingError::WeakSecret {
-        source_name: TOKEN_SECRET_ENV.to_owned(),
-        error,
-    })
+    let text = non_empty_env(value_env).ok_or(MissingSetting {
+        name: value_env,
+        what,
+    })?;
+    Ok((text, value_env.to_owned()))
+}
+
+/// An optional setting (`None` when unset or empty).
+pub fn optional(name: &str) -> Option<String> {
+    non_empty_env(name)
+}
+
+/// A whole number setting, `default` when unset.
+///
+/// # Errors
+/// [`SettingError::Invalid`] when set to something else.
+pub fn number(name: &'static str, default: u64) -> Result<u64, SettingError> {
+    match non_empty_env(name) {
+        None => Ok(default),
+        Some(value) => value.parse().map_err(|_| SettingError::Invalid {
+            name,
+            value,
+            expected: "a whole number",
+        }),
+    }
 }
 
 /// The Stacks network of `GENOFLOW_STACKS_NETWORK`.
@@ -120,7 +170,7 @@ pub fn stacks_network() -> Result<Network, SettingError> {
 ///
 /// ```
 /// use genoflow_aws::lambda::settings::parse_network;
-/// use genoflow_stacks::transaction::Network;
+/// use genoflow_stacks::{keys::PrivateKey, transaction::Network};
 /// assert_eq!(parse_network("Testnet").unwrap(), Network::Testnet);
 /// assert!(parse_network("devnet").is_err());
 /// ```

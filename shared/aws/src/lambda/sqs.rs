@@ -15,10 +15,10 @@
 
 use std::future::Future;
 
-use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsMessage};
+use aws_lambda_events::sqs::BatchItemFailure;
 use genoflow_core::ports::{Message, QueueName};
 
-pub use aws_lambda_events::sqs::SqsEvent;
+pub use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 
 /// Why a message of the batch was not processed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,34 +88,31 @@ impl BatchOutcome {
 /// # Ok::<(), Box<dyn std::error::Error>>(()) })?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub async fn process_batch<F, Fut>(
-    event: &SqsEvent,
-    queue: QueueName,
-    mut handle: F,
-) -> BatchOutcome
+pub async fn process_batch<F, Fut>(event: &SqsEvent, queue: QueueName, handle: F) -> BatchOutcome
 where
     F: FnMut(Message) -> Fut,
+    Fut: Future<Output = Result<(), genoflow_core::Error>>,
+{
+    process_each(event, |body| parse_message(body, queue), handle).await
+}
+
+/// [`process_batch`] for messages of another shape than [`Message`] (the oracle queue's):
+/// `parse` turns a body into a message or says why it is poison.
+pub async fn process_each<T, P, F, Fut>(event: &SqsEvent, parse: P, mut handle: F) -> BatchOutcome
+where
+    P: Fn(&str) -> Result<T, String>,
+    F: FnMut(T) -> Fut,
     Fut: Future<Output = Result<(), genoflow_core::Error>>,
 {
     let mut items = Vec::with_capacity(event.records.len());
     for record in &event.records {
         let message_id = record.message_id.clone().unwrap_or_default();
-        let failure = match parse(record, queue) {
-            Err(reason) => {
-                tracing::error!(%message_id, receive_count = receive_count(record), %reason, "poison message: left for the dead-letter queue");
-                Some(MessageFailure::Poison(reason))
-            }
-            Ok(message) => match handle(message).await {
-                Ok(()) => None,
-                Err(error) if error.is_retryable() => {
-                    tracing::warn!(%message_id, receive_count = receive_count(record), code = error.code(), error = %error, "message failed; SQS will redeliver it");
-                    Some(MessageFailure::Retryable(error.to_string()))
-                }
-                Err(error) => {
-                    tracing::error!(%message_id, receive_count = receive_count(record), code = error.code(), error = %error, "message failed for good: left for the dead-letter queue");
-                    Some(MessageFailure::Final(error.to_string()))
-                }
-            },
+        let failure = match parse_record(record, &parse) {
+            Err(failure) => Some(failure),
+            Ok(message) => handle(message)
+                .await
+                .err()
+                .map(|error| classify(record, &error)),
         };
         items.push(ItemResult {
             message_id,
@@ -125,8 +122,44 @@ where
     BatchOutcome { items }
 }
 
-fn parse(record: &SqsMessage, queue: QueueName) -> Result<Message, String> {
-    let body = record.body.as_deref().ok_or("the message has no body")?;
+/// For handlers that take the whole batch at once (the anchor function: one transaction per
+/// batch): the parsed messages with their records, and the poison ones already as failures.
+pub fn parse_records<T>(
+    event: &SqsEvent,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> (Vec<(&SqsMessage, T)>, Vec<ItemResult>) {
+    let mut parsed = Vec::new();
+    let mut poison = Vec::new();
+    for record in &event.records {
+        match parse_record(record, &parse) {
+            Ok(message) => parsed.push((record, message)),
+            Err(failure) => poison.push(ItemResult {
+                message_id: record.message_id.clone().unwrap_or_default(),
+                failure: Some(failure),
+            }),
+        }
+    }
+    (parsed, poison)
+}
+
+/// The failure of `record` when its use case failed with `error`: retryable (an outage, logged
+/// at `warn`) or final (logged at `error`, for an operator to find in the dead-letter queue).
+pub fn classify(record: &SqsMessage, error: &genoflow_core::Error) -> MessageFailure {
+    let message_id = record.message_id.as_deref().unwrap_or_default();
+    if error.is_retryable() {
+        tracing::warn!(%message_id, receive_count = receive_count(record), code = error.code(), error = %error, "message failed; SQS will redeliver it");
+        MessageFailure::Retryable(error.to_string())
+    } else {
+        tracing::error!(%message_id, receive_count = receive_count(record), code = error.code(), error = %error, "message failed for good: left for the dead-letter queue");
+        MessageFailure::Final(error.to_string())
+    }
+}
+
+/// A body as a core [`Message`] for `queue`.
+///
+/// # Errors
+/// Why it is poison: not JSON of a known message, or a message for another queue.
+pub fn parse_message(body: &str, queue: QueueName) -> Result<Message, String> {
     let message =
         Message::from_json(body).map_err(|e| format!("the body is not a message: {e}"))?;
     if message.queue() != queue {
@@ -136,6 +169,21 @@ fn parse(record: &SqsMessage, queue: QueueName) -> Result<Message, String> {
         ));
     }
     Ok(message)
+}
+
+fn parse_record<T>(
+    record: &SqsMessage,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<T, MessageFailure> {
+    let parsed = match record.body.as_deref() {
+        None => Err("the message has no body".to_owned()),
+        Some(body) => parse(body),
+    };
+    parsed.map_err(|reason| {
+        let message_id = record.message_id.as_deref().unwrap_or_default();
+        tracing::error!(%message_id, receive_count = receive_count(record), %reason, "poison message: left for the dead-letter queue");
+        MessageFailure::Poison(reason)
+    })
 }
 
 fn receive_count(record: &SqsMessage) -> &str {

@@ -1,0 +1,182 @@
+//! The analyze handler on SQS events shaped like AWS's (`tests/events/`), over the in-memory
+//! adapters, with the repository's real read file uploaded and validated first.
+
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+
+use genoflow_aws::lambda::sqs::SqsEvent;
+use genoflow_core::{
+    lifecycle::SampleStatus,
+    memory::{ManualClock, MemoryBlobStore, MemoryQueue, MemoryTable},
+    ports::{Clock, Message, Table},
+    usecases::{
+        object_created::{DEFAULT_VALIDATION_LEASE, ObjectCreated, ValidateObjects},
+        upload::{FileDeclaration, UploadInstructions, UploadRequest, Uploads},
+    },
+};
+use genoflow_function_analyze::{Analyze, Ports};
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+const ALICE: &str = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM";
+const READS: &str = "tb-demo_R1.fastq.gz";
+
+struct World {
+    analyze: Analyze,
+    table: Arc<MemoryTable>,
+    blobs: Arc<MemoryBlobStore>,
+    queue: Arc<MemoryQueue>,
+    _work_dir: tempfile::TempDir,
+}
+
+/// A sample of the repository's R1 file, uploaded and validated: its analysis is requested.
+async fn validated_sample() -> (World, String) {
+    let table = Arc::new(MemoryTable::default());
+    let blobs = Arc::new(MemoryBlobStore::default());
+    let queue = Arc::new(MemoryQueue::default());
+    let clock = Arc::new(ManualClock::new(
+        OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap(),
+    ));
+    let bytes = std::fs::read(format!(
+        "{}/../../tests/data/samples/{READS}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let uploads = Uploads {
+        table: table.clone(),
+        blobs: blobs.clone(),
+        clock: clock.clone(),
+        limits: Default::default(),
+    };
+    let request = UploadRequest {
+        files: vec![FileDeclaration {
+            filename: READS.to_owned(),
+            size: bytes.len() as u64,
+            sha256: hex::encode(Sha256::digest(&bytes)),
+            format: None,
+        }],
+        sample_name: None,
+    };
+    let created = uploads.create(ALICE, &request).await.unwrap();
+    let UploadInstructions::Single(put) = &created.datasets[0].upload else {
+        panic!("expected a single PUT");
+    };
+    blobs
+        .put_presigned(put, &put.headers, bytes, clock.now())
+        .unwrap();
+    let validate = ValidateObjects {
+        table: table.clone(),
+        blobs: blobs.clone(),
+        queue: queue.clone(),
+        clock: clock.clone(),
+        options: Default::default(),
+        validation_lease: DEFAULT_VALIDATION_LEASE,
+    };
+    let key = genoflow_core::keys::upload_key(ALICE, &created.datasets[0].dataset_id, READS);
+    validate.handle(&ObjectCreated { key }).await.unwrap();
+
+    let work_dir = tempfile::tempdir().unwrap();
+    let analyze = Analyze::new(
+        Ports {
+            table: table.clone(),
+            blobs: blobs.clone(),
+            queue: queue.clone(),
+            clock,
+        },
+        work_dir.path().to_owned(),
+    )
+    .unwrap();
+    let world = World {
+        analyze,
+        table,
+        blobs,
+        queue,
+        _work_dir: work_dir,
+    };
+    (world, created.sample_id)
+}
+
+fn event(sample_id: &str) -> SqsEvent {
+    let text = include_str!("events/sqs-analysis-requested.json").replace("SAMPLE_ID", sample_id);
+    serde_json::from_str(&text).unwrap()
+}
+
+fn failed_ids(response: &genoflow_aws::lambda::sqs::SqsBatchResponse) -> Vec<String> {
+    let json = serde_json::to_value(response).unwrap();
+    json["batchItemFailures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["itemIdentifier"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_analyses_its_sample_once_and_leaves_the_stray_message_for_the_dlq() {
+    let (world, sample_id) = validated_sample().await;
+    let response = world.analyze.handle(&event(&sample_id)).await;
+    // The anchor request on the analysis queue is poison here: listed, so it reaches the DLQ.
+    assert_eq!(
+        failed_ids(&response),
+        ["2e1424d4-f796-459a-8184-9c92662be6da"]
+    );
+
+    let sample = world.table.get_sample(&sample_id).await.unwrap().unwrap();
+    assert_eq!(sample.status, SampleStatus::Analyzed);
+    let analysis = sample.analysis.unwrap();
+    let dataset_id = &sample.dataset_ids[0];
+    let report = world
+        .blobs
+        .object(&format!("results/{dataset_id}/report.json"))
+        .unwrap();
+    assert_eq!(hex::encode(Sha256::digest(&report)), analysis.report_sha256);
+    let anchors: Vec<Message> = world
+        .queue
+        .sent()
+        .into_iter()
+        .filter(|m| matches!(m, Message::AnchorRequested(_)))
+        .collect();
+    assert_eq!(anchors.len(), 1);
+
+    // Redelivered: no second analysis (the report is the same object), one more anchor request.
+    let again = world.analyze.handle(&event(&sample_id)).await;
+    assert_eq!(failed_ids(&again).len(), 1);
+    assert_eq!(
+        world
+            .blobs
+            .object(&format!("results/{dataset_id}/report.json"))
+            .unwrap(),
+        report
+    );
+    assert_eq!(
+        world
+            .table
+            .get_sample(&sample_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .updated_at,
+        sample.updated_at
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_storage_outage_lists_the_message_for_redelivery() {
+    let (world, sample_id) = validated_sample().await;
+    world.blobs.fail_next_reads(1);
+    let response = world.analyze.handle(&event(&sample_id)).await;
+    assert_eq!(
+        failed_ids(&response),
+        [
+            "19dd0b57-b21e-4ac1-bd88-01bbb068cb78",
+            "2e1424d4-f796-459a-8184-9c92662be6da"
+        ]
+    );
+    let sample = world.table.get_sample(&sample_id).await.unwrap().unwrap();
+    assert_eq!(sample.status, SampleStatus::AnalysisRequested);
+    let retry = world.analyze.handle(&event(&sample_id)).await;
+    assert_eq!(failed_ids(&retry).len(), 1);
+    let sample = world.table.get_sample(&sample_id).await.unwrap().unwrap();
+    assert_eq!(sample.status, SampleStatus::Analyzed);
+}

@@ -1,0 +1,99 @@
+//! `oracle`: the Lambda entry point. Reads its settings and key once, then handles schedules
+//! and SQS batches.
+//!
+//! | variable | what |
+//! | --- | --- |
+//! | `GENOFLOW_STACKS_NETWORK` | `mainnet` or `testnet` |
+//! | `GENOFLOW_STACKS_NODE_URL` | the node API; empty: sign and keep |
+//! | `GENOFLOW_ORACLE_CONTRACT` | `ADDRESS.oracle` |
+//! | `GENOFLOW_ORACLE_KEY_SECRET_ARN` / `GENOFLOW_ORACLE_KEY` | the oracle's key (registered with `oracle.set-oracle`; it also pays the fees) |
+//! | `GENOFLOW_CLINVAR_BASE_URL`, `GENOFLOW_GENE_BASE_URL` | E-utilities bases, default NCBI's |
+//! | `GENOFLOW_ORACLE_WATCH` | `clinvar:ID,gene:ID,...` refreshed daily |
+//! | `GENOFLOW_ORACLE_FEE` | micro-STX per transaction, default 10000 |
+
+use std::{sync::Arc, time::Duration};
+
+use genoflow_aws::{
+    config::required_env,
+    lambda::{Adapters, init_logging, settings},
+};
+use genoflow_core::{
+    ports::{Chain, SystemClock},
+    usecases::{
+        oracle::{NCBI_EUTILS, OracleSigner, SourceUrls},
+        submit::ContractSender,
+    },
+};
+use genoflow_function_oracle::{Oracle, OracleEvent, Ports, parse_watch_list};
+use genoflow_stacks::client::{ClientConfig, NodeClient};
+use lambda_runtime::{LambdaEvent, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    init_logging();
+    let adapters = Adapters::from_env().await?;
+    let key = settings::signing_key(
+        &adapters.sdk,
+        "GENOFLOW_ORACLE_KEY_SECRET_ARN",
+        "GENOFLOW_ORACLE_KEY",
+        "oracle key (or set GENOFLOW_ORACLE_KEY_SECRET_ARN to a Secrets Manager secret)",
+    )
+    .await?;
+    let signer = OracleSigner {
+        sender: ContractSender {
+            key,
+            network: settings::stacks_network()?,
+            fee: settings::number("GENOFLOW_ORACLE_FEE", 10_000)?,
+        },
+        contract: required_env(
+            "GENOFLOW_ORACLE_CONTRACT",
+            "oracle contract (ADDRESS.oracle)",
+        )?,
+    };
+    let chain = match settings::optional("GENOFLOW_STACKS_NODE_URL") {
+        Some(url) => {
+            Some(Arc::new(NodeClient::new(&url, ClientConfig::default())?) as Arc<dyn Chain>)
+        }
+        None => None,
+    };
+    let urls = SourceUrls {
+        clinvar: settings::optional("GENOFLOW_CLINVAR_BASE_URL")
+            .unwrap_or_else(|| NCBI_EUTILS.to_owned()),
+        gene: settings::optional("GENOFLOW_GENE_BASE_URL")
+            .unwrap_or_else(|| NCBI_EUTILS.to_owned()),
+    };
+    let watch = parse_watch_list(&settings::optional("GENOFLOW_ORACLE_WATCH").unwrap_or_default())
+        .map_err(|e| format!("GENOFLOW_ORACLE_WATCH: {e}"))?;
+    let fetcher = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .user_agent(concat!("genoflow-oracle/", env!("CARGO_PKG_VERSION")))
+        .build()?;
+    tracing::info!(
+        ?signer,
+        broadcast = chain.is_some(),
+        watched = watch.len(),
+        "oracle function ready"
+    );
+    let function = Arc::new(Oracle::new(
+        Ports {
+            table: adapters.table,
+            blobs: adapters.blobs,
+            clock: Arc::new(SystemClock),
+            chain,
+            fetcher: Arc::new(fetcher),
+        },
+        signer,
+        urls,
+        watch,
+    ));
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<OracleEvent>| {
+        let function = function.clone();
+        async move {
+            function
+                .handle(event.payload)
+                .await
+                .map_err(lambda_runtime::Error::from)
+        }
+    }))
+    .await
+}
