@@ -5,6 +5,9 @@
 #   bash bench/validate.sh            # prepare the data once (cached in bench/work/), then measure
 #   bash bench/validate.sh prepare    # only simulate, compress, align and call
 #   bash bench/validate.sh measure    # measure only
+#   GENOFLOW_BIN=path/to/genoflow bash bench/validate.sh measure   # measure that binary, no build
+#
+# The release build goes to $CARGO_TARGET_DIR (default target/).
 #
 # Reports wall time, throughput (MB/s of decompressed data, or of stored data for BAM) and peak
 # RSS of each command, best of RUNS runs, as a Markdown table on stdout. Run it on a quiet
@@ -78,7 +81,7 @@ row() { # label, megabytes processed, command...
 }
 
 run() {
-  local genoflow=$ROOT/target/release/genoflow
+  local genoflow=${GENOFLOW_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/genoflow}
   local fq=$WORK/reads.fq gz=$WORK/reads.fq.gz bgz=$WORK/reads.fq.bgz bam=$WORK/reads.bam vcf=$WORK/calls.vcf vcfgz=$WORK/calls.vcf.gz
   local fq_mb bam_mb vcf_mb
   fq_mb=$(( $(stat -c %s "$fq") / 1000000 ))
@@ -104,10 +107,14 @@ run() {
   row "VCF bgzip: bcftools view" "$vcf_mb" bcftools view -Ou -o /dev/null "$vcfgz"
 }
 
+build() {
+  [[ -n ${GENOFLOW_BIN:-} ]] || cargo build --release --locked -p genoflow-cli >&2
+}
+
 need
 case ${1:-all} in
   prepare) prepare ;;
-  measure) cargo build --release --locked -p genoflow-cli >&2 && run ;;
-  all) prepare && cargo build --release --locked -p genoflow-cli >&2 && run ;;
+  measure) build && run ;;
+  all) prepare && build && run ;;
   *) echo "usage: bash bench/validate.sh [prepare|measure|all]" >&2; exit 2 ;;
 esac

@@ -1,5 +1,7 @@
 //! Sequence alphabets: IUPAC nucleotide codes and alignment gaps, with base counting.
 
+use crate::lanes::{self, LANES, LaneCounter};
+
 /// Byte classes of sequence characters.
 const NUCLEOTIDE: u8 = 1;
 const GAP: u8 = 2;
@@ -67,31 +69,51 @@ pub(crate) fn count_bases(data: &[u8], alphabet: Alphabet) -> Result<BaseCounts,
     count_acgtn(data).map_or_else(|| count_bases_by_class(data, alphabet), Ok)
 }
 
-/// The fast path for the usual sequence of A, C, G, T and N in either case: byte comparisons with
-/// 8-bit counters, which the compiler turns into SIMD. `None` when any other character occurs.
+/// The fast path for the usual sequence of A, C, G, T and N in either case: byte comparisons in
+/// 16-lane blocks (see [`lanes`]). `None` when any other character occurs.
 fn count_acgtn(data: &[u8]) -> Option<BaseCounts> {
-    const CASE_BIT: u8 = 0x20;
-    let mut counts = BaseCounts::default();
-    // 8-bit counters cannot overflow within 255 bytes.
-    for chunk in data.chunks(255) {
-        let (mut gc, mut n, mut other) = (0u8, 0u8, 0u8);
-        for &b in chunk {
+    let mut counter = AcgtnCounter::default();
+    lanes::count(data, &mut counter);
+    (!counter.other_seen).then_some(counter.counts)
+}
+
+#[derive(Default)]
+struct AcgtnCounter {
+    gc: [u8; LANES],
+    n: [u8; LANES],
+    other: [u8; LANES],
+    counts: BaseCounts,
+    /// Whether a character other than A, C, G, T, N occurred.
+    other_seen: bool,
+}
+
+impl LaneCounter for AcgtnCounter {
+    #[inline(always)]
+    fn block(&mut self, bytes: &[u8; LANES], keep: &[u8; LANES]) {
+        const CASE_BIT: u8 = 0x20;
+        for i in 0..LANES {
             // Clearing the case bit maps exactly 'a' and 'A' to 'A', and so on.
-            let upper = b & !CASE_BIT;
+            let upper = bytes[i] & !CASE_BIT;
             let is_gc = (upper == b'G') | (upper == b'C');
             let is_at = (upper == b'A') | (upper == b'T');
             let is_n = upper == b'N';
-            gc += u8::from(is_gc);
-            n += u8::from(is_n);
-            other |= u8::from(!(is_gc | is_at | is_n));
+            self.gc[i] += u8::from(is_gc) & keep[i];
+            self.n[i] += u8::from(is_n) & keep[i];
+            self.other[i] |= u8::from(!(is_gc | is_at | is_n)) & keep[i];
         }
-        if other != 0 {
-            return None;
-        }
-        counts.gc += u64::from(gc);
-        counts.n += u64::from(n);
     }
-    Some(counts)
+
+    #[inline(always)]
+    fn fold(&mut self) {
+        self.counts.gc += lanes::sum(&self.gc);
+        self.counts.n += lanes::sum(&self.n);
+        self.other_seen |= u128::from_ne_bytes(self.other) != 0;
+        *self = Self {
+            counts: self.counts,
+            other_seen: self.other_seen,
+            ..Self::default()
+        };
+    }
 }
 
 /// The general path: a class table of every IUPAC code and gap.

@@ -17,6 +17,7 @@ use serde::Serialize;
 use crate::{
     alphabet::{Alphabet, count_bases, shown_byte},
     diagnostic::{Diagnostic, Failure},
+    lanes::{self, LANES, LaneCounter},
     text::{DEFAULT_MAX_LINE_BYTES, LineReader},
     validate::Context,
 };
@@ -524,27 +525,56 @@ impl Parser {
     }
 }
 
-/// Checks quality characters and sums them in one pass the compiler vectorises (8- and 16-bit
-/// lanes over chunks of 255 bytes): (any invalid, sum of bytes, count ≥ Q20, count ≥ Q30).
+/// Checks quality characters and counts them in one pass over 16-lane blocks (see [`lanes`]):
+/// (any invalid, sum of bytes, count >= Q20, count >= Q30).
 fn quality_counts(data: &[u8]) -> (bool, u64, u64, u64) {
-    const Q20: u8 = 20 + QUALITY_MIN;
-    const Q30: u8 = 30 + QUALITY_MIN;
-    let (mut bad, mut sum, mut q20, mut q30) = (false, 0u64, 0u64, 0u64);
-    // Within 255 bytes, 8-bit counts and a 16-bit sum (≤ 255 × 255) cannot overflow.
-    for chunk in data.chunks(255) {
-        let (mut chunk_bad, mut chunk_sum, mut chunk_q20, mut chunk_q30) = (0u8, 0u16, 0u8, 0u8);
-        for &b in chunk {
-            chunk_bad |= u8::from(b.wrapping_sub(QUALITY_MIN) > QUALITY_MAX - QUALITY_MIN);
-            chunk_sum += u16::from(b);
-            chunk_q20 += u8::from(b >= Q20);
-            chunk_q30 += u8::from(b >= Q30);
+    let mut counter = QualityCounter::default();
+    lanes::count(data, &mut counter);
+    let sum = counter.score_sum + u64::from(QUALITY_MIN) * counter.kept;
+    (counter.bad_seen, sum, counter.q20, counter.q30)
+}
+
+#[derive(Default)]
+struct QualityCounter {
+    bad: [u8; LANES],
+    q20_lanes: [u8; LANES],
+    q30_lanes: [u8; LANES],
+    bad_seen: bool,
+    /// Sum of the Phred scores.
+    score_sum: u64,
+    /// Characters counted.
+    kept: u64,
+    q20: u64,
+    q30: u64,
+}
+
+impl LaneCounter for QualityCounter {
+    #[inline(always)]
+    fn block(&mut self, bytes: &[u8; LANES], keep: &[u8; LANES]) {
+        const Q20: u8 = 20 + QUALITY_MIN;
+        const Q30: u8 = 30 + QUALITY_MIN;
+        // Phred scores (quality minus the offset) of the kept lanes, 0 in the others.
+        let mut scores = [0u8; LANES];
+        for i in 0..LANES {
+            scores[i] = bytes[i].wrapping_sub(QUALITY_MIN) & keep[i];
+            self.bad[i] |= u8::from(scores[i] > QUALITY_MAX - QUALITY_MIN);
+            self.q20_lanes[i] += u8::from(scores[i] >= Q20 - QUALITY_MIN) & keep[i];
+            self.q30_lanes[i] += u8::from(scores[i] >= Q30 - QUALITY_MIN) & keep[i];
         }
-        bad |= chunk_bad != 0;
-        sum += u64::from(chunk_sum);
-        q20 += u64::from(chunk_q20);
-        q30 += u64::from(chunk_q30);
+        // Summed per block (one `psadbw`): the lanes would overflow 8 bits.
+        self.score_sum += lanes::sum(&scores);
+        self.kept += lanes::sum(keep) / 0xFF;
     }
-    (bad, sum, q20, q30)
+
+    #[inline(always)]
+    fn fold(&mut self) {
+        self.bad_seen |= u128::from_ne_bytes(self.bad) != 0;
+        self.q20 += lanes::sum(&self.q20_lanes);
+        self.q30 += lanes::sum(&self.q30_lanes);
+        self.bad = [0; LANES];
+        self.q20_lanes = [0; LANES];
+        self.q30_lanes = [0; LANES];
+    }
 }
 
 /// The start of a line, quoted, for messages.
@@ -657,6 +687,28 @@ mod tests {
             let pieces = outcome(&input, 1);
             for capacity in [7, 64, 1 << 16] {
                 prop_assert_eq!(&outcome(&input, capacity), &pieces, "buffer of {} bytes", capacity);
+            }
+        }
+    }
+
+    #[test]
+    fn quality_counts_match_a_byte_by_byte_count() {
+        for len in [0, 1, 15, 16, 17, 150, 151, 255 * 16 + 3, 10_000] {
+            for offset in [0u8, 7, 60] {
+                let mut data: Vec<u8> = (0..len)
+                    .map(|i| QUALITY_MIN + ((i * 13) as u8).wrapping_add(offset) % 94)
+                    .collect();
+                let expected = (
+                    false,
+                    data.iter().map(|&b| u64::from(b)).sum(),
+                    data.iter().filter(|&&b| b >= QUALITY_MIN + 20).count() as u64,
+                    data.iter().filter(|&&b| b >= QUALITY_MIN + 30).count() as u64,
+                );
+                assert_eq!(quality_counts(&data), expected, "length {len}");
+                if let Some(last) = data.last_mut() {
+                    *last = b' ';
+                    assert!(quality_counts(&data).0, "a space at the end of {len}");
+                }
             }
         }
     }

@@ -21,6 +21,7 @@ pub mod fasta;
 pub mod fastq;
 pub mod format;
 mod input;
+mod lanes;
 mod text;
 pub mod validate;
 pub mod vcf;
