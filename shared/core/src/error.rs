@@ -148,6 +148,19 @@ pub enum Error {
         /// Why.
         message: String,
     },
+    /// The optional subscription gate: the address has no active subscription.
+    #[error(
+        "{address} has no active subscription in {contract}; buy a plan with subscription.subscribe, then upload"
+    )]
+    SubscriptionRequired {
+        /// The caller.
+        address: String,
+        /// The subscription contract.
+        contract: String,
+    },
+    /// The Stacks node could not be reached; retrying may work.
+    #[error("the Stacks node is unavailable: {0}")]
+    ChainUnavailable(String),
     /// An oracle source is down (retryable) or answered something that is not the record.
     #[error("oracle source {url}: {message}")]
     Source {
@@ -195,6 +208,8 @@ impl Error {
             | Self::Validation { .. }
             | Self::Analysis { .. } => 503,
             Self::Chain(_) => 500,
+            Self::SubscriptionRequired { .. } => 403,
+            Self::ChainUnavailable(_) => 503,
             Self::Source { .. } => 502,
         }
     }
@@ -226,6 +241,8 @@ impl Error {
             | Self::Validation { .. }
             | Self::Analysis { .. } => "unavailable",
             Self::Chain(_) => "chain_failed",
+            Self::SubscriptionRequired { .. } => "subscription_required",
+            Self::ChainUnavailable(_) => "chain_unavailable",
             Self::Source { .. } => "source_failed",
         }
     }
@@ -240,7 +257,8 @@ impl Error {
             | Self::Blob(_)
             | Self::Queue(_)
             | Self::Validation { .. }
-            | Self::Analysis { .. } => true,
+            | Self::Analysis { .. }
+            | Self::ChainUnavailable(_) => true,
             Self::Source { retryable, .. } => *retryable,
             _ => false,
         }

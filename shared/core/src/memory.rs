@@ -681,12 +681,30 @@ struct ChainState {
     abort_next_block: bool,
     height: u64,
     batches: u128,
+    read_only: HashMap<String, ClarityValue>,
+}
+
+fn read_only_key(call: &ContractCall) -> String {
+    let args: Vec<String> = call.args.iter().map(ClarityValue::to_hex).collect();
+    format!(
+        "{}::{}({})",
+        call.contract_id(),
+        call.function_name.as_str(),
+        args.join(",")
+    )
 }
 
 impl MemoryChain {
     /// Every transaction accepted so far, in no particular order, with its status.
     pub fn transactions(&self) -> Vec<(Transaction, TxStatus)> {
         lock(&self.state).transactions.values().cloned().collect()
+    }
+
+    /// Answers this read-only call (same contract, function and arguments) with `value`.
+    pub fn answer_read_only(&self, call: &ContractCall, value: ClarityValue) {
+        lock(&self.state)
+            .read_only
+            .insert(read_only_key(call), value);
     }
 
     /// Refuses the next broadcasts with these answers, in order.
@@ -835,10 +853,15 @@ impl Chain for MemoryChain {
         call: &ContractCall,
         _sender: &Principal,
     ) -> Result<ClarityValue, ChainError> {
-        Err(ChainError::ReadOnly(format!(
-            "{}: read-only calls are not simulated in memory",
-            call.contract_id()
-        )))
+        let state = lock(&self.state);
+        Self::available(&state)?;
+        state
+            .read_only
+            .get(&read_only_key(call))
+            .cloned()
+            .ok_or_else(|| {
+                ChainError::ReadOnly(format!("no answer set for {}", read_only_key(call)))
+            })
     }
 }
 

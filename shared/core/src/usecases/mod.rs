@@ -5,6 +5,7 @@
 //! | --- | --- | --- |
 //! | [`login::Login`] | presign | `POST /auth/login` |
 //! | [`upload::Uploads::create`] | presign | `POST /uploads` |
+//! | [`subscription::SubscriptionGate`] | presign (optional) | `POST /uploads`: `subscription.is-active` |
 //! | [`upload::Uploads::complete`] | presign | `POST /uploads/{dataset_id}/complete` |
 //! | [`object_created::ValidateObjects`] | validate | S3 ObjectCreated |
 //! | [`analyze::AnalyzeSamples`] | analyze | SQS `analysis_requested` |
@@ -21,6 +22,7 @@ pub mod login;
 pub mod object_created;
 pub mod oracle;
 pub mod submit;
+pub mod subscription;
 pub mod upload;
 
 use time::OffsetDateTime;

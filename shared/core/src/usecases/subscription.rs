@@ -1,0 +1,54 @@
+//! The optional subscription gate of `POST /uploads`: uploads only for addresses with an active
+//! `subscription` (a read-only call to `is-active`).
+
+use std::sync::Arc;
+
+use genoflow_stacks::{
+    clarity::{ClarityValue, Principal},
+    transaction::ContractCall,
+};
+
+use crate::{
+    error::Error,
+    ports::{Chain, ChainError},
+};
+
+/// The gate.
+pub struct SubscriptionGate {
+    /// The node answering the read-only call.
+    pub chain: Arc<dyn Chain>,
+    /// The subscription contract, `ADDRESS.subscription`.
+    pub contract: String,
+}
+
+impl SubscriptionGate {
+    /// Passes when `subscription.is-active(owner)` is `true`.
+    ///
+    /// # Errors
+    /// [`Error::SubscriptionRequired`] when it is `false`; [`Error::Chain`] when the call cannot
+    /// be made or answers something else; node outages are retryable ([`Error::ChainUnavailable`]).
+    pub async fn require_active(&self, owner: &str) -> Result<(), Error> {
+        let principal = Principal::parse(owner)
+            .map_err(|e| Error::Chain(format!("{owner} is not a principal: {e}")))?;
+        let call = ContractCall::new(
+            &self.contract,
+            "is-active",
+            vec![ClarityValue::Principal(principal.clone())],
+        )
+        .map_err(|e| Error::Chain(format!("the subscription contract {}: {e}", self.contract)))?;
+        match self.chain.call_read_only(&call, &principal).await {
+            Ok(ClarityValue::Bool(true)) => Ok(()),
+            Ok(ClarityValue::Bool(false)) => Err(Error::SubscriptionRequired {
+                address: owner.to_owned(),
+                contract: self.contract.clone(),
+            }),
+            Ok(other) => Err(Error::Chain(format!(
+                "{}.is-active answered {} instead of a bool",
+                self.contract,
+                other.to_hex()
+            ))),
+            Err(ChainError::Unavailable(message)) => Err(Error::ChainUnavailable(message)),
+            Err(other) => Err(Error::Chain(other.to_string())),
+        }
+    }
+}
