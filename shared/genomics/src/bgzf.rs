@@ -33,6 +33,8 @@ struct Batch {
     raw: Vec<u8>,
     /// Where each block ends in `raw`.
     ends: Vec<usize>,
+    /// Whether the stream ends after this batch.
+    last: bool,
 }
 
 /// A batch or the error that ended the stream, numbered in stream order.
@@ -42,6 +44,8 @@ type Job = (u64, io::Result<Batch>);
 struct DecodedBatch {
     buf: Vec<u8>,
     len: usize,
+    /// Whether the stream ends after this batch.
+    last: bool,
 }
 
 /// Decoded bytes of a batch, numbered in stream order.
@@ -86,14 +90,18 @@ impl BgzfReader {
         }
     }
 
-    /// The next batch in stream order, or `None` at the end.
-    fn next_batch(&mut self) -> Option<io::Result<DecodedBatch>> {
+    /// The next batch in stream order.
+    fn next_batch(&mut self) -> io::Result<DecodedBatch> {
         loop {
             if let Some(batch) = self.early.remove(&self.next) {
                 self.next += 1;
-                return Some(batch);
+                return batch;
             }
-            let (number, batch) = self.decoded.recv().ok()?;
+            // The threads end only after the last batch or an error: a closed channel here means
+            // one of them failed, and the stream must not look complete.
+            let (number, batch) = self.decoded.recv().map_err(|_| {
+                io::Error::other("the BGZF decoding threads stopped before the end of the stream")
+            })?;
             self.early.insert(number, batch);
         }
     }
@@ -108,17 +116,20 @@ impl Read for BgzfReader {
 impl BufRead for BgzfReader {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
         while self.pos >= self.current.len && !self.done {
+            if self.current.last {
+                self.done = true;
+                break;
+            }
             match self.next_batch() {
-                Some(Ok(batch)) => {
+                Ok(batch) => {
                     let used = std::mem::replace(&mut self.current, batch);
                     let _ = self.recycle.try_send(used);
                     self.pos = 0;
                 }
-                Some(Err(e)) => {
+                Err(e) => {
                     self.done = true;
                     return Err(e);
                 }
-                None => self.done = true,
             }
         }
         Ok(&self.current.buf[self.pos.min(self.current.len)..self.current.len])
@@ -136,6 +147,7 @@ fn read_batches<R: Read>(mut stored: R, jobs: &SyncSender<Job>, raw: &Receiver<V
         let mut batch = Batch {
             raw: raw.try_recv().unwrap_or_default(),
             ends: Vec::with_capacity(BLOCKS_PER_BATCH),
+            last: false,
         };
         let mut outcome = Ok(Some(0));
         while batch.ends.len() < BLOCKS_PER_BATCH {
@@ -146,7 +158,8 @@ fn read_batches<R: Read>(mut stored: R, jobs: &SyncSender<Job>, raw: &Receiver<V
                 _ => break,
             }
         }
-        if !batch.ends.is_empty() {
+        batch.last = matches!(outcome, Ok(None));
+        if !batch.ends.is_empty() || batch.last {
             if jobs.send((number, Ok(batch))).is_err() {
                 return;
             }
@@ -267,6 +280,7 @@ fn inflate_batch(
     mut out: DecodedBatch,
 ) -> io::Result<DecodedBatch> {
     out.len = 0;
+    out.last = batch.last;
     let mut start = 0;
     for &end in &batch.ends {
         let block = &batch.raw[start..end];
@@ -335,6 +349,32 @@ mod tests {
                 "{workers} workers"
             );
         }
+    }
+
+    /// Hands out the bytes of a stream, then fails the way a bug would.
+    struct PanicsAfter(io::Cursor<Vec<u8>>, usize);
+
+    impl Read for PanicsAfter {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            assert!(self.0.position() < self.1 as u64, "a reader bug");
+            self.0.read(buf)
+        }
+    }
+
+    #[test]
+    fn a_thread_that_dies_is_an_error_not_an_early_end() {
+        let data: Vec<u8> = (0..2_000_000u32).map(|i| (i % 89) as u8).collect();
+        let stored = bgzf(&data);
+        let half = stored.len() / 2;
+        let reader = PanicsAfter(io::Cursor::new(stored), half);
+        let mut decoded = BgzfReader::spawn(reader, NonZero::new(2).unwrap());
+        let mut out = Vec::new();
+        let error = decoded.read_to_end(&mut out).unwrap_err();
+        assert!(
+            error.to_string().contains("stopped before the end"),
+            "{error}"
+        );
+        assert!(out.len() < data.len());
     }
 
     #[test]

@@ -232,16 +232,13 @@ where
                 .try_recv()
                 .unwrap_or_else(|_| vec![0; CHUNK_SIZE]);
             buf.resize(CHUNK_SIZE, 0);
-            let message = match fill(&mut reader, &mut buf) {
-                Ok(0) => break,
-                Ok(n) => {
-                    buf.truncate(n);
-                    Ok(buf)
-                }
-                Err(e) => Err(e),
-            };
-            let failed = message.is_err();
-            if data_tx.send(message).is_err() || failed {
+            let message = fill(&mut reader, &mut buf).map(|n| {
+                buf.truncate(n);
+                buf
+            });
+            // An empty chunk says the stream ended (so a thread that dies is not taken for it).
+            let last = !matches!(&message, Ok(chunk) if !chunk.is_empty());
+            if data_tx.send(message).is_err() || last {
                 break;
             }
         }
@@ -294,6 +291,7 @@ impl BufRead for ChunkReader {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
         while self.pos >= self.current.len() && !self.done {
             match self.rx.recv() {
+                Ok(Ok(chunk)) if chunk.is_empty() => self.done = true,
                 Ok(Ok(chunk)) => {
                     let used = std::mem::replace(&mut self.current, chunk);
                     self.pos = 0;
@@ -305,7 +303,12 @@ impl BufRead for ChunkReader {
                     self.done = true;
                     return Err(e);
                 }
-                Err(_) => self.done = true,
+                Err(_) => {
+                    self.done = true;
+                    return Err(io::Error::other(
+                        "the decompressing thread stopped before the end of the stream",
+                    ));
+                }
             }
         }
         Ok(&self.current[self.pos.min(self.current.len())..])
