@@ -18,6 +18,8 @@ use std::{
 
 use libdeflater::Decompressor;
 
+use crate::input::{fill, read_from_buffer};
+
 /// Blocks per hand-off between threads.
 const BLOCKS_PER_BATCH: usize = 16;
 /// Bytes of a BGZF block header: the gzip header with the `BC` extra field (SAM spec §4.1).
@@ -109,7 +111,7 @@ impl BgzfReader {
 
 impl Read for BgzfReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        crate::input::read_from_buffer(self, buf)
+        read_from_buffer(self, buf)
     }
 }
 
@@ -186,15 +188,19 @@ fn read_block<R: Read>(
 ) -> io::Result<Option<usize>> {
     grow(raw, start + HEADER_SIZE);
     let header = &mut raw[start..start + HEADER_SIZE];
-    let got = read_up_to(stored, header)?;
+    let got = fill(stored, header)?;
     if got == 0 {
         return Ok(None);
     }
     if got < HEADER_SIZE {
-        return Err(io::Error::new(
-            io::ErrorKind::UnexpectedEof,
-            format!("the stream ends inside a block header ({got} of {HEADER_SIZE} bytes)"),
-        ));
+        // The end of the stream, or an error that stopped the read: the next read says which.
+        return Err(match stored.read(&mut header[got..]) {
+            Err(e) if e.kind() != io::ErrorKind::Interrupted => e,
+            _ => io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("the stream ends inside a block header ({got} of {HEADER_SIZE} bytes)"),
+            ),
+        });
     }
     if !is_block_header(header) {
         return Err(io::Error::new(
@@ -221,20 +227,6 @@ fn grow(buf: &mut Vec<u8>, len: usize) {
     if buf.len() < len {
         buf.resize(len, 0);
     }
-}
-
-/// Reads until `buf` is full or the end; returns how much was read.
-fn read_up_to<R: Read>(reader: &mut R, buf: &mut [u8]) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match reader.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
 }
 
 /// Whether `header` is a gzip member header carrying only the BGZF `BC` field.

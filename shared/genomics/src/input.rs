@@ -253,7 +253,7 @@ where
 }
 
 /// Reads until `buf` is full or the end; a short chunk only at the end.
-fn fill<R: Read>(reader: &mut R, buf: &mut [u8]) -> io::Result<usize> {
+pub(crate) fn fill<R: Read>(reader: &mut R, buf: &mut [u8]) -> io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
         match reader.read(&mut buf[filled..]) {
