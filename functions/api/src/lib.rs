@@ -5,6 +5,8 @@
 //! | `GET /health` | | 200 `{"status": "ok"}` |
 //! | `GET /datasets?limit=&cursor=` (bearer) | [`Datasets::list`] | 200 `{datasets, next?}`, newest first |
 //! | `GET /datasets/{id}` (bearer) | [`Datasets::get`] | 200 the dataset with its sample's progress |
+//! | `GET /datasets/{id}/report` (bearer) | [`Datasets::report`] | 200 `{dataset_id, sample_id, report_sha256, report, artifacts}` (download links valid 15 min); 409 `not_analyzed` before |
+//! | `GET /datasets/{id}/proof` (bearer) | [`Datasets::proof`] | 200 the anchoring proof; 409 `not_anchored` before |
 //! | `DELETE /datasets/{id}` (bearer) | [`Datasets::delete`] | 200 `{dataset_id, removed}` |
 //!
 //! Someone else's dataset is `404 not_found`, exactly like a missing one. Errors are
@@ -79,6 +81,17 @@ impl Api {
             (&Method::GET, ["datasets", dataset_id]) => Ok(json_response(
                 200,
                 &self.datasets.get(&owner, dataset_id).await?,
+            )),
+            (&Method::GET, ["datasets", dataset_id, "report"]) => Ok(json_response(
+                200,
+                &self
+                    .datasets
+                    .report(&owner, dataset_id, self.clock.now())
+                    .await?,
+            )),
+            (&Method::GET, ["datasets", dataset_id, "proof"]) => Ok(json_response(
+                200,
+                &self.datasets.proof(&owner, dataset_id).await?,
             )),
             (&Method::DELETE, ["datasets", dataset_id]) => Ok(json_response(
                 200,

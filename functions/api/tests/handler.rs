@@ -7,11 +7,19 @@ use std::sync::Arc;
 
 use genoflow_aws::lambda::http::HttpEvent;
 use genoflow_core::{
-    memory::{ManualClock, MemoryBlobStore, MemoryTable},
-    ports::{Claims, HmacTokenSigner, TokenSecret, TokenSigner},
-    usecases::upload::{FileDeclaration, UploadRequest, UploadResponse, Uploads},
+    memory::{ManualClock, MemoryBlobStore, MemoryQueue, MemoryTable},
+    ports::{Claims, HmacTokenSigner, Message, TokenSecret, TokenSigner},
+    usecases::{
+        analyze::AnalyzeSamples,
+        anchor::{AnchorBatches, Anchorer},
+        object_created::{DEFAULT_VALIDATION_LEASE, ObjectCreated, ValidateObjects},
+        submit::ContractSender,
+        upload::{FileDeclaration, UploadRequest, UploadResponse, Uploads},
+    },
 };
 use genoflow_function_api::{Api, Ports};
+use genoflow_genomics::analysis::{self, BUILTIN_TB, Panel};
+use genoflow_stacks::{keys::PrivateKey, transaction::Network};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
@@ -25,6 +33,7 @@ const FIXTURE_ID: &str = "00000000-0000-4000-8000-000000000000";
 struct World {
     api: Api,
     uploads: Uploads,
+    table: Arc<MemoryTable>,
     blobs: Arc<MemoryBlobStore>,
     tokens: Arc<HmacTokenSigner>,
     clock: Arc<ManualClock>,
@@ -47,11 +56,12 @@ fn world() -> World {
             tokens: tokens.clone(),
         }),
         uploads: Uploads {
-            table,
+            table: table.clone(),
             blobs: blobs.clone(),
             clock: clock.clone(),
             limits: Default::default(),
         },
+        table,
         blobs,
         tokens,
         clock,
@@ -319,4 +329,109 @@ async fn a_route_this_function_does_not_serve_is_a_404_after_authentication() {
     post.request_context.http.method = genoflow_aws::lambda::http::Method::POST;
     let (status, body) = world.call(post).await;
     assert_eq!((status, error_code(&body)), (404, "no_route"), "{body}");
+}
+
+/// Validates, analyses and anchors (signed, no node) `owner`'s upload of the repository's R1
+/// file, with the core use cases the other functions run.
+async fn analysed_and_anchored(world: &World, dataset_id: &str) {
+    let queue = Arc::new(MemoryQueue::default());
+    let validate = ValidateObjects {
+        table: world.table.clone(),
+        blobs: world.blobs.clone(),
+        queue: queue.clone(),
+        clock: world.clock.clone(),
+        options: Default::default(),
+        validation_lease: DEFAULT_VALIDATION_LEASE,
+    };
+    let key = genoflow_core::keys::upload_key(ALICE, dataset_id, READS);
+    validate.handle(&ObjectCreated { key }).await.unwrap();
+    let work_dir = tempfile::tempdir().unwrap();
+    let analyze = AnalyzeSamples {
+        table: world.table.clone(),
+        blobs: world.blobs.clone(),
+        queue: queue.clone(),
+        clock: world.clock.clone(),
+        panel: Arc::new(Panel::load(BUILTIN_TB).unwrap()),
+        options: analysis::Options::default(),
+        work_dir: work_dir.path().to_owned(),
+        analysis_lease: time::Duration::minutes(15),
+    };
+    let Message::AnalysisRequested(request) = queue.sent()[0].clone() else {
+        panic!("no analysis request");
+    };
+    analyze.handle(&request).await.unwrap();
+    let Message::AnchorRequested(anchor_request) = queue.sent()[1].clone() else {
+        panic!("no anchor request");
+    };
+    let anchor = AnchorBatches {
+        table: world.table.clone(),
+        blobs: world.blobs.clone(),
+        queue,
+        clock: world.clock.clone(),
+        chain: None,
+        anchorer: Anchorer {
+            sender: ContractSender {
+                key: PrivateKey::from_hex(
+                    "edf9aee84d9b7abc145504dde6726c64f369d37ee34ded868fabd876c26570bc01",
+                )
+                .unwrap(),
+                network: Network::Testnet,
+                fee: 10_000,
+            },
+            registry: format!("{ALICE}.registry"),
+        },
+        claim_lease: time::Duration::minutes(5),
+    };
+    anchor.anchor(&[anchor_request]).await.unwrap();
+}
+
+const READS: &str = "tb-demo_R1.fastq.gz";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn report_and_proof_are_the_owners_once_they_exist() {
+    let world = world();
+    let bytes = std::fs::read(format!(
+        "{}/../../tests/data/samples/{READS}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let id = world.upload(ALICE, READS, &bytes).await;
+    let alice = world.token(ALICE);
+    let bob = world.token(BOB);
+
+    let (status, body) = world
+        .call(event("get-dataset-report.json", Some(&id), Some(&alice)))
+        .await;
+    assert_eq!((status, error_code(&body)), (409, "not_analyzed"));
+    let (status, body) = world
+        .call(event("get-dataset-proof.json", Some(&id), Some(&alice)))
+        .await;
+    assert_eq!((status, error_code(&body)), (409, "not_anchored"));
+
+    analysed_and_anchored(&world, &id).await;
+
+    let (status, report) = world
+        .call(event("get-dataset-report.json", Some(&id), Some(&alice)))
+        .await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["report"]["schema"], "genoflow.report/1");
+    assert_eq!(report["artifacts"][0]["name"], "report.json");
+    let (status, proof) = world
+        .call(event("get-dataset-proof.json", Some(&id), Some(&alice)))
+        .await;
+    assert_eq!(status, 200, "{proof}");
+    assert_eq!(proof["report_sha256"], report["report_sha256"]);
+    assert_eq!(proof["tx_status"], "unbroadcast");
+    assert_eq!(
+        (proof["index"].as_u64(), proof["size"].as_u64()),
+        (Some(0), Some(1))
+    );
+
+    // Someone else, or no one: refused exactly like a missing dataset or route.
+    for fixture in ["get-dataset-report.json", "get-dataset-proof.json"] {
+        let (status, body) = world.call(event(fixture, Some(&id), Some(&bob))).await;
+        assert_eq!((status, error_code(&body)), (404, "not_found"), "{fixture}");
+        let (status, _) = world.call(event(fixture, Some(&id), None)).await;
+        assert_eq!(status, 401, "{fixture}");
+    }
 }

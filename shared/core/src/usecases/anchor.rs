@@ -286,14 +286,6 @@ impl AnchorBatches {
         Ok(report)
     }
 
-    /// The proof of a sample, from its batch (`None` before it is batched).
-    ///
-    /// # Errors
-    /// Table failures; a batch record that does not hold the sample is [`Error::Anchor`].
-    pub async fn proof(&self, sample: &Sample) -> Result<Option<Proof>, Error> {
-        proof_of(self.table.as_ref(), sample).await
-    }
-
     async fn triage(&self, sample: Sample, item: &str) -> Result<Triage, Error> {
         let matches = sample.analysis.as_ref().is_some_and(|a| a.item == item);
         match sample.status {
@@ -599,21 +591,6 @@ enum Triage {
     InBatch(Batch),
     /// Nothing to do.
     Skip,
-}
-
-/// The proof of `sample` from its batch record, as the API serves it.
-///
-/// # Errors
-/// Table failures; a batch that does not hold the sample's item at its index.
-pub async fn proof_of(table: &dyn Table, sample: &Sample) -> Result<Option<Proof>, Error> {
-    let Some(anchor) = &sample.anchor else {
-        return Ok(None);
-    };
-    let Some(batch) = table.get_batch(&anchor.batch_id).await? else {
-        return Ok(None);
-    };
-    // Without a node the batch stays `signed`; with one, `signed` means not broadcast yet.
-    build_proof(sample, &batch, true)
 }
 
 fn build_proof(sample: &Sample, batch: &Batch, has_node: bool) -> Result<Option<Proof>, Error> {

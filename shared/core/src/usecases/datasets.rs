@@ -10,10 +10,10 @@ use crate::{
     keys::results_prefix,
     lifecycle::Status,
     model::{DatasetView, Proof, SampleSummary, UploadKind},
-    ports::{BlobStore, Table},
+    ports::{BlobError, BlobStore, Table},
 };
 
-use super::{analyze::REPORT_FILE, anchor::proof_of, owned_dataset};
+use super::{analyze::REPORT_FILE, anchor::PROOF_FILE, owned_dataset};
 
 /// The most datasets per `GET /datasets` page.
 pub const MAX_PAGE: usize = 100;
@@ -145,23 +145,31 @@ impl Datasets {
         })
     }
 
-    /// `GET /datasets/{id}/proof`: the sample's anchoring proof, once its item is in a batch.
+    /// `GET /datasets/{id}/proof`: the sample's anchoring proof, `results/{id}/proof.json` as
+    /// the anchor function last wrote it, once the sample is in a batch.
     ///
     /// # Errors
     /// [`Error::NotFound`] when absent or someone else's; [`Error::Conflict`] (`not_anchored`)
     /// before the sample is batched.
     pub async fn proof(&self, owner: &str, dataset_id: &str) -> Result<Proof, Error> {
         let dataset = owned_dataset(self.table.as_ref(), owner, dataset_id).await?;
-        let proof = match self.table.get_sample(&dataset.sample_id).await? {
-            Some(sample) => proof_of(self.table.as_ref(), &sample).await?,
-            None => None,
+        let key = format!("{}{PROOF_FILE}", results_prefix(dataset_id));
+        let bytes = match self.blobs.read_range(&key, 0..u64::MAX).await {
+            Ok(bytes) => bytes,
+            Err(BlobError::NotFound { .. }) => {
+                return Err(Error::Conflict {
+                    code: "not_anchored",
+                    message: format!(
+                        "dataset {dataset_id} is {}; its proof exists once the sample is in an anchoring batch",
+                        dataset.status
+                    ),
+                });
+            }
+            Err(other) => return Err(other.into()),
         };
-        proof.ok_or_else(|| Error::Conflict {
-            code: "not_anchored",
-            message: format!(
-                "dataset {dataset_id} is {}; its proof exists once the sample is in an anchoring batch",
-                dataset.status
-            ),
+        serde_json::from_slice(&bytes).map_err(|error| Error::Conflict {
+            code: "proof_unreadable",
+            message: format!("the stored proof of dataset {dataset_id} is not a proof: {error}"),
         })
     }
 
