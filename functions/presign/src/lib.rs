@@ -3,7 +3,7 @@
 //! | route | use case | answer |
 //! | --- | --- | --- |
 //! | `POST /auth/login` | [`Login::run`] | 200 `{token, address, expires}` |
-//! | `POST /uploads` (bearer) | [`Uploads::create`] | 201 `{sample_id, datasets: [{dataset_id, upload}]}` |
+//! | `POST /uploads` (bearer) | [`Uploads::create`], after the optional [`SubscriptionGate`] | 201 `{sample_id, datasets: [{dataset_id, upload}]}`; 403 `subscription_required` when the gate is on and the caller has no active subscription |
 //! | `POST /uploads/{dataset_id}/complete` (bearer) | [`Uploads::complete`] | 200 `{dataset_id}` |
 //!
 //! Errors are `{"error": {"code", "message"}}` with the core error's status
@@ -18,6 +18,7 @@ use genoflow_core::{
     ports::{BlobStore, Clock, Table, TokenSigner},
     usecases::{
         login::{Login, LoginRequest},
+        subscription::SubscriptionGate,
         upload::{CompleteRequest, UploadLimits, UploadRequest, Uploads},
     },
 };
@@ -39,6 +40,7 @@ pub struct Ports {
 pub struct Presign {
     login: Login,
     uploads: Uploads,
+    subscription: Option<SubscriptionGate>,
     tokens: Arc<dyn TokenSigner>,
     clock: Arc<dyn Clock>,
 }
@@ -66,9 +68,18 @@ impl Presign {
                 clock: ports.clock.clone(),
                 limits,
             },
+            subscription: None,
             tokens: ports.tokens,
             clock: ports.clock,
         }
+    }
+
+    /// Turns the subscription gate on: `POST /uploads` only for addresses whose
+    /// `subscription.is-active` is true.
+    #[must_use]
+    pub fn with_subscription_gate(mut self, gate: SubscriptionGate) -> Self {
+        self.subscription = Some(gate);
+        self
     }
 
     /// Answers one HTTP API request.
@@ -86,6 +97,9 @@ impl Presign {
                 let owner = request.owner(self.tokens.as_ref(), self.clock.as_ref())?;
                 let body =
                     UploadRequest::from_json(request.body()).map_err(genoflow_core::Error::from)?;
+                if let Some(gate) = &self.subscription {
+                    gate.require_active(&owner).await?;
+                }
                 Ok(json_response(
                     201,
                     &self.uploads.create(&owner, &body).await?,

@@ -6,9 +6,10 @@ use anyhow::Context;
 use genoflow_aws::lambda::{Adapters, http::HttpEvent, init_logging, settings};
 use genoflow_core::{
     ports::{HmacTokenSigner, SystemClock},
-    usecases::upload::UploadLimits,
+    usecases::{subscription::SubscriptionGate, upload::UploadLimits},
 };
 use genoflow_function_presign::{Ports, Presign};
+use genoflow_stacks::client::{ClientConfig, NodeClient};
 use lambda_runtime::{LambdaEvent, service_fn};
 
 #[tokio::main]
@@ -27,7 +28,7 @@ async fn cold_start() -> anyhow::Result<Presign> {
     let secret = settings::token_secret(&adapters.sdk)
         .await
         .context("presign needs the bearer token secret")?;
-    Ok(Presign::new(
+    let presign = Presign::new(
         Ports {
             table: adapters.table,
             blobs: adapters.blobs,
@@ -37,5 +38,17 @@ async fn cold_start() -> anyhow::Result<Presign> {
         settings::stacks_network()?,
         settings::token_ttl()?,
         UploadLimits::default(),
-    ))
+    );
+    // The optional gate: uploads only for active subscribers of this contract.
+    let Some(contract) = settings::optional("GENOFLOW_SUBSCRIPTION_CONTRACT") else {
+        return Ok(presign);
+    };
+    let node = settings::optional("GENOFLOW_STACKS_NODE_URL").context(
+        "GENOFLOW_SUBSCRIPTION_CONTRACT is set: GENOFLOW_STACKS_NODE_URL must name the node to ask",
+    )?;
+    let chain = NodeClient::new(&node, ClientConfig::default())?;
+    Ok(presign.with_subscription_gate(SubscriptionGate {
+        chain: Arc::new(chain),
+        contract,
+    }))
 }

@@ -8,15 +8,21 @@ use std::sync::Arc;
 use base64::{Engine, engine::general_purpose::STANDARD};
 use genoflow_aws::lambda::http::HttpEvent;
 use genoflow_core::{
-    memory::{ManualClock, MemoryBlobStore, MemoryTable},
+    memory::{ManualClock, MemoryBlobStore, MemoryChain, MemoryTable},
     ports::{HmacTokenSigner, TokenSecret},
     usecases::{
         login::{LoginMessage, LoginRequest, login_domain},
+        subscription::SubscriptionGate,
         upload::UploadLimits,
     },
 };
 use genoflow_function_presign::{Ports, Presign};
-use genoflow_stacks::{keys::PrivateKey, sip018, transaction::Network};
+use genoflow_stacks::{
+    clarity::{ClarityValue, Principal},
+    keys::PrivateKey,
+    sip018,
+    transaction::{ContractCall, Network},
+};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
@@ -352,4 +358,46 @@ async fn an_unknown_route_is_a_404() {
     event.raw_path = Some("/datasets".into());
     let (status, body) = call(&world, event).await;
     assert_eq!((status, error_code(&body)), (404, "no_route"), "{body}");
+}
+
+#[tokio::test]
+async fn with_the_subscription_gate_only_active_subscribers_get_upload_urls() {
+    let chain = Arc::new(MemoryChain::default());
+    let contract = format!("{ALICE}.subscription");
+    let is_active = |who: &str| {
+        ContractCall::new(
+            &contract,
+            "is-active",
+            vec![ClarityValue::Principal(Principal::parse(who).unwrap())],
+        )
+        .unwrap()
+    };
+    let bob = PrivateKey::from_hex(BOB_KEY)
+        .unwrap()
+        .address(Network::Testnet.single_sig_version())
+        .to_string();
+    chain.answer_read_only(&is_active(ALICE), ClarityValue::Bool(true));
+    chain.answer_read_only(&is_active(&bob), ClarityValue::Bool(false));
+    let mut world = world(UploadLimits::default());
+    world.presign = world.presign.with_subscription_gate(SubscriptionGate {
+        chain: chain.clone(),
+        contract: contract.clone(),
+    });
+    let request = json!({"files": [declaration("r1.fastq", b"@r\nA\n+\nI\n")]}).to_string();
+
+    let alice = login(&world, ALICE_KEY).await;
+    let (status, body) = call(&world, event("post-uploads.json", &request, Some(&alice))).await;
+    assert_eq!(status, 201, "{body}");
+
+    let bob_token = login(&world, BOB_KEY).await;
+    let (status, body) = call(
+        &world,
+        event("post-uploads.json", &request, Some(&bob_token)),
+    )
+    .await;
+    assert_eq!((status, error_code(&body)), (403, "subscription_required"));
+
+    chain.set_unavailable(true);
+    let (status, body) = call(&world, event("post-uploads.json", &request, Some(&alice))).await;
+    assert_eq!((status, error_code(&body)), (503, "chain_unavailable"));
 }
