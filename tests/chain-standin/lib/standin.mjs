@@ -110,6 +110,17 @@ export class StandIn {
    * Returns the txid (hex, no 0x).
    */
   admit(raw) {
+    try {
+      return this.admitOrThrow(raw);
+    } catch (error) {
+      if (error instanceof Rejection) {
+        this.counts.rejected[error.reason] = (this.counts.rejected[error.reason] ?? 0) + 1;
+      }
+      throw error;
+    }
+  }
+
+  admitOrThrow(raw) {
     let transaction;
     try {
       transaction = deserializeTransaction(raw);
@@ -117,21 +128,17 @@ export class StandIn {
       throw new Rejection('Deserialization', { message: String(error?.message ?? error) });
     }
     const txid = transaction.txid();
+    // The node answers a transaction already in its mempool with its txid; a
+    // mined one goes through the checks again (and meets BadNonce).
+    if (this.transactions.get(txid)?.status === 'pending') return txid;
     try {
-      // The node answers a transaction already in its mempool with its txid; a
-      // mined one goes through the checks again (and meets BadNonce).
-      if (this.transactions.get(txid)?.status === 'pending') return txid;
-      const entry = this.check(transaction, txid, raw.length);
-      this.enqueue(entry);
-      this.counts.accepted += 1;
-      return txid;
+      this.enqueue(this.check(transaction, txid, raw.length));
     } catch (error) {
-      if (error instanceof Rejection) {
-        this.counts.rejected[error.reason] = (this.counts.rejected[error.reason] ?? 0) + 1;
-        error.txid = txid;
-      }
+      if (error instanceof Rejection) error.txid = txid;
       throw error;
     }
+    this.counts.accepted += 1;
+    return txid;
   }
 
   /** The node's mempool checks, in its order. Returns the pending entry. */

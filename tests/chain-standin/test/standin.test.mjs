@@ -1,0 +1,325 @@
+// The stand-in's own tests: the server over HTTP (started as `node server.mjs`
+// on a free port, blocks mined on demand), and the StandIn class in-process for
+// what HTTP cannot set up (a contract that hits a runtime error).
+//
+//   cd tests/chain-standin && npm ci && npm test
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createInterface } from 'node:readline';
+import { initSimnet, tx as simnetTx } from '@stacks/clarinet-sdk';
+import {
+  Cl,
+  PostConditionMode,
+  cvToHex,
+  getAddressFromPrivateKey,
+  makeContractCall,
+  makeSTXTokenTransfer,
+  sponsorTransaction,
+} from '@stacks/transactions';
+import { argumentsMismatch, mismatch } from '../lib/abi.mjs';
+import { FEE_SINK, StandIn, TESTNET_CHAIN_ID, u128Hex } from '../lib/standin.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const MANIFEST = resolve(here, '../../../contracts/Clarinet.toml');
+// Clarinet's public devnet keys (contracts/settings/Devnet.toml).
+const DEPLOYER = 'ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM';
+const WALLET_1_KEY = '7287ba251d44a4d3fd9276c88ce34c5c52a038955511cccaf77e61068649c17801';
+const WALLET_2_KEY = '530d9f61984c888536871c6573073bdfc0058896dc1adfe9a6a10dfacadc209101';
+const WALLET_1 = getAddressFromPrivateKey(WALLET_1_KEY, 'testnet');
+const WALLET_2 = getAddressFromPrivateKey(WALLET_2_KEY, 'testnet');
+
+const register = (nonce, fee = 5000, key = WALLET_1_KEY, name = 'alice') =>
+  makeContractCall({
+    contractAddress: DEPLOYER,
+    contractName: 'identity',
+    functionName: 'register',
+    functionArgs: [Cl.stringUtf8(name), Cl.uint(1)],
+    senderKey: key,
+    network: 'testnet',
+    nonce,
+    fee,
+    postConditionMode: PostConditionMode.Deny,
+  });
+
+describe('the server over HTTP', () => {
+  let server;
+  let url;
+
+  before(async () => {
+    server = spawn(process.execPath, [resolve(here, '../server.mjs'), '--block-ms', '0'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const lines = createInterface({ input: server.stdout });
+    const [first] = await once(lines, 'line');
+    const match = first.match(/^listening (http:\/\/127\.0\.0\.1:\d+)$/);
+    assert.ok(match, `first line: ${first}`);
+    url = match[1];
+  });
+
+  after(async () => {
+    server.kill('SIGTERM');
+    await once(server, 'exit');
+  });
+
+  const get = async (path) => {
+    const response = await fetch(`${url}${path}`);
+    return { status: response.status, body: await response.json() };
+  };
+  const post = async (path, body, type = 'application/json') => {
+    const response = await fetch(`${url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': type },
+      body: body === undefined ? undefined : type === 'application/json' ? JSON.stringify(body) : body,
+    });
+    return { status: response.status, body: await response.json() };
+  };
+  const broadcast = (transaction) =>
+    post('/v2/transactions', transaction.serializeBytes(), 'application/octet-stream');
+
+  test('accounts answer balance and locked as 0x + 32 hex digits, and the next nonce', async () => {
+    const { status, body } = await get(`/v2/accounts/${WALLET_1}?proof=0`);
+    assert.equal(status, 200);
+    assert.equal(body.balance, u128Hex(100_000_000_000_000n));
+    assert.match(body.balance, /^0x[0-9a-f]{32}$/);
+    assert.equal(body.locked, `0x${'0'.repeat(32)}`);
+    assert.equal(body.nonce, 0);
+    assert.equal((await get('/v2/accounts/not-an-address')).status, 400);
+  });
+
+  test('a contract call is pending, then mined with its result, fee and nonce', async () => {
+    const transaction = await register(0);
+    const txid = transaction.txid();
+    const accepted = await broadcast(transaction);
+    assert.deepEqual(accepted, { status: 200, body: txid });
+
+    const pending = await get(`/extended/v1/tx/0x${txid}`);
+    assert.equal(pending.body.tx_status, 'pending');
+    assert.equal(pending.body.block_height, undefined);
+    assert.equal(pending.body.contract_call.function_name, 'register');
+
+    const sinkBefore = BigInt((await get(`/v2/accounts/${FEE_SINK}`)).body.balance);
+    const mined = await post('/standin/mine');
+    assert.deepEqual(mined.body.executed, [`0x${txid}`]);
+
+    const done = (await get(`/extended/v1/tx/${txid}`)).body;
+    assert.equal(done.tx_status, 'success');
+    assert.deepEqual(done.tx_result, { hex: cvToHex(Cl.ok(Cl.bool(true))), repr: '(ok true)' });
+    assert.equal(done.block_height, mined.body.block_height);
+
+    const account = (await get(`/v2/accounts/${WALLET_1}`)).body;
+    assert.equal(account.nonce, 1);
+    assert.equal(BigInt(account.balance), 100_000_000_000_000n - 5000n);
+    assert.equal(BigInt((await get(`/v2/accounts/${FEE_SINK}`)).body.balance), sinkBefore + 5000n);
+
+    // The contract saw the same height the API reports.
+    const read = await post(`/v2/contracts/call-read/${DEPLOYER}/identity/get-identity`, {
+      sender: WALLET_1,
+      arguments: [cvToHex(Cl.principal(WALLET_1))],
+    });
+    assert.equal(read.body.okay, true);
+    assert.match(read.body.result, /^0x0a0c/); // (some (tuple ...))
+    assert.ok(read.body.result.endsWith(cvToHex(Cl.bool(false)).slice(2)));
+  });
+
+  test('an error response is mined as abort_by_response and still uses the nonce', async () => {
+    const again = await register(1);
+    await broadcast(again);
+    await post('/standin/mine');
+    const done = (await get(`/extended/v1/tx/0x${again.txid()}`)).body;
+    assert.equal(done.tx_status, 'abort_by_response');
+    assert.deepEqual(done.tx_result, { hex: cvToHex(Cl.error(Cl.uint(101))), repr: '(err u101)' });
+    assert.equal((await get(`/v2/accounts/${WALLET_1}`)).body.nonce, 2);
+  });
+
+  test('refusals carry the node shape: error, reason, reason_data, txid', async () => {
+    const stale = await register(0, 6000);
+    const { status, body } = await broadcast(stale);
+    assert.equal(status, 400);
+    assert.deepEqual(body, {
+      txid: stale.txid(),
+      error: 'transaction rejected',
+      reason: 'BadNonce',
+      reason_data: { expected: 2, actual: 0, principal: WALLET_1, is_origin: true },
+    });
+
+    const garbage = await post('/v2/transactions', new Uint8Array([0x80, 1, 2]), 'application/octet-stream');
+    assert.equal(garbage.status, 400);
+    assert.equal(garbage.body.reason, 'Deserialization');
+    assert.match(garbage.body.txid, /^[0-9a-f]{64}$/);
+
+    const toSelf = await makeSTXTokenTransfer({
+      recipient: WALLET_1,
+      amount: 5n,
+      senderKey: WALLET_1_KEY,
+      network: 'testnet',
+      nonce: 2,
+      fee: 500,
+    });
+    assert.equal((await broadcast(toSelf)).body.reason, 'TransferRecipientCannotEqualSender');
+
+    const sponsored = await makeContractCall({
+      contractAddress: DEPLOYER,
+      contractName: 'identity',
+      functionName: 'register',
+      functionArgs: [Cl.stringUtf8('bob'), Cl.uint(1)],
+      senderKey: WALLET_2_KEY,
+      network: 'testnet',
+      nonce: 0,
+      fee: 0,
+      sponsored: true,
+    });
+    const sponsoredSigned = await sponsorTransaction({
+      transaction: sponsored,
+      sponsorPrivateKey: WALLET_1_KEY,
+      fee: 1000,
+      sponsorNonce: 2,
+      network: 'testnet',
+    });
+    const refused = await broadcast(sponsoredSigned);
+    assert.equal(refused.body.reason, 'ServerFailureOther');
+    assert.match(refused.body.reason_data.message, /sponsored/);
+
+    const counts = (await get('/standin/status')).body.counts.rejected;
+    assert.equal(counts.BadNonce, 1);
+    assert.equal(counts.Deserialization, 1);
+  });
+
+  test('the API answers 404 for unknown transactions and 400 for malformed ids', async () => {
+    const unknown = await get(`/extended/v1/tx/0x${'ab'.repeat(32)}`);
+    assert.equal(unknown.status, 404);
+    assert.match(unknown.body.error, /could not find transaction/);
+    assert.equal((await get('/extended/v1/tx/0x1234')).status, 400);
+  });
+
+  test('read-only calls: okay false for a missing contract or function, 400 for bad arguments', async () => {
+    const missing = await post(`/v2/contracts/call-read/${DEPLOYER}/nothing/get`, { sender: WALLET_1, arguments: [] });
+    assert.deepEqual(missing.body.okay, false);
+    assert.match(missing.body.cause, /NoSuchContract/);
+    const publicFn = await post(`/v2/contracts/call-read/${DEPLOYER}/identity/register`, {
+      sender: WALLET_1,
+      arguments: [],
+    });
+    assert.equal(publicFn.body.okay, false);
+    const badHex = await post(`/v2/contracts/call-read/${DEPLOYER}/identity/is-registered`, {
+      sender: WALLET_1,
+      arguments: ['0xzz'],
+    });
+    assert.equal(badHex.status, 400);
+    const wrongType = await post(`/v2/contracts/call-read/${DEPLOYER}/identity/is-registered`, {
+      sender: WALLET_1,
+      arguments: [cvToHex(Cl.uint(1))],
+    });
+    assert.equal(wrongType.body.okay, false);
+    assert.match(wrongType.body.cause, /expected principal/);
+  });
+
+  test('drops: only pending transactions, with a known dropped_* status', async () => {
+    const held = await register(5, 5000, WALLET_2_KEY, 'held'); // nonce gap: stays pending
+    await broadcast(held);
+    assert.equal((await post(`/standin/drop/${held.txid()}?status=dropped_sideways`)).status, 400);
+    const dropped = await post(`/standin/drop/${held.txid()}`);
+    assert.deepEqual(dropped.body, { tx_id: `0x${held.txid()}`, tx_status: 'dropped_replace_by_fee' });
+    assert.equal((await post(`/standin/drop/${held.txid()}`)).status, 409);
+    assert.equal((await post(`/standin/drop/${'00'.repeat(32)}`)).status, 404);
+    assert.equal((await get(`/extended/v1/tx/${held.txid()}`)).body.tx_status, 'dropped_replace_by_fee');
+  });
+
+  test('delay and empty blocks', async () => {
+    await post('/standin/delay/300');
+    const started = Date.now();
+    await get('/standin/status');
+    assert.ok(Date.now() - started >= 290);
+    await post('/standin/delay/0');
+    const height = (await get('/standin/status')).body.block_height;
+    assert.equal((await post('/standin/advance/5')).body.block_height, height + 5);
+  });
+});
+
+describe('runtime errors, in-process', () => {
+  test('a runtime error is mined as abort_by_response (err none); the fee is paid', async () => {
+    const simnet = await initSimnet(MANIFEST);
+    // Stands for a contract bug: an unwrap that fails after a transfer.
+    simnet.deployContract(
+      'boom',
+      '(define-public (boom) (begin (try! (stx-transfer? u5 tx-sender (as-contract tx-sender))) (ok (unwrap-panic (element-at? (list u1) u5)))))',
+      { clarityVersion: 2 },
+      WALLET_2,
+    );
+    const standIn = new StandIn(simnet, simnetTx, {
+      feeRate: 1,
+      chainId: TESTNET_CHAIN_ID,
+      blockMs: 0,
+      paused: true,
+      responseDelayMs: 0,
+    });
+    const before = standIn.balance(WALLET_2);
+    const call = await makeContractCall({
+      contractAddress: WALLET_2,
+      contractName: 'boom',
+      functionName: 'boom',
+      functionArgs: [],
+      senderKey: WALLET_2_KEY,
+      network: 'testnet',
+      nonce: 0,
+      fee: 700,
+    });
+    const txid = standIn.admit(call.serializeBytes());
+    standIn.mine();
+    const view = standIn.transactionView(txid);
+    assert.equal(view.tx_status, 'abort_by_response');
+    assert.deepEqual(view.tx_result, { hex: '0x0809', repr: '(err none)' });
+    assert.equal(standIn.balance(WALLET_2), before - 700n); // the 5 µSTX transfer was rolled back
+    assert.equal(standIn.account(WALLET_2).nonce, 1);
+  });
+});
+
+describe('argument checks against the ABI', () => {
+  const fn = {
+    name: 'f',
+    args: [
+      { name: 'hash', type: { buffer: { length: 32 } } },
+      { name: 'proof', type: { list: { type: { buffer: { length: 32 } }, length: 2 } } },
+      { name: 'meta', type: { tuple: [{ name: 'n', type: 'uint128' }, { name: 'who', type: { optional: 'principal' } }] } },
+      { name: 'name', type: { 'string-utf8': { length: 3 } } },
+    ],
+  };
+  const good = [
+    Cl.bufferFromHex('00'.repeat(32)),
+    Cl.list([Cl.bufferFromHex('11'.repeat(32))]),
+    Cl.tuple({ n: Cl.uint(1), who: Cl.none() }),
+    Cl.stringUtf8('héé'),
+  ];
+
+  test('a fitting call passes', () => {
+    assert.equal(argumentsMismatch(fn, good), null);
+  });
+
+  test('each mismatch is named', () => {
+    const replace = (index, value) => good.map((arg, at) => (at === index ? value : arg));
+    assert.match(argumentsMismatch(fn, good.slice(1)), /takes 4 argument\(s\), got 3/);
+    assert.match(argumentsMismatch(fn, replace(0, Cl.bufferFromHex('00'.repeat(33)))), /33 bytes/);
+    assert.match(
+      argumentsMismatch(fn, replace(1, Cl.list([Cl.bufferFromHex('11'), Cl.bufferFromHex('22'), Cl.bufferFromHex('33')]))),
+      /3 elements/,
+    );
+    assert.match(argumentsMismatch(fn, replace(1, Cl.list([Cl.uint(1)]))), /element 0: expected \(buff 32\), got uint/);
+    assert.match(argumentsMismatch(fn, replace(2, Cl.tuple({ n: Cl.uint(1) }))), /tuple of 1 fields/);
+    assert.match(
+      argumentsMismatch(fn, replace(2, Cl.tuple({ n: Cl.int(1), who: Cl.none() }))),
+      /tuple field n: expected uint, got int/,
+    );
+    assert.match(argumentsMismatch(fn, replace(3, Cl.stringUtf8('four'))), /4 characters/);
+    assert.match(argumentsMismatch(fn, replace(3, Cl.stringAscii('abc'))), /expected \(string-utf8 3\), got ascii/);
+  });
+
+  test('optional and response halves fit their declared types', () => {
+    assert.equal(mismatch({ optional: 'bool' }, Cl.some(Cl.bool(true))), null);
+    assert.match(mismatch({ optional: 'bool' }, Cl.some(Cl.uint(1))), /expected bool/);
+    assert.equal(mismatch({ response: { ok: 'bool', error: 'uint128' } }, Cl.error(Cl.uint(3))), null);
+    assert.equal(mismatch('principal', Cl.contractPrincipal(DEPLOYER, 'identity')), null);
+  });
+});
