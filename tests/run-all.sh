@@ -84,3 +84,12 @@ infra_venv=target/infra-venv
 env -u AWS_PROFILE AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY=0 \
   "$infra_venv/bin/sam" validate --lint --template-file infra/template.yaml
 # --- end issue 5 (SAM) --------------------------------------------------------
+
+# --- issue 8: chain stand-in ---------------------------------------------------
+step "Chain stand-in: its own tests, then shared/stacks end to end against it"
+(cd tests/chain-standin && npm ci --no-audit --no-fund && npm test)
+# A fresh stand-in for the Rust suite; the script prints how many transactions
+# it executed and how long the suite took.
+bash tests/chain-standin/with-standin.sh \
+  cargo test -p genoflow-stacks --locked --test standin -- --ignored
+# --- end issue 8 (chain stand-in) ----------------------------------------------
