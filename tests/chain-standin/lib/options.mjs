@@ -1,5 +1,5 @@
 // Command-line options and the HTTP routes of the stand-in.
-import { Cl, deserializeCV, txidFromData } from '@stacks/transactions';
+import { Cl, deserializeCV, deserializeTransaction } from '@stacks/transactions';
 import { DROP_REASONS, Rejection, TESTNET_CHAIN_ID } from './standin.mjs';
 
 const USAGE = `usage: node server.mjs [--port N] [--block-ms N] [--fee-rate N] [--response-delay-ms N]
@@ -84,11 +84,56 @@ async function readBody(request) {
   return Buffer.concat(chunks);
 }
 
+/** An answer that ends the request early: a JSON `{error}` body, or plain text as the node gives. */
 class HttpError extends Error {
-  constructor(code, body) {
-    super(body.error);
+  constructor(code, body, kind = 'json') {
+    super(typeof body === 'string' ? body : body.error);
     this.code = code;
     this.body = body;
+    this.kind = kind;
+  }
+}
+
+function sendText(response, code, text) {
+  response.writeHead(code, { 'content-type': 'text/plain' });
+  response.end(text);
+}
+
+/**
+ * The body of `POST /v2/transactions` as the node reads it: raw bytes
+ * (`application/octet-stream`) or `{"tx": "hex"}` (`application/json`).
+ * Anything undecodable is a plain 400, before any mempool check, as on the node.
+ */
+function postedTransaction(contentType, body) {
+  const type = String(contentType ?? '').split(';')[0].trim();
+  let bytes;
+  if (type === 'application/octet-stream') {
+    bytes = new Uint8Array(body);
+  } else if (type === 'application/json') {
+    let hexTx;
+    try {
+      hexTx = JSON.parse(body.toString('utf8')).tx;
+    } catch {
+      throw new HttpError(400, 'Failed to parse body', 'text');
+    }
+    if (typeof hexTx !== 'string' || !/^(0x)?([0-9a-fA-F]{2})+$/.test(hexTx)) {
+      throw new HttpError(400, 'Failed to parse tx', 'text');
+    }
+    bytes = Uint8Array.from(Buffer.from(hexTx.replace(/^0x/, ''), 'hex'));
+  } else {
+    throw new HttpError(
+      400,
+      'Wrong Content-Type for transaction; expected application/json or application/octet-stream',
+      'text',
+    );
+  }
+  if (bytes.length === 0) {
+    throw new HttpError(400, 'Invalid Http request: expected non-zero-length body for PostTransaction', 'text');
+  }
+  try {
+    return { decoded: deserializeTransaction(bytes), length: bytes.length };
+  } catch (error) {
+    throw new HttpError(400, `Failed to deserialize posted transaction: ${error?.message ?? error}`, 'text');
   }
 }
 
@@ -118,17 +163,17 @@ export async function routeTable(standIn, request, response) {
     if (standIn.responseDelayMs > 0) await new Promise((done) => setTimeout(done, standIn.responseDelayMs));
     let match;
     if (method === 'POST' && path === '/v2/transactions') {
-      const raw = await readBody(request);
+      const transaction = postedTransaction(request.headers['content-type'], await readBody(request));
       try {
-        const txid = standIn.admit(new Uint8Array(raw));
-        return send(response, 200, txid);
+        return send(response, 200, standIn.admit(transaction.decoded, transaction.length));
       } catch (error) {
         if (!(error instanceof Rejection)) throw error;
-        return send(response, 400, error.body(error.txid ?? txidFromData(new Uint8Array(raw))));
+        return send(response, 400, error.body(error.txid));
       }
     }
     if (method === 'GET' && (match = path.match(/^\/v2\/accounts\/([^/]+)$/))) {
-      return send(response, 200, standIn.account(principal(decodeURIComponent(match[1]))));
+      const withProof = url.searchParams.get('proof') !== '0';
+      return send(response, 200, standIn.account(principal(decodeURIComponent(match[1])), withProof));
     }
     if (method === 'GET' && (match = path.match(/^\/extended\/v1\/tx\/([^/]+)$/))) {
       const id = decodeURIComponent(match[1]);
@@ -139,6 +184,9 @@ export async function routeTable(standIn, request, response) {
     }
     if (method === 'POST' && (match = path.match(/^\/v2\/contracts\/call-read\/([^/]+)\/([^/]+)\/([^/]+)$/))) {
       const [address, contractName, functionName] = match.slice(1).map(decodeURIComponent);
+      if (!String(request.headers['content-type']).startsWith('application/json')) {
+        return sendText(response, 400, 'Invalid content-type: expected application/json');
+      }
       let body;
       try {
         body = JSON.parse((await readBody(request)).toString('utf8'));
@@ -191,7 +239,9 @@ export async function routeTable(standIn, request, response) {
     }
     return send(response, 404, { error: `no route ${method} ${path}` });
   } catch (error) {
-    if (error instanceof HttpError) return send(response, error.code, error.body);
+    if (error instanceof HttpError) {
+      return error.kind === 'text' ? sendText(response, error.code, error.body) : send(response, error.code, error.body);
+    }
     throw error;
   }
 }

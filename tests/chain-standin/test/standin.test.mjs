@@ -83,6 +83,8 @@ describe('the server over HTTP', () => {
   test('accounts answer balance and locked as 0x + 32 hex digits, and the next nonce', async () => {
     const { status, body } = await get(`/v2/accounts/${WALLET_1}?proof=0`);
     assert.equal(status, 200);
+    assert.deepEqual(Object.keys(body), ['balance', 'locked', 'unlock_height', 'nonce']);
+    assert.equal((await get(`/v2/accounts/${WALLET_1}`)).body.nonce_proof, '');
     assert.equal(body.balance, u128Hex(100_000_000_000_000n));
     assert.match(body.balance, /^0x[0-9a-f]{32}$/);
     assert.equal(body.locked, `0x${'0'.repeat(32)}`);
@@ -110,6 +112,9 @@ describe('the server over HTTP', () => {
     assert.deepEqual(done.tx_result, { hex: cvToHex(Cl.ok(Cl.bool(true))), repr: '(ok true)' });
     assert.equal(done.block_height, mined.body.block_height);
 
+    // Broadcasting a mined transaction again answers its txid, as the node's mempool table still has it.
+    assert.deepEqual(await broadcast(transaction), { status: 200, body: txid });
+
     const account = (await get(`/v2/accounts/${WALLET_1}`)).body;
     assert.equal(account.nonce, 1);
     assert.equal(BigInt(account.balance), 100_000_000_000_000n - 5000n);
@@ -127,7 +132,9 @@ describe('the server over HTTP', () => {
 
   test('an error response is mined as abort_by_response and still uses the nonce', async () => {
     const again = await register(1);
-    await broadcast(again);
+    // The node's JSON form of the body: {"tx": hex}.
+    const viaJson = await post('/v2/transactions', { tx: Buffer.from(again.serializeBytes()).toString('hex') });
+    assert.deepEqual(viaJson, { status: 200, body: again.txid() });
     await post('/standin/mine');
     const done = (await get(`/extended/v1/tx/0x${again.txid()}`)).body;
     assert.equal(done.tx_status, 'abort_by_response');
@@ -146,10 +153,17 @@ describe('the server over HTTP', () => {
       reason_data: { expected: 2, actual: 0, principal: WALLET_1, is_origin: true },
     });
 
-    const garbage = await post('/v2/transactions', new Uint8Array([0x80, 1, 2]), 'application/octet-stream');
-    assert.equal(garbage.status, 400);
-    assert.equal(garbage.body.reason, 'Deserialization');
-    assert.match(garbage.body.txid, /^[0-9a-f]{64}$/);
+    // Undecodable bodies are refused before the mempool, in plain text, as the node does.
+    for (const [body, type, why] of [
+      [new Uint8Array([0x80, 1, 2]), 'application/octet-stream', /^Failed to deserialize posted transaction/],
+      [new Uint8Array([]), 'application/octet-stream', /non-zero-length body/],
+      [stale.serializeBytes(), 'text/plain', /Wrong Content-Type/],
+      [JSON.stringify({ tx: 'xyz' }), 'application/json', /Failed to parse tx/],
+    ]) {
+      const response = await fetch(`${url}/v2/transactions`, { method: 'POST', headers: { 'content-type': type }, body });
+      assert.equal(response.status, 400);
+      assert.match(await response.text(), why);
+    }
 
     const toSelf = await makeSTXTokenTransfer({
       recipient: WALLET_1,
@@ -185,7 +199,7 @@ describe('the server over HTTP', () => {
 
     const counts = (await get('/standin/status')).body.counts.rejected;
     assert.equal(counts.BadNonce, 1);
-    assert.equal(counts.Deserialization, 1);
+    assert.equal(counts.TransferRecipientCannotEqualSender, 1);
   });
 
   test('the API answers 404 for unknown transactions and 400 for malformed ids', async () => {
@@ -204,6 +218,18 @@ describe('the server over HTTP', () => {
       arguments: [],
     });
     assert.equal(publicFn.body.okay, false);
+    assert.match(publicFn.body.cause, /^NotReadOnly/);
+    const privateFn = await post(`/v2/contracts/call-read/${DEPLOYER}/registry/tree-depth`, {
+      sender: WALLET_1,
+      arguments: [cvToHex(Cl.uint(4))],
+    });
+    assert.match(privateFn.body.cause, /NoSuchPublicFunction/);
+    const notJson = await fetch(`${url}/v2/contracts/call-read/${DEPLOYER}/identity/is-registered`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: '{}',
+    });
+    assert.equal(notJson.status, 400);
     const badHex = await post(`/v2/contracts/call-read/${DEPLOYER}/identity/is-registered`, {
       sender: WALLET_1,
       arguments: ['0xzz'],
@@ -267,7 +293,7 @@ describe('runtime errors, in-process', () => {
       nonce: 0,
       fee: 700,
     });
-    const txid = standIn.admit(call.serializeBytes());
+    const txid = standIn.admit(call, call.serializeBytes().length);
     standIn.mine();
     const view = standIn.transactionView(txid);
     assert.equal(view.tx_status, 'abort_by_response');
