@@ -13,8 +13,14 @@ const MAX_OCCURRENCES: usize = 8;
 /// Seeds on one diagonal (within [`BAND`]) needed to try an alignment: fewer are chance hits or
 /// overlaps too short to reach the minimum score, and the dynamic programming is the costly part.
 const MIN_SEED_HITS: usize = 10;
-/// Reference bases either side of the seeded diagonal: the largest indel found is about this.
+/// Seeds within this many diagonals count as one placement of the read.
 pub(crate) const BAND: usize = 24;
+/// Reference bases either side of the seeded diagonals given to the dynamic programming: the
+/// longest indel found inside one alignment is about this (longer deletions are found by
+/// [`split_clipped`]).
+pub(crate) const WINDOW_MARGIN: usize = 64;
+/// Clipped read ends at least this long are placed again as the far side of a deletion.
+pub(crate) const MIN_SPLIT: usize = 20;
 
 /// Alignment scores (the ratios of BWA-MEM's defaults).
 pub(crate) const MATCH: i32 = 1;
@@ -23,6 +29,9 @@ pub(crate) const GAP_OPEN: i32 = 6;
 pub(crate) const GAP_EXTEND: i32 = 1;
 /// Cost of leaving bases of a read end unaligned.
 pub(crate) const CLIP: i32 = 5;
+/// Cost of a gap of any length, when below `GAP_OPEN + length * GAP_EXTEND` (a two-piece affine
+/// gap as minimap2's: long indels are not clipped away).
+pub(crate) const LONG_GAP: i32 = 20;
 
 /// One run of an alignment path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -200,6 +209,8 @@ pub(crate) struct Scratch {
     aligned: Vec<i32>,
     insertion: Vec<i32>,
     deletion: Vec<i32>,
+    long_insertion: Vec<i32>,
+    long_deletion: Vec<i32>,
 }
 
 const NEG: i32 = i32::MIN / 4;
@@ -289,10 +300,10 @@ pub(crate) fn align(
         .ok()?
         .min(reference.bases.len() - 1);
     let (segment_start, segment_end) = reference.segment_bounds(anchor);
-    let window_start = usize::try_from((low - BAND as i64).max(segment_start as i64)).ok()?;
+    let margin = WINDOW_MARGIN as i64;
+    let window_start = usize::try_from((low - margin).max(segment_start as i64)).ok()?;
     let window_end =
-        usize::try_from((high + oriented.len() as i64 + BAND as i64).min(segment_end as i64))
-            .ok()?;
+        usize::try_from((high + oriented.len() as i64 + margin).min(segment_end as i64)).ok()?;
     if window_end <= window_start {
         return None;
     }
@@ -311,7 +322,100 @@ pub(crate) fn align(
     }
     alignment.reverse = is_reverse;
     alignment.ref_start += window_start;
+    split_clipped(
+        reference,
+        oriented,
+        &mut alignment,
+        segment_start,
+        segment_end,
+    );
     Some(alignment)
+}
+
+/// Bases of the reference an alignment covers.
+fn reference_span(ops: &[Op]) -> usize {
+    ops.iter()
+        .map(|&op| match op {
+            Op::Aligned(n) | Op::Deletion(n) => n as usize,
+            Op::Insertion(_) => 0,
+        })
+        .sum()
+}
+
+/// The longest deletion [`split_clipped`] joins: a whole gene of the panel and more.
+const MAX_SPLIT_DELETION: usize = 20_000;
+
+/// A read across a deletion longer than the window aligns on one side and is clipped at the
+/// breakpoint. Places a clipped end of at least [`MIN_SPLIT`] bases gap-free (≤ 1 mismatch) on
+/// the far side, in the same segment, and joins both parts with a deletion.
+fn split_clipped(
+    reference: &Reference,
+    read: &[u8],
+    alignment: &mut Alignment,
+    segment_start: usize,
+    segment_end: usize,
+) {
+    let aligned_read: usize = alignment
+        .ops
+        .iter()
+        .map(|&op| match op {
+            Op::Aligned(n) | Op::Insertion(n) => n as usize,
+            Op::Deletion(_) => 0,
+        })
+        .sum();
+    let read_end = alignment.read_start + aligned_read;
+    let ref_end = alignment.ref_start + reference_span(&alignment.ops);
+    let places = |part: &[u8], at: usize| {
+        at >= segment_start
+            && at + part.len() <= segment_end
+            && part
+                .iter()
+                .zip(&reference.bases[at..at + part.len()])
+                .filter(|(a, b)| a != b || **a == b'N')
+                .count()
+                <= 1
+    };
+    let tail = &read[read_end..];
+    if tail.len() >= MIN_SPLIT {
+        // The tail's first k-mer, found downstream: the nearest placement wins.
+        let best = kmers_of(&tail[..K])
+            .next()
+            .into_iter()
+            .flat_map(|(_, kmer)| reference.hits(kmer))
+            .map(|&(_, at)| at as usize)
+            .filter(|&at| at > ref_end && at - ref_end <= MAX_SPLIT_DELETION && places(tail, at))
+            .min();
+        if let Some(at) = best {
+            alignment.ops.push(Op::Deletion((at - ref_end) as u32));
+            alignment.ops.push(Op::Aligned(tail.len() as u32));
+            alignment.score += tail.len() as i32 * MATCH - LONG_GAP;
+        }
+    }
+    let head = &read[..alignment.read_start];
+    if head.len() >= MIN_SPLIT {
+        // The head's last k-mer, found upstream.
+        let best = kmers_of(&head[head.len() - K..])
+            .next()
+            .into_iter()
+            .flat_map(|(_, kmer)| reference.hits(kmer))
+            .filter_map(|&(_, at)| (at as usize).checked_sub(head.len() - K))
+            .filter(|&at| {
+                at + head.len() < alignment.ref_start
+                    && alignment.ref_start - (at + head.len()) <= MAX_SPLIT_DELETION
+                    && places(head, at)
+            })
+            .max();
+        if let Some(at) = best {
+            let deleted = alignment.ref_start - (at + head.len());
+            alignment.ops.splice(
+                0..0,
+                [Op::Aligned(head.len() as u32), Op::Deletion(deleted as u32)],
+            );
+            alignment.ref_start = at;
+            alignment.read_start = 0;
+            alignment.score += head.len() as i32 * MATCH - LONG_GAP;
+        }
+    }
 }
 
 /// Most reads lie on one seed diagonal with few mismatches: the dynamic programming would return
@@ -368,17 +472,20 @@ fn local_align(read: &[u8], window: &[u8], scratch: &mut Scratch) -> Option<Alig
         &mut scratch.aligned,
         &mut scratch.insertion,
         &mut scratch.deletion,
+        &mut scratch.long_insertion,
+        &mut scratch.long_deletion,
     ] {
         matrix.clear();
         matrix.resize(cells, NEG);
     }
     let start_cost = |i: usize| if i == 0 { 0 } else { -CLIP };
-    let (mm, ins, del) = (
+    let (mm, ins, del, long_ins, long_del) = (
         &mut scratch.aligned,
         &mut scratch.insertion,
         &mut scratch.deletion,
+        &mut scratch.long_insertion,
+        &mut scratch.long_deletion,
     );
-    let best_at = |mm: &[i32], ins: &[i32], del: &[i32], c: usize| mm[c].max(ins[c]).max(del[c]);
     mm[..=m].fill(0);
     let mut best = (NEG, 0usize, 0usize);
     for i in 1..=n {
@@ -391,12 +498,15 @@ fn local_align(read: &[u8], window: &[u8], scratch: &mut Scratch) -> Option<Alig
             } else {
                 -MISMATCH
             };
-            let previous = best_at(mm, ins, del, above + j - 1).max(start_cost(i - 1));
+            let best_above = best_of(mm, ins, del, long_ins, long_del, above + j);
+            let best_left = best_of(mm, ins, del, long_ins, long_del, c - 1);
+            let previous =
+                best_of(mm, ins, del, long_ins, long_del, above + j - 1).max(start_cost(i - 1));
             mm[c] = previous + substitution;
-            ins[c] = (best_at(mm, ins, del, above + j) - GAP_OPEN - GAP_EXTEND)
-                .max(ins[above + j] - GAP_EXTEND);
-            del[c] =
-                (best_at(mm, ins, del, c - 1) - GAP_OPEN - GAP_EXTEND).max(del[c - 1] - GAP_EXTEND);
+            ins[c] = (best_above - GAP_OPEN - GAP_EXTEND).max(ins[above + j] - GAP_EXTEND);
+            del[c] = (best_left - GAP_OPEN - GAP_EXTEND).max(del[c - 1] - GAP_EXTEND);
+            long_ins[c] = (best_above - LONG_GAP).max(long_ins[above + j]);
+            long_del[c] = (best_left - LONG_GAP).max(long_del[c - 1]);
             let end_score = mm[c] - if i == n { 0 } else { CLIP };
             if end_score > best.0 {
                 best = (end_score, i, j);
@@ -433,36 +543,48 @@ fn local_align(read: &[u8], window: &[u8], scratch: &mut Scratch) -> Option<Alig
                     break;
                 }
                 let p = i * width + j;
-                if previous == mm[p] {
-                    state = State::Aligned;
+                state = if previous == mm[p] {
+                    State::Aligned
                 } else if previous == del[p] {
-                    state = State::Deletion;
+                    State::Deletion
                 } else if previous == ins[p] {
-                    state = State::Insertion;
+                    State::Insertion
+                } else if previous == long_del[p] {
+                    State::LongDeletion
+                } else if previous == long_ins[p] {
+                    State::LongInsertion
                 } else {
                     break; // the alignment starts here, the read before it clipped
-                }
+                };
             }
-            State::Insertion => {
+            State::Insertion | State::LongInsertion => {
                 push(&mut ops_reversed, Op::Insertion(1));
-                let extended = ins[c] == ins[c - width] - GAP_EXTEND;
+                let extended = if state == State::Insertion {
+                    ins[c] == ins[c - width] - GAP_EXTEND
+                } else {
+                    long_ins[c] == long_ins[c - width]
+                };
                 i -= 1;
                 if i == 0 {
                     break;
                 }
                 if !extended {
-                    state = opened_from(mm, ins, del, c - width);
+                    state = opened_from(mm, ins, del, long_ins, long_del, c - width);
                 }
             }
-            State::Deletion => {
+            State::Deletion | State::LongDeletion => {
                 push(&mut ops_reversed, Op::Deletion(1));
-                let extended = del[c] == del[c - 1] - GAP_EXTEND;
+                let extended = if state == State::Deletion {
+                    del[c] == del[c - 1] - GAP_EXTEND
+                } else {
+                    long_del[c] == long_del[c - 1]
+                };
                 j -= 1;
                 if j == 0 {
                     break;
                 }
                 if !extended {
-                    state = opened_from(mm, ins, del, c - 1);
+                    state = opened_from(mm, ins, del, long_ins, long_del, c - 1);
                 }
             }
         }
@@ -486,22 +608,51 @@ fn local_align(read: &[u8], window: &[u8], scratch: &mut Scratch) -> Option<Alig
     })
 }
 
+/// The best score of a cell over every state.
+fn best_of(
+    mm: &[i32],
+    ins: &[i32],
+    del: &[i32],
+    long_ins: &[i32],
+    long_del: &[i32],
+    c: usize,
+) -> i32 {
+    mm[c]
+        .max(ins[c])
+        .max(del[c])
+        .max(long_ins[c])
+        .max(long_del[c])
+}
+
 /// Traceback state: which matrix the path is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     Aligned,
     Insertion,
     Deletion,
+    LongInsertion,
+    LongDeletion,
 }
 
-/// The state a gap was opened from (the best of the three at that cell, matches preferred).
-fn opened_from(mm: &[i32], ins: &[i32], del: &[i32], c: usize) -> State {
-    let best = mm[c].max(ins[c]).max(del[c]);
+/// The state a gap was opened from (the best at that cell, matches preferred).
+fn opened_from(
+    mm: &[i32],
+    ins: &[i32],
+    del: &[i32],
+    long_ins: &[i32],
+    long_del: &[i32],
+    c: usize,
+) -> State {
+    let best = best_of(mm, ins, del, long_ins, long_del, c);
     if best == mm[c] {
         State::Aligned
     } else if best == del[c] {
         State::Deletion
-    } else {
+    } else if best == ins[c] {
         State::Insertion
+    } else if best == long_del[c] {
+        State::LongDeletion
+    } else {
+        State::LongInsertion
     }
 }

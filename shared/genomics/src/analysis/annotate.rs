@@ -21,7 +21,7 @@ pub struct Annotation {
 pub(crate) fn is_loss_of_function(consequence: &str) -> bool {
     matches!(
         consequence,
-        "frameshift_variant" | "stop_gained" | "start_lost"
+        "frameshift_variant" | "stop_gained" | "start_lost" | "transcript_ablation"
     )
 }
 
@@ -95,7 +95,13 @@ pub fn annotate(
     alt: &[u8],
     catalogue_gene: Option<&str>,
 ) -> Annotation {
-    let Some(gene) = gene_for(panel, pos, catalogue_gene) else {
+    // A deletion belongs to the gene of its first deleted base, not of its padding base.
+    let first_changed = if reference.len() > alt.len() {
+        pos + 1
+    } else {
+        pos
+    };
+    let Some(gene) = gene_for(panel, first_changed, catalogue_gene) else {
         return Annotation {
             gene: None,
             consequence: "intergenic_variant",
@@ -106,8 +112,8 @@ pub fn annotate(
             ),
         };
     };
-    let (consequence, hgvs) = if reference.len() == 1 && alt.len() == 1 {
-        name_substitution(panel, gene, pos, reference[0], alt[0])
+    let (consequence, hgvs) = if reference.len() == alt.len() {
+        name_substitution(panel, gene, pos, reference, alt)
     } else {
         name_indel(panel, gene, pos, reference, alt)
     };
@@ -118,86 +124,161 @@ pub fn annotate(
     }
 }
 
-fn oriented(gene: &Gene, base: u8) -> char {
-    let base = if gene.forward {
-        vec![base]
+/// Bases in gene orientation.
+fn oriented(gene: &Gene, bases: &[u8]) -> String {
+    let bases = if gene.forward {
+        bases.to_vec()
     } else {
-        reverse_complement(&[base])
+        reverse_complement(bases)
     };
-    char::from(base[0])
+    String::from_utf8_lossy(&bases).into_owned()
 }
 
+/// Reference positions of a codon's three bases, in gene order.
+fn codon_positions(gene: &Gene, codon_number: i64) -> [u64; 3] {
+    let codon_first = (codon_number - 1) * 3 + 1;
+    [0, 1, 2].map(|k| {
+        let c = (codon_first + k) as u64;
+        if gene.forward {
+            gene.start + c - 1
+        } else {
+            gene.end + 1 - c
+        }
+    })
+}
+
+/// The reference codon (in gene orientation) at the given positions, if the panel carries it.
+fn reference_codon(panel: &Panel, gene: &Gene, positions: &[u64; 3]) -> Option<Vec<u8>> {
+    let codon = positions
+        .iter()
+        .map(|&p| panel.base(p))
+        .collect::<Option<Vec<u8>>>()?;
+    Some(if gene.forward {
+        codon
+    } else {
+        reverse_complement(&codon)
+    })
+}
+
+/// How bad a protein change is, for the consequence of a substitution over several codons.
+fn severity(consequence: &str) -> u8 {
+    match consequence {
+        "start_lost" => 4,
+        "stop_gained" => 3,
+        "stop_lost" => 2,
+        "missense_variant" => 1,
+        _ => 0,
+    }
+}
+
+/// Names a substitution of one or more bases (`reference` and `alt` of equal length, first and
+/// last bases changed): one codon change as `p.Asp461His`, several as `p.Ser450_Leu452delins...`.
 fn name_substitution(
     panel: &Panel,
     gene: &Gene,
     pos: u64,
-    reference: u8,
-    alt: u8,
+    reference: &[u8],
+    alt: &[u8],
 ) -> (&'static str, String) {
-    let offset = gene.coding_offset(pos);
-    let (r, a) = (oriented(gene, reference), oriented(gene, alt));
-    if !gene.contains(pos) {
-        return ("upstream_gene_variant", format!("c.{offset}{r}>{a}"));
+    let last = pos + reference.len() as u64 - 1;
+    let (low, high) = {
+        let (a, b) = (gene.coding_offset(pos), gene.coding_offset(last));
+        (a.min(b), a.max(b))
+    };
+    let c_name = if reference.len() == 1 {
+        format!(
+            "c.{low}{}>{}",
+            oriented(gene, reference),
+            oriented(gene, alt)
+        )
+    } else {
+        format!("c.{low}_{high}delins{}", oriented(gene, alt))
+    };
+    if !gene.contains(pos) || !gene.contains(last) {
+        return ("upstream_gene_variant", c_name);
     }
     if gene.kind == GeneKind::Rrna {
         return (
             "non_coding_transcript_exon_variant",
-            format!("n.{offset}{r}>{a}"),
+            c_name.replacen("c.", "n.", 1),
         );
     }
-    let codon_number = (offset - 1) / 3 + 1;
-    let codon_first = (codon_number - 1) * 3 + 1;
-    // Reference positions of the codon's three bases, in gene order.
-    let positions: Vec<u64> = (0..3)
-        .map(|k| {
-            let c = (codon_first + k) as u64;
-            if gene.forward {
-                gene.start + c - 1
-            } else {
-                gene.end + 1 - c
-            }
-        })
-        .collect();
-    let Some(codon) = positions
-        .iter()
-        .map(|&p| panel.base(p))
-        .collect::<Option<Vec<u8>>>()
-    else {
-        return ("coding_sequence_variant", format!("c.{offset}{r}>{a}"));
-    };
-    let mut codon = if gene.forward {
-        codon
-    } else {
-        reverse_complement(&codon)
-    };
-    let reference_amino = if codon_number == 1 {
-        b'M'
-    } else {
-        translate(&codon)
-    };
-    let within = ((offset - 1) % 3) as usize;
-    codon[within] = a as u8;
-    let alt_amino = translate(&codon);
-    let name = format!("p.{}{codon_number}", three_letter(reference_amino));
-    if codon_number == 1 {
-        // Bacteria start at ATG, GTG or TTG (rpoB starts at TTG): any of them keeps the start.
-        if matches!(&codon[..], b"ATG" | b"GTG" | b"TTG") {
-            ("synonymous_variant", format!("c.{offset}{r}>{a}"))
+    // Each codon the change touches: (number, reference amino acid, changed amino acid, changed codon).
+    let mut codons: Vec<(i64, u8, u8, Vec<u8>)> = Vec::new();
+    for codon_number in (low - 1) / 3 + 1..=(high - 1) / 3 + 1 {
+        let positions = codon_positions(gene, codon_number);
+        let Some(mut codon) = reference_codon(panel, gene, &positions) else {
+            return ("coding_sequence_variant", c_name);
+        };
+        let reference_amino = if codon_number == 1 {
+            b'M'
         } else {
-            ("start_lost", format!("{name}?"))
+            translate(&codon)
+        };
+        for (within, &p) in positions.iter().enumerate() {
+            if (pos..=last).contains(&p) {
+                let base = alt[(p - pos) as usize];
+                codon[within] = if gene.forward {
+                    base
+                } else {
+                    reverse_complement(&[base])[0]
+                };
+            }
         }
-    } else if reference_amino == alt_amino {
-        ("synonymous_variant", format!("c.{offset}{r}>{a}"))
-    } else if alt_amino == b'*' {
-        ("stop_gained", format!("{name}*"))
-    } else if reference_amino == b'*' {
-        ("stop_lost", format!("{name}{}", three_letter(alt_amino)))
-    } else {
-        (
-            "missense_variant",
-            format!("{name}{}", three_letter(alt_amino)),
-        )
+        codons.push((codon_number, reference_amino, translate(&codon), codon));
     }
+    let effect = |&(number, reference_amino, alt_amino, ref codon): &(i64, u8, u8, Vec<u8>)| {
+        if number == 1 {
+            // Bacteria start at ATG, GTG or TTG (rpoB starts at TTG): any of them keeps the start.
+            if matches!(&codon[..], b"ATG" | b"GTG" | b"TTG") {
+                "synonymous_variant"
+            } else {
+                "start_lost"
+            }
+        } else if reference_amino == alt_amino {
+            "synonymous_variant"
+        } else if alt_amino == b'*' {
+            "stop_gained"
+        } else if reference_amino == b'*' {
+            "stop_lost"
+        } else {
+            "missense_variant"
+        }
+    };
+    let consequence = codons
+        .iter()
+        .map(effect)
+        .max_by_key(|c| severity(c))
+        .unwrap_or("coding_sequence_variant");
+    // Codons whose amino acid stays are left out of the name (as the catalogue does).
+    codons.retain(|&(number, reference_amino, alt_amino, _)| {
+        number == 1 || reference_amino != alt_amino
+    });
+    let Some(&(first_codon, first_amino, _, _)) = codons.first() else {
+        return (consequence, c_name);
+    };
+    let hgvs = match (consequence, codons.as_slice()) {
+        ("synonymous_variant", _) => c_name,
+        ("start_lost", _) => "p.Met1?".to_owned(),
+        (_, [(number, reference_amino, alt_amino, _)]) => {
+            let alt_name = if *alt_amino == b'*' {
+                "*"
+            } else {
+                three_letter(*alt_amino)
+            };
+            format!("p.{}{number}{alt_name}", three_letter(*reference_amino))
+        }
+        (_, [.., (last_codon, last_amino, _, _)]) => {
+            let alts: String = codons.iter().map(|c| three_letter(c.2)).collect();
+            format!(
+                "p.{}{first_codon}_{}{last_codon}delins{alts}",
+                three_letter(first_amino),
+                three_letter(*last_amino)
+            )
+        }
+        _ => c_name,
+    };
+    (consequence, hgvs)
 }
 
 fn name_indel(
@@ -242,9 +323,18 @@ fn name_indel(
     } else {
         format!("c.{low}_{high}ins{changed}")
     };
-    let inside = gene.contains(first) || gene.contains(last);
+    let inside =
+        gene.contains(first) || gene.contains(last) || (first < gene.start && last > gene.end);
     if !inside {
         return ("upstream_gene_variant", c_name);
+    }
+    if kind == "del" && first <= gene.start && last >= gene.end {
+        // The whole gene is gone: the catalogue's loss-of-function classes cover it.
+        return ("transcript_ablation", c_name);
+    }
+    let start_codon = if gene.forward { gene.start } else { gene.end };
+    if kind == "del" && gene.kind == GeneKind::Cds && (first..=last).contains(&start_codon) {
+        return ("start_lost", c_name);
     }
     if gene.kind == GeneKind::Rrna {
         return (
@@ -255,28 +345,8 @@ fn name_indel(
     let length_change = reference.len().abs_diff(alt.len());
     let codon_number = (low.max(1) - 1) / 3 + 1;
     if !length_change.is_multiple_of(3) {
-        let codon_first = (codon_number - 1) * 3 + 1;
-        let positions: Vec<u64> = (0..3)
-            .map(|k| {
-                let c = (codon_first + k) as u64;
-                if gene.forward {
-                    gene.start + c - 1
-                } else {
-                    gene.end + 1 - c
-                }
-            })
-            .collect();
-        let amino = positions
-            .iter()
-            .map(|&p| panel.base(p))
-            .collect::<Option<Vec<u8>>>()
-            .map_or(b'X', |codon| {
-                translate(&if gene.forward {
-                    codon
-                } else {
-                    reverse_complement(&codon)
-                })
-            });
+        let amino = reference_codon(panel, gene, &codon_positions(gene, codon_number))
+            .map_or(b'X', |codon| translate(&codon));
         return (
             "frameshift_variant",
             format!("p.{}{codon_number}fs", three_letter(amino)),

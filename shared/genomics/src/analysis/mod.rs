@@ -252,8 +252,12 @@ fn observe(
     options: &Options,
 ) -> Report {
     let depth = |pos| pileup.depth_at(reference, pos);
+    let mut calls = pileup.call(reference, options);
+    let deletions = pileup.gene_deletions(panel, reference, &calls, options);
+    calls.extend(deletions);
+    calls.sort_by(|a, b| (a.pos, &a.reference, &a.alt).cmp(&(b.pos, &b.reference, &b.alt)));
     let observations = report::Observations {
-        calls: pileup.call(reference, options),
+        calls,
         depth: Some(&depth),
         mapped_reads: pileup.mapped_reads,
     };

@@ -17,6 +17,9 @@ pub(crate) struct Pileup {
     coverage: Vec<u32>,
     /// Normalised indels with their read counts.
     indels: HashMap<VariantKey, u32>,
+    /// Substitutions of several bases seen together on one read (mismatches at most
+    /// [`PHASE_GAP`] apart), with their read counts: the codon changes of the catalogue.
+    substitutions: HashMap<VariantKey, u32>,
     pub mapped_reads: u64,
 }
 
@@ -31,6 +34,14 @@ fn base_index(base: u8) -> Option<usize> {
 }
 
 const BASES: [u8; 4] = *b"ACGT";
+
+/// Mismatches of one read at most this many bases apart form one substitution (the first and
+/// last base of a codon are two apart).
+const PHASE_GAP: usize = 2;
+
+/// A run of nearby mismatches of one read: (first reference index, first read index, last
+/// reference index, mismatches).
+type MismatchRun = (usize, usize, usize, u32);
 
 /// A called variant, normalised, before annotation.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,6 +60,7 @@ impl Pileup {
             bases: vec![[0; 4]; reference.bases.len()],
             coverage: vec![0; reference.bases.len()],
             indels: HashMap::new(),
+            substitutions: HashMap::new(),
             mapped_reads: 0,
         }
     }
@@ -69,16 +81,34 @@ impl Pileup {
         for (index, &op) in alignment.ops.iter().enumerate() {
             match op {
                 Op::Aligned(n) => {
+                    let mut run: Option<MismatchRun> = None;
                     for _ in 0..n {
-                        if qualities[q] >= min_base_quality {
+                        let good = qualities[q] >= min_base_quality;
+                        let counted = good.then(|| base_index(bases[q])).flatten();
+                        if good {
                             self.coverage[r] += 1;
-                            if let Some(b) = base_index(bases[q]) {
+                            if let Some(b) = counted {
                                 self.bases[r][b] += 1;
                             }
+                        }
+                        if counted.is_none() {
+                            // A base that cannot be trusted ends a run of mismatches.
+                            self.flush_run(reference, run.take(), bases);
+                        } else if bases[q] != reference.bases[r] {
+                            run = match run {
+                                Some((r0, q0, last, count)) if r - last <= PHASE_GAP => {
+                                    Some((r0, q0, r, count + 1))
+                                }
+                                other => {
+                                    self.flush_run(reference, other, bases);
+                                    Some((r, q, r, 1))
+                                }
+                            };
                         }
                         r += 1;
                         q += 1;
                     }
+                    self.flush_run(reference, run, bases);
                 }
                 Op::Deletion(n) => {
                     let n = n as usize;
@@ -117,6 +147,21 @@ impl Pileup {
         }
     }
 
+    /// Counts a run of two or more nearby mismatches of one read as one substitution.
+    fn flush_run(&mut self, reference: &Reference, run: Option<MismatchRun>, bases: &[u8]) {
+        if let Some((r0, q0, last, count)) = run
+            && count >= 2
+        {
+            let length = last - r0 + 1;
+            let key = (
+                reference.position(r0),
+                reference.bases[r0..=last].to_vec(),
+                bases[q0..q0 + length].to_vec(),
+            );
+            *self.substitutions.entry(key).or_default() += 1;
+        }
+    }
+
     /// Adds another pileup's counts to this one.
     pub(crate) fn merge(&mut self, other: Pileup) {
         for (mine, theirs) in self.bases.iter_mut().zip(other.bases) {
@@ -130,6 +175,9 @@ impl Pileup {
         for (key, count) in other.indels {
             *self.indels.entry(key).or_default() += count;
         }
+        for (key, count) in other.substitutions {
+            *self.substitutions.entry(key).or_default() += count;
+        }
         self.mapped_reads += other.mapped_reads;
     }
 
@@ -139,8 +187,51 @@ impl Pileup {
     }
 
     /// Calls SNVs and indels at or above the depth and allele-fraction thresholds, by position.
+    /// Multi-base substitutions whose reads carry the changes together replace the single-base
+    /// calls they explain (a single-base call stays when enough reads carry it alone).
     pub(crate) fn call(&self, reference: &Reference, options: &Options) -> Vec<Call> {
         let mut calls = Vec::new();
+        let passes = |count: u32, depth: u32| {
+            depth >= options.min_depth
+                && count >= options.min_alt_reads
+                && f64::from(count) / f64::from(depth) >= options.min_allele_fraction
+        };
+        // Substitutions by decreasing support; one overlapping a better one is dropped.
+        let mut substitutions: Vec<(&VariantKey, u32)> = self
+            .substitutions
+            .iter()
+            .map(|(key, &count)| (key, count))
+            .collect();
+        substitutions.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        let mut explained: HashMap<(usize, usize), u32> = HashMap::new();
+        let mut taken: Vec<(u64, u64)> = Vec::new();
+        for ((pos, reference_allele, alt), count) in substitutions {
+            let Some(first) = reference.index_of(*pos) else {
+                continue;
+            };
+            let depth: u32 = self.bases[first].iter().sum();
+            let end = pos + reference_allele.len() as u64;
+            if !passes(count, depth) || self.coverage[first] < options.min_depth {
+                continue;
+            }
+            if taken.iter().any(|&(s, e)| *pos < e && s < end) {
+                continue;
+            }
+            taken.push((*pos, end));
+            for (offset, (&r, &a)) in reference_allele.iter().zip(alt).enumerate() {
+                if let Some(b) = base_index(a).filter(|_| r != a) {
+                    *explained.entry((first + offset, b)).or_default() += count;
+                }
+            }
+            calls.push(Call {
+                pos: *pos,
+                reference: reference_allele.clone(),
+                alt: alt.clone(),
+                depth,
+                alt_reads: count,
+                alt_fraction: f64::from(count) / f64::from(depth),
+            });
+        }
         for (index, counts) in self.bases.iter().enumerate() {
             let depth: u32 = counts.iter().sum();
             if depth < options.min_depth || self.coverage[index] < options.min_depth {
@@ -148,6 +239,7 @@ impl Pileup {
             }
             let reference_base = reference.bases[index];
             for (b, &count) in counts.iter().enumerate() {
+                let count = count - explained.get(&(index, b)).copied().unwrap_or(0).min(count);
                 let fraction = f64::from(count) / f64::from(depth);
                 if BASES[b] != reference_base
                     && count >= options.min_alt_reads
@@ -184,4 +276,67 @@ impl Pileup {
         calls.sort_by(|a, b| (a.pos, &a.reference, &a.alt).cmp(&(b.pos, &b.reference, &b.alt)));
         calls
     }
+
+    /// Genes without reads while the bases around them are covered: deleted, with breakpoints
+    /// beyond what reads crossing them show (reads across breakpoints inside the panel give exact
+    /// deletions through split alignment instead). Reported as the deletion of the gene body.
+    pub(crate) fn gene_deletions(
+        &self,
+        panel: &Panel,
+        reference: &Reference,
+        calls: &[Call],
+        options: &Options,
+    ) -> Vec<Call> {
+        let mut deletions = Vec::new();
+        for gene in &panel.genes {
+            let mean = |range: std::ops::RangeInclusive<u64>| {
+                let depths: Vec<u32> = range
+                    .filter_map(|p| reference.index_of(p).map(|i| self.coverage[i]))
+                    .collect();
+                (!depths.is_empty()).then(|| {
+                    depths.iter().map(|&d| f64::from(d)).sum::<f64>() / depths.len() as f64
+                })
+            };
+            let flank = FLANK.min(gene.start.saturating_sub(1));
+            let before = mean(gene.start - flank..=gene.start - 1);
+            let after = mean(gene.end + 1..=gene.end + FLANK);
+            let flanks: Vec<f64> = before.into_iter().chain(after).collect();
+            let Some(body) = mean(gene.start..=gene.end) else {
+                continue;
+            };
+            if flanks.is_empty() || gene.start < 2 {
+                continue;
+            }
+            let flank_depth = flanks.iter().sum::<f64>() / flanks.len() as f64;
+            let already_called = calls.iter().any(|call| {
+                call.reference.len() > call.alt.len()
+                    && call.pos < gene.end
+                    && call.pos + call.reference.len() as u64 > gene.start
+            });
+            if flank_depth < f64::from(options.min_depth)
+                || body > ABSENT_FRACTION * flank_depth
+                || already_called
+            {
+                continue;
+            }
+            let Some(deleted) = panel.bases(gene.start - 1, (gene.end - gene.start + 2) as usize)
+            else {
+                continue;
+            };
+            deletions.push(Call {
+                pos: gene.start - 1,
+                reference: deleted.to_vec(),
+                alt: deleted[..1].to_vec(),
+                depth: flank_depth.round() as u32,
+                alt_reads: 0,
+                alt_fraction: 1.0 - body / flank_depth,
+            });
+        }
+        deletions
+    }
 }
+
+/// Bases either side of a gene whose depth tells a deleted gene from an uncovered one.
+const FLANK: u64 = 200;
+/// A gene whose mean depth is below this fraction of its flanks' is reported deleted.
+const ABSENT_FRACTION: f64 = 0.05;

@@ -255,17 +255,24 @@ impl Report {
 struct Configuration<'a> {
     pipeline: &'static str,
     version: &'static str,
+    method: u32,
     panel: &'a str,
     panel_sha256: &'a str,
     catalogue: &'a str,
     options: &'a Options,
-    aligner: [i32; 6],
+    aligner: [i32; 9],
 }
+
+/// Version of the method (alignment, calling, annotation): changes whenever results may change
+/// for the same inputs, so the pipeline id does too. 2: two-piece affine gaps and split reads
+/// (indels up to 50 bp and long deletions), multi-base substitutions, deleted genes by coverage.
+const METHOD_VERSION: u32 = 2;
 
 fn pipeline_id(panel: &Panel, options: &Options) -> String {
     let configuration = Configuration {
         pipeline: "genoflow analyze",
         version: env!("CARGO_PKG_VERSION"),
+        method: METHOD_VERSION,
         panel: &panel.name,
         panel_sha256: &panel.sha256,
         catalogue: &panel.catalogue_name,
@@ -277,6 +284,9 @@ fn pipeline_id(panel: &Panel, options: &Options) -> String {
             align::GAP_EXTEND,
             align::CLIP,
             align::BAND as i32,
+            align::LONG_GAP,
+            align::WINDOW_MARGIN as i32,
+            align::MIN_SPLIT as i32,
         ],
     };
     let bytes = serde_json::to_vec(&configuration).unwrap_or_default();
