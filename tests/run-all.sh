@@ -46,32 +46,7 @@ rm -f "$stacks_vectors"
 
 # --- issue 5: AWS adapters (shared/aws) against moto's server -----------------
 step "AWS adapters: S3, DynamoDB and SQS against moto's server"
-moto_venv=target/moto-venv
-[[ -x "$moto_venv/bin/pip" ]] || python3 -m venv "$moto_venv"
-"$moto_venv/bin/pip" install --quiet --disable-pip-version-check 'moto[server]==5.2.5'
-moto_port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-"$moto_venv/bin/moto_server" -H 127.0.0.1 -p "$moto_port" >"$moto_venv/server.log" 2>&1 &
-moto_pid=$!
-trap 'kill "$moto_pid" 2>/dev/null || true' EXIT
-moto_ready=false
-for _ in $(seq 100); do
-  if python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$moto_port/', timeout=1)" 2>/dev/null; then
-    moto_ready=true
-    break
-  fi
-  sleep 0.2
-done
-if [[ $moto_ready != true ]]; then
-  echo "moto_server did not start on 127.0.0.1:$moto_port; its log:" >&2
-  cat "$moto_venv/server.log" >&2
-  exit 1
-fi
-env -u AWS_PROFILE -u AWS_SESSION_TOKEN AWS_ENDPOINT_URL="http://127.0.0.1:$moto_port" \
-  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 \
-  cargo test -p genoflow-aws --locked -- --include-ignored
-kill "$moto_pid" 2>/dev/null || true
-wait "$moto_pid" 2>/dev/null || true
-trap - EXIT
+bash tests/with-moto.sh cargo test -p genoflow-aws --locked -- --include-ignored
 # --- end issue 5 -------------------------------------------------------------
 
 # --- issue 5: SAM template (infra/) -------------------------------------------
@@ -93,3 +68,9 @@ step "Chain stand-in: its own tests, then shared/stacks end to end against it"
 bash tests/chain-standin/with-standin.sh \
   cargo test -p genoflow-stacks --locked --test standin -- --ignored
 # --- end issue 8 (chain stand-in) ----------------------------------------------
+
+# --- issue 5: end to end (functions over moto, anchoring on the stand-in) ------
+step "End to end: login to confirmed anchor through the functions, on moto and the chain stand-in"
+bash tests/with-moto.sh bash tests/chain-standin/with-standin.sh \
+  cargo test -p genoflow-e2e --locked -- --ignored
+# --- end issue 5 (end to end) --------------------------------------------------

@@ -1,0 +1,2 @@
+//! End-to-end tests only (`tests/`): the functions' handlers over the AWS adapters against
+//! moto's server, anchoring against the chain stand-in. Run by `tests/run-all.sh`.
