@@ -7,7 +7,10 @@
 # STANDIN_ARGS, e.g. STANDIN_ARGS="--block-ms 100"), waits for its
 # `listening URL` line, runs COMMAND with GENOFLOW_STANDIN_URL=URL, prints how
 # many transactions the stand-in executed and how long COMMAND took, and stops
-# the server whatever happens. Exits with COMMAND's status.
+# the server whatever happens. Exits with COMMAND's status, or 3 when COMMAND
+# passed but a contract call violated its post-conditions (the stand-in cannot
+# abort those the way a node does; STANDIN_ALLOW_POST_CONDITION_VIOLATIONS=1
+# accepts them).
 # Needs `npm ci` in tests/chain-standin first.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -65,11 +68,27 @@ console.log(
   `chain stand-in: ${counts.executed} transactions executed (${counts.success} success, ` +
     `${counts.abort_by_response} abort_by_response) in ${counts.blocks} mining rounds, ` +
     `${counts.dropped} dropped, ${counts.accepted} accepted, refused: ${refused}; ` +
+    `${counts.post_condition_violations} post-condition violations; ` +
     `chain height ${status.block_height}; the command took ${(elapsedMs / 1000).toFixed(1)} s`,
 );
-' "$url" "$elapsed_ms" || echo "could not read the stand-in's counters" >&2
+if (counts.post_condition_violations > 0) {
+  console.error(
+    `chain stand-in: ${counts.post_condition_violations} contract call(s) violated their post-conditions: ` +
+      "a node would have aborted them (abort_by_post_condition); see the log below",
+  );
+  process.exit(3);
+}
+' "$url" "$elapsed_ms" || {
+  counters_status=$?
+  # 3: post-condition violations fail the run unless explicitly allowed.
+  if [[ $counters_status -eq 3 && ${STANDIN_ALLOW_POST_CONDITION_VIOLATIONS:-0} != 1 && $status -eq 0 ]]; then
+    status=3
+  elif [[ $counters_status -ne 3 ]]; then
+    echo "could not read the stand-in's counters" >&2
+  fi
+}
 if [[ $status -ne 0 ]]; then
-  echo "the command failed ($status); the stand-in's log:" >&2
+  echo "failing ($status); the stand-in's log:" >&2
   cat "$logs/stderr" >&2
 fi
 exit "$status"

@@ -14,7 +14,8 @@
 //! (worthless anywhere else). Each test uses its own accounts so the tests can
 //! run in parallel: identity/registry/anchor flow → deployer, wallet_1,
 //! wallet_2; rejections → wallet_3; drops and mining pauses → wallet_4;
-//! transfers → faucet and a fresh key.
+//! transfers and a subscription → faucet and a fresh key. The deployer acts in
+//! two tests, one at a time.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, Instant};
@@ -27,7 +28,8 @@ use genoflow_stacks::client::{
 use genoflow_stacks::keys::{PrivateKey, RecoverableSignature};
 use genoflow_stacks::merkle::MerkleTree;
 use genoflow_stacks::transaction::{
-    ContractCall, Network, Payload, Transaction, TransactionOptions,
+    ContractCall, FungibleCondition, Network, Payload, PostCondition, PostConditionPrincipal,
+    Transaction, TransactionOptions,
 };
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -41,6 +43,10 @@ const FAUCET: &str = "de433bdfa14ec43aa1098d5be594c8ffb20a31485ff9de2923b2689471
 
 /// What wallets pay; well above the stand-in's (and the node's) 1 µSTX/byte minimum.
 const FEE: u64 = 10_000;
+
+/// The deployer's transactions come from two tests; one at a time keeps its
+/// nonces in order and its balance readable.
+static DEPLOYER_TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// secp256k1 group order, big-endian.
 const CURVE_ORDER: [u8; 32] = [
@@ -350,6 +356,7 @@ async fn identity_dataset_and_anchored_batch_end_to_end() {
             "set-anchorer",
             vec![principal(&anchorer.address), ClarityValue::Bool(true)],
         );
+        let _turn = DEPLOYER_TURN.lock().await;
         chain.succeed(&deployer, set_anchorer).await;
     }
     let (batch_id, anchored_at) = chain.succeed(&anchorer, anchor()).await;
@@ -647,7 +654,7 @@ async fn pending_conflicting_replaced_and_dropped_transactions() {
 
 #[tokio::test]
 #[ignore = "needs the chain stand-in: set GENOFLOW_STANDIN_URL (tests/run-all.sh does)"]
-async fn stx_transfers_move_exact_balances() {
+async fn stx_transfers_and_a_subscription_move_exact_balances() {
     let chain = Chain::from_env();
     let faucet = account(FAUCET);
     let fresh_secret = run_unique("fresh key");
@@ -688,5 +695,64 @@ async fn stx_transfers_move_exact_balances() {
     assert_eq!(
         chain.balance(&faucet.address).await,
         faucet_before - u128::from(amount) - u128::from(FEE) + u128::from(back)
+    );
+
+    // A subscription paid to the treasury (the deployer), under a deny-mode
+    // post-condition for exactly the price: the stand-in flags any call whose
+    // post-conditions a node would abort it for, and with-standin.sh fails the run.
+    let price = 400_000u64;
+    let deployer = account(DEPLOYER);
+    let _turn = DEPLOYER_TURN.lock().await;
+    let set_plan = chain.call(
+        "subscription",
+        "set-plan",
+        vec![
+            uint(7),
+            uint(u128::from(price)),
+            uint(50),
+            ClarityValue::Bool(true),
+        ],
+    );
+    chain.succeed(&deployer, set_plan).await;
+    let treasury_before = chain.balance(&deployer.address).await;
+    let options = TransactionOptions {
+        post_conditions: vec![PostCondition::Stx {
+            principal: PostConditionPrincipal::Origin,
+            condition: FungibleCondition::Eq,
+            amount: price,
+        }],
+        ..TransactionOptions::new(Network::Testnet, chain.nonce(&fresh).await, FEE)
+    };
+    let subscribe = Transaction::sign_new(
+        chain.call("subscription", "subscribe", vec![uint(7)]),
+        &options,
+        &fresh.key,
+    )
+    .unwrap();
+    let txid = chain.client.broadcast(&subscribe).await.unwrap();
+    let height = match chain.confirm(&txid).await {
+        TxStatus::Success {
+            block_height: Some(height),
+            result: Some(ClarityValue::Response(Ok(expires_at))),
+        } => {
+            assert_eq!(*expires_at, uint(u128::from(height) + 50));
+            height
+        }
+        other => panic!("subscribe: {other:?}"),
+    };
+    assert!(height > 0);
+    assert_eq!(
+        chain.balance(&deployer.address).await,
+        treasury_before + u128::from(price)
+    );
+    assert_eq!(
+        chain.balance(&fresh.address).await,
+        u128::from(amount - back - FEE - price - FEE)
+    );
+    assert_eq!(
+        chain
+            .read("subscription", "is-active", vec![principal(&fresh.address)])
+            .await,
+        ClarityValue::Bool(true)
     );
 }

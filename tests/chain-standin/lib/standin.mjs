@@ -14,6 +14,7 @@ import {
   serializeCV,
 } from '@stacks/transactions';
 import { argumentsMismatch } from './abi.mjs';
+import { postConditionViolation } from './postconditions.mjs';
 
 /** Testnet transaction version and chain id (what `Network::Testnet` signs for). */
 export const TESTNET_TX_VERSION = 0x80;
@@ -76,7 +77,16 @@ export class StandIn {
     this.mempool = new Map();
     /** sender -> next nonce of mined transactions. */
     this.nonces = new Map();
-    this.counts = { accepted: 0, rejected: {}, executed: 0, success: 0, abort_by_response: 0, dropped: 0, blocks: 0 };
+    this.counts = {
+      accepted: 0,
+      rejected: {},
+      executed: 0,
+      success: 0,
+      abort_by_response: 0,
+      dropped: 0,
+      blocks: 0,
+      post_condition_violations: 0,
+    };
     this.timer = null;
   }
 
@@ -204,7 +214,7 @@ export class StandIn {
       call,
       payload,
       postConditionMode: transaction.postConditionMode,
-      postConditionCount: transaction.postConditions.values.length,
+      postConditions: transaction.postConditions.values,
       replaces,
     };
   }
@@ -338,6 +348,7 @@ export class StandIn {
       result = { hex: `0x${serializeCV(outcome.result)}`, repr: cvToString(outcome.result) };
       entry.status = outcome.result.type === ClarityType.ResponseOk ? 'success' : 'abort_by_response';
       entry.eventCount = outcome.events.length;
+      if (entry.call && entry.status === 'success') this.checkPostConditions(entry, outcome.events);
     } catch (error) {
       if (simnet.blockHeight === heightBefore) {
         // Nothing was mined: the simnet refused the block itself.
@@ -357,6 +368,21 @@ export class StandIn {
     this.nonces.set(entry.sender, entry.nonce + 1);
     this.counts.executed += 1;
     this.counts[entry.status] += 1;
+  }
+
+  /**
+   * A node would have ended the call as `abort_by_post_condition` and rolled
+   * it back; the simnet has committed it. Say so loudly rather than report a
+   * status that does not match the state.
+   */
+  checkPostConditions(entry, events) {
+    const why = postConditionViolation(entry.postConditionMode, entry.postConditions, entry.sender, events);
+    if (!why) return;
+    entry.postConditionViolation = why;
+    this.counts.post_condition_violations += 1;
+    console.error(
+      `stand-in: 0x${entry.txid} VIOLATES ITS POST-CONDITIONS (a node would abort it; the simnet committed it): ${why}`,
+    );
   }
 
   /** `POST /standin/advance/{count}`: empty blocks, for height-dependent contract logic. */
@@ -406,6 +432,8 @@ export class StandIn {
         event_count: entry.eventCount,
       });
     }
+    // Not an API field: only the stand-in has this problem (see checkPostConditions).
+    if (entry.postConditionViolation) view.standin_post_condition_violation = entry.postConditionViolation;
     return view;
   }
 

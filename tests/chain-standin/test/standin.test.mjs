@@ -13,6 +13,7 @@ import { createInterface } from 'node:readline';
 import { initSimnet, tx as simnetTx } from '@stacks/clarinet-sdk';
 import {
   Cl,
+  Pc,
   PostConditionMode,
   cvToHex,
   getAddressFromPrivateKey,
@@ -21,6 +22,7 @@ import {
   sponsorTransaction,
 } from '@stacks/transactions';
 import { argumentsMismatch, mismatch } from '../lib/abi.mjs';
+import { postConditionViolation } from '../lib/postconditions.mjs';
 import { FEE_SINK, StandIn, TESTNET_CHAIN_ID, u128Hex } from '../lib/standin.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -29,6 +31,7 @@ const MANIFEST = resolve(here, '../../../contracts/Clarinet.toml');
 const DEPLOYER = 'ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM';
 const WALLET_1_KEY = '7287ba251d44a4d3fd9276c88ce34c5c52a038955511cccaf77e61068649c17801';
 const WALLET_2_KEY = '530d9f61984c888536871c6573073bdfc0058896dc1adfe9a6a10dfacadc209101';
+const DEPLOYER_KEY = '753b7cc01a1a2e86221266a154af739463fce51219d97e4f856cd7200c3bd2a601';
 const WALLET_1 = getAddressFromPrivateKey(WALLET_1_KEY, 'testnet');
 const WALLET_2 = getAddressFromPrivateKey(WALLET_2_KEY, 'testnet');
 
@@ -243,8 +246,42 @@ describe('the server over HTTP', () => {
     assert.match(wrongType.body.cause, /expected principal/);
   });
 
+  test('post-conditions are evaluated after the call; a violation is reported, not hidden', async () => {
+    const call = (key, nonce, contractName, functionName, functionArgs, extra = {}) =>
+      makeContractCall({
+        contractAddress: DEPLOYER,
+        contractName,
+        functionName,
+        functionArgs,
+        senderKey: key,
+        network: 'testnet',
+        nonce,
+        fee: 3000,
+        ...extra,
+      });
+    const setPlan = await call(DEPLOYER_KEY, 0, 'subscription', 'set-plan', [Cl.uint(1), Cl.uint(5000), Cl.uint(10), Cl.bool(true)]);
+    const bare = await call(WALLET_2_KEY, 0, 'subscription', 'subscribe', [Cl.uint(1)]); // deny mode, no post-condition
+    const exact = await call(WALLET_2_KEY, 1, 'subscription', 'subscribe', [Cl.uint(1)], {
+      postConditions: [Pc.principal(WALLET_2).willSendEq(5000).ustx()],
+    });
+    const tooTight = await call(WALLET_2_KEY, 2, 'subscription', 'subscribe', [Cl.uint(1)], {
+      postConditions: [Pc.principal(WALLET_2).willSendLte(4999).ustx()],
+    });
+    for (const transaction of [setPlan, bare, exact, tooTight]) assert.equal((await broadcast(transaction)).status, 200);
+    await post('/standin/mine');
+    const view = async (transaction) => (await get(`/extended/v1/tx/${transaction.txid()}`)).body;
+
+    assert.equal((await view(setPlan)).standin_post_condition_violation, undefined);
+    const bareView = await view(bare);
+    assert.equal(bareView.tx_status, 'success');
+    assert.equal(bareView.standin_post_condition_violation, `deny mode: ${WALLET_2} sent 5000 µSTX without a post-condition`);
+    assert.equal((await view(exact)).standin_post_condition_violation, undefined);
+    assert.match((await view(tooTight)).standin_post_condition_violation, /STX post-condition failed: .* sent 5000 µSTX, condition <= 4999/);
+    assert.equal((await get('/standin/status')).body.counts.post_condition_violations, 2);
+  });
+
   test('drops: only pending transactions, with a known dropped_* status', async () => {
-    const held = await register(5, 5000, WALLET_2_KEY, 'held'); // nonce gap: stays pending
+    const held = await register(9, 5000, WALLET_2_KEY, 'held'); // nonce gap: stays pending
     await broadcast(held);
     assert.equal((await post(`/standin/drop/${held.txid()}?status=dropped_sideways`)).status, 400);
     const dropped = await post(`/standin/drop/${held.txid()}`);
@@ -347,5 +384,58 @@ describe('argument checks against the ABI', () => {
     assert.match(mismatch({ optional: 'bool' }, Cl.some(Cl.uint(1))), /expected bool/);
     assert.equal(mismatch({ response: { ok: 'bool', error: 'uint128' } }, Cl.error(Cl.uint(3))), null);
     assert.equal(mismatch('principal', Cl.contractPrincipal(DEPLOYER, 'identity')), null);
+  });
+});
+
+describe('post-condition rules', () => {
+  const TOKEN = `${WALLET_1}.tok`;
+  const wires = async (postConditions, postConditionMode = PostConditionMode.Deny) => {
+    const transaction = await makeContractCall({
+      contractAddress: DEPLOYER,
+      contractName: 'identity',
+      functionName: 'update-name',
+      functionArgs: [Cl.stringUtf8('x')],
+      senderKey: WALLET_1_KEY,
+      network: 'testnet',
+      nonce: 0,
+      fee: 1000,
+      postConditions,
+      postConditionMode,
+    });
+    return [transaction.postConditionMode, transaction.postConditions.values];
+  };
+  const events = [
+    { event: 'ft_transfer_event', data: { asset_identifier: `${TOKEN}::gold`, sender: WALLET_1, recipient: TOKEN, amount: '3' } },
+    { event: 'nft_transfer_event', data: { asset_identifier: `${TOKEN}::pass`, sender: WALLET_1, recipient: TOKEN, raw_value: cvToHex(Cl.uint(1)) } },
+    { event: 'stx_burn_event', data: { sender: WALLET_1, amount: '7' } },
+    { event: 'ft_mint_event', data: { asset_identifier: `${TOKEN}::gold`, recipient: WALLET_1, amount: '10' } },
+  ];
+  const covering = [
+    Pc.origin().willSendEq(3).ft(TOKEN, 'gold'),
+    Pc.origin().willSendAsset().nft(`${TOKEN}::pass`, Cl.uint(1)),
+    Pc.origin().willSendEq(7).ustx(),
+  ];
+
+  test('deny mode passes when every movement is covered', async () => {
+    const [mode, conditions] = await wires(covering);
+    assert.equal(postConditionViolation(mode, conditions, WALLET_1, events), null);
+  });
+
+  test('deny mode names the first uncovered movement', async () => {
+    const [mode, conditions] = await wires(covering.slice(1));
+    assert.match(postConditionViolation(mode, conditions, WALLET_1, events), /sent 3 .*tok::gold without a post-condition/);
+    const [, withoutNft] = await wires([covering[0], covering[2]]);
+    assert.match(postConditionViolation(mode, withoutNft, WALLET_1, events), /tok::pass 0x0100.*without a post-condition/);
+  });
+
+  test('allow mode only checks the conditions given', async () => {
+    const [mode, conditions] = await wires([Pc.origin().willSendGte(1).ft(TOKEN, 'gold')], PostConditionMode.Allow);
+    assert.equal(postConditionViolation(mode, conditions, WALLET_1, events), null);
+    const [, failing] = await wires([Pc.origin().willSendGt(3).ft(TOKEN, 'gold')], PostConditionMode.Allow);
+    assert.match(postConditionViolation(mode, failing, WALLET_1, events), /sent 3, condition > 3/);
+    const [, notSent] = await wires([Pc.origin().willNotSendAsset().nft(`${TOKEN}::pass`, Cl.uint(1))], PostConditionMode.Allow);
+    assert.match(postConditionViolation(mode, notSent, WALLET_1, events), /sent 0x0100/);
+    const [, otherPrincipal] = await wires([Pc.principal(WALLET_2).willSendEq(0).ustx()], PostConditionMode.Allow);
+    assert.equal(postConditionViolation(mode, otherPrincipal, WALLET_1, events), null);
   });
 });
