@@ -299,7 +299,13 @@ export class StandIn {
   startMining() {
     if (this.timer || this.blockMs <= 0) return;
     this.timer = setInterval(() => {
-      if (!this.paused) this.mine();
+      if (this.paused) return;
+      try {
+        this.mine();
+      } catch (error) {
+        // One bad round must not take the server down; the next one retries.
+        console.error('stand-in: mining round failed:', error);
+      }
     }, this.blockMs);
   }
 
