@@ -60,7 +60,10 @@ struct Account {
 }
 
 fn account(secret: &str) -> Account {
-    let key = PrivateKey::from_hex(secret).unwrap();
+    account_of(PrivateKey::from_hex(secret).unwrap())
+}
+
+fn account_of(key: PrivateKey) -> Account {
     let address = key
         .address(Network::Testnet.single_sig_version())
         .to_string();
@@ -657,18 +660,10 @@ async fn pending_conflicting_replaced_and_dropped_transactions() {
 async fn stx_transfers_and_a_subscription_move_exact_balances() {
     let chain = Chain::from_env();
     let faucet = account(FAUCET);
+    // A key made for this run: an account the chain has never seen.
     let fresh_secret = run_unique("fresh key");
-    let fresh = Account {
-        key: PrivateKey::from_bytes(&[fresh_secret.as_slice(), &[1]].concat()).unwrap(),
-        address: String::new(),
-    };
-    let fresh = Account {
-        address: fresh
-            .key
-            .address(Network::Testnet.single_sig_version())
-            .to_string(),
-        ..fresh
-    };
+    let fresh =
+        account_of(PrivateKey::from_bytes(&[fresh_secret.as_slice(), &[1]].concat()).unwrap());
     let amount = 2_500_000u64;
 
     assert_eq!(chain.balance(&fresh.address).await, 0);
