@@ -13,7 +13,7 @@ use genoflow_genomics::analysis::{BUILTIN_TB, Options, Panel, Report, analyze};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// FASTQ reads (plain, gzip or BGZF): one file or R1 and R2 of a pair; or one BAM (pileup only) or VCF
+    /// FASTQ reads (plain, gzip or BGZF): one file or R1 and R2 of a pair; or one BAM or CRAM (pileup only) or VCF
     /// (annotation only) on the panel's reference.
     #[arg(required = true, num_args = 1..=2, value_name = "FILE")]
     inputs: Vec<PathBuf>,
@@ -35,6 +35,9 @@ pub(crate) struct Args {
     /// Calls below this allele fraction are reported as mixed.
     #[arg(long, default_value_t = Options::default().fixed_allele_fraction)]
     fixed_allele_fraction: f64,
+    /// FASTA with the panel's whole reference sequence (plain or gzip): needed to decode a CRAM.
+    #[arg(long, value_name = "FASTA")]
+    reference: Option<PathBuf>,
     /// Alignment threads (default: all cores).
     #[arg(long)]
     threads: Option<NonZero<usize>>,
@@ -56,6 +59,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         fixed_allele_fraction: args.fixed_allele_fraction,
         ..Options::default()
     };
+    options.reference.clone_from(&args.reference);
     if let Some(threads) = args.threads {
         options.threads = threads;
     }

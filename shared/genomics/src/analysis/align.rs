@@ -15,9 +15,9 @@ const MAX_OCCURRENCES: usize = 8;
 const MIN_SEED_HITS: usize = 10;
 /// Seeds within this many diagonals count as one placement of the read.
 pub(crate) const BAND: usize = 24;
-/// Reference bases either side of the seeded diagonals given to the dynamic programming: the
-/// longest indel found inside one alignment is about this (longer deletions are found by
-/// [`split_clipped`]).
+/// Seeds this many diagonals away from the best cluster still widen the dynamic programming's
+/// window (by [`BAND`] beyond them): the longest indel found inside one alignment is about this
+/// (longer deletions are found by [`split_clipped`]).
 pub(crate) const WINDOW_MARGIN: usize = 64;
 /// Clipped read ends at least this long are placed again as the far side of a deletion.
 pub(crate) const MIN_SPLIT: usize = 20;
@@ -215,8 +215,19 @@ pub(crate) struct Scratch {
 
 const NEG: i32 = i32::MIN / 4;
 
-/// Best seed diagonal of one orientation: (hits, lowest diagonal, highest diagonal).
-fn best_diagonal(reference: &Reference, read: &[u8]) -> Option<(usize, i64, i64)> {
+/// The seeds of one orientation: hits and diagonal range of the best cluster, and the range of
+/// every diagonal within [`WINDOW_MARGIN`] of it (seeds beyond a long indel).
+#[derive(Debug, Clone, Copy)]
+struct Seeds {
+    hits: usize,
+    low: i64,
+    high: i64,
+    wide_low: i64,
+    wide_high: i64,
+}
+
+/// Best seed diagonal of one orientation.
+fn best_diagonal(reference: &Reference, read: &[u8]) -> Option<Seeds> {
     let mut diagonals: Vec<i64> = Vec::new();
     for (end, kmer) in kmers_of(read) {
         let read_pos = (end + 1 - K) as i64;
@@ -242,7 +253,18 @@ fn best_diagonal(reference: &Reference, read: &[u8]) -> Option<(usize, i64, i64)
             best = Some((hits, diagonals[from], diagonals[to]));
         }
     }
-    best.filter(|&(hits, _, _)| hits >= MIN_SEED_HITS)
+    let (hits, low, high) = best.filter(|&(hits, _, _)| hits >= MIN_SEED_HITS)?;
+    let margin = WINDOW_MARGIN as i64;
+    let near = diagonals
+        .iter()
+        .filter(|&&d| d >= low - margin && d <= high + margin);
+    Some(Seeds {
+        hits,
+        low,
+        high,
+        wide_low: near.clone().min().copied().unwrap_or(low),
+        wide_high: near.max().copied().unwrap_or(high),
+    })
 }
 
 /// Every how many read positions [`may_hit`] probes a k-mer.
@@ -289,21 +311,24 @@ pub(crate) fn align(
     let reverse = reverse_complement(read);
     let forward_seed = best_diagonal(reference, read);
     let reverse_seed = best_diagonal(reference, &reverse);
-    let (is_reverse, (_, low, high)) = match (forward_seed, reverse_seed) {
-        (Some(f), Some(r)) if r.0 > f.0 => (true, r),
+    let (is_reverse, seeds) = match (forward_seed, reverse_seed) {
+        (Some(f), Some(r)) if r.hits > f.hits => (true, r),
         (Some(f), _) => (false, f),
         (None, Some(r)) => (true, r),
         (None, None) => return None,
     };
     let oriented: &[u8] = if is_reverse { &reverse } else { read };
+    let Seeds { low, high, .. } = seeds;
     let anchor = usize::try_from(low.max(0))
         .ok()?
         .min(reference.bases.len() - 1);
     let (segment_start, segment_end) = reference.segment_bounds(anchor);
-    let margin = WINDOW_MARGIN as i64;
-    let window_start = usize::try_from((low - margin).max(segment_start as i64)).ok()?;
+    // The window reaches seeds beyond an indel, and BAND bases past the outermost ones.
+    let band = BAND as i64;
+    let window_start = usize::try_from((seeds.wide_low - band).max(segment_start as i64)).ok()?;
     let window_end =
-        usize::try_from((high + oriented.len() as i64 + margin).min(segment_end as i64)).ok()?;
+        usize::try_from((seeds.wide_high + oriented.len() as i64 + band).min(segment_end as i64))
+            .ok()?;
     if window_end <= window_start {
         return None;
     }

@@ -1,8 +1,15 @@
 //! BAM input: reads already aligned to the panel's reference, piled up without realignment.
 
-use std::{fs::File, io::Read, path::Path};
+use std::{
+    fs::File,
+    io::{BufRead, BufReader, Read},
+    path::Path,
+};
 
-use noodles::{bam, sam::alignment::record::cigar::op::Kind};
+use noodles::{
+    bam, cram, fasta,
+    sam::{self, alignment::record::cigar::op::Kind},
+};
 use sha2::{Digest, Sha256};
 
 use super::{
@@ -13,11 +20,13 @@ use super::{
     reads::InputSummary,
 };
 
-/// Piles up the primary, mapped, non-duplicate records of a BAM aligned to the panel's reference.
+/// Piles up the primary, mapped, non-duplicate records of a BAM or CRAM aligned to the panel's
+/// reference (a CRAM is decoded with the whole reference sequence of `options.reference`).
 /// Records reaching outside the panel's segments are skipped (segments extend 300 bp past every
 /// gene and catalogue entry, so gene bodies keep their full depth).
 pub(crate) fn pileup_bam(
     path: &Path,
+    is_cram: bool,
     panel: &Panel,
     reference: &Reference,
     options: &Options,
@@ -44,12 +53,85 @@ pub(crate) fn pileup_bam(
         }
         hex::encode(hasher.finalize())
     };
-    let mut reader = bam::io::Reader::new(File::open(path).map_err(io_error)?);
-    let header = reader
-        .read_header()
-        .map_err(|e| fail(format!("the header is unreadable: {e}")))?;
+    let mut pileup = Pileup::new(reference);
+    let mut counts = RecordCounts::default();
+    let format = if is_cram {
+        let Some(fasta) = &options.reference else {
+            return Err(fail(format!(
+                "a CRAM stores bases as differences from the whole {} sequence, which the panel does not carry: give it with --reference FASTA (or convert with `samtools view -b`)",
+                panel.reference
+            )));
+        };
+        let repository = load_reference(fasta, panel)?;
+        let mut reader = cram::io::reader::Builder::default()
+            .set_reference_sequence_repository(repository)
+            .build_from_path(path)
+            .map_err(io_error)?;
+        let header = reader
+            .read_header()
+            .map_err(|e| fail(format!("the header is unreadable: {e}")))?;
+        let panel_id = panel_reference_id(&header, panel, "CRAM").map_err(fail)?;
+        for result in reader.records(&header) {
+            let record = result.map_err(|e| {
+                fail(format!(
+                    "record {}: {e} (is --reference the FASTA the CRAM was written with?)",
+                    counts.records + 1
+                ))
+            })?;
+            add_record(
+                &record,
+                &header,
+                panel_id,
+                panel,
+                reference,
+                options,
+                &mut pileup,
+                &mut counts,
+            )
+            .map_err(|e| fail(format!("record {}: {e}", counts.records)))?;
+        }
+        "cram"
+    } else {
+        let mut reader = bam::io::Reader::new(File::open(path).map_err(io_error)?);
+        let header = reader
+            .read_header()
+            .map_err(|e| fail(format!("the header is unreadable: {e}")))?;
+        let panel_id = panel_reference_id(&header, panel, "BAM").map_err(fail)?;
+        let mut record = bam::Record::default();
+        while reader
+            .read_record(&mut record)
+            .map_err(|e| fail(format!("record {}: {e}", counts.records + 1)))?
+            > 0
+        {
+            add_record(
+                &record,
+                &header,
+                panel_id,
+                panel,
+                reference,
+                options,
+                &mut pileup,
+                &mut counts,
+            )
+            .map_err(|e| fail(format!("record {}: {e}", counts.records)))?;
+        }
+        "bam"
+    };
+    let summary = InputSummary {
+        sha256,
+        format,
+        records: counts.records,
+        bases: counts.bases,
+        quality_sum: counts.quality_sum,
+    };
+    Ok((pileup, summary))
+}
+
+/// The index of the panel's reference in an alignment header; the message names the header's
+/// references when it is missing or of another length.
+fn panel_reference_id(header: &sam::Header, panel: &Panel, kind: &str) -> Result<usize, String> {
     let sequences = header.reference_sequences();
-    let panel_id = sequences
+    sequences
         .get_index_of(panel.reference.as_bytes())
         .filter(|&id| sequences[id].length().get() as u64 == panel.reference_length)
         .ok_or_else(|| {
@@ -58,117 +140,177 @@ pub(crate) fn pileup_bam(
                 .take(5)
                 .map(|(name, map)| format!("{name} ({} bp)", map.length()))
                 .collect();
-            fail(format!(
-                "the BAM is aligned to {}, not the panel's reference {} ({} bp): align the reads to it, or give the FASTQ files",
-                if names.is_empty() { "no reference".to_owned() } else { names.join(", ") },
+            format!(
+                "the {kind} is aligned to {}, not the panel's reference {} ({} bp): align the reads to it, or give the FASTQ files",
+                if names.is_empty() {
+                    "no reference".to_owned()
+                } else {
+                    names.join(", ")
+                },
                 panel.reference,
                 panel.reference_length
-            ))
-        })?;
+            )
+        })
+}
 
-    let mut pileup = Pileup::new(reference);
-    let (mut records, mut bases_total, mut quality_sum) = (0u64, 0u64, 0u64);
-    let mut record = bam::Record::default();
-    let mut bases = Vec::new();
-    while reader
-        .read_record(&mut record)
-        .map_err(|e| fail(format!("record {}: {e}", records + 1)))?
-        > 0
-    {
-        records += 1;
-        let qualities = record.quality_scores().as_ref().to_vec();
-        bases_total += qualities.len() as u64;
-        quality_sum += qualities.iter().map(|&q| u64::from(q.min(93))).sum::<u64>();
-        let flags = record.flags();
-        if flags.is_unmapped()
-            || flags.is_secondary()
-            || flags.is_supplementary()
-            || flags.is_duplicate()
-            || flags.is_qc_fail()
-        {
-            continue;
-        }
-        let on_panel_reference = record
-            .reference_sequence_id()
-            .transpose()
-            .map_err(|e| fail(format!("record {records}: {e}")))?
-            == Some(panel_id);
-        let Some(start) = record
-            .alignment_start()
-            .transpose()
-            .map_err(|e| fail(format!("record {records}: {e}")))?
-        else {
-            continue;
-        };
-        if !on_panel_reference || qualities.len() != record.sequence().len() {
-            continue;
-        }
-        let (mut read_start, mut ref_offset, mut ops) = (0usize, 0u64, Vec::new());
-        let mut spliced = false;
-        for op in record.cigar().iter() {
-            let op = op.map_err(|e| fail(format!("record {records}: CIGAR: {e}")))?;
-            let length = u32::try_from(op.len()).unwrap_or(u32::MAX);
-            match op.kind() {
-                Kind::SoftClip if ops.is_empty() => read_start += op.len(),
-                Kind::SoftClip | Kind::HardClip | Kind::Pad => {}
-                Kind::Match | Kind::SequenceMatch | Kind::SequenceMismatch => {
-                    ops.push(Op::Aligned(length))
-                }
-                // Gaps at the start of an alignment are not placed reliably: count them as clipped.
-                Kind::Insertion if ops.is_empty() => read_start += op.len(),
-                Kind::Deletion if ops.is_empty() => ref_offset += u64::from(length),
-                Kind::Insertion => ops.push(Op::Insertion(length)),
-                Kind::Deletion => ops.push(Op::Deletion(length)),
-                Kind::Skip => spliced = true,
-            }
-        }
-        while matches!(ops.last(), Some(Op::Insertion(_) | Op::Deletion(_))) {
-            ops.pop();
-        }
-        let span: u64 = ops
-            .iter()
-            .map(|op| match op {
-                Op::Aligned(n) | Op::Deletion(n) => u64::from(*n),
-                Op::Insertion(_) => 0,
-            })
-            .sum();
-        if spliced || span == 0 {
-            continue;
-        }
-        let first = start.get() as u64 + ref_offset;
-        let (Some(from), Some(to)) = (
-            reference.index_of(first),
-            reference.index_of(first + span - 1),
-        ) else {
-            continue;
-        };
-        if reference.segment_bounds(from) != reference.segment_bounds(to) {
-            continue;
-        }
-        bases.clear();
-        bases.extend(record.sequence().iter().map(|b| b.to_ascii_uppercase()));
-        let alignment = Alignment {
-            reverse: false,
-            ref_start: from,
-            read_start,
-            ops,
-            score: 0,
-        };
-        pileup.add(
-            panel,
-            reference,
-            &alignment,
-            &bases,
-            &qualities,
-            options.min_base_quality,
-        );
-    }
-    let summary = InputSummary {
-        sha256,
-        format: "bam",
-        records,
-        bases: bases_total,
-        quality_sum,
+/// The panel's reference sequence from a FASTA (plain or gzip) for CRAM decoding, checked
+/// against the panel's segments.
+fn load_reference(path: &Path, panel: &Panel) -> Result<fasta::Repository, Error> {
+    let shown = path.display().to_string();
+    let fail = |message: String| Error::Bam {
+        path: shown.clone(),
+        message,
     };
-    Ok((pileup, summary))
+    let file = File::open(path).map_err(|source| Error::Io {
+        path: shown.clone(),
+        source,
+    })?;
+    let mut buffered = BufReader::new(file);
+    let gzipped = buffered
+        .fill_buf()
+        .map_err(|source| Error::Io {
+            path: shown.clone(),
+            source,
+        })?
+        .starts_with(&[0x1f, 0x8b]);
+    let input: Box<dyn BufRead> = if gzipped {
+        Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(buffered)))
+    } else {
+        Box::new(buffered)
+    };
+    let mut reader = fasta::io::Reader::new(input);
+    for result in reader.records() {
+        let record = result.map_err(|e| fail(format!("not a readable FASTA: {e}")))?;
+        if record.name() != panel.reference.as_bytes() {
+            continue;
+        }
+        let sequence = record.sequence().as_ref();
+        let matches = sequence.len() as u64 == panel.reference_length
+            && panel.segments.iter().all(|segment| {
+                let from = (segment.start - 1) as usize;
+                sequence
+                    .get(from..from + segment.sequence.len())
+                    .is_some_and(|bases| bases.eq_ignore_ascii_case(&segment.sequence))
+            });
+        if !matches {
+            return Err(fail(format!(
+                "its {} differs from the panel's reference (length or bases)",
+                panel.reference
+            )));
+        }
+        return Ok(fasta::Repository::new(vec![record]));
+    }
+    Err(fail(format!(
+        "no sequence named {} (the panel's reference)",
+        panel.reference
+    )))
+}
+
+/// Records read, their bases and the sum of their base qualities.
+#[derive(Debug, Default)]
+struct RecordCounts {
+    records: u64,
+    bases: u64,
+    quality_sum: u64,
+}
+
+/// Piles up one record (BAM or CRAM) if it is primary, mapped, not a duplicate nor QC-failed,
+/// and inside one segment of the panel.
+#[allow(clippy::too_many_arguments)] // the pileup's context, passed through
+fn add_record(
+    record: &dyn sam::alignment::Record,
+    header: &sam::Header,
+    panel_id: usize,
+    panel: &Panel,
+    reference: &Reference,
+    options: &Options,
+    pileup: &mut Pileup,
+    counts: &mut RecordCounts,
+) -> std::io::Result<()> {
+    counts.records += 1;
+    let qualities = record
+        .quality_scores()
+        .iter()
+        .collect::<std::io::Result<Vec<u8>>>()?;
+    counts.bases += qualities.len() as u64;
+    counts.quality_sum += qualities.iter().map(|&q| u64::from(q.min(93))).sum::<u64>();
+    let flags = record.flags()?;
+    if flags.is_unmapped()
+        || flags.is_secondary()
+        || flags.is_supplementary()
+        || flags.is_duplicate()
+        || flags.is_qc_fail()
+    {
+        return Ok(());
+    }
+    let on_panel_reference = record.reference_sequence_id(header).transpose()? == Some(panel_id);
+    let Some(start) = record.alignment_start().transpose()? else {
+        return Ok(());
+    };
+    if !on_panel_reference || qualities.len() != record.sequence().len() {
+        return Ok(());
+    }
+    let (mut read_start, mut ref_offset, mut ops) = (0usize, 0u64, Vec::new());
+    let mut spliced = false;
+    for op in record.cigar().iter() {
+        let op = op?;
+        let length = u32::try_from(op.len()).unwrap_or(u32::MAX);
+        match op.kind() {
+            Kind::SoftClip if ops.is_empty() => read_start += op.len(),
+            Kind::SoftClip | Kind::HardClip | Kind::Pad => {}
+            Kind::Match | Kind::SequenceMatch | Kind::SequenceMismatch => {
+                ops.push(Op::Aligned(length))
+            }
+            // Gaps at the start of an alignment are not placed reliably: count them as clipped.
+            Kind::Insertion if ops.is_empty() => read_start += op.len(),
+            Kind::Deletion if ops.is_empty() => ref_offset += u64::from(length),
+            Kind::Insertion => ops.push(Op::Insertion(length)),
+            Kind::Deletion => ops.push(Op::Deletion(length)),
+            Kind::Skip => spliced = true,
+        }
+    }
+    while matches!(ops.last(), Some(Op::Insertion(_) | Op::Deletion(_))) {
+        ops.pop();
+    }
+    let span: u64 = ops
+        .iter()
+        .map(|op| match op {
+            Op::Aligned(n) | Op::Deletion(n) => u64::from(*n),
+            Op::Insertion(_) => 0,
+        })
+        .sum();
+    if spliced || span == 0 {
+        return Ok(());
+    }
+    let first = start.get() as u64 + ref_offset;
+    let (Some(from), Some(to)) = (
+        reference.index_of(first),
+        reference.index_of(first + span - 1),
+    ) else {
+        return Ok(());
+    };
+    if reference.segment_bounds(from) != reference.segment_bounds(to) {
+        return Ok(());
+    }
+    let bases: Vec<u8> = record
+        .sequence()
+        .iter()
+        .map(|b| b.to_ascii_uppercase())
+        .collect();
+    let alignment = Alignment {
+        reverse: false,
+        ref_start: from,
+        read_start,
+        ops,
+        score: 0,
+    };
+    pileup.add(
+        panel,
+        reference,
+        &alignment,
+        &bases,
+        &qualities,
+        options.min_base_quality,
+    );
+    Ok(())
 }

@@ -72,7 +72,7 @@ pub enum Error {
     },
     /// The input is not FASTQ.
     #[error(
-        "{path}: {format} input is not supported by analyze yet (FASTQ reads, a BAM or a VCF; CRAM input is planned)"
+        "{path}: {format} input is not supported by analyze (FASTQ reads, a BAM, a CRAM or a VCF)"
     )]
     UnsupportedInput {
         /// The file.
@@ -90,7 +90,8 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
-    /// A BAM cannot be read or is not aligned to the panel's reference.
+    /// A BAM or CRAM cannot be read or is not aligned to the panel's reference (or a CRAM's
+    /// reference FASTA is missing or differs).
     #[error("{path}: {message}")]
     Bam {
         /// The file.
@@ -121,6 +122,10 @@ pub struct Options {
     /// Alignment threads.
     #[serde(skip)]
     pub threads: NonZero<usize>,
+    /// FASTA holding the panel's whole reference sequence, needed to decode CRAM input (checked
+    /// against the panel, so it does not enter the pipeline id).
+    #[serde(skip)]
+    pub reference: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -133,6 +138,7 @@ impl Default for Options {
             min_base_quality: 13,
             min_drug_coverage: 0.95,
             threads: std::thread::available_parallelism().unwrap_or(NonZero::<usize>::MIN),
+            reference: None,
         }
     }
 }
@@ -160,10 +166,16 @@ pub fn analyze(inputs: &[PathBuf], panel: &Panel, options: &Options) -> Result<R
         ));
     }
     let reference = Reference::new(panel);
-    if let [path] = inputs
-        && vcf_input::sniff(path)?.starts_with(b"BAM\x01")
-    {
-        let (pileup, summary) = bam_input::pileup_bam(path, panel, &reference, options)?;
+    let alignments = match inputs {
+        [path] => {
+            let head = vcf_input::sniff(path)?;
+            (head.starts_with(b"BAM\x01") || head.starts_with(b"CRAM"))
+                .then(|| (path, head.starts_with(b"CRAM")))
+        }
+        _ => None,
+    };
+    if let Some((path, is_cram)) = alignments {
+        let (pileup, summary) = bam_input::pileup_bam(path, is_cram, panel, &reference, options)?;
         return Ok(observe(
             panel,
             &reference,

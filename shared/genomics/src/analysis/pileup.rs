@@ -20,6 +20,9 @@ pub(crate) struct Pileup {
     /// Substitutions of several bases seen together on one read (mismatches at most
     /// [`PHASE_GAP`] apart), with their read counts: the codon changes of the catalogue.
     substitutions: HashMap<VariantKey, u32>,
+    /// Alignments ending at each position with the rest of their read clipped: near an indel
+    /// they are reads that may carry it but did not reach past it (left out of its depth).
+    clipped_ends: Vec<u32>,
     pub mapped_reads: u64,
 }
 
@@ -61,6 +64,7 @@ impl Pileup {
             coverage: vec![0; reference.bases.len()],
             indels: HashMap::new(),
             substitutions: HashMap::new(),
+            clipped_ends: vec![0; reference.bases.len()],
             mapped_reads: 0,
         }
     }
@@ -76,6 +80,9 @@ impl Pileup {
         min_base_quality: u8,
     ) {
         self.mapped_reads += 1;
+        if alignment.read_start > 0 {
+            self.clipped_ends[alignment.ref_start] += 1;
+        }
         let (mut r, mut q) = (alignment.ref_start, alignment.read_start);
         let last = alignment.ops.len().saturating_sub(1);
         for (index, &op) in alignment.ops.iter().enumerate() {
@@ -145,6 +152,9 @@ impl Pileup {
                 }
             }
         }
+        if q < bases.len() && r > alignment.ref_start {
+            self.clipped_ends[r - 1] += 1;
+        }
     }
 
     /// Counts a run of two or more nearby mismatches of one read as one substitution.
@@ -174,6 +184,9 @@ impl Pileup {
         }
         for (key, count) in other.indels {
             *self.indels.entry(key).or_default() += count;
+        }
+        for (a, b) in self.clipped_ends.iter_mut().zip(other.clipped_ends) {
+            *a += b;
         }
         for (key, count) in other.substitutions {
             *self.substitutions.entry(key).or_default() += count;
@@ -257,7 +270,15 @@ impl Pileup {
             }
         }
         for ((pos, reference_allele, alt), &count) in &self.indels {
-            let depth = self.depth_at(reference, *pos);
+            let Some(anchor) = reference.index_of(*pos) else {
+                continue;
+            };
+            // Reads clipped next to the indel neither show it nor rule it out.
+            let (segment_start, segment_end) = reference.segment_bounds(anchor);
+            let near = anchor.saturating_sub(CLIP_NEAR_INDEL).max(segment_start)
+                ..(anchor + reference_allele.len() + CLIP_NEAR_INDEL).min(segment_end);
+            let undecided: u32 = self.clipped_ends[near].iter().sum();
+            let depth = self.coverage[anchor].saturating_sub(undecided).max(count);
             if depth < options.min_depth || count < options.min_alt_reads {
                 continue;
             }
@@ -273,6 +294,21 @@ impl Pileup {
                 });
             }
         }
+        // Reads ending inside an insertion or deletion often align their last bases as
+        // mismatches next to it: a minority SNV beside a better-supported indel is that echo.
+        let indels: Vec<(u64, u64, u32)> = calls
+            .iter()
+            .filter(|c| c.reference.len() != c.alt.len())
+            .map(|c| (c.pos, c.pos + c.reference.len() as u64, c.alt_reads))
+            .collect();
+        calls.retain(|c| {
+            c.reference.len() != 1
+                || c.alt.len() != 1
+                || c.alt_fraction >= options.fixed_allele_fraction
+                || !indels.iter().any(|&(start, end, reads)| {
+                    reads > c.alt_reads && c.pos + INDEL_ECHO >= start && c.pos <= end + INDEL_ECHO
+                })
+        });
         calls.sort_by(|a, b| (a.pos, &a.reference, &a.alt).cmp(&(b.pos, &b.reference, &b.alt)));
         calls
     }
@@ -335,6 +371,12 @@ impl Pileup {
         deletions
     }
 }
+
+/// Reads clipped this close to an indel are left out of its depth.
+const CLIP_NEAR_INDEL: usize = 10;
+
+/// Mixed SNVs this close to a better-supported indel are dropped (as `bcftools filter --SnpGap`).
+const INDEL_ECHO: u64 = 5;
 
 /// Bases either side of a gene whose depth tells a deleted gene from an uncovered one.
 const FLANK: u64 = 200;
