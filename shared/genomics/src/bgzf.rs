@@ -63,17 +63,30 @@ pub(crate) struct BgzfReader {
     pos: usize,
     done: bool,
     recycle: SyncSender<DecodedBatch>,
+    /// Gives the reader back a slot for each batch consumed.
+    slots: SyncSender<()>,
 }
 
 impl BgzfReader {
     /// Starts reading blocks from `stored` on one thread and inflating them on `workers` threads.
     pub(crate) fn spawn<R: Read + Send + 'static>(stored: R, workers: NonZero<usize>) -> Self {
         let workers = workers.get();
+        // Memory: about a megabyte per batch, raw and decoded. The reader starts a batch only
+        // with a slot, which comes back once the consumer is done with a batch: a worker that is
+        // descheduled for long cannot let the others decode ever further ahead of it. Every
+        // buffer freed goes back to a pool big enough for all of them, so none is freed and
+        // allocated again (which, across threads, makes the allocator's arenas grow).
+        let in_flight = 2 * workers + 2;
+        let pool = in_flight + 2;
+        let (slots_tx, slots_rx) = sync_channel::<()>(in_flight);
+        for _ in 0..in_flight {
+            let _ = slots_tx.try_send(());
+        }
         let (jobs_tx, jobs_rx) = sync_channel::<Job>(workers);
-        let (raw_tx, raw_rx) = sync_channel::<Vec<u8>>(2 * workers + 2);
-        let (decoded_tx, decoded_rx) = sync_channel::<Decoded>(2 * workers);
-        let (recycle_tx, recycle_rx) = sync_channel::<DecodedBatch>(workers + 1);
-        thread::spawn(move || read_batches(stored, &jobs_tx, &raw_rx));
+        let (raw_tx, raw_rx) = sync_channel::<Vec<u8>>(pool);
+        let (decoded_tx, decoded_rx) = sync_channel::<Decoded>(workers);
+        let (recycle_tx, recycle_rx) = sync_channel::<DecodedBatch>(pool);
+        thread::spawn(move || read_batches(stored, &slots_rx, &jobs_tx, &raw_rx));
         let jobs = Arc::new(Mutex::new(jobs_rx));
         let recycled = Arc::new(Mutex::new(recycle_rx));
         for _ in 0..workers {
@@ -89,6 +102,7 @@ impl BgzfReader {
             pos: 0,
             done: false,
             recycle: recycle_tx,
+            slots: slots_tx,
         }
     }
 
@@ -126,6 +140,7 @@ impl BufRead for BgzfReader {
                 Ok(batch) => {
                     let used = std::mem::replace(&mut self.current, batch);
                     let _ = self.recycle.try_send(used);
+                    let _ = self.slots.try_send(());
                     self.pos = 0;
                 }
                 Err(e) => {
@@ -143,9 +158,14 @@ impl BufRead for BgzfReader {
 }
 
 /// Reads blocks into batches until the end, an error, or the consumer going away.
-fn read_batches<R: Read>(mut stored: R, jobs: &SyncSender<Job>, raw: &Receiver<Vec<u8>>) {
+fn read_batches<R: Read>(
+    mut stored: R,
+    slots: &Receiver<()>,
+    jobs: &SyncSender<Job>,
+    raw: &Receiver<Vec<u8>>,
+) {
     let mut number = 0;
-    loop {
+    while slots.recv().is_ok() {
         let mut batch = Batch {
             raw: raw.try_recv().unwrap_or_default(),
             ends: Vec::with_capacity(BLOCKS_PER_BATCH),
