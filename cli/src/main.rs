@@ -2,6 +2,7 @@
 
 mod analyze;
 mod validate;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -27,6 +28,8 @@ enum Command {
     Validate(validate::Args),
     /// Analyse reads against a resistance panel and report variants and drug calls.
     Analyze(analyze::Args),
+    /// Check a report against its anchoring proof, offline and optionally on chain.
+    Verify(verify::Args),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +37,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Validate(args) => validate::run(&args),
         Command::Analyze(args) => analyze::run(&args),
+        Command::Verify(args) => verify::run(&args),
     };
     match result {
         Ok(code) => code,

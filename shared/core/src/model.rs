@@ -322,9 +322,13 @@ pub struct Proof {
     pub size: u64,
     /// The `anchor-batch` transaction id, hex.
     pub txid: String,
-    /// `unbroadcast` (signed, no node configured or reachable yet), `pending`, `confirmed`
-    /// or `failed`.
+    /// `unbroadcast` (signed, no node configured), `signed` (not broadcast yet), `pending`,
+    /// `confirmed` or `failed`.
     pub tx_status: String,
+    /// The registry contract the batch is anchored in (`ADDRESS.registry`), so `genoflow
+    /// verify --node` knows whom to ask.
+    #[serde(default)]
+    pub registry: String,
 }
 
 /// An external record signed by the oracle and submitted to `oracle.submit`: the latest one

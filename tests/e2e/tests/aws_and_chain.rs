@@ -27,6 +27,7 @@ use genoflow_core::{
         login::{LoginMessage, LoginRequest, login_domain},
         submit::ContractSender,
         upload::UploadLimits,
+        verify::{verify_offline, verify_on_chain},
     },
 };
 use genoflow_function_analyze::Analyze;
@@ -592,6 +593,21 @@ async fn a_read_pair_goes_from_login_to_a_confirmed_anchor_that_verifies_on_chai
     assert_eq!(
         hex::encode(Sha256::digest(&report_bytes)),
         report["report_sha256"].as_str().unwrap()
+    );
+
+    // What `genoflow verify --node` checks: everything holds, offline and on chain.
+    let parsed: genoflow_core::model::Proof = serde_json::from_value(proof.clone()).unwrap();
+    let offline = verify_offline(&report_bytes, &parsed);
+    assert!(offline.iter().all(|c| c.holds), "{offline:?}");
+    let on_chain = verify_on_chain(&stack.node, &parsed, &parsed.registry).await;
+    assert!(on_chain.iter().all(|c| c.holds), "{on_chain:?}");
+    let mut moved = parsed.clone();
+    moved.index = 1 - moved.index;
+    assert!(
+        verify_on_chain(&stack.node, &moved, &parsed.registry)
+            .await
+            .iter()
+            .any(|c| !c.holds)
     );
 
     // A redelivered anchor request changes nothing: same transaction, same proof.

@@ -566,7 +566,13 @@ impl AnchorBatches {
             let Some(sample) = self.table.get_sample(&item.sample_id).await? else {
                 continue;
             };
-            let Some(proof) = build_proof(&sample, batch, self.chain.is_some())? else {
+            let Some(proof) = build_proof(
+                &sample,
+                batch,
+                self.chain.is_some(),
+                &self.anchorer.registry,
+            )?
+            else {
                 continue;
             };
             let mut bytes = serde_json::to_vec_pretty(&proof).unwrap_or_default();
@@ -593,7 +599,12 @@ enum Triage {
     Skip,
 }
 
-fn build_proof(sample: &Sample, batch: &Batch, has_node: bool) -> Result<Option<Proof>, Error> {
+fn build_proof(
+    sample: &Sample,
+    batch: &Batch,
+    has_node: bool,
+    registry: &str,
+) -> Result<Option<Proof>, Error> {
     let (Some(analysis), Some(anchor)) = (&sample.analysis, &sample.anchor) else {
         return Ok(None);
     };
@@ -637,5 +648,6 @@ fn build_proof(sample: &Sample, batch: &Batch, has_node: bool) -> Result<Option<
         size: batch.items.len() as u64,
         txid: batch.transaction.txid.clone(),
         tx_status: tx_status.to_owned(),
+        registry: registry.to_owned(),
     }))
 }

@@ -13,6 +13,7 @@
 //! | [`anchor::AnchorBatches::confirm`] | anchor | schedule |
 //! | [`oracle::OracleUpdates::refresh`] | oracle | SQS `oracle_requested`, and the schedule's watch list |
 //! | [`oracle::OracleUpdates::confirm`] | oracle | schedule |
+//! | [`verify::verify_offline`], [`verify::verify_on_chain`] | `genoflow verify` | a report and its proof |
 //! | [`datasets::Datasets`] | api | `GET /datasets`, `GET /datasets/{id}`, `DELETE /datasets/{id}` |
 
 pub mod analyze;
@@ -24,6 +25,7 @@ pub mod oracle;
 pub mod submit;
 pub mod subscription;
 pub mod upload;
+pub mod verify;
 
 use time::OffsetDateTime;
 
