@@ -1,0 +1,269 @@
+//! Wallet flows through the real contracts on the chain stand-in (`GENOFLOW_STANDIN_URL`),
+//! every transaction built and signed by `genoflow-stacks`: a researcher registers an identity
+//! and the dataset whose SHA-256 the validator computed, lists it; another account buys it
+//! (under a post-condition of exactly the price) and rates the seller. Balances move by exactly
+//! the price, the marketplace fee and the transaction fees.
+
+#![allow(clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use genoflow_genomics::{Options, validate};
+use genoflow_stacks::{
+    clarity::{ClarityValue, Principal},
+    client::{ClientConfig, NodeClient, TxStatus},
+    keys::PrivateKey,
+    transaction::{
+        ContractCall, FungibleCondition, Network, PostCondition, PostConditionPrincipal,
+        Transaction, TransactionOptions,
+    },
+};
+
+const DEPLOYER_KEY: &str = "753b7cc01a1a2e86221266a154af739463fce51219d97e4f856cd7200c3bd2a601";
+/// wallet_1: the seller.
+const SELLER_KEY: &str = "7287ba251d44a4d3fd9276c88ce34c5c52a038955511cccaf77e61068649c17801";
+/// faucet: the buyer.
+const BUYER_KEY: &str = "de433bdfa14ec43aa1098d5be594c8ffb20a31485ff9de2923b2689471c401b801";
+const FEE: u64 = 10_000;
+const PRICE: u64 = 2_000_000;
+
+struct Wallets {
+    node: NodeClient,
+    deployer: String,
+}
+
+fn address(key: &str) -> String {
+    PrivateKey::from_hex(key)
+        .unwrap()
+        .address(Network::Testnet.single_sig_version())
+        .to_string()
+}
+
+impl Wallets {
+    async fn balance(&self, who: &str) -> u128 {
+        self.node.account(who).await.unwrap().balance
+    }
+
+    /// Signs, broadcasts and waits for the block; answers the result value and status.
+    async fn call(
+        &self,
+        key: &str,
+        contract: &str,
+        function: &str,
+        args: Vec<ClarityValue>,
+        post_conditions: Vec<PostCondition>,
+    ) -> TxStatus {
+        let signer = PrivateKey::from_hex(key).unwrap();
+        let nonce = self.node.account(&address(key)).await.unwrap().nonce;
+        let options = TransactionOptions {
+            post_conditions,
+            ..TransactionOptions::new(Network::Testnet, nonce, FEE)
+        };
+        let call =
+            ContractCall::new(&format!("{}.{contract}", self.deployer), function, args).unwrap();
+        let tx = Transaction::sign_new(call.into(), &options, &signer).unwrap();
+        let txid = self.node.broadcast(&tx).await.unwrap();
+        for _ in 0..100 {
+            match self.node.transaction_status(&txid).await.unwrap() {
+                TxStatus::Pending | TxStatus::NotFound => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                done => return done,
+            }
+        }
+        panic!("{contract}.{function} was not mined");
+    }
+
+    async fn ok(
+        &self,
+        key: &str,
+        contract: &str,
+        function: &str,
+        args: Vec<ClarityValue>,
+    ) -> ClarityValue {
+        match self.call(key, contract, function, args, vec![]).await {
+            TxStatus::Success {
+                result: Some(ClarityValue::Response(Ok(value))),
+                ..
+            } => *value,
+            other => panic!("{contract}.{function}: {other:?}"),
+        }
+    }
+
+    async fn read(&self, contract: &str, function: &str, args: Vec<ClarityValue>) -> ClarityValue {
+        let call =
+            ContractCall::new(&format!("{}.{contract}", self.deployer), function, args).unwrap();
+        self.node
+            .call_read_only(&call, &Principal::parse(&self.deployer).unwrap())
+            .await
+            .unwrap()
+    }
+}
+
+fn principal(who: &str) -> ClarityValue {
+    ClarityValue::Principal(Principal::parse(who).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the chain stand-in at GENOFLOW_STANDIN_URL (tests/run-all.sh)"]
+async fn register_list_buy_and_rate_a_validated_dataset() {
+    let url = std::env::var("GENOFLOW_STANDIN_URL")
+        .expect("GENOFLOW_STANDIN_URL: start tests/chain-standin");
+    let wallets = Wallets {
+        node: NodeClient::new(&url, ClientConfig::default()).unwrap(),
+        deployer: address(DEPLOYER_KEY),
+    };
+    let (seller, buyer) = (address(SELLER_KEY), address(BUYER_KEY));
+
+    // The hash the validator computed over the stored bytes.
+    let path = format!(
+        "{}/../../tests/data/samples/tb-demo_R1.fastq.gz",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let report = validate(std::fs::File::open(&path).unwrap(), &Options::default()).unwrap();
+    assert!(report.valid);
+    let hash = hex::decode(&report.sha256).unwrap();
+
+    wallets
+        .ok(
+            SELLER_KEY,
+            "identity",
+            "register",
+            vec![ClarityValue::string_utf8("TB lab"), ClarityValue::UInt(3)],
+        )
+        .await;
+    let dataset_id = wallets
+        .ok(
+            SELLER_KEY,
+            "registry",
+            "register-dataset",
+            vec![
+                ClarityValue::Buffer(hash.clone()),
+                ClarityValue::string_ascii("fastq").unwrap(),
+                ClarityValue::string_ascii("genoflow://tb-demo_R1.fastq.gz").unwrap(),
+            ],
+        )
+        .await;
+    assert_eq!(
+        wallets
+            .read(
+                "registry",
+                "get-dataset-id",
+                vec![ClarityValue::Buffer(hash)]
+            )
+            .await,
+        ClarityValue::some(dataset_id.clone())
+    );
+    let listing = wallets
+        .ok(
+            SELLER_KEY,
+            "marketplace",
+            "list-dataset",
+            vec![dataset_id.clone(), ClarityValue::UInt(PRICE.into())],
+        )
+        .await;
+    assert_eq!(
+        wallets
+            .read(
+                "marketplace",
+                "has-access",
+                vec![dataset_id.clone(), principal(&buyer)]
+            )
+            .await,
+        ClarityValue::Bool(false)
+    );
+
+    // The buyer pays exactly the price (post-condition), 2.5 % of it to the treasury.
+    let before = (
+        wallets.balance(&seller).await,
+        wallets.balance(&buyer).await,
+        wallets.balance(&wallets.deployer).await,
+    );
+    let bought = wallets
+        .call(
+            BUYER_KEY,
+            "marketplace",
+            "purchase",
+            vec![listing.clone()],
+            vec![PostCondition::Stx {
+                principal: PostConditionPrincipal::Origin,
+                condition: FungibleCondition::Eq,
+                amount: PRICE,
+            }],
+        )
+        .await;
+    assert!(matches!(bought, TxStatus::Success { .. }), "{bought:?}");
+    let fee_to_treasury = u128::from(PRICE) * 250 / 10_000;
+    assert_eq!(
+        wallets.balance(&buyer).await,
+        before.1 - u128::from(PRICE) - u128::from(FEE)
+    );
+    assert_eq!(
+        wallets.balance(&seller).await,
+        before.0 + u128::from(PRICE) - fee_to_treasury
+    );
+    assert_eq!(
+        wallets.balance(&wallets.deployer).await,
+        before.2 + fee_to_treasury
+    );
+    assert_eq!(
+        wallets
+            .read(
+                "marketplace",
+                "has-access",
+                vec![dataset_id, principal(&buyer)]
+            )
+            .await,
+        ClarityValue::Bool(true)
+    );
+
+    // Buying twice is refused (u408); the buyer rates the seller once (u503 the second time).
+    let again = wallets
+        .call(
+            BUYER_KEY,
+            "marketplace",
+            "purchase",
+            vec![listing.clone()],
+            vec![],
+        )
+        .await;
+    assert!(
+        matches!(&again, TxStatus::AbortByResponse { result: Some(ClarityValue::Response(Err(code))), .. } if **code == ClarityValue::UInt(408)),
+        "{again:?}"
+    );
+    wallets
+        .ok(
+            BUYER_KEY,
+            "reputation",
+            "rate",
+            vec![listing.clone(), ClarityValue::UInt(5)],
+        )
+        .await;
+    let twice = wallets
+        .call(
+            BUYER_KEY,
+            "reputation",
+            "rate",
+            vec![listing, ClarityValue::UInt(4)],
+            vec![],
+        )
+        .await;
+    assert!(
+        matches!(&twice, TxStatus::AbortByResponse { result: Some(ClarityValue::Response(Err(code))), .. } if **code == ClarityValue::UInt(503)),
+        "{twice:?}"
+    );
+    let reputation = wallets
+        .read("reputation", "get-reputation", vec![principal(&seller)])
+        .await;
+    let ClarityValue::Tuple(fields) = reputation else {
+        panic!("{reputation:?}");
+    };
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k.as_str() == name)
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(field("ratings"), Some(ClarityValue::UInt(1)));
+    assert_eq!(field("total"), Some(ClarityValue::UInt(5)));
+}
