@@ -42,11 +42,13 @@ gzip -dc "$ROOT/shared/genomics/panels/tb-who-2023/reference.fa.gz" \
 gzip -dc "$ROOT/shared/genomics/panels/tb-who-2023/catalogue.tsv.gz" > catalogue.tsv
 awk -F'\t' '$1 == "katG" {print $5, $6}' "$ROOT/shared/genomics/panels/tb-who-2023/panel.tsv" > katg.txt
 
-# truth SEED COUNT GENE_DELETION → truth-SEED.vcf.gz
+# truth SEED COUNT GENE_DELETION [AWAY_FROM.vcf.gz] → truth-SEED.vcf.gz (variants at least 110 bp
+# from each other and from those of AWAY_FROM: the mixed sample's strains differ at distinct sites)
 make_truth() {
-  local seed=$1 count=$2 gene_deletion=$3
+  local seed=$1 count=$2 gene_deletion=$3 away=${4:-}
   [[ -s truth-$seed.vcf.gz ]] && return
-  python3 - "$seed" "$count" "$gene_deletion" > "truth-$seed.vcf" <<'PY'
+  python3 - "$seed" "$count" "$gene_deletion" <(if [[ $away ]]; then gzip -dc "$away"; fi) \
+    > "truth-$seed.vcf" <<'PY'
 import random, sys
 seed, count, gene_deletion = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "yes"
 rng = random.Random(seed)
@@ -61,6 +63,9 @@ for line in open("catalogue.tsv"):
         continue
     catalogue.setdefault(int(pos), []).append((ref, alt))
 rows, taken = [], []
+for line in open(sys.argv[4]):
+    if not line.startswith("#"):
+        f = line.split("\t"); taken.append((int(f[1]), int(f[1]) + len(f[3])))
 def free(start, end, gap=110):
     if gene_deletion and start <= katg_end + 160 and end >= katg_start - 160:
         return False
@@ -139,7 +144,7 @@ normalise() { # VCF → sorted "POS REF ALT" lines inside the panel, indels ≤ 
 count() { awk -v kind="$2" '(kind == "snv") == (length($2) == 1 && length($3) == 1)' "$1" | wc -l; }
 
 make_truth 101 300 yes
-make_truth 202 60 no
+make_truth 202 60 no truth-101.vcf.gz
 make_mutant 101
 make_mutant 202
 GENOME_BP=$(awk '{s += $2} END {print s}' genome.fa.fai)

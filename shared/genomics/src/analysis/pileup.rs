@@ -278,11 +278,12 @@ impl Pileup {
             let near = anchor.saturating_sub(CLIP_NEAR_INDEL).max(segment_start)
                 ..(anchor + reference_allele.len() + CLIP_NEAR_INDEL).min(segment_end);
             let undecided: u32 = self.clipped_ends[near].iter().sum();
-            let depth = self.coverage[anchor].saturating_sub(undecided).max(count);
+            let depth = self.coverage[anchor];
             if depth < options.min_depth || count < options.min_alt_reads {
                 continue;
             }
-            let fraction = f64::from(count) / f64::from(depth);
+            let informative = depth.saturating_sub(undecided).max(count);
+            let fraction = f64::from(count) / f64::from(informative);
             if fraction >= options.min_allele_fraction {
                 calls.push(Call {
                     pos: *pos,
@@ -295,15 +296,15 @@ impl Pileup {
             }
         }
         // Reads ending inside an insertion or deletion often align their last bases as
-        // mismatches next to it: a minority SNV beside a better-supported indel is that echo.
+        // mismatches or a short gap next to it: a minority call beside a better-supported indel
+        // is that echo.
         let indels: Vec<(u64, u64, u32)> = calls
             .iter()
             .filter(|c| c.reference.len() != c.alt.len())
             .map(|c| (c.pos, c.pos + c.reference.len() as u64, c.alt_reads))
             .collect();
         calls.retain(|c| {
-            c.reference.len() != 1
-                || c.alt.len() != 1
+            c.reference.len() == c.alt.len() && c.reference.len() > 1
                 || c.alt_fraction >= options.fixed_allele_fraction
                 || !indels.iter().any(|&(start, end, reads)| {
                     reads > c.alt_reads && c.pos + INDEL_ECHO >= start && c.pos <= end + INDEL_ECHO
@@ -375,7 +376,8 @@ impl Pileup {
 /// Reads clipped this close to an indel are left out of its depth.
 const CLIP_NEAR_INDEL: usize = 10;
 
-/// Mixed SNVs this close to a better-supported indel are dropped (as `bcftools filter --SnpGap`).
+/// Mixed SNVs and indels this close to a better-supported indel are dropped (as
+/// `bcftools filter --SnpGap/--IndelGap`).
 const INDEL_ECHO: u64 = 5;
 
 /// Bases either side of a gene whose depth tells a deleted gene from an uncovered one.
