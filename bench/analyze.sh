@@ -8,6 +8,7 @@
 #
 # Prints wall time and peak RSS of both pipelines and TP/FP/FN of each against the truth
 # (both sides normalised with bcftools norm, panel regions only). Data is cached in bench/work/.
+# Recall and precision on hundreds of truth variants: bench/analyze-accuracy.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -31,8 +32,9 @@ need() {
 
 need
 mkdir -p "$WORK"
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 cargo build --release --locked -p genoflow-cli >&2
-GENOFLOW=$ROOT/target/release/genoflow
+GENOFLOW=${GENOFLOW_BIN:-$CARGO_TARGET_DIR/release/genoflow}
 cd "$WORK"
 [[ -s genome.fa ]] || gzip -dc "$REFERENCE_GZ" > genome.fa
 [[ -s genome.fa.fai ]] || samtools faidx genome.fa
