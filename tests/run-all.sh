@@ -72,5 +72,5 @@ bash tests/chain-standin/with-standin.sh \
 # --- issue 5: end to end (functions over moto, anchoring on the stand-in) ------
 step "End to end: login to confirmed anchor through the functions, on moto and the chain stand-in"
 bash tests/with-moto.sh bash tests/chain-standin/with-standin.sh \
-  cargo test -p genoflow-e2e --locked -- --ignored
+  cargo test -p genoflow-e2e -p genoflow-cli --locked -- --ignored
 # --- end issue 5 (end to end) --------------------------------------------------
