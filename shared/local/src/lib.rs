@@ -1,0 +1,22 @@
+//! The embedded adapters of GenoFlow's ports, for `genoflow serve`: everything a deployment
+//! keeps in S3, DynamoDB and SQS kept in one data directory instead.
+//!
+//! ```text
+//! {data_dir}/genoflow.sqlite3   records (SqliteTable) and queued messages (LocalQueue), WAL mode
+//! {data_dir}/blobs/{key}        objects (FileBlobStore), written atomically
+//! {data_dir}/multipart/{id}/    parts of multipart uploads in progress
+//! ```
+//!
+//! They keep the semantics of the in-memory adapters of `genoflow_core::memory` (the tests run
+//! the same scenarios against both), and everything survives a restart. `docs/LOCAL.md`
+//! describes the layout, the URL signing scheme and the queue.
+
+mod blob;
+mod database;
+mod queue;
+mod table;
+
+pub use blob::{AcceptError, Download, FileBlobStore, SigningSecret, StoredObject, WeakSecret};
+pub use database::OpenError;
+pub use queue::{DeadLetter, Delivery, LocalQueue, QueueSettings};
+pub use table::SqliteTable;
