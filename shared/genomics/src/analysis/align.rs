@@ -341,7 +341,12 @@ pub(crate) fn align(
         });
     }
     let window = &reference.bases[window_start..window_end];
-    let mut alignment = local_align(oriented, window, scratch)?;
+    // Only the diagonals of the seeds, BAND either side, can hold the alignment.
+    let band = (
+        seeds.wide_low - window_start as i64 - BAND as i64,
+        seeds.wide_high - window_start as i64 + BAND as i64,
+    );
+    let mut alignment = local_align(oriented, window, band, scratch)?;
     if alignment.score < min_score {
         return None;
     }
@@ -488,8 +493,14 @@ fn ungapped(
     })
 }
 
-/// Local alignment where leaving read ends unaligned costs [`CLIP`] and the reference ends are free.
-fn local_align(read: &[u8], window: &[u8], scratch: &mut Scratch) -> Option<Alignment> {
+/// Local alignment where leaving read ends unaligned costs [`CLIP`] and the reference ends are
+/// free, inside the band of diagonals `band` (window index minus read index, inclusive).
+fn local_align(
+    read: &[u8],
+    window: &[u8],
+    band: (i64, i64),
+    scratch: &mut Scratch,
+) -> Option<Alignment> {
     let (n, m) = (read.len(), window.len());
     let width = m + 1;
     let cells = (n + 1) * width;
@@ -516,7 +527,9 @@ fn local_align(read: &[u8], window: &[u8], scratch: &mut Scratch) -> Option<Alig
     for i in 1..=n {
         let row = i * width;
         let above = row - width;
-        for j in 1..=m {
+        let from = usize::try_from(i as i64 + band.0).unwrap_or(0).max(1);
+        let to = usize::try_from(i as i64 + band.1).unwrap_or(0).min(m);
+        for j in from..=to {
             let c = row + j;
             let substitution = if read[i - 1] == window[j - 1] && read[i - 1] != b'N' {
                 MATCH
