@@ -87,6 +87,13 @@ fn gene_for<'a>(panel: &'a Panel, pos: u64, catalogue_gene: Option<&str>) -> Opt
 /// assert_eq!(rpob.hgvs, "p.Ser450Leu");
 /// let inha = annotate(&panel, 1673425, b"C", b"T", Some("inhA"));
 /// assert_eq!((inha.gene.as_deref(), inha.hgvs.as_str()), (Some("inhA"), "c.-777C>T"));
+/// // Two changed bases of one codon are one codon change.
+/// let gyrb = annotate(&panel, 6620, b"GAC", b"AAT", None);
+/// assert_eq!((gyrb.consequence, gyrb.hgvs.as_str()), ("missense_variant", "p.Asp461Asn"));
+/// // The whole katG body deleted (2,223 bases after the padding base).
+/// let bases = panel.bases(2153888, 2224).unwrap();
+/// let katg = annotate(&panel, 2153888, bases, &bases[..1], None);
+/// assert_eq!((katg.gene.as_deref(), katg.consequence), (Some("katG"), "transcript_ablation"));
 /// ```
 pub fn annotate(
     panel: &Panel,

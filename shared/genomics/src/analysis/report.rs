@@ -264,8 +264,9 @@ struct Configuration<'a> {
 }
 
 /// Version of the method (alignment, calling, annotation): changes whenever results may change
-/// for the same inputs, so the pipeline id does too. 2: two-piece affine gaps and split reads
-/// (indels up to 50 bp and long deletions), multi-base substitutions, deleted genes by coverage.
+/// for the same inputs, so the pipeline id does too. 2: banded two-piece affine gaps and split
+/// reads (indels up to 50 bp and long deletions), multi-base substitutions, deleted genes by
+/// coverage, indel depth without clipped reads, indel-echo filter.
 const METHOD_VERSION: u32 = 2;
 
 fn pipeline_id(panel: &Panel, options: &Options) -> String {
