@@ -169,6 +169,8 @@ impl LocalQueue {
                 .optional()
                 .map_err(|e| e.to_string())?;
             let Some((id, body, attempts)) = next else {
+                // Commits the dead-lettering above.
+                transaction.commit().map_err(|e| e.to_string())?;
                 return Ok(None);
             };
             let attempt = attempts + 1;

@@ -1,0 +1,410 @@
+//! Fixtures and the table scenarios every `Table` adapter must pass the same way.
+#![allow(clippy::unwrap_used, dead_code)]
+
+use genoflow_core::{
+    lifecycle::{SampleStatus, Status},
+    model::{
+        Batch, BatchItem, ChainTransaction, Dataset, LoginNonce, OracleValue, Sample,
+        SubmissionStatus, UploadKind,
+    },
+    ports::{DatasetState, NonceClaim, Table, TableError},
+};
+use time::OffsetDateTime;
+
+pub fn at(seconds: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(seconds).unwrap()
+}
+
+pub fn dataset(id: &str, owner: &str, created: i64) -> Dataset {
+    Dataset {
+        dataset_id: id.into(),
+        sample_id: format!("sample-{id}"),
+        owner: owner.into(),
+        filename: "reads.fastq.gz".into(),
+        key: format!("uploads/{owner}/{id}/reads.fastq.gz"),
+        size: 42,
+        sha256: "ab".repeat(32),
+        format: Some("fastq".into()),
+        status: Status::Pending,
+        validation: None,
+        error: None,
+        upload: UploadKind::Single,
+        revision: 0,
+        created_at: at(created),
+        updated_at: at(created),
+    }
+}
+
+pub fn sample(id: &str) -> Sample {
+    Sample {
+        sample_id: id.into(),
+        owner: "SP1".into(),
+        sample_name: Some("tumour".into()),
+        dataset_ids: vec!["d1".into(), "d2".into()],
+        status: SampleStatus::Waiting,
+        error: None,
+        analysis: None,
+        anchor: None,
+        created_at: at(0),
+        updated_at: at(0),
+    }
+}
+
+pub fn batch(id: &str, created: i64, nonce: u64) -> Batch {
+    Batch {
+        batch_id: id.into(),
+        root: "cd".repeat(32),
+        items: vec![BatchItem {
+            sample_id: "s1".into(),
+            item: "ef".repeat(32),
+        }],
+        status: SubmissionStatus::Signed,
+        transaction: ChainTransaction {
+            txid: "01".repeat(32),
+            sender: "ST1ANCHOR".into(),
+            nonce,
+            fee: 1_000,
+            raw: "00".into(),
+        },
+        broadcasts: 0,
+        chain_batch_id: None,
+        block_height: None,
+        error: None,
+        revision: 0,
+        created_at: at(created),
+        updated_at: at(created),
+    }
+}
+
+pub fn oracle_value(key: &str, created: i64) -> OracleValue {
+    OracleValue {
+        key: key.into(),
+        source: "clinvar".into(),
+        record_id: "12345".into(),
+        value: "aa".repeat(32),
+        timestamp: 1_700_000_000,
+        signature: "bb".repeat(65),
+        oracle_public_key: "02".repeat(33),
+        document: format!("oracle/{key}.json"),
+        transaction: ChainTransaction::default(),
+        status: SubmissionStatus::Signed,
+        error: None,
+        revision: 0,
+        created_at: at(created),
+        updated_at: at(created),
+    }
+}
+
+pub fn claim(expected: Option<u64>, next: u64) -> NonceClaim {
+    NonceClaim {
+        address: "ST1ANCHOR".into(),
+        expected,
+        next,
+    }
+}
+
+pub fn is_condition_failed<T: std::fmt::Debug>(result: Result<T, TableError>) -> bool {
+    matches!(result, Err(TableError::ConditionFailed { .. }))
+}
+
+/// Datasets: created once, updated only from the read status + revision, deleted idempotently.
+pub async fn dataset_conditions(table: &dyn Table) {
+    let mut record = dataset("d1", "SP1", 100);
+    table.create_dataset(&record).await.unwrap();
+    assert!(is_condition_failed(table.create_dataset(&record).await));
+    assert_eq!(table.get_dataset("d1").await.unwrap(), Some(record.clone()));
+
+    let read = DatasetState::of(&record);
+    record.status = Status::Uploaded;
+    record.revision = 1;
+    table.update_dataset(&record, read).await.unwrap();
+    // A second handler that read the same state loses.
+    assert!(is_condition_failed(
+        table.update_dataset(&record, read).await
+    ));
+    // The right status with a stale revision loses too, as does the right revision with another
+    // status.
+    let stale = DatasetState {
+        status: Status::Uploaded,
+        revision: 0,
+    };
+    assert!(is_condition_failed(
+        table.update_dataset(&record, stale).await
+    ));
+    let other_status = DatasetState {
+        status: Status::Valid,
+        revision: 1,
+    };
+    assert!(is_condition_failed(
+        table.update_dataset(&record, other_status).await
+    ));
+    assert_eq!(table.get_dataset("d1").await.unwrap(), Some(record.clone()));
+
+    table.delete_dataset("d1").await.unwrap();
+    table.delete_dataset("d1").await.unwrap();
+    assert_eq!(table.get_dataset("d1").await.unwrap(), None);
+    // Updating a dataset that is gone is refused, never an upsert.
+    assert!(is_condition_failed(
+        table
+            .update_dataset(&record, DatasetState::of(&record))
+            .await
+    ));
+    assert_eq!(table.get_dataset("d1").await.unwrap(), None);
+}
+
+/// Samples: created once, updated only from the read status.
+pub async fn sample_conditions(table: &dyn Table) {
+    let mut record = sample("s1");
+    table.create_sample(&record).await.unwrap();
+    assert!(is_condition_failed(table.create_sample(&record).await));
+    record.status = SampleStatus::AnalysisRequested;
+    table
+        .update_sample(&record, SampleStatus::Waiting)
+        .await
+        .unwrap();
+    assert!(is_condition_failed(
+        table.update_sample(&record, SampleStatus::Waiting).await
+    ));
+    assert_eq!(table.get_sample("s1").await.unwrap(), Some(record.clone()));
+    assert!(is_condition_failed(
+        table
+            .update_sample(&sample("missing"), SampleStatus::Waiting)
+            .await
+    ));
+    assert_eq!(table.get_sample("missing").await.unwrap(), None);
+}
+
+/// An owner's datasets newest first (`created_at`, then id, descending), paged with cursors;
+/// other owners' datasets never appear.
+pub async fn dataset_paging(table: &dyn Table) {
+    // Two datasets share a created_at: the id breaks the tie.
+    for (id, created) in [("a", 10), ("b", 30), ("c", 20), ("d", 30), ("e", 5)] {
+        table
+            .create_dataset(&dataset(id, "SP1", created))
+            .await
+            .unwrap();
+    }
+    table
+        .create_dataset(&dataset("z", "SP2", 25))
+        .await
+        .unwrap();
+
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let page = table
+            .list_datasets("SP1", 2, cursor.as_deref())
+            .await
+            .unwrap();
+        pages += 1;
+        assert!(page.datasets.len() <= 2);
+        seen.extend(page.datasets.iter().map(|d| d.dataset_id.clone()));
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["d", "b", "c", "a", "e"]);
+    assert_eq!(pages, 3);
+
+    // A page that ends exactly at the last dataset has no next cursor.
+    let all = table.list_datasets("SP1", 5, None).await.unwrap();
+    assert_eq!(all.datasets.len(), 5);
+    assert_eq!(all.next, None);
+    let first = table.list_datasets("SP1", 1, None).await.unwrap();
+    assert_eq!(first.next.as_deref(), Some("30000000000:d"));
+
+    assert!(
+        table
+            .list_datasets("SP3", 10, None)
+            .await
+            .unwrap()
+            .datasets
+            .is_empty()
+    );
+    assert!(matches!(
+        table.list_datasets("SP1", 10, Some("nope")).await,
+        Err(TableError::Corrupt { .. })
+    ));
+}
+
+/// A login nonce is refused while its record lives, per address, and reusable once expired.
+pub async fn nonce_expiry(table: &dyn Table) {
+    let nonce = LoginNonce {
+        address: "SP1".into(),
+        nonce: u64::MAX,
+        expires_at: 1_000,
+    };
+    table.claim_nonce(&nonce, at(900)).await.unwrap();
+    assert!(is_condition_failed(
+        table.claim_nonce(&nonce, at(999)).await
+    ));
+    let other_address = LoginNonce {
+        address: "SP2".into(),
+        ..nonce.clone()
+    };
+    table.claim_nonce(&other_address, at(999)).await.unwrap();
+    table.claim_nonce(&nonce, at(1_000)).await.unwrap();
+    // Claimed again at 1000 with the same expiry: its record is expired already, so the next
+    // claim wins too, exactly as a DynamoDB TTL'd record would not block it.
+    table.claim_nonce(&nonce, at(1_001)).await.unwrap();
+    let renewed = LoginNonce {
+        expires_at: 2_000,
+        ..nonce.clone()
+    };
+    table.claim_nonce(&renewed, at(1_002)).await.unwrap();
+    assert!(is_condition_failed(
+        table.claim_nonce(&renewed, at(1_500)).await
+    ));
+}
+
+/// Batches move the anchor account's nonce counter atomically with their own write: a refused
+/// write moves nothing.
+pub async fn batches_and_the_nonce_counter(table: &dyn Table) {
+    assert_eq!(table.account_nonce("ST1ANCHOR").await.unwrap(), None);
+    let first = batch("b1", 100, 0);
+    table.create_batch(&first, &claim(None, 1)).await.unwrap();
+    assert_eq!(table.account_nonce("ST1ANCHOR").await.unwrap(), Some(1));
+
+    // A second signer read the counter before the first moved it: refused, nothing written.
+    let racing = batch("b2", 101, 0);
+    assert!(is_condition_failed(
+        table.create_batch(&racing, &claim(None, 1)).await
+    ));
+    assert_eq!(table.get_batch("b2").await.unwrap(), None);
+    assert_eq!(table.account_nonce("ST1ANCHOR").await.unwrap(), Some(1));
+
+    // An existing batch id is refused even with the right counter, and the counter stays.
+    assert!(is_condition_failed(
+        table.create_batch(&first, &claim(Some(1), 2)).await
+    ));
+    assert_eq!(table.account_nonce("ST1ANCHOR").await.unwrap(), Some(1));
+
+    let second = batch("b2", 99, 1);
+    table
+        .create_batch(&second, &claim(Some(1), 2))
+        .await
+        .unwrap();
+    assert_eq!(table.account_nonce("ST1ANCHOR").await.unwrap(), Some(2));
+
+    // Open batches, oldest first.
+    let open: Vec<String> = table
+        .open_batches()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|b| b.batch_id)
+        .collect();
+    assert_eq!(open, ["b2", "b1"]);
+
+    // Updates are conditional on the revision; a re-sign moves the counter with them.
+    let mut confirmed = first.clone();
+    confirmed.status = SubmissionStatus::Confirmed;
+    confirmed.revision = 1;
+    table.update_batch(&confirmed, 0, None).await.unwrap();
+    assert!(is_condition_failed(
+        table.update_batch(&confirmed, 0, None).await
+    ));
+    let mut resigned = second.clone();
+    resigned.revision = 1;
+    resigned.transaction.nonce = 2;
+    // A stale counter refuses the update and leaves the batch as it was.
+    assert!(is_condition_failed(
+        table
+            .update_batch(&resigned, 0, Some(&claim(Some(1), 2)))
+            .await
+    ));
+    assert_eq!(table.get_batch("b2").await.unwrap(), Some(second.clone()));
+    table
+        .update_batch(&resigned, 0, Some(&claim(Some(2), 3)))
+        .await
+        .unwrap();
+    assert_eq!(table.account_nonce("ST1ANCHOR").await.unwrap(), Some(3));
+    assert_eq!(table.get_batch("b2").await.unwrap(), Some(resigned));
+    let open: Vec<String> = table
+        .open_batches()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|b| b.batch_id)
+        .collect();
+    assert_eq!(open, ["b2"]);
+    assert!(is_condition_failed(
+        table.update_batch(&batch("missing", 0, 0), 0, None).await
+    ));
+}
+
+/// Oracle values: created at `None`, replaced at their revision, with the counter's move.
+pub async fn oracle_values(table: &dyn Table) {
+    let mut value = oracle_value("k1", 50);
+    table
+        .write_oracle_value(&value, None, Some(&claim(None, 1)))
+        .await
+        .unwrap();
+    assert!(is_condition_failed(
+        table.write_oracle_value(&value, None, None).await
+    ));
+    assert_eq!(table.account_nonce("ST1ANCHOR").await.unwrap(), Some(1));
+    table
+        .write_oracle_value(&oracle_value("k0", 40), None, None)
+        .await
+        .unwrap();
+    let open: Vec<String> = table
+        .open_oracle_values()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|v| v.key)
+        .collect();
+    assert_eq!(open, ["k0", "k1"]);
+
+    value.revision = 1;
+    value.status = SubmissionStatus::Broadcast;
+    // The counter moved since: nothing is written.
+    assert!(is_condition_failed(
+        table
+            .write_oracle_value(&value, Some(0), Some(&claim(None, 1)))
+            .await
+    ));
+    assert_eq!(
+        table
+            .get_oracle_value("k1")
+            .await
+            .unwrap()
+            .unwrap()
+            .revision,
+        0
+    );
+    table
+        .write_oracle_value(&value, Some(0), Some(&claim(Some(1), 2)))
+        .await
+        .unwrap();
+    assert_eq!(
+        table.get_oracle_value("k1").await.unwrap(),
+        Some(value.clone())
+    );
+    assert!(is_condition_failed(
+        table.write_oracle_value(&value, Some(0), None).await
+    ));
+    value.revision = 2;
+    value.status = SubmissionStatus::Confirmed;
+    table
+        .write_oracle_value(&value, Some(1), None)
+        .await
+        .unwrap();
+    let open: Vec<String> = table
+        .open_oracle_values()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|v| v.key)
+        .collect();
+    assert_eq!(open, ["k0"]);
+    assert_eq!(table.get_oracle_value("missing").await.unwrap(), None);
+    assert!(is_condition_failed(
+        table
+            .write_oracle_value(&oracle_value("missing", 0), Some(0), None)
+            .await
+    ));
+}

@@ -1,0 +1,173 @@
+//! The SQLite queue: redelivery after a nack or a dead consumer, dead-lettering after the last
+//! attempt, stale deliveries refused.
+#![allow(clippy::unwrap_used)]
+
+use genoflow_core::ports::{AnalysisRequested, AnchorRequested, Message, Queue, QueueName};
+use genoflow_local::{LocalQueue, QueueSettings};
+use time::{Duration, OffsetDateTime};
+
+fn now() -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap()
+}
+
+fn analysis(sample_id: &str) -> Message {
+    Message::from(AnalysisRequested {
+        sample_id: sample_id.into(),
+    })
+}
+
+fn settings() -> QueueSettings {
+    QueueSettings {
+        visibility_timeout: Duration::minutes(5),
+        max_attempts: 3,
+    }
+}
+
+#[tokio::test]
+async fn messages_come_out_oldest_first_per_queue() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let queue = LocalQueue::open(data_dir.path(), settings()).unwrap();
+    queue.send(&analysis("s1")).await.unwrap();
+    let anchor = Message::from(AnchorRequested {
+        sample_id: "s0".into(),
+        item: "ab".repeat(32),
+    });
+    queue.send(&anchor).await.unwrap();
+    queue.send(&analysis("s2")).await.unwrap();
+
+    let first = queue
+        .receive(QueueName::Analysis, now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.message().unwrap(), analysis("s1"));
+    assert_eq!(first.attempt, 1);
+    let second = queue
+        .receive(QueueName::Analysis, now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(second.message().unwrap(), analysis("s2"));
+    assert_eq!(
+        queue.receive(QueueName::Analysis, now()).await.unwrap(),
+        None
+    );
+    let from_anchor = queue
+        .receive(QueueName::Anchor, now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(from_anchor.message().unwrap(), anchor);
+    for delivery in [first, second, from_anchor] {
+        queue.ack(&delivery).await.unwrap();
+    }
+    let much_later = now() + Duration::days(1);
+    assert_eq!(
+        queue
+            .receive(QueueName::Analysis, much_later)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        queue.receive(QueueName::Anchor, much_later).await.unwrap(),
+        None
+    );
+}
+
+#[tokio::test]
+async fn a_nacked_message_returns_after_its_back_off_then_dies() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let queue = LocalQueue::open(data_dir.path(), settings()).unwrap();
+    queue.send(&analysis("s1")).await.unwrap();
+    let mut clock = now();
+    for attempt in 1..=3 {
+        let delivery = queue
+            .receive(QueueName::Analysis, clock)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(delivery.attempt, attempt);
+        queue
+            .nack(&delivery, Duration::seconds(30), clock)
+            .await
+            .unwrap();
+        assert_eq!(
+            queue
+                .receive(QueueName::Analysis, clock + Duration::seconds(29))
+                .await
+                .unwrap(),
+            None
+        );
+        clock += Duration::seconds(30);
+    }
+    // The third nack was the last attempt.
+    assert_eq!(
+        queue
+            .receive(QueueName::Analysis, clock + Duration::days(1))
+            .await
+            .unwrap(),
+        None
+    );
+    let dead = queue.dead_letters(QueueName::Analysis).await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].attempts, 3);
+    assert_eq!(Message::from_json(&dead[0].body).unwrap(), analysis("s1"));
+    assert!(
+        queue
+            .dead_letters(QueueName::Anchor)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn a_consumer_that_dies_leaves_the_message_for_the_next_after_the_visibility_timeout() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let queue = LocalQueue::open(data_dir.path(), settings()).unwrap();
+    queue.send(&analysis("s1")).await.unwrap();
+    let lost = queue
+        .receive(QueueName::Analysis, now())
+        .await
+        .unwrap()
+        .unwrap();
+    let almost = now() + Duration::minutes(5) - Duration::milliseconds(1);
+    assert_eq!(
+        queue.receive(QueueName::Analysis, almost).await.unwrap(),
+        None
+    );
+    let retried = queue
+        .receive(QueueName::Analysis, now() + Duration::minutes(5))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(retried.id, lost.id);
+    assert_eq!(retried.attempt, 2);
+    // The first consumer comes back late: its delivery is stale and cannot ack or nack.
+    assert!(queue.ack(&lost).await.is_err());
+    assert!(queue.nack(&lost, Duration::ZERO, now()).await.is_err());
+    queue.ack(&retried).await.unwrap();
+    assert!(queue.ack(&retried).await.is_err());
+
+    // Consumers dying on every attempt: after the last one the message is dead-lettered.
+    queue.send(&analysis("s2")).await.unwrap();
+    let mut clock = now() + Duration::hours(1);
+    for attempt in 1..=3 {
+        let delivery = queue
+            .receive(QueueName::Analysis, clock)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(delivery.attempt, attempt);
+        clock += Duration::minutes(5);
+    }
+    assert_eq!(
+        queue.receive(QueueName::Analysis, clock).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        queue.dead_letters(QueueName::Analysis).await.unwrap().len(),
+        1
+    );
+}
