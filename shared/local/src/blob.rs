@@ -27,6 +27,9 @@ const MULTIPART: &str = "multipart";
 const UPLOAD_FILE: &str = "upload.json";
 /// Keys are at most S3's length.
 const MAX_KEY_BYTES: usize = 1024;
+/// The largest part accepted (S3's limit): parts are not length-bound by their URL, so this
+/// bounds what one request can write.
+pub const MAX_PART_BYTES: u64 = 5 << 30;
 /// Bytes read and written at a time when streaming a body.
 const CHUNK: usize = 1 << 16;
 
@@ -104,7 +107,7 @@ pub enum AcceptError {
         /// What was sent.
         actual: Option<String>,
     },
-    /// The body is not the signed length.
+    /// The body is not the signed length (or a part is over [`MAX_PART_BYTES`]).
     #[error("the body must be {expected} bytes; got {actual}{}", if *.more { " or more" } else { "" })]
     WrongLength {
         /// The signed size.
@@ -304,7 +307,7 @@ impl CopyError {
 fn copy_hashing(
     reader: &mut dyn Read,
     writer: &mut dyn Write,
-    limit: Option<u64>,
+    limit: u64,
 ) -> Result<(u64, bool, [u8; 32]), CopyError> {
     let mut hasher = Sha256::new();
     let mut buffer = vec![0; CHUNK];
@@ -320,7 +323,7 @@ fn copy_hashing(
         }
         let chunk = buffer.get(..read).unwrap_or_default();
         total += read as u64;
-        if limit.is_some_and(|limit| total > limit) {
+        if total > limit {
             return Ok((total, true, hasher.finalize().into()));
         }
         hasher.update(chunk);
@@ -514,7 +517,7 @@ impl FileBlobStore {
         let destination = self.object_path("PUT", &url.key)?;
         let directory = destination.parent().unwrap_or(&destination);
         let mut temp = TempFile::new_in(directory).map_err(|e| unavailable("PUT", &url.key, &e))?;
-        let (actual, more, actual_sha256) = copy_hashing(&mut body, &mut temp.file, Some(size))
+        let (actual, more, actual_sha256) = copy_hashing(&mut body, &mut temp.file, size)
             .map_err(|e| e.into_accept_error("PUT", &url.key))?;
         if actual != size || more {
             return Err(AcceptError::WrongLength {
@@ -603,8 +606,15 @@ impl FileBlobStore {
         }
         let mut temp =
             TempFile::new_in(&directory).map_err(|e| unavailable("PUT part", &url.key, &e))?;
-        let (_, _, sha256) = copy_hashing(&mut body, &mut temp.file, None)
+        let (size, more, sha256) = copy_hashing(&mut body, &mut temp.file, MAX_PART_BYTES)
             .map_err(|e| e.into_accept_error("PUT part", &url.key))?;
+        if more {
+            return Err(AcceptError::WrongLength {
+                expected: MAX_PART_BYTES,
+                actual: size,
+                more,
+            });
+        }
         let sha256_hex = hex::encode(sha256);
         temp.persist(&directory.join(part_file(number, &sha256_hex)))
             .map_err(|e| match e.kind() {

@@ -16,7 +16,9 @@ mod database;
 mod queue;
 mod table;
 
-pub use blob::{AcceptError, Download, FileBlobStore, SigningSecret, StoredObject, WeakSecret};
+pub use blob::{
+    AcceptError, Download, FileBlobStore, MAX_PART_BYTES, SigningSecret, StoredObject, WeakSecret,
+};
 pub use database::OpenError;
 pub use queue::{DeadLetter, Delivery, LocalQueue, QueueSettings};
 pub use table::SqliteTable;

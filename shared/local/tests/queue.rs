@@ -171,3 +171,39 @@ async fn a_consumer_that_dies_leaves_the_message_for_the_next_after_the_visibili
         1
     );
 }
+
+/// Consumers racing on separate connections (as separate processes would) each get a different
+/// message: every message is delivered exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_consumers_never_get_the_same_message() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let producer = LocalQueue::open(data_dir.path(), settings()).unwrap();
+    for index in 0..40 {
+        producer
+            .send(&analysis(&format!("s{index}")))
+            .await
+            .unwrap();
+    }
+    let mut consumers = Vec::new();
+    for _ in 0..4 {
+        let queue = LocalQueue::open(data_dir.path(), settings()).unwrap();
+        consumers.push(tokio::spawn(async move {
+            let mut received = Vec::new();
+            while let Some(delivery) = queue.receive(QueueName::Analysis, now()).await.unwrap() {
+                queue.ack(&delivery).await.unwrap();
+                received.push(delivery.body);
+            }
+            received
+        }));
+    }
+    let mut all = Vec::new();
+    for consumer in consumers {
+        all.extend(consumer.await.unwrap());
+    }
+    all.sort();
+    let mut expected: Vec<String> = (0..40)
+        .map(|i| analysis(&format!("s{i}")).to_json())
+        .collect();
+    expected.sort();
+    assert_eq!(all, expected);
+}
