@@ -336,6 +336,8 @@ fn copy_hashing(
 struct UploadRecord {
     key: String,
     part_count: u32,
+    /// When its part URLs expire, unix seconds: after it the upload can only be swept.
+    expires: i64,
 }
 
 /// Upload ids are UUIDs the store made: anything else names no upload (and no path).
@@ -477,6 +479,40 @@ impl FileBlobStore {
             .map(|segment| utf8_percent_encode(segment, SEGMENT).to_string())
             .collect();
         format!("{}/blobs/{}?{query}", self.base_url, encoded.join("/"))
+    }
+
+    /// Removes the multipart uploads whose part URLs expired before `now` (abandoned: no part
+    /// can arrive any more), with their parts; answers how many. `genoflow serve` runs it on a
+    /// timer, as an S3 lifecycle rule aborts incomplete uploads.
+    ///
+    /// # Errors
+    /// [`BlobError::Unavailable`] when the directory cannot be read or an upload removed.
+    pub async fn sweep_expired_uploads(&self, now: OffsetDateTime) -> Result<usize, BlobError> {
+        const OPERATION: &str = "sweep multipart uploads";
+        let root = self.data_dir.join(MULTIPART);
+        blocking(OPERATION, MULTIPART, move || {
+            let failed = |e: io::Error| unavailable(OPERATION, MULTIPART, &e);
+            let mut swept = 0;
+            for entry in std::fs::read_dir(&root).map_err(failed)? {
+                let directory = entry.map_err(failed)?.path();
+                let expired = match read_upload(&directory, MULTIPART) {
+                    Ok(record) => record.expires <= now.unix_timestamp(),
+                    // Completed or aborted meanwhile.
+                    Err(BlobError::NotFound { .. }) => false,
+                    Err(other) => return Err(other),
+                };
+                if expired {
+                    match std::fs::remove_dir_all(&directory) {
+                        Err(error) if error.kind() != io::ErrorKind::NotFound => {
+                            return Err(failed(error));
+                        }
+                        _ => swept += 1,
+                    }
+                }
+            }
+            Ok(swept)
+        })
+        .await
     }
 
     /// What the server does with a `PUT` to a presigned URL (`url_path_and_query` as the
@@ -835,6 +871,7 @@ impl BlobStore for FileBlobStore {
         let record = serde_json::to_vec(&UploadRecord {
             key: key.to_owned(),
             part_count,
+            expires: expires.unix_timestamp(),
         })
         .map_err(|e| BlobError::Unavailable {
             operation: "start multipart",

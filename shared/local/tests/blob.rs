@@ -477,6 +477,36 @@ async fn an_aborted_upload_takes_no_more_parts() {
     assert!(store.list("").await.unwrap().is_empty());
 }
 
+#[tokio::test]
+async fn expired_uploads_are_swept_with_their_parts() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let store = store(data_dir.path());
+    let soon = store
+        .start_multipart(KEY, 1, now() + Duration::minutes(10))
+        .await
+        .unwrap();
+    let later = store
+        .start_multipart("uploads/SP1/d2/r.fq", 1, now() + Duration::hours(2))
+        .await
+        .unwrap();
+    store
+        .accept_part(path_of(&soon.parts[0].url), &b"x"[..], now())
+        .unwrap();
+    assert_eq!(store.sweep_expired_uploads(now()).await.unwrap(), 0);
+    assert_eq!(
+        store
+            .sweep_expired_uploads(now() + Duration::minutes(10))
+            .await
+            .unwrap(),
+        1
+    );
+    let left: Vec<String> = std::fs::read_dir(data_dir.path().join("multipart"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(left, [later.upload_id]);
+}
+
 #[test]
 fn short_secrets_are_refused_and_never_printed() {
     assert!(SigningSecret::new(vec![1; 31]).is_err());

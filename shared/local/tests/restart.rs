@@ -80,6 +80,8 @@ async fn records_objects_uploads_and_messages_survive_a_restart() {
             }))
             .await
             .unwrap();
+        // WAL mode: committed writes are in the write-ahead log next to the database.
+        assert!(data_dir.path().join("genoflow.sqlite3-wal").exists());
         // Received and not acked when the process died: redelivered after the timeout.
         let in_flight = queue
             .receive(QueueName::Analysis, now)
