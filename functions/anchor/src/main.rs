@@ -20,7 +20,6 @@ use genoflow_core::{
     usecases::{anchor::Anchorer, submit::ContractSender},
 };
 use genoflow_function_anchor::{Anchor, AnchorEvent, Ports};
-use genoflow_stacks::client::{ClientConfig, NodeClient};
 use lambda_runtime::{LambdaEvent, service_fn};
 
 #[tokio::main]
@@ -35,12 +34,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         "anchor account key (or set GENOFLOW_SIGNER_KEY_SECRET_ARN to a Secrets Manager secret)",
     )
     .await?;
-    let chain = match settings::optional("GENOFLOW_STACKS_NODE_URL") {
-        Some(url) => {
-            Some(Arc::new(NodeClient::new(&url, ClientConfig::default())?) as Arc<dyn Chain>)
-        }
-        None => None,
-    };
+    let chain = settings::stacks_node()?.map(|node| Arc::new(node) as Arc<dyn Chain>);
     let anchorer = Anchorer {
         sender: ContractSender {
             key,

@@ -25,7 +25,6 @@ use genoflow_core::{
     },
 };
 use genoflow_function_oracle::{Oracle, OracleEvent, Ports, parse_watch_list};
-use genoflow_stacks::client::{ClientConfig, NodeClient};
 use lambda_runtime::{LambdaEvent, service_fn};
 
 #[tokio::main]
@@ -50,12 +49,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             "oracle contract (ADDRESS.oracle)",
         )?,
     };
-    let chain = match settings::optional("GENOFLOW_STACKS_NODE_URL") {
-        Some(url) => {
-            Some(Arc::new(NodeClient::new(&url, ClientConfig::default())?) as Arc<dyn Chain>)
-        }
-        None => None,
-    };
+    let chain = settings::stacks_node()?.map(|node| Arc::new(node) as Arc<dyn Chain>);
     let urls = SourceUrls {
         clinvar: settings::optional("GENOFLOW_CLINVAR_BASE_URL")
             .unwrap_or_else(|| NCBI_EUTILS.to_owned()),

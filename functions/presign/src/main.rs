@@ -9,7 +9,6 @@ use genoflow_core::{
     usecases::{subscription::SubscriptionGate, upload::UploadLimits},
 };
 use genoflow_function_presign::{Ports, Presign};
-use genoflow_stacks::client::{ClientConfig, NodeClient};
 use lambda_runtime::{LambdaEvent, service_fn};
 
 #[tokio::main]
@@ -43,10 +42,9 @@ async fn cold_start() -> anyhow::Result<Presign> {
     let Some(contract) = settings::optional("GENOFLOW_SUBSCRIPTION_CONTRACT") else {
         return Ok(presign);
     };
-    let node = settings::optional("GENOFLOW_STACKS_NODE_URL").context(
+    let chain = settings::stacks_node()?.context(
         "GENOFLOW_SUBSCRIPTION_CONTRACT is set: GENOFLOW_STACKS_NODE_URL must name the node to ask",
     )?;
-    let chain = NodeClient::new(&node, ClientConfig::default())?;
     Ok(presign.with_subscription_gate(SubscriptionGate {
         chain: Arc::new(chain),
         contract,

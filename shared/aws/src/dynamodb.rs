@@ -110,6 +110,26 @@ impl DynamoTable {
             .map_err(|error| table_error(operation, &error, what))
     }
 
+    /// A conditional put, in one transaction with the nonce counter's move when there is one.
+    async fn put_with_claim(
+        &self,
+        item: HashMap<String, AttributeValue>,
+        condition: Condition,
+        claim: Option<&NonceClaim>,
+        what: impl FnOnce() -> String,
+    ) -> Result<(), TableError> {
+        match claim {
+            None => self.put("PutItem", item, condition, what).await,
+            Some(claim) => {
+                let writes = vec![
+                    conditional_put(&self.table, item, condition)?,
+                    nonce_claim_put(&self.table, claim)?,
+                ];
+                self.transact(writes, what).await
+            }
+        }
+    }
+
     async fn transact(
         &self,
         writes: Vec<TransactWriteItem>,
@@ -648,11 +668,7 @@ impl Table for DynamoTable {
     }
 
     async fn create_batch(&self, batch: &Batch, claim: &NonceClaim) -> Result<(), TableError> {
-        let writes = vec![
-            conditional_put(&self.table, batch_item(batch)?, Condition::absent())?,
-            nonce_claim_put(&self.table, claim)?,
-        ];
-        self.transact(writes, || {
+        self.put_with_claim(batch_item(batch)?, Condition::absent(), Some(claim), || {
             format!(
                 "batch {} exists or the nonce counter of {} moved",
                 batch.batch_id, claim.address
@@ -678,19 +694,8 @@ impl Table for DynamoTable {
             )
         };
         let condition = batch_revision_condition(expected_revision);
-        match claim {
-            None => {
-                self.put("PutItem", batch_item(batch)?, condition, what)
-                    .await
-            }
-            Some(claim) => {
-                let writes = vec![
-                    conditional_put(&self.table, batch_item(batch)?, condition)?,
-                    nonce_claim_put(&self.table, claim)?,
-                ];
-                self.transact(writes, what).await
-            }
-        }
+        self.put_with_claim(batch_item(batch)?, condition, claim, what)
+            .await
     }
 
     async fn open_batches(&self) -> Result<Vec<Batch>, TableError> {
@@ -717,19 +722,8 @@ impl Table for DynamoTable {
             None => Condition::absent(),
             Some(revision) => batch_revision_condition(revision),
         };
-        match claim {
-            None => {
-                self.put("PutItem", oracle_item(value)?, condition, what)
-                    .await
-            }
-            Some(claim) => {
-                let writes = vec![
-                    conditional_put(&self.table, oracle_item(value)?, condition)?,
-                    nonce_claim_put(&self.table, claim)?,
-                ];
-                self.transact(writes, what).await
-            }
-        }
+        self.put_with_claim(oracle_item(value)?, condition, claim, what)
+            .await
     }
 
     async fn open_oracle_values(&self) -> Result<Vec<OracleValue>, TableError> {

@@ -7,10 +7,15 @@
 //! | `GENOFLOW_TOKEN_SECRET` | the token secret itself, when no ARN is set (local runs, `cargo lambda watch`) |
 //! | `GENOFLOW_STACKS_NETWORK` | `mainnet` or `testnet` (the login domain's chain id and the addresses answered) |
 //! | `GENOFLOW_TOKEN_TTL_SECONDS` | bearer token lifetime, default 3600 |
+//! | `GENOFLOW_STACKS_NODE_URL` | the Stacks node API (anchor, oracle, the subscription gate) |
 
 use aws_config::SdkConfig;
 use genoflow_core::ports::{TokenError, TokenSecret};
-use genoflow_stacks::{keys::PrivateKey, transaction::Network};
+use genoflow_stacks::{
+    client::{ClientConfig, NodeClient},
+    keys::PrivateKey,
+    transaction::Network,
+};
 
 use crate::config::MissingSetting;
 
@@ -20,6 +25,8 @@ pub const TOKEN_SECRET_ARN_ENV: &str = "GENOFLOW_TOKEN_SECRET_ARN";
 pub const TOKEN_SECRET_ENV: &str = "GENOFLOW_TOKEN_SECRET";
 /// `mainnet` or `testnet`.
 pub const STACKS_NETWORK_ENV: &str = "GENOFLOW_STACKS_NETWORK";
+/// The Stacks node API the anchor, oracle and presign (subscription gate) functions use.
+pub const STACKS_NODE_URL_ENV: &str = "GENOFLOW_STACKS_NODE_URL";
 /// Bearer token lifetime in seconds.
 pub const TOKEN_TTL_ENV: &str = "GENOFLOW_TOKEN_TTL_SECONDS";
 /// The default bearer token lifetime.
@@ -134,6 +141,24 @@ async fn secret_text(
     Ok((text, value_env.to_owned()))
 }
 
+/// The Stacks node API of `GENOFLOW_STACKS_NODE_URL`; `None` when unset (the functions then sign
+/// and keep their transactions).
+///
+/// # Errors
+/// [`SettingError::Invalid`] for a URL the client refuses.
+pub fn stacks_node() -> Result<Option<NodeClient>, SettingError> {
+    let Some(url) = non_empty_env(STACKS_NODE_URL_ENV) else {
+        return Ok(None);
+    };
+    NodeClient::new(&url, ClientConfig::default())
+        .map(Some)
+        .map_err(|_| SettingError::Invalid {
+            name: STACKS_NODE_URL_ENV,
+            value: url,
+            expected: "http://host:port or https://host",
+        })
+}
+
 /// An optional setting (`None` when unset or empty).
 pub fn optional(name: &str) -> Option<String> {
     non_empty_env(name)
@@ -170,7 +195,7 @@ pub fn stacks_network() -> Result<Network, SettingError> {
 ///
 /// ```
 /// use genoflow_aws::lambda::settings::parse_network;
-/// use genoflow_stacks::{keys::PrivateKey, transaction::Network};
+/// use genoflow_stacks::transaction::Network;
 /// assert_eq!(parse_network("Testnet").unwrap(), Network::Testnet);
 /// assert!(parse_network("devnet").is_err());
 /// ```
