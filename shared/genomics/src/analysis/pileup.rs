@@ -20,9 +20,9 @@ pub(crate) struct Pileup {
     /// Substitutions of several bases seen together on one read (mismatches at most
     /// [`PHASE_GAP`] apart), with their read counts: the codon changes of the catalogue.
     substitutions: HashMap<VariantKey, u32>,
-    /// Alignments ending at each position with the rest of their read clipped: near an indel
-    /// they are reads that may carry it but did not reach past it (left out of its depth).
-    clipped_ends: Vec<u32>,
+    /// Alignments starting or ending at each position: near an indel they are reads that may
+    /// carry it but do not reach far enough past it to show it (left out of its depth).
+    read_ends: Vec<u32>,
     pub mapped_reads: u64,
 }
 
@@ -64,7 +64,7 @@ impl Pileup {
             coverage: vec![0; reference.bases.len()],
             indels: HashMap::new(),
             substitutions: HashMap::new(),
-            clipped_ends: vec![0; reference.bases.len()],
+            read_ends: vec![0; reference.bases.len()],
             mapped_reads: 0,
         }
     }
@@ -80,9 +80,7 @@ impl Pileup {
         min_base_quality: u8,
     ) {
         self.mapped_reads += 1;
-        if alignment.read_start > 0 {
-            self.clipped_ends[alignment.ref_start] += 1;
-        }
+        self.read_ends[alignment.ref_start] += 1;
         let (mut r, mut q) = (alignment.ref_start, alignment.read_start);
         let last = alignment.ops.len().saturating_sub(1);
         for (index, &op) in alignment.ops.iter().enumerate() {
@@ -152,8 +150,8 @@ impl Pileup {
                 }
             }
         }
-        if q < bases.len() && r > alignment.ref_start {
-            self.clipped_ends[r - 1] += 1;
+        if r > alignment.ref_start {
+            self.read_ends[r - 1] += 1;
         }
     }
 
@@ -185,7 +183,7 @@ impl Pileup {
         for (key, count) in other.indels {
             *self.indels.entry(key).or_default() += count;
         }
-        for (a, b) in self.clipped_ends.iter_mut().zip(other.clipped_ends) {
+        for (a, b) in self.read_ends.iter_mut().zip(other.read_ends) {
             *a += b;
         }
         for (key, count) in other.substitutions {
@@ -273,11 +271,13 @@ impl Pileup {
             let Some(anchor) = reference.index_of(*pos) else {
                 continue;
             };
-            // Reads clipped next to the indel neither show it nor rule it out.
+            // Reads ending within the indel's length (plus 10) of it neither show it nor rule it
+            // out: a long insertion is only seen on reads reaching well past both its sides.
             let (segment_start, segment_end) = reference.segment_bounds(anchor);
-            let near = anchor.saturating_sub(CLIP_NEAR_INDEL).max(segment_start)
-                ..(anchor + reference_allele.len() + CLIP_NEAR_INDEL).min(segment_end);
-            let undecided: u32 = self.clipped_ends[near].iter().sum();
+            let reach = END_NEAR_INDEL + reference_allele.len().max(alt.len()) - 1;
+            let near = anchor.saturating_sub(reach).max(segment_start)
+                ..(anchor + reference_allele.len() + reach).min(segment_end);
+            let undecided: u32 = self.read_ends[near].iter().sum();
             let depth = self.coverage[anchor];
             if depth < options.min_depth || count < options.min_alt_reads {
                 continue;
@@ -296,18 +296,19 @@ impl Pileup {
             }
         }
         // Reads ending inside an insertion or deletion often align their last bases as
-        // mismatches or a short gap next to it: a minority call beside a better-supported indel
-        // is that echo.
+        // mismatches or a short gap next to it: a call beside an indel with far more reads is
+        // that echo.
         let indels: Vec<(u64, u64, u32)> = calls
             .iter()
             .filter(|c| c.reference.len() != c.alt.len())
             .map(|c| (c.pos, c.pos + c.reference.len() as u64, c.alt_reads))
             .collect();
         calls.retain(|c| {
+            let mixed = c.alt_fraction < options.fixed_allele_fraction;
             c.reference.len() == c.alt.len() && c.reference.len() > 1
-                || c.alt_fraction >= options.fixed_allele_fraction
                 || !indels.iter().any(|&(start, end, reads)| {
-                    reads > c.alt_reads && c.pos + INDEL_ECHO >= start && c.pos <= end + INDEL_ECHO
+                    let outnumbered = reads >= 2 * c.alt_reads || (mixed && reads > c.alt_reads);
+                    outnumbered && c.pos + INDEL_ECHO >= start && c.pos <= end + INDEL_ECHO
                 })
         });
         calls.sort_by(|a, b| (a.pos, &a.reference, &a.alt).cmp(&(b.pos, &b.reference, &b.alt)));
@@ -373,11 +374,11 @@ impl Pileup {
     }
 }
 
-/// Reads clipped this close to an indel are left out of its depth.
-const CLIP_NEAR_INDEL: usize = 10;
+/// Reads ending this close to an indel (plus its length) are left out of its depth.
+const END_NEAR_INDEL: usize = 10;
 
-/// Mixed SNVs and indels this close to a better-supported indel are dropped (as
-/// `bcftools filter --SnpGap/--IndelGap`).
+/// SNVs and indels this close to an indel with twice their reads (or, when mixed, more reads)
+/// are dropped (as `bcftools filter --SnpGap/--IndelGap`).
 const INDEL_ECHO: u64 = 5;
 
 /// Bases either side of a gene whose depth tells a deleted gene from an uncovered one.
