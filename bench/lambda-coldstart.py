@@ -6,10 +6,11 @@ Lambda gives it, serve one event on `GET /2018-06-01/runtime/invocation/next`, a
 just before the process is spawned to the moment its answer arrives on
 `POST .../invocation/{id}/response`. That is init (adapters built from the environment, token
 secret read) plus the first handled event. Nothing reaches AWS: the events take paths that need
-no storage (a health check, an expired login, an object outside `uploads/`), and
+no storage (a health check, an expired login, an object outside `uploads/`, a message of another
+queue, the anchor schedule without a node), and
 `AWS_ENDPOINT_URL` points at a closed port so a stray call would fail instead.
 
-Usage: python3 bench/lambda-coldstart.py [RUNS]   (after `cargo build --release -p ...`)
+Usage: python3 bench/lambda-coldstart.py [RUNS] [FUNCTION...]   (after `cargo build --release -p ...`)
 """
 
 import http.server
@@ -43,11 +44,27 @@ S3_OUTSIDE_UPLOADS = json.loads(
     (ROOT / "functions/validate/tests/events/s3-object-created-put.json").read_text())
 S3_OUTSIDE_UPLOADS["Records"][0]["s3"]["object"]["key"] = "results/not-an-upload.json"
 
+def sqs_event(body: str) -> bytes:
+    return json.dumps({"Records": [{
+        "messageId": "19dd0b57-b21e-4ac1-bd88-01bbb068cb78", "receiptHandle": "handle",
+        "body": body, "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {},
+        "md5OfBody": "", "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:bench", "awsRegion": "us-east-1",
+    }]}).encode()
+
+
+# analyze and oracle: a message of another queue (poison: listed without a storage call; analyze
+# still loads its panel at init); anchor: the schedule with no node configured.
 FUNCTIONS = {
     "api": (http_event(ROOT / "functions/api/tests/events/get-health.json"), b'"statusCode":200'),
     "presign": (http_event(ROOT / "functions/presign/tests/events/post-auth-login.json", EXPIRED_LOGIN),
                 b'"statusCode":401'),
     "validate": (json.dumps(S3_OUTSIDE_UPLOADS).encode(), b'"ignored"'),
+    "analyze": (sqs_event('{"type":"anchor_requested","sample_id":"s","item":"00"}'),
+                b'"itemIdentifier":"19dd0b57'),
+    "anchor": (b'{"type": "confirm_pending"}', b'"confirmed":[]'),
+    "oracle": (sqs_event('{"type":"oracle_requested","source":"omim","id":"1"}'),
+               b'"itemIdentifier":"19dd0b57'),
 }
 
 
@@ -114,6 +131,11 @@ def run_once(binary: pathlib.Path, event: bytes) -> tuple[float, bytes]:
         "GENOFLOW_ANCHOR_QUEUE_URL": "http://127.0.0.1:9/123456789012/bench-anchor",
         "GENOFLOW_STACKS_NETWORK": "testnet",
         "GENOFLOW_TOKEN_SECRET": "bench-token-secret-0123456789abcdef0123",
+        # anchor and oracle: Clarinet's public devnet keys; no node (sign and keep).
+        "GENOFLOW_SIGNER_KEY": "530d9f61984c888536871c6573073bdfc0058896dc1adfe9a6a10dfacadc209101",
+        "GENOFLOW_REGISTRY_CONTRACT": "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.registry",
+        "GENOFLOW_ORACLE_KEY": "d655b2523bcd65e34889725c73064feb17ceb796831c0e111ba1a552b0f31b3901",
+        "GENOFLOW_ORACLE_CONTRACT": "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.oracle",
     }
     start = time.perf_counter()
     process = subprocess.Popen([str(binary)], env=env, stdout=subprocess.DEVNULL,
@@ -132,7 +154,10 @@ def run_once(binary: pathlib.Path, event: bytes) -> tuple[float, bytes]:
 def main() -> None:
     print("| function | runs | p50 ms | p90 ms | min ms | max ms |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    wanted = sys.argv[2:] or list(FUNCTIONS)
     for name, (event, expected) in FUNCTIONS.items():
+        if name not in wanted:
+            continue
         binary = ROOT / "target/release" / name
         times = []
         for _ in range(RUNS):
