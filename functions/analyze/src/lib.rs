@@ -13,9 +13,9 @@ use std::{path::PathBuf, sync::Arc};
 use genoflow_aws::lambda::sqs::{SqsBatchResponse, SqsEvent, process_batch};
 use genoflow_core::{
     ports::{BlobStore, Clock, Message, Queue, QueueName, Table},
-    usecases::analyze::{AnalysisOutcome, AnalyzeSamples},
+    usecases::analyze::{AnalysisOutcome, AnalyzeSamples, PanelSource},
 };
-use genoflow_genomics::analysis::{self, BUILTIN_TB, Panel};
+use genoflow_genomics::analysis::{self, BUILTIN_TB};
 
 /// How long an analysis claim holds: the function's longest timeout (15 minutes), so a
 /// redelivery after a crash takes the sample over and one during a live run does not.
@@ -38,30 +38,22 @@ pub struct Analyze {
     samples: AnalyzeSamples,
 }
 
-/// Why the function cannot start.
-#[derive(Debug, thiserror::Error)]
-#[error("the built-in panel {BUILTIN_TB} does not load: {0}")]
-pub struct StartError(#[from] analysis::Error);
-
 impl Analyze {
-    /// Wires the use case with the built-in panel, the default thresholds and `work_dir`
-    /// (Lambda's `/tmp`) for the copied files.
-    ///
-    /// # Errors
-    /// [`StartError`] when the panel does not load (a broken build).
-    pub fn new(ports: Ports, work_dir: PathBuf) -> Result<Self, StartError> {
-        Ok(Self {
+    /// Wires the use case with the built-in panel (loaded by the first analysis, not at cold
+    /// start), the default thresholds and `work_dir` (Lambda's `/tmp`) for the copied files.
+    pub fn new(ports: Ports, work_dir: PathBuf) -> Self {
+        Self {
             samples: AnalyzeSamples {
                 table: ports.table,
                 blobs: ports.blobs,
                 queue: ports.queue,
                 clock: ports.clock,
-                panel: Arc::new(Panel::load(BUILTIN_TB)?),
+                panel: Arc::new(PanelSource::named(BUILTIN_TB)),
                 options: analysis::Options::default(),
                 work_dir,
                 analysis_lease: ANALYSIS_LEASE,
             },
-        })
+        }
     }
 
     /// Handles one SQS batch (the template delivers one message at a time: an analysis uses

@@ -1,5 +1,5 @@
-//! `analyze`: the Lambda entry point. Builds the adapters and loads the panel once, then
-//! handles SQS batches.
+//! `analyze`: the Lambda entry point. Builds the adapters once (the panel loads with the first
+//! analysis), then handles SQS batches.
 
 use std::sync::Arc;
 
@@ -20,7 +20,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             clock: Arc::new(SystemClock),
         },
         std::env::temp_dir().join("genoflow-analyze"),
-    )?);
+    ));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let function = function.clone();
         async move { Ok::<_, lambda_runtime::Error>(function.handle(&event.payload).await) }

@@ -85,8 +85,7 @@ async fn validated_sample() -> (World, String) {
             clock,
         },
         work_dir.path().to_owned(),
-    )
-    .unwrap();
+    );
     let world = World {
         analyze,
         table,

@@ -10,7 +10,7 @@ use genoflow_core::{
     memory::{ManualClock, MemoryBlobStore, MemoryQueue, MemoryTable},
     ports::{Claims, HmacTokenSigner, Message, TokenSecret, TokenSigner},
     usecases::{
-        analyze::AnalyzeSamples,
+        analyze::{AnalyzeSamples, PanelSource},
         anchor::{AnchorBatches, Anchorer},
         object_created::{DEFAULT_VALIDATION_LEASE, ObjectCreated, ValidateObjects},
         submit::ContractSender,
@@ -18,7 +18,7 @@ use genoflow_core::{
     },
 };
 use genoflow_function_api::{Api, Ports};
-use genoflow_genomics::analysis::{self, BUILTIN_TB, Panel};
+use genoflow_genomics::analysis::{self, BUILTIN_TB};
 use genoflow_stacks::{keys::PrivateKey, transaction::Network};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -351,7 +351,7 @@ async fn analysed_and_anchored(world: &World, dataset_id: &str) {
         blobs: world.blobs.clone(),
         queue: queue.clone(),
         clock: world.clock.clone(),
-        panel: Arc::new(Panel::load(BUILTIN_TB).unwrap()),
+        panel: Arc::new(PanelSource::named(BUILTIN_TB)),
         options: analysis::Options::default(),
         work_dir: work_dir.path().to_owned(),
         analysis_lease: time::Duration::minutes(15),

@@ -139,8 +139,7 @@ async fn stack() -> Stack {
                 clock: clock.clone(),
             },
             work_dir.path().to_owned(),
-        )
-        .unwrap(),
+        ),
         anchor: Anchor::new(
             genoflow_function_anchor::Ports {
                 table: table.clone(),

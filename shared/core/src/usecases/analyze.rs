@@ -8,7 +8,7 @@ use std::{
     fs,
     io::{self, Write},
     path::{Path, PathBuf},
-    sync::Arc,
+    sync::{Arc, OnceLock},
 };
 
 use genoflow_genomics::analysis::{self, Panel, Report};
@@ -78,8 +78,8 @@ pub struct AnalyzeSamples {
     pub queue: Arc<dyn Queue>,
     /// The time.
     pub clock: Arc<dyn Clock>,
-    /// The reference panel and catalogue.
-    pub panel: Arc<Panel>,
+    /// The reference panel and catalogue, loaded by the first analysis that needs it.
+    pub panel: Arc<PanelSource>,
     /// Thresholds (they enter the pipeline id) and threads.
     pub options: analysis::Options,
     /// Where the files are copied for the analysis (a directory per sample, removed after).
@@ -87,6 +87,52 @@ pub struct AnalyzeSamples {
     /// How long an analysis claim holds before a redelivered message takes it over: at least
     /// the analyze function's timeout.
     pub analysis_lease: time::Duration,
+}
+
+/// The panel an analysis runs against, loaded once, by the first analysis that needs it: the
+/// built-in catalogue is 3 MB of text (about 40 ms to parse), which a function's init, a
+/// duplicate message or a poison one should not pay for.
+///
+/// ```
+/// use genoflow_core::usecases::analyze::PanelSource;
+/// let source = PanelSource::named("tb-who-2023");
+/// assert_eq!(source.get().unwrap().name, "tb-who-2023");
+/// assert!(PanelSource::named("no-such-panel").get().is_err());
+/// ```
+#[derive(Debug)]
+pub struct PanelSource {
+    name: String,
+    loaded: OnceLock<Arc<Panel>>,
+}
+
+impl PanelSource {
+    /// A built-in panel name or a panel directory, loaded on first use.
+    pub fn named(name_or_dir: impl Into<String>) -> Self {
+        Self {
+            name: name_or_dir.into(),
+            loaded: OnceLock::new(),
+        }
+    }
+
+    /// A panel already loaded.
+    pub fn loaded(panel: Panel) -> Self {
+        Self {
+            name: panel.name.clone(),
+            loaded: OnceLock::from(Arc::new(panel)),
+        }
+    }
+
+    /// The panel, loading it the first time (blocking: call it off the async threads).
+    ///
+    /// # Errors
+    /// The panel's load error (a broken build or panel directory).
+    pub fn get(&self) -> Result<Arc<Panel>, analysis::Error> {
+        if let Some(panel) = self.loaded.get() {
+            return Ok(panel.clone());
+        }
+        let panel = Arc::new(Panel::load(&self.name)?);
+        Ok(self.loaded.get_or_init(|| panel).clone())
+    }
 }
 
 /// Why an analysis attempt stopped before deciding the sample; the claim is handed back.
@@ -214,18 +260,26 @@ impl AnalyzeSamples {
             paths.push(path);
         }
 
-        let panel = self.panel.clone();
+        let source = self.panel.clone();
         let options = self.options.clone();
-        let report =
-            tokio::task::spawn_blocking(move || analysis::analyze(&paths, &panel, &options))
-                .await
-                .map_err(|e| local(io::Error::other(e), "the analysis task failed"))?
-                .map_err(|error| Interrupted::Refused(refusal(datasets, &error)))?;
+        let (report, panel) = tokio::task::spawn_blocking(move || {
+            // A panel that does not load is ours to fix, not the user's input: retried.
+            let panel = source.get().map_err(|error| Err(error.to_string()))?;
+            analysis::analyze(&paths, &panel, &options)
+                .map(|report| (report, panel))
+                .map_err(Ok)
+        })
+        .await
+        .map_err(|e| local(io::Error::other(e), "the analysis task failed"))?
+        .map_err(|error| match error {
+            Ok(refused) => Interrupted::Refused(refusal(datasets, &refused)),
+            Err(panel) => local(io::Error::other(panel), "the panel does not load"),
+        })?;
 
         let report_json = report.to_json().into_bytes();
         let mut variants = Vec::new();
         report
-            .write_vcf(&self.panel, &mut variants)
+            .write_vcf(&panel, &mut variants)
             .map_err(|e| local(e, "cannot write the VCF"))?;
         let record = attest(datasets, &report, &report_json);
         for dataset in datasets {

@@ -9,7 +9,7 @@ use genoflow_core::{
     memory::{ManualClock, MemoryBlobStore, MemoryQueue, MemoryTable},
     ports::Clock,
     usecases::{
-        analyze::AnalyzeSamples,
+        analyze::{AnalyzeSamples, PanelSource},
         datasets::Datasets,
         object_created::{DEFAULT_VALIDATION_LEASE, ObjectCreated, ObjectOutcome, ValidateObjects},
         upload::{
@@ -18,7 +18,7 @@ use genoflow_core::{
         },
     },
 };
-use genoflow_genomics::analysis::{self, BUILTIN_TB, Panel};
+use genoflow_genomics::analysis::{self, BUILTIN_TB};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
@@ -86,7 +86,7 @@ impl World {
                 blobs: blobs.clone(),
                 queue: queue.clone(),
                 clock: clock.clone(),
-                panel: Arc::new(Panel::load(BUILTIN_TB).unwrap()),
+                panel: Arc::new(PanelSource::named(BUILTIN_TB)),
                 options: analysis::Options::default(),
                 work_dir: work_dir.path().to_owned(),
                 analysis_lease: time::Duration::minutes(15),
