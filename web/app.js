@@ -268,7 +268,7 @@ function stopPolling() {
 function needsPolling() {
   if (state.detail) {
     const d = state.detail.dataset;
-    if (!d) return true;
+    if (!d) return !state.detail.loadError;
     if (!FINAL_STATUSES.has(d.status)) return true;
     return REPORT_STATUSES.has(d.status) && !state.detail.proof;
   }
