@@ -1,6 +1,7 @@
 //! `genoflow`: the GenoFlow command line.
 
 mod analyze;
+mod serve;
 mod validate;
 mod verify;
 
@@ -30,6 +31,8 @@ enum Command {
     Analyze(analyze::Args),
     /// Check a report against its anchoring proof, offline and optionally on chain.
     Verify(verify::Args),
+    /// Run the whole pipeline on this machine: the HTTP API, the web page and the workers.
+    Serve(serve::Args),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +41,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => validate::run(&args),
         Command::Analyze(args) => analyze::run(&args),
         Command::Verify(args) => verify::run(&args),
+        Command::Serve(args) => serve::run(&args),
     };
     match result {
         Ok(code) => code,

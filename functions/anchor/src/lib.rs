@@ -151,7 +151,7 @@ impl Anchor {
             .iter()
             .filter_map(|(_, message)| match message {
                 Message::AnchorRequested(request) => Some(request.clone()),
-                Message::AnalysisRequested(_) => None,
+                Message::AnalysisRequested(_) | Message::ObjectStored(_) => None,
             })
             .collect();
         let result = if requests.is_empty() {

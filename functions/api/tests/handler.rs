@@ -326,7 +326,7 @@ async fn a_route_this_function_does_not_serve_is_a_404_after_authentication() {
     let world = world();
     let alice = world.token(ALICE);
     let mut post = event("get-datasets.json", None, Some(&alice));
-    post.request_context.http.method = genoflow_aws::lambda::http::Method::POST;
+    post.request_context.http.method = genoflow_core::http::Method::POST;
     let (status, body) = world.call(post).await;
     assert_eq!((status, error_code(&body)), (404, "no_route"), "{body}");
 }

@@ -28,11 +28,13 @@ impl SqsQueue {
         }
     }
 
-    /// The URL of `queue`.
-    pub fn url(&self, queue: QueueName) -> &str {
+    /// The URL of `queue`; `None` for [`QueueName::Validation`], which S3's notifications
+    /// replace on AWS.
+    pub fn url(&self, queue: QueueName) -> Option<&str> {
         match queue {
-            QueueName::Analysis => &self.analysis_url,
-            QueueName::Anchor => &self.anchor_url,
+            QueueName::Analysis => Some(&self.analysis_url),
+            QueueName::Anchor => Some(&self.anchor_url),
+            QueueName::Validation => None,
         }
     }
 
@@ -46,9 +48,14 @@ impl SqsQueue {
 impl Queue for SqsQueue {
     async fn send(&self, message: &Message) -> Result<(), QueueError> {
         let queue = message.queue();
+        let url = self.url(queue).ok_or_else(|| QueueError {
+            queue,
+            message: "there is no validation queue on AWS: S3 invokes the validate function"
+                .to_owned(),
+        })?;
         self.client
             .send_message()
-            .queue_url(self.url(queue))
+            .queue_url(url)
             .message_body(message.to_json())
             .send()
             .await

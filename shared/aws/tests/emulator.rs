@@ -832,7 +832,7 @@ async fn receive_all(aws: &Emulator, queue: QueueName) -> Vec<String> {
         .queue
         .client()
         .receive_message()
-        .queue_url(aws.queue.url(queue))
+        .queue_url(aws.queue.url(queue).expect("an SQS queue"))
         .max_number_of_messages(10)
         .wait_time_seconds(1)
         .send()
@@ -872,7 +872,7 @@ async fn messages_go_to_their_queue_as_json_with_a_dead_letter_queue_behind() {
             .queue
             .client()
             .get_queue_attributes()
-            .queue_url(aws.queue.url(queue))
+            .queue_url(aws.queue.url(queue).expect("an SQS queue"))
             .attribute_names(QueueAttributeName::RedrivePolicy)
             .send()
             .await

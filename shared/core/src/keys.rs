@@ -109,6 +109,29 @@ pub fn decode_event_key(raw: &str) -> Result<String, KeyError> {
         .map_err(|_| KeyError::Encoding(raw.to_owned()))
 }
 
+/// Encodes a key as S3's event notifications do (the inverse of [`decode_event_key`]): `/`
+/// and unreserved characters kept, a space as `+`, every other byte as `%XX`. For blob stores
+/// that emit their own events (`genoflow serve`).
+///
+/// ```
+/// use genoflow_core::keys::{decode_event_key, encode_event_key};
+/// let key = "uploads/ST1/d1/my reads+1.fq";
+/// assert_eq!(encode_event_key(key), "uploads/ST1/d1/my+reads%2B1.fq");
+/// assert_eq!(decode_event_key(&encode_event_key(key)).unwrap(), key);
+/// ```
+pub fn encode_event_key(key: &str) -> String {
+    const KEPT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'/')
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~')
+        .remove(b' ');
+    percent_encoding::utf8_percent_encode(key, KEPT)
+        .to_string()
+        .replace(' ', "+")
+}
+
 /// Checks a file name: 1–200 characters among letters, digits, space, `.`, `_`, `-`, `+`, not
 /// starting with `.` or a space, not ending with a space. The set keeps keys safe in URLs, shells
 /// and S3 event encoding.

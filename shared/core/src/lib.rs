@@ -11,6 +11,7 @@
 //! | [`memory`] | in-memory adapters of every port |
 //! | [`stream`] | a blocking `Read` fed by async chunk producers (for adapters' `open_read`) |
 //! | [`usecases`] | login, uploads, object-created validation, dataset routes |
+//! | [`http`] | the HTTP API's routes, for any server that carries them |
 //! | [`error`] | the use cases' error, its HTTP status and retryability |
 //!
 //! A sample of one FASTQ file, from upload request to analysis request, on in-memory adapters:
@@ -47,6 +48,7 @@
 //! ```
 
 pub mod error;
+pub mod http;
 pub mod keys;
 pub mod lifecycle;
 pub mod memory;

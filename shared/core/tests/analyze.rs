@@ -58,7 +58,7 @@ fn anchor_requests(world: &World) -> Vec<AnchorRequested> {
         .into_iter()
         .filter_map(|m| match m {
             Message::AnchorRequested(a) => Some(a),
-            Message::AnalysisRequested(_) => None,
+            Message::AnalysisRequested(_) | Message::ObjectStored(_) => None,
         })
         .collect()
 }

@@ -433,6 +433,30 @@ impl FileBlobStore {
         })
     }
 
+    /// Removes the temporary files a crash mid-write left under `blobs/` (nothing else leaves
+    /// one); answers how many. Call it at start-up, before serving.
+    ///
+    /// # Errors
+    /// The first directory that cannot be read or file that cannot be removed.
+    pub fn remove_stray_temporaries(&self) -> io::Result<usize> {
+        fn walk(directory: &Path, removed: &mut usize) -> io::Result<()> {
+            for entry in std::fs::read_dir(directory)? {
+                let entry = entry?;
+                let path = entry.path();
+                if entry.file_type()?.is_dir() {
+                    walk(&path, removed)?;
+                } else if entry.file_name().to_string_lossy().starts_with(".tmp-") {
+                    std::fs::remove_file(&path)?;
+                    *removed += 1;
+                }
+            }
+            Ok(())
+        }
+        let mut removed = 0;
+        walk(&self.data_dir.join(BLOBS), &mut removed)?;
+        Ok(removed)
+    }
+
     fn object_path(&self, operation: &'static str, key: &str) -> Result<PathBuf, BlobError> {
         check_key(operation, key)?;
         Ok(self.data_dir.join(BLOBS).join(key))

@@ -102,6 +102,7 @@ fn queue_column(queue: QueueName) -> &'static str {
     match queue {
         QueueName::Analysis => "analysis",
         QueueName::Anchor => "anchor",
+        QueueName::Validation => "validation",
     }
 }
 
@@ -189,6 +190,35 @@ impl LocalQueue {
             }))
         })
         .await
+    }
+
+    /// Makes every message received but neither acked nor nacked visible again (and those
+    /// waiting out a back-off), at once: for a consumer process that starts after one that
+    /// died, when it is the only consumer. Answers how many. A message that was on its last
+    /// attempt is dead-lettered by the next `receive`, as after a timeout.
+    ///
+    /// # Errors
+    /// [`QueueError`] when the database fails.
+    pub async fn release_in_flight(&self) -> Result<usize, QueueError> {
+        let mut released = 0;
+        for queue in [
+            QueueName::Analysis,
+            QueueName::Anchor,
+            QueueName::Validation,
+        ] {
+            released += self
+                .run(queue, move |connection| {
+                    connection
+                        .execute(
+                            "UPDATE messages SET visible_at_ms = 0
+                             WHERE queue = ?1 AND dead = 0 AND attempts > 0 AND visible_at_ms > 0",
+                            params![queue_column(queue)],
+                        )
+                        .map_err(|e| e.to_string())
+                })
+                .await?;
+        }
+        Ok(released)
     }
 
     /// The message was handled: deletes it.

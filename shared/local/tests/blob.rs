@@ -515,3 +515,17 @@ fn short_secrets_are_refused_and_never_printed() {
     let store = FileBlobStore::open(data_dir.path(), BASE, secret).unwrap();
     assert!(!format!("{store:?}").contains("super"));
 }
+
+#[tokio::test]
+async fn temporaries_left_by_a_crash_are_removed_and_objects_kept() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let store = store(data_dir.path());
+    store.put(KEY, b"kept".to_vec()).await.unwrap();
+    let object = data_dir.path().join("blobs").join(KEY);
+    let stray = object.with_file_name(".tmp-0c9a4f3e-crashed");
+    std::fs::write(&stray, b"half").unwrap();
+    assert_eq!(store.remove_stray_temporaries().unwrap(), 1);
+    assert!(!stray.exists());
+    assert_eq!(store.read_range(KEY, 0..4).await.unwrap(), b"kept");
+    assert_eq!(store.remove_stray_temporaries().unwrap(), 0);
+}

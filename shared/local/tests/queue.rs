@@ -207,3 +207,37 @@ async fn racing_consumers_never_get_the_same_message() {
     expected.sort();
     assert_eq!(all, expected);
 }
+
+#[tokio::test]
+async fn a_new_sole_consumer_takes_over_what_a_dead_one_held_at_once() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let queue = LocalQueue::open(data_dir.path(), settings()).unwrap();
+    queue.send(&analysis("held")).await.unwrap();
+    queue.send(&analysis("waiting")).await.unwrap();
+    let held = queue
+        .receive(QueueName::Analysis, now())
+        .await
+        .unwrap()
+        .unwrap();
+    // The consumer dies holding "held"; a restart within the visibility timeout.
+    let restarted = LocalQueue::open(data_dir.path(), settings()).unwrap();
+    assert_eq!(restarted.release_in_flight().await.unwrap(), 1);
+    let again = restarted
+        .receive(QueueName::Analysis, now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((again.id, again.attempt), (held.id, 2));
+    // The dead consumer's late ack is refused: the new delivery owns the message.
+    assert!(queue.ack(&held).await.is_err());
+    // A message nobody received is as it was.
+    let waiting = restarted
+        .receive(QueueName::Analysis, now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (waiting.attempt, waiting.message().unwrap()),
+        (1, analysis("waiting"))
+    );
+}

@@ -18,6 +18,8 @@ pub use blob::{
 pub use chain::{Chain, ChainError};
 pub use clock::{Clock, SystemClock};
 pub use fetch::{FetchError, FetchResponse, HttpFetcher, MAX_FETCH_BYTES};
-pub use queue::{AnalysisRequested, AnchorRequested, Message, Queue, QueueError, QueueName};
+pub use queue::{
+    AnalysisRequested, AnchorRequested, Message, ObjectStored, Queue, QueueError, QueueName,
+};
 pub use table::{DatasetPage, DatasetState, NonceClaim, Table, TableError};
 pub use token::{Claims, HmacTokenSigner, TokenError, TokenSecret, TokenSigner};

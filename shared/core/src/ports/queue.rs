@@ -17,6 +17,15 @@ pub struct AnchorRequested {
     pub item: String,
 }
 
+/// An object was stored: validate it. On AWS nothing sends this: S3 notifies the validate
+/// function itself. `genoflow serve` queues its own blob store's notifications as these, so that
+/// a restart does not lose them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectStored {
+    /// The key, URL-encoded as an S3 event carries it.
+    pub key: String,
+}
+
 /// A queue message body (JSON, tagged by `type`).
 ///
 /// ```
@@ -33,6 +42,8 @@ pub enum Message {
     AnalysisRequested(AnalysisRequested),
     /// To the anchor queue.
     AnchorRequested(AnchorRequested),
+    /// To the validation queue (`genoflow serve` only).
+    ObjectStored(ObjectStored),
 }
 
 /// The queues.
@@ -42,6 +53,9 @@ pub enum QueueName {
     Analysis,
     /// Consumed by the anchor function.
     Anchor,
+    /// Object-created notifications, where the blob store has no event source of its own
+    /// (`genoflow serve`); S3 invokes the validate function directly.
+    Validation,
 }
 
 impl Message {
@@ -50,6 +64,7 @@ impl Message {
         match self {
             Self::AnalysisRequested(_) => QueueName::Analysis,
             Self::AnchorRequested(_) => QueueName::Anchor,
+            Self::ObjectStored(_) => QueueName::Validation,
         }
     }
 
@@ -70,6 +85,12 @@ impl Message {
 impl From<AnalysisRequested> for Message {
     fn from(message: AnalysisRequested) -> Self {
         Self::AnalysisRequested(message)
+    }
+}
+
+impl From<ObjectStored> for Message {
+    fn from(message: ObjectStored) -> Self {
+        Self::ObjectStored(message)
     }
 }
 

@@ -1,0 +1,177 @@
+//! A client of `genoflow serve`'s HTTP API for tests: sign-in with a SIP-018 signature,
+//! uploads through the presigned URLs, polling a dataset. Used by this crate's route tests and
+//! by the CLI's restart test (through `#[path]`), which runs the real binary.
+
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::time::{Duration, Instant};
+
+use genoflow_core::usecases::login::{LoginMessage, LoginRequest, login_domain};
+use genoflow_stacks::{keys::PrivateKey, sip018, transaction::Network};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+/// The SIP-018 document's test key; its testnet address is [`ALICE`].
+pub const ALICE_KEY: &str = "753b7cc01a1a2e86221266a154af739463fce51219d97e4f856cd7200c3bd2a601";
+pub const ALICE: &str = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM";
+/// Another key.
+pub const BOB_KEY: &str = "010101010101010101010101010101010101010101010101010101010101010101";
+
+/// The tb-demo read pair (the README's sample).
+pub fn tb_demo() -> Vec<(&'static str, Vec<u8>)> {
+    // The including crate's directory is one or two levels below the repository's root.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .map(|dir| dir.join("tests/data/samples"))
+        .find(|dir| dir.is_dir())
+        .unwrap();
+    ["tb-demo_R1.fastq.gz", "tb-demo_R2.fastq.gz"]
+        .into_iter()
+        .map(|name| (name, std::fs::read(dir.join(name)).unwrap()))
+        .collect()
+}
+
+pub struct Client {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub token: Option<String>,
+}
+
+impl Client {
+    pub fn new(base: &str) -> Self {
+        Self {
+            base: base.trim_end_matches('/').to_owned(),
+            http: reqwest::Client::new(),
+            token: None,
+        }
+    }
+
+    /// The login body `key` signs for `nonce`, expiring in 5 minutes.
+    pub fn login_body(key: &str, nonce: u64) -> LoginRequest {
+        let expires = time::OffsetDateTime::now_utc().unix_timestamp() as u64 + 300;
+        let message = LoginMessage {
+            action: "login".into(),
+            nonce,
+            expires,
+        };
+        let key = PrivateKey::from_hex(key).unwrap();
+        let signature = sip018::sign(
+            &login_domain(Network::Testnet),
+            &message.to_clarity().unwrap(),
+            &key,
+        )
+        .unwrap();
+        LoginRequest {
+            public_key: hex::encode(key.public_key().to_bytes()),
+            signature: hex::encode(signature),
+            message,
+        }
+    }
+
+    /// `method path` with the bearer token (if signed in) and a JSON body; status and JSON.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    /// Signs in as `key`; the token is used from then on.
+    pub async fn login(&mut self, key: &str, nonce: u64) {
+        let body = serde_json::to_value(Self::login_body(key, nonce)).unwrap();
+        let (status, answer) = self
+            .call(reqwest::Method::POST, "/auth/login", Some(&body))
+            .await;
+        assert_eq!(status, 200, "{answer}");
+        self.token = Some(answer["token"].as_str().unwrap().to_owned());
+    }
+
+    /// Declares `files` as one sample; answers the 201 body.
+    pub async fn declare(&self, files: &[(&str, Vec<u8>)]) -> Value {
+        let declared: Vec<Value> = files
+            .iter()
+            .map(|(name, bytes)| {
+                json!({"filename": name, "size": bytes.len(), "sha256": hex::encode(Sha256::digest(bytes))})
+            })
+            .collect();
+        let (status, answer) = self
+            .call(
+                reqwest::Method::POST,
+                "/uploads",
+                Some(&json!({"files": declared})),
+            )
+            .await;
+        assert_eq!(status, 201, "{answer}");
+        answer
+    }
+
+    /// PUTs `bytes` to a single-PUT `upload` with `headers` (the ones it names, unless
+    /// overridden); answers the status and body.
+    pub async fn put(&self, url: &str, headers: &Value, bytes: Vec<u8>) -> (u16, String) {
+        let mut request = self.http.put(url);
+        for (name, value) in headers.as_object().unwrap() {
+            request = request.header(name.as_str(), value.as_str().unwrap());
+        }
+        let response = request.body(bytes).send().await.unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    }
+
+    /// Declares and uploads `files`; answers the dataset ids.
+    pub async fn upload(&self, files: &[(&str, Vec<u8>)]) -> Vec<String> {
+        let answer = self.declare(files).await;
+        let mut ids = Vec::new();
+        for (dataset, (_, bytes)) in answer["datasets"].as_array().unwrap().iter().zip(files) {
+            let upload = &dataset["upload"];
+            let (status, body) = self
+                .put(
+                    upload["url"].as_str().unwrap(),
+                    &upload["headers"],
+                    bytes.clone(),
+                )
+                .await;
+            assert_eq!(status, 200, "{body}");
+            ids.push(dataset["dataset_id"].as_str().unwrap().to_owned());
+        }
+        ids
+    }
+
+    /// Polls `GET /datasets/{id}` until its status is one of `wanted` (panics after `limit`,
+    /// or at a final status that is not wanted).
+    pub async fn wait_for(&self, id: &str, wanted: &[&str], limit: Duration) -> Value {
+        let start = Instant::now();
+        loop {
+            let (status, dataset) = self
+                .call(reqwest::Method::GET, &format!("/datasets/{id}"), None)
+                .await;
+            assert_eq!(status, 200, "{dataset}");
+            let current = dataset["status"].as_str().unwrap().to_owned();
+            if wanted.contains(&current.as_str()) {
+                return dataset;
+            }
+            assert!(
+                !["invalid", "failed"].contains(&current.as_str()),
+                "dataset {id} is {current}: {dataset}"
+            );
+            assert!(
+                start.elapsed() < limit,
+                "dataset {id} still {current} after {limit:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
