@@ -7,12 +7,14 @@ import {
   FINAL_STATUSES,
   REPORT_STATUSES,
   describeProblem,
+  figureLabel,
   formatBytes,
   formatDate,
   formatNumber,
   formatPercent,
   formatRate,
   humanKey,
+  orderedEntries,
   statusWords,
 } from './lib/format.js';
 import { renderProof, renderReport } from './lib/report.js';
@@ -383,7 +385,7 @@ function renderValidation(dataset) {
     };
     return h('p', { class: 'muted' }, words[dataset.status] || 'No validation report.');
   }
-  const stats = v.stats && typeof v.stats === 'object' ? Object.entries(v.stats) : [];
+  const stats = v.stats && typeof v.stats === 'object' ? orderedEntries(v.stats) : [];
   return h(
     'div',
     { class: 'validation', dataset: { testid: 'validation' } },
@@ -395,7 +397,7 @@ function renderValidation(dataset) {
       ['Bytes read', formatBytes(v.bytes)],
     ]),
     stats.length
-      ? h('div', {}, h('h4', {}, 'Statistics'), facts(stats.map(([key, value]) => [humanKey(key), statValue(key, value)])))
+      ? h('div', {}, h('h4', {}, 'Statistics'), facts(stats.map(([key, value]) => [figureLabel(key), statValue(key, value)])))
       : null,
     Array.isArray(v.warnings) && v.warnings.length
       ? h('div', { class: 'warnings' }, h('h4', {}, 'Warnings'), h('ul', {}, v.warnings.map((w) => h('li', {}, describeProblem(w)))))
@@ -468,7 +470,7 @@ function renderDetail() {
       detail.loadError ? h('p', { class: 'error' }, detail.loadError) : null,
       renderProblem(d),
       h('div', { class: 'two-columns' }, h('div', {}, h('h2', {}, 'File'), facts([
-        ['Size', `${formatBytes(d.size)} (${formatNumber(d.size)} bytes)`],
+        ['Size', d.size >= 1000 ? `${formatBytes(d.size)} (${formatNumber(d.size)} bytes)` : formatBytes(d.size)],
         ['SHA-256', h('code', { class: 'wrap' }, d.sha256)],
         ['Format', d.format ?? 'not detected yet'],
         ['Dataset id', h('code', {}, d.dataset_id)],

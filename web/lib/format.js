@@ -82,3 +82,33 @@ export function humanKey(key) {
   const text = String(key).replace(/_/g, ' ');
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
+
+// The order and names of the validator's statistics (INTERFACES.md) and of the report's QC.
+const FIGURE_ORDER = [
+  'reads', 'sequences', 'records', 'samples', 'bases', 'mapped_to_panel', 'mapped', 'unmapped',
+  'min_length', 'max_length', 'mean_length', 'gc_fraction', 'n_fraction', 'mean_quality',
+  'q20_fraction', 'q30_fraction', 'secondary', 'supplementary', 'duplicates', 'properly_paired',
+  'references', 'sort_order', 'snvs', 'indels', 'other', 'filtered', 'contigs', 'file_format',
+];
+const FIGURE_LABELS = {
+  gc_fraction: 'GC content',
+  n_fraction: 'N bases',
+  q20_fraction: 'Bases ≥ Q20',
+  q30_fraction: 'Bases ≥ Q30',
+  snvs: 'SNVs',
+  file_format: 'VCF version',
+};
+
+/** An object's entries in the documented order, unknown keys last (alphabetically). */
+export function orderedEntries(object) {
+  const rank = (key) => {
+    const i = FIGURE_ORDER.indexOf(key);
+    return i === -1 ? FIGURE_ORDER.length : i;
+  };
+  return Object.entries(object || {}).sort(([a], [b]) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** The label of a statistic or QC figure. */
+export function figureLabel(key) {
+  return FIGURE_LABELS[key] || humanKey(key);
+}

@@ -1,7 +1,7 @@
 // Rendering of the analysis report, the coverage chart and the anchoring proof.
 
 import { h, svg } from './dom.js';
-import { formatNumber, formatPercent, humanKey, shortHex } from './format.js';
+import { figureLabel, formatNumber, formatPercent, orderedEntries, shortHex } from './format.js';
 
 const CALL_WORDS = { resistant: 'Resistant', susceptible: 'Susceptible', unknown: 'Unknown' };
 
@@ -144,13 +144,13 @@ export function renderCoverageChart(coverage = []) {
 /** QC figures. */
 export function renderQc(qc = {}, inputs = []) {
   const entries = [];
-  for (const [key, value] of Object.entries(qc)) {
+  for (const [key, value] of orderedEntries(qc)) {
     let shown = formatNumber(value, 2);
     if (key === 'mapped_to_panel' && typeof qc.reads === 'number' && qc.reads > 0) {
       shown = `${formatNumber(value)} (${formatPercent(value / qc.reads)})`;
     }
     if (typeof value === 'number' && /fraction/.test(key)) shown = formatPercent(value);
-    entries.push([humanKey(key), shown, `qc-${key}`]);
+    entries.push([figureLabel(key), shown, `qc-${key}`]);
   }
   const files = inputs.map((input) =>
     h('li', {}, h('strong', {}, input.path), ` · ${input.format ?? ''} · ${formatNumber(input.records)} records · `, h('code', { title: input.sha256 }, shortHex(input.sha256))),

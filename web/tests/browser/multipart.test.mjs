@@ -59,7 +59,8 @@ test('a multipart upload survives a failing part: Resume and a reload send only 
       succeeded.add(partOf(response.url()));
     }
   });
-  await page.route((url) => url.searchParams.get('partNumber') === '3', (route) => {
+  const isPart3 = (url) => url.searchParams.get('partNumber') === '3';
+  await page.route(isPart3, (route) => {
     attempts.push(partOf(route.request().url()));
     return route.abort('connectionreset');
   });
@@ -92,7 +93,7 @@ test('a multipart upload survives a failing part: Resume and a reload send only 
 
   // The storage is reachable again; the page is reloaded (the File is gone): the unfinished
   // upload is listed, the wrong file is refused, the right one sends part 3 only.
-  await page.unroute((url) => url.searchParams.get('partNumber') === '3');
+  await page.unroute(isPart3);
   await page.reload();
   const item = page.locator(`[data-testid=unfinished-upload][data-dataset-id="${datasetId}"]`);
   await item.waitFor({ timeout: 10_000 });
