@@ -647,7 +647,7 @@ async function runJob() {
         },
       });
       record.done = true;
-      row.set('done', 1, 'Uploaded — validating on the server');
+      row.set('done', 1, 'Uploaded. The server validates it next: follow its status below.');
     } catch (error) {
       if (error.status === 401) return;
       const interrupted = error instanceof UploadInterrupted;

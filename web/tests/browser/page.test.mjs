@@ -81,6 +81,7 @@ test('a read pair uploaded together is analysed; the report, chart and proof are
   for (const [name, row] of Object.entries(rows)) {
     assert.ok(REPORT_STATUSES.includes(row.status), `${name} is ${row.status}`);
   }
+  await page.screenshot({ path: join(ensureDir(screenshots), 'datasets.png'), fullPage: true });
 
   await page.locator(`[data-testid=dataset-row][data-dataset-id="${rows['tb-demo_R1.fastq.gz'].id}"]`).click();
   const rifampicin = page.locator('[data-testid=drug-call][data-drug="Rifampicin"]');
