@@ -19,11 +19,11 @@ const INITIAL = [
 
 export class Sha256 {
   constructor() {
-    this.state = new Uint32Array(INITIAL);
+    this.state = new Int32Array(INITIAL);
     this.block = new Uint8Array(64); // pending bytes of the current block
     this.blockLength = 0;
     this.length = 0; // total bytes fed (a Number: exact up to 2^53 bytes)
-    this.w = new Uint32Array(64);
+    this.w = new Int32Array(64);
     this.finished = false;
   }
 
@@ -70,14 +70,13 @@ export class Sha256 {
     this.finished = true;
     const out = new Uint8Array(32);
     const outView = new DataView(out.buffer);
-    for (let i = 0; i < 8; i++) outView.setUint32(i * 4, this.state[i]);
+    for (let i = 0; i < 8; i++) outView.setUint32(i * 4, this.state[i] >>> 0);
     return out;
   }
 
   compress(bytes, offset) {
     const w = this.w;
-    for (let i = 0; i < 16; i++) {
-      const j = offset + i * 4;
+    for (let i = 0, j = offset; i < 16; i++, j += 4) {
       w[i] = (bytes[j] << 24) | (bytes[j + 1] << 16) | (bytes[j + 2] << 8) | bytes[j + 3];
     }
     for (let i = 16; i < 64; i++) {
@@ -88,14 +87,13 @@ export class Sha256 {
       w[i] = (w[i - 16] + s0 + w[i - 7] + s1) | 0;
     }
     const s = this.state;
-    let a = s[0], b = s[1], c = s[2], d = s[3], e = s[4], f = s[5], g = s[6], h = s[7];
+    let a = s[0] | 0, b = s[1] | 0, c = s[2] | 0, d = s[3] | 0;
+    let e = s[4] | 0, f = s[5] | 0, g = s[6] | 0, h = s[7] | 0;
     for (let i = 0; i < 64; i++) {
       const S1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
-      const ch = (e & f) ^ (~e & g);
-      const t1 = (h + S1 + ch + K[i] + w[i]) | 0;
+      const t1 = (h + S1 + ((e & f) ^ (~e & g)) + K[i] + w[i]) | 0;
       const S0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
-      const maj = (a & b) ^ (a & c) ^ (b & c);
-      const t2 = (S0 + maj) | 0;
+      const t2 = (S0 + ((a & b) ^ (a & c) ^ (b & c))) | 0;
       h = g;
       g = f;
       f = e;
@@ -105,14 +103,14 @@ export class Sha256 {
       b = a;
       a = (t1 + t2) | 0;
     }
-    s[0] = (s[0] + a) | 0;
-    s[1] = (s[1] + b) | 0;
-    s[2] = (s[2] + c) | 0;
-    s[3] = (s[3] + d) | 0;
-    s[4] = (s[4] + e) | 0;
-    s[5] = (s[5] + f) | 0;
-    s[6] = (s[6] + g) | 0;
-    s[7] = (s[7] + h) | 0;
+    s[0] += a;
+    s[1] += b;
+    s[2] += c;
+    s[3] += d;
+    s[4] += e;
+    s[5] += f;
+    s[6] += g;
+    s[7] += h;
   }
 }
 
