@@ -92,7 +92,15 @@ function signOut(message) {
   sessionStorage.removeItem(SESSION_KEY);
   stopPolling();
   state.datasets = [];
+  state.olderIds = null;
+  state.next = null;
   state.detail = null;
+  clear($('dataset-rows'));
+  clear($('detail'));
+  if (!state.uploading) {
+    state.job = null;
+    clear($('upload-progress')).hidden = true;
+  }
   if (message) showNotice(message, 'warn');
   showSignIn();
 }
