@@ -74,3 +74,19 @@ step "End to end: login to confirmed anchor through the functions, on moto and t
 bash tests/with-moto.sh bash tests/chain-standin/with-standin.sh \
   cargo test -p genoflow-e2e -p genoflow-cli --locked -- --ignored
 # --- end issue 5 (end to end) --------------------------------------------------
+
+# --- issue 7: the web page (web/) ----------------------------------------------
+step "Web page: its libraries against node:crypto and @stacks/transactions, then the page in Chromium against genoflow serve"
+if [[ ! -x /usr/bin/chromium ]]; then
+  if [[ $(id -u) == 0 ]]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "Chromium is missing and this is not root: install Debian's chromium package" >&2
+    exit 1
+  fi
+fi
+(cd web && npm ci --no-audit --no-fund && npm test)
+# The browser tests start the debug binary the Rust tests built.
+cargo build --locked --bin genoflow
+(cd web && GENOFLOW_BIN="$PWD/../target/debug/genoflow" npm run test:browser)
+# --- end issue 7 (web) ---------------------------------------------------------

@@ -148,8 +148,8 @@ impl Workers {
             claim_lease: time::Duration::ZERO,
         };
         let tasks = vec![
-            tokio::spawn(validation_worker(shared(&queue), validate)),
-            tokio::spawn(analysis_worker(shared(&queue), analyze)),
+            tokio::spawn(worker(shared(&queue), Job::Validate(validate))),
+            tokio::spawn(worker(shared(&queue), Job::Analyze(analyze))),
             tokio::spawn(anchor_worker(
                 shared(&queue),
                 anchor,
@@ -171,44 +171,49 @@ impl Workers {
     }
 }
 
-async fn validation_worker(mut shared: Shared, validate: ValidateObjects) {
-    loop {
-        let Some(delivery) = shared.next(QueueName::Validation).await else {
-            if shared.pause(shared.poll).await {
-                continue;
-            }
-            return;
-        };
-        let result = match delivery.message() {
-            Ok(Message::ObjectStored(stored)) => retry_if_worth_it(
+/// A use case fed one message at a time.
+enum Job {
+    Validate(ValidateObjects),
+    Analyze(AnalyzeSamples),
+}
+
+impl Job {
+    fn queue(&self) -> QueueName {
+        match self {
+            Self::Validate(_) => QueueName::Validation,
+            Self::Analyze(_) => QueueName::Analysis,
+        }
+    }
+
+    async fn run(&self, message: Result<Message, serde_json::Error>) -> Result<(), String> {
+        match (self, message) {
+            (Self::Validate(validate), Ok(Message::ObjectStored(stored))) => retry_if_worth_it(
                 validate
                     .handle(&ObjectCreated { key: stored.key })
                     .await
                     .map(|outcome| tracing::info!(?outcome, "object validated")),
             ),
-            other => Err(format!("not an object-created event: {other:?}")),
-        };
-        shared.settle(&delivery, result).await;
-    }
-}
-
-async fn analysis_worker(mut shared: Shared, analyze: AnalyzeSamples) {
-    loop {
-        let Some(delivery) = shared.next(QueueName::Analysis).await else {
-            if shared.pause(shared.poll).await {
-                continue;
-            }
-            return;
-        };
-        let result = match delivery.message() {
-            Ok(Message::AnalysisRequested(request)) => retry_if_worth_it(
+            (Self::Analyze(analyze), Ok(Message::AnalysisRequested(request))) => retry_if_worth_it(
                 analyze
                     .handle(&request)
                     .await
                     .map(|outcome| tracing::info!(?outcome, "analysis done")),
             ),
-            other => Err(format!("not an analysis request: {other:?}")),
+            (_, other) => Err(format!("not a message for this queue: {other:?}")),
+        }
+    }
+}
+
+/// Runs `job` on each delivery of its queue, one at a time, until the server stops.
+async fn worker(mut shared: Shared, job: Job) {
+    loop {
+        let Some(delivery) = shared.next(job.queue()).await else {
+            if shared.pause(shared.poll).await {
+                continue;
+            }
+            return;
         };
+        let result = job.run(delivery.message()).await;
         shared.settle(&delivery, result).await;
     }
 }
