@@ -90,7 +90,11 @@ export async function newPage(browser) {
   const requests = [];
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+    // Chromium logs every 4xx answer as a console error; the API's 409 (report or proof not
+    // there yet) and 404 are answers the page handles, not problems.
+    if (message.type() === 'error' && !/^Failed to load resource: the server responded with a status of 4\d\d/.test(message.text())) {
+      problems.push(`console error: ${message.text()}`);
+    }
   });
   page.on('request', (request) => requests.push(request.url()));
   return { context, page, problems, requests };
