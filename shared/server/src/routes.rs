@@ -32,10 +32,40 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/health", any(dataset_routes))
         .route("/datasets", any(dataset_routes))
         .route("/datasets/{*rest}", any(dataset_routes))
-        .route("/blobs/{*key}", get(get_blob).put(put_blob))
+        .route(
+            "/blobs/{*key}",
+            get(get_blob)
+                .put(put_blob)
+                .options(blob_preflight)
+                .layer(axum::middleware::map_response(blob_cors)),
+        )
         .route("/config.json", get(web_config))
         .fallback(web::page)
         .with_state(app)
+}
+
+/// The presigned URLs work from any origin, as an S3 bucket with a CORS rule for browser
+/// uploads: a page opened as `localhost` uploads to URLs naming `127.0.0.1`. The signature, not
+/// the origin, is what authorises the request.
+async fn blob_preflight() -> Response {
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn blob_cors(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+        (header::ACCESS_CONTROL_ALLOW_METHODS, "GET, PUT"),
+        (
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            "content-type, x-amz-checksum-sha256",
+        ),
+        (header::ACCESS_CONTROL_EXPOSE_HEADERS, "etag"),
+        (header::ACCESS_CONTROL_MAX_AGE, "600"),
+    ] {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    response
 }
 
 async fn upload_routes(State(app): State<Arc<App>>, request: Request) -> Response {

@@ -72,6 +72,22 @@ async fn health_page_and_config_answer_without_a_token() {
             .unwrap()
             .starts_with("text/html")
     );
+    // A page opened as localhost uploads to URLs naming 127.0.0.1: the blob URLs allow it.
+    let preflight = server
+        .client
+        .http
+        .request(
+            Method::OPTIONS,
+            format!("{}/blobs/uploads/a/b/c.fq", server.client.base),
+        )
+        .header("origin", "http://localhost:8080")
+        .header("access-control-request-method", "PUT")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 204);
+    assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
+    assert_eq!(preflight.headers()["access-control-expose-headers"], "etag");
     let (status, body) = server
         .client
         .call(Method::GET, "/no/such/thing", None)
