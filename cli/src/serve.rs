@@ -13,6 +13,8 @@ enum NetworkArg {
     Mainnet,
 }
 
+/// The anchor account's key is read from `GENOFLOW_SIGNER_KEY` (hex) when set; otherwise the
+/// data directory's `secrets.json` holds a random one.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// Where to listen (port 0: any free port; the address is printed).
@@ -60,6 +62,16 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     };
     config.stacks_node.clone_from(&args.stacks_node);
     config.registry.clone_from(&args.registry);
+    // The environment, not a flag: a key on the command line shows in the process list.
+    if let Some(key) = std::env::var("GENOFLOW_SIGNER_KEY")
+        .ok()
+        .filter(|key| !key.is_empty())
+    {
+        config.anchor_key = Some(
+            genoflow_stacks::keys::PrivateKey::from_hex(key.trim())
+                .map_err(|e| anyhow::anyhow!("GENOFLOW_SIGNER_KEY: {e}"))?,
+        );
+    }
     if let Some(bytes) = args.multipart_above {
         config.upload_limits.single_put_max = bytes;
     }

@@ -32,7 +32,7 @@ use genoflow_core::{
     usecases::upload::UploadLimits,
 };
 use genoflow_local::{FileBlobStore, LocalQueue, QueueSettings, SqliteTable};
-use genoflow_stacks::{client::NodeClient, transaction::Network};
+use genoflow_stacks::{client::NodeClient, keys::PrivateKey, transaction::Network};
 use tokio::net::TcpListener;
 
 pub use secrets::{SECRETS_FILE, Secrets, SecretsError};
@@ -53,6 +53,10 @@ pub struct Config {
     pub registry: String,
     /// Micro-STX per anchor transaction.
     pub anchor_fee: u64,
+    /// The anchor account's key; `None`: the one `secrets.json` holds (random, made on first
+    /// start). An account that broadcasts must be enabled in the registry and funded, so a
+    /// deployment names its own. `Debug` shows its address only.
+    pub anchor_key: Option<PrivateKey>,
     /// The analysis panel (built-in name or directory).
     pub panel: String,
     /// Upload limits (single PUT size, part size).
@@ -75,6 +79,7 @@ impl Config {
             stacks_node: None,
             registry: DEFAULT_REGISTRY.to_owned(),
             anchor_fee: 10_000,
+            anchor_key: None,
             panel: genoflow_genomics::analysis::BUILTIN_TB.to_owned(),
             upload_limits: UploadLimits::default(),
             token_ttl: time::Duration::hours(1),
@@ -187,16 +192,10 @@ pub async fn serve(
             "dev_key": true,
         }),
     });
-    let workers = Workers::start(
-        &config,
-        table,
-        store,
-        queue,
-        clock,
-        chain,
-        secrets.anchor_key,
-    );
-    tracing::info!(%address, released, "serving");
+    let anchor_key = config.anchor_key.clone().unwrap_or(secrets.anchor_key);
+    let anchor_account = anchor_key.address(config.network.single_sig_version());
+    let workers = Workers::start(&config, table, store, queue, clock, chain, anchor_key);
+    tracing::info!(%address, released, %anchor_account, "serving");
     let router = routes::router(app);
     let result = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
