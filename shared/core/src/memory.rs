@@ -386,6 +386,20 @@ fn condition_failed(what: String) -> TableError {
     TableError::ConditionFailed { what }
 }
 
+/// Inserts `value` under `id` unless a record is there (DynamoDB's `attribute_not_exists`).
+fn insert_new<T: Clone>(
+    records: &mut HashMap<String, T>,
+    id: &str,
+    value: &T,
+    what: &str,
+) -> Result<(), TableError> {
+    if records.contains_key(id) {
+        return Err(condition_failed(format!("{what} {id} exists")));
+    }
+    records.insert(id.to_owned(), value.clone());
+    Ok(())
+}
+
 /// Cursor = `created_at unix nanoseconds` `:` `dataset_id` of the last dataset returned.
 fn dataset_cursor(dataset: &Dataset) -> String {
     format!(
@@ -398,17 +412,12 @@ fn dataset_cursor(dataset: &Dataset) -> String {
 #[async_trait]
 impl Table for MemoryTable {
     async fn create_dataset(&self, dataset: &Dataset) -> Result<(), TableError> {
-        let mut state = lock(&self.state);
-        if state.datasets.contains_key(&dataset.dataset_id) {
-            return Err(condition_failed(format!(
-                "dataset {} exists",
-                dataset.dataset_id
-            )));
-        }
-        state
-            .datasets
-            .insert(dataset.dataset_id.clone(), dataset.clone());
-        Ok(())
+        insert_new(
+            &mut lock(&self.state).datasets,
+            &dataset.dataset_id,
+            dataset,
+            "dataset",
+        )
     }
 
     async fn get_dataset(&self, dataset_id: &str) -> Result<Option<Dataset>, TableError> {
@@ -478,17 +487,12 @@ impl Table for MemoryTable {
     }
 
     async fn create_sample(&self, sample: &Sample) -> Result<(), TableError> {
-        let mut state = lock(&self.state);
-        if state.samples.contains_key(&sample.sample_id) {
-            return Err(condition_failed(format!(
-                "sample {} exists",
-                sample.sample_id
-            )));
-        }
-        state
-            .samples
-            .insert(sample.sample_id.clone(), sample.clone());
-        Ok(())
+        insert_new(
+            &mut lock(&self.state).samples,
+            &sample.sample_id,
+            sample,
+            "sample",
+        )
     }
 
     async fn get_sample(&self, sample_id: &str) -> Result<Option<Sample>, TableError> {
