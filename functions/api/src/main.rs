@@ -3,9 +3,8 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use genoflow_aws::lambda::{Adapters, http::HttpEvent, init_logging, settings};
-use genoflow_core::ports::{HmacTokenSigner, SystemClock};
-use genoflow_function_api::{Api, Ports};
+use genoflow_aws::lambda::{Adapters, http::HttpEvent, init_logging};
+use genoflow_function_api::Api;
 use lambda_runtime::{LambdaEvent, service_fn};
 
 #[tokio::main]
@@ -21,13 +20,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
 
 async fn cold_start() -> anyhow::Result<Api> {
     let adapters = Adapters::from_env().await?;
-    let secret = settings::token_secret(&adapters.sdk)
+    let ports = adapters
+        .route_ports()
         .await
         .context("api needs the bearer token secret to check tokens")?;
-    Ok(Api::new(Ports {
-        table: adapters.table,
-        blobs: adapters.blobs,
-        clock: Arc::new(SystemClock),
-        tokens: Arc::new(HmacTokenSigner::new(secret)),
-    }))
+    Ok(Api::new(ports))
 }

@@ -4,11 +4,8 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use genoflow_aws::lambda::{Adapters, http::HttpEvent, init_logging, settings};
-use genoflow_core::{
-    ports::{HmacTokenSigner, SystemClock},
-    usecases::{subscription::SubscriptionGate, upload::UploadLimits},
-};
-use genoflow_function_presign::{Ports, Presign};
+use genoflow_core::usecases::{subscription::SubscriptionGate, upload::UploadLimits};
+use genoflow_function_presign::Presign;
 use lambda_runtime::{LambdaEvent, service_fn};
 
 #[tokio::main]
@@ -24,16 +21,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
 
 async fn cold_start() -> anyhow::Result<Presign> {
     let adapters = Adapters::from_env().await?;
-    let secret = settings::token_secret(&adapters.sdk)
+    let ports = adapters
+        .route_ports()
         .await
         .context("presign needs the bearer token secret")?;
     let presign = Presign::new(
-        Ports {
-            table: adapters.table,
-            blobs: adapters.blobs,
-            clock: Arc::new(SystemClock),
-            tokens: Arc::new(HmacTokenSigner::new(secret)),
-        },
+        ports,
         settings::stacks_network()?,
         settings::token_ttl()?,
         UploadLimits::default(),

@@ -61,6 +61,25 @@ impl Adapters {
     }
 }
 
+impl Adapters {
+    /// The ports of the HTTP route sets (`presign`, `api`): these adapters, the system clock and
+    /// bearer tokens signed with the secret of [`settings::token_secret`].
+    ///
+    /// # Errors
+    /// [`settings::SettingError`] when the token secret is missing, unreadable or short.
+    pub async fn route_ports(
+        &self,
+    ) -> Result<genoflow_core::http::RoutePorts, settings::SettingError> {
+        let secret = settings::token_secret(&self.sdk).await?;
+        Ok(genoflow_core::http::RoutePorts {
+            table: self.table.clone(),
+            blobs: self.blobs.clone(),
+            clock: Arc::new(genoflow_core::ports::SystemClock),
+            tokens: Arc::new(genoflow_core::ports::HmacTokenSigner::new(secret)),
+        })
+    }
+}
+
 /// Installs a JSON log subscriber on stdout (one object per line: `timestamp`, `level`,
 /// `fields`, `span`), at the level `AWS_LAMBDA_LOG_LEVEL` (Lambda's advanced logging controls)
 /// or `RUST_LOG` names, `info` otherwise. A second call does nothing.
