@@ -1,0 +1,70 @@
+//! The anchor binary's settings, read from its real environment at cold start: each missing
+//! or wrong variable stops it with a message naming the variable (never the key);
+//! a complete set gets as far as the Lambda runtime.
+
+#![allow(clippy::unwrap_used)]
+
+#[path = "../../support/cold_start.rs"]
+mod support;
+
+use std::path::Path;
+
+use support::{Changes, RESOURCES, cold_start, with};
+
+/// wallet_2 of the devnet (a test key).
+const KEY: &str = "530d9f61984c888536871c6573073bdfc0058896dc1adfe9a6a10dfacadc209101";
+
+fn complete() -> Vec<(&'static str, &'static str)> {
+    let mut vars = RESOURCES.to_vec();
+    vars.extend([
+        ("GENOFLOW_STACKS_NETWORK", "testnet"),
+        ("GENOFLOW_SIGNER_KEY", KEY),
+        (
+            "GENOFLOW_REGISTRY_CONTRACT",
+            "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.registry",
+        ),
+    ]);
+    vars
+}
+
+fn binary() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_anchor"))
+}
+
+#[test]
+fn each_missing_or_wrong_setting_is_named_and_the_key_is_never_printed() {
+    let cases: [(Changes<'_>, &str); 6] = [
+        (
+            &[("GENOFLOW_ANCHOR_QUEUE_URL", None)],
+            "GENOFLOW_ANCHOR_QUEUE_URL",
+        ),
+        (&[("GENOFLOW_SIGNER_KEY", None)], "GENOFLOW_SIGNER_KEY"),
+        (&[("GENOFLOW_SIGNER_KEY", Some(&KEY[..40]))], "not shown"),
+        (
+            &[("GENOFLOW_STACKS_NODE_URL", Some("not a url"))],
+            "GENOFLOW_STACKS_NODE_URL",
+        ),
+        (
+            &[("GENOFLOW_ANCHOR_FEE", Some("ten"))],
+            "GENOFLOW_ANCHOR_FEE",
+        ),
+        (
+            &[("GENOFLOW_REGISTRY_CONTRACT", None)],
+            "GENOFLOW_REGISTRY_CONTRACT",
+        ),
+    ];
+    for (changes, expected) in cases {
+        let (code, stderr) = cold_start(binary(), &with(&complete(), changes));
+        assert_eq!(code, Some(1), "{changes:?}: {stderr}");
+        assert!(stderr.contains(expected), "{changes:?}: {stderr}");
+        assert!(!stderr.contains(&KEY[..40]), "{stderr}");
+    }
+}
+
+#[test]
+fn a_complete_environment_reaches_the_lambda_runtime() {
+    let (code, stderr) = cold_start(binary(), &complete());
+    assert_ne!(code, Some(0));
+    assert!(stderr.contains("AWS_LAMBDA"), "{stderr}");
+    assert!(!stderr.contains("GENOFLOW_"), "{stderr}");
+}
