@@ -45,8 +45,8 @@ rm -f "$stacks_vectors"
 # --- end issue 3 -------------------------------------------------------------
 
 # --- issue 5: AWS adapters (shared/aws) against moto's server -----------------
-step "AWS adapters: S3, DynamoDB and SQS against moto's server"
-bash tests/with-moto.sh cargo test -p genoflow-aws --locked -- --include-ignored
+step "AWS adapters (S3, DynamoDB, SQS) and presign's Secrets Manager setting against moto's server"
+bash tests/with-moto.sh cargo test -p genoflow-aws -p genoflow-function-presign --locked -- --include-ignored
 # --- end issue 5 -------------------------------------------------------------
 
 # --- issue 5: SAM template (infra/) -------------------------------------------

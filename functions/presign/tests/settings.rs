@@ -74,3 +74,64 @@ fn a_complete_environment_reaches_the_lambda_runtime() {
     assert!(stderr.contains("AWS_LAMBDA"), "{stderr}");
     assert!(!stderr.contains("GENOFLOW_"), "{stderr}");
 }
+
+#[tokio::test]
+#[ignore = "needs moto's server: run under tests/with-moto.sh (tests/run-all.sh does)"]
+async fn the_token_secret_is_read_from_secrets_manager() {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL")
+        .expect("AWS_ENDPOINT_URL must point at moto's server (tests/with-moto.sh)");
+    let sdk = genoflow_aws::config::load().await;
+    let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
+    let name = |what: &str| format!("genoflow-settings-{what}-{}", uuid::Uuid::new_v4());
+    let (good, short) = (name("good"), name("short"));
+    for (id, value) in [(&good, SECRET), (&short, "short-secret")] {
+        secrets
+            .create_secret()
+            .name(id)
+            .secret_string(value)
+            .send()
+            .await
+            .unwrap();
+    }
+    let credentials = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"].map(|variable| {
+        (
+            variable,
+            std::env::var(variable).expect("tests/with-moto.sh sets dummy credentials"),
+        )
+    });
+    let run = |secret_id: &str| {
+        let mut vars = with(&complete(), &[("GENOFLOW_TOKEN_SECRET", None)]);
+        vars.push(("GENOFLOW_TOKEN_SECRET_ARN", secret_id));
+        vars.push(("AWS_ENDPOINT_URL", endpoint.as_str()));
+        vars.extend(
+            credentials
+                .iter()
+                .map(|(name, value)| (*name, value.as_str())),
+        );
+        cold_start(binary(), &vars)
+    };
+
+    let (code, stderr) = run(&good);
+    assert_ne!(code, Some(0));
+    assert!(stderr.contains("AWS_LAMBDA"), "{stderr}");
+    assert!(
+        !stderr.contains("GENOFLOW_") && !stderr.contains(SECRET),
+        "{stderr}"
+    );
+
+    let (code, stderr) = run(&short);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("at least 32 bytes") && stderr.contains(&short),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("short-secret"), "{stderr}");
+
+    let missing = name("missing");
+    let (code, stderr) = run(&missing);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("Secrets Manager") && stderr.contains(&missing),
+        "{stderr}"
+    );
+}
