@@ -23,6 +23,10 @@ pub(crate) struct Args {
     /// Where datasets, results, the database and the secrets are kept.
     #[arg(long, value_name = "DIR", default_value = "genoflow-data")]
     data_dir: PathBuf,
+    /// The URL browsers use to reach this server (the upload and download links name it), e.g.
+    /// behind a proxy or with --addr 0.0.0.0:8080; default: http:// and the address.
+    #[arg(long, value_name = "URL")]
+    public_url: Option<String>,
     /// A Stacks node API to broadcast anchor transactions to; without one they are signed and
     /// kept, and the proofs say so (`tx_status: "unbroadcast"`).
     #[arg(long, value_name = "URL", env = "GENOFLOW_STACKS_NODE_URL")]
@@ -62,6 +66,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     };
     config.stacks_node.clone_from(&args.stacks_node);
     config.registry.clone_from(&args.registry);
+    config.public_url.clone_from(&args.public_url);
     // The environment, not a flag: a key on the command line shows in the process list.
     if let Some(key) = std::env::var("GENOFLOW_SIGNER_KEY")
         .ok()

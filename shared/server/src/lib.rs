@@ -51,6 +51,10 @@ pub struct Config {
     pub stacks_node: Option<String>,
     /// The registry contract, `ADDRESS.registry`.
     pub registry: String,
+    /// The URL browsers reach this server at, which the upload and download links name;
+    /// `None`: `http://` and the listening address (`127.0.0.1` when it listens on all
+    /// interfaces, which no browser can use as a host).
+    pub public_url: Option<String>,
     /// Micro-STX per anchor transaction.
     pub anchor_fee: u64,
     /// The anchor account's key; `None`: the one `secrets.json` holds (random, made on first
@@ -78,6 +82,7 @@ impl Config {
             network: Network::Testnet,
             stacks_node: None,
             registry: DEFAULT_REGISTRY.to_owned(),
+            public_url: None,
             anchor_fee: 10_000,
             anchor_key: None,
             panel: genoflow_genomics::analysis::BUILTIN_TB.to_owned(),
@@ -139,7 +144,13 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     let _lock = lock(&config.data_dir)?;
     let address = listener.local_addr().map_err(ServeError::Http)?;
-    let base_url = format!("http://{address}");
+    let base_url = match &config.public_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None if address.ip().is_unspecified() => {
+            format!("http://127.0.0.1:{}", address.port())
+        }
+        None => format!("http://{address}"),
+    };
     let secrets = Secrets::load_or_create(&config.data_dir)?;
     tracing::info!(?secrets, data_dir = %config.data_dir.display(), "opening");
     let data_error = |message: String| ServeError::DataDir {
@@ -195,7 +206,7 @@ pub async fn serve(
     let anchor_key = config.anchor_key.clone().unwrap_or(secrets.anchor_key);
     let anchor_account = anchor_key.address(config.network.single_sig_version());
     let workers = Workers::start(&config, table, store, queue, clock, chain, anchor_key);
-    tracing::info!(%address, released, %anchor_account, "serving");
+    tracing::info!(%address, %base_url, released, %anchor_account, "serving");
     let router = routes::router(app);
     let result = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)

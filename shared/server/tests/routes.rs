@@ -28,12 +28,17 @@ impl Running {
 }
 
 async fn start() -> Running {
+    start_with(|_| {}).await
+}
+
+async fn start_with(adjust: impl FnOnce(&mut Config)) -> Running {
     let dir = tempfile::tempdir().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let mut config = Config::new(dir.path());
     config.poll_interval = Duration::from_millis(20);
     config.confirm_interval = Duration::from_millis(200);
+    adjust(&mut config);
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         serve(config, listener, async {
@@ -321,5 +326,24 @@ async fn a_corrupt_upload_is_invalid_with_its_error() {
         "{dataset}"
     );
     assert!(dataset["error"].to_string().contains("gzip"), "{dataset}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn upload_links_name_the_public_url_when_one_is_given() {
+    let server = start_with(|config| {
+        config.public_url = Some("https://genoflow.example.org/".into());
+    })
+    .await;
+    let mut client = Client::new(&server.client.base);
+    client.login(ALICE_KEY, 1).await;
+    let answer = client
+        .declare(&[("r.fq", b"@r1\nACGT\n+\nIIII\n".to_vec())])
+        .await;
+    let url = answer["datasets"][0]["upload"]["url"].as_str().unwrap();
+    assert!(
+        url.starts_with("https://genoflow.example.org/blobs/uploads/"),
+        "{url}"
+    );
     server.stop().await;
 }
