@@ -241,22 +241,7 @@ async fn the_read_pair_goes_to_a_signed_anchor_and_only_its_owner_sees_it() {
     assert_eq!(call("Rifampicin").as_deref(), Some("resistant"));
     assert_eq!(call("Isoniazid").as_deref(), Some("resistant"));
     // The report download link is served by this server and is the hashed report.
-    let link = report["artifacts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|artifact| artifact["name"] == "report.json")
-        .and_then(|artifact| artifact["url"].as_str())
-        .unwrap_or_else(|| panic!("no report link in {}", report["artifacts"]));
-    let bytes = alice
-        .http
-        .get(link)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let bytes = alice.download_artifact(&report, "report.json").await;
     assert_eq!(
         hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes)),
         report["report_sha256"].as_str().unwrap()

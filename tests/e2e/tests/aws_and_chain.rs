@@ -12,6 +12,9 @@
 
 #![allow(clippy::unwrap_used)]
 
+#[path = "../../../shared/server/tests/support/mod.rs"]
+mod support;
+
 use std::{sync::Arc, time::Duration};
 
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
@@ -24,7 +27,6 @@ use genoflow_core::{
     ports::{BlobStore, Chain, Clock, HmacTokenSigner, Queue, SystemClock, Table, TokenSecret},
     usecases::{
         anchor::Anchorer,
-        login::{LoginMessage, LoginRequest, login_domain},
         submit::ContractSender,
         upload::UploadLimits,
         verify::{verify_offline, verify_on_chain},
@@ -39,7 +41,6 @@ use genoflow_stacks::{
     clarity::{ClarityValue, Principal},
     client::{ClientConfig, NodeClient, TxStatus},
     keys::PrivateKey,
-    sip018,
     transaction::{ContractCall, Network, Transaction, TransactionOptions},
 };
 use serde_json::{Value, json};
@@ -204,7 +205,7 @@ fn s3_event(bucket: &str, key: &str, size: usize) -> S3Event {
         "functions/validate/tests/events/s3-object-created-put.json",
     ))
     .unwrap();
-    let encoded = key.replace('+', "%2B").replace(' ', "+");
+    let encoded = genoflow_core::keys::encode_event_key(key);
     event["Records"][0]["s3"]["bucket"]["name"] = bucket.into();
     event["Records"][0]["s3"]["bucket"]["arn"] = format!("arn:aws:s3:::{bucket}").into();
     event["Records"][0]["s3"]["object"]["key"] = encoded.into();
@@ -214,25 +215,7 @@ fn s3_event(bucket: &str, key: &str, size: usize) -> S3Event {
 
 impl Stack {
     async fn login(&self, key: &str, nonce: u64) -> String {
-        let expires = (time::OffsetDateTime::now_utc().unix_timestamp() + 300) as u64;
-        let message = LoginMessage {
-            action: "login".into(),
-            nonce,
-            expires,
-        };
-        let key = PrivateKey::from_hex(key).unwrap();
-        let signature = sip018::sign(
-            &login_domain(Network::Testnet),
-            &message.to_clarity().unwrap(),
-            &key,
-        )
-        .unwrap();
-        let body = serde_json::to_string(&LoginRequest {
-            public_key: hex::encode(key.public_key().to_bytes()),
-            signature: hex::encode(signature),
-            message,
-        })
-        .unwrap();
+        let body = serde_json::to_string(&support::Client::login_body(key, nonce)).unwrap();
         let event = http_event(
             "functions/presign/tests/events/post-auth-login.json",
             None,

@@ -114,22 +114,7 @@ async fn serve_anchors_the_read_pair_on_chain_and_the_proof_verifies() {
     let (_, report) = client
         .call(Method::GET, &format!("/datasets/{}/report", ids[1]), None)
         .await;
-    let link = report["artifacts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|artifact| artifact["name"] == "report.json")
-        .and_then(|artifact| artifact["url"].as_str())
-        .unwrap();
-    let bytes = client
-        .http
-        .get(link)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let bytes = client.download_artifact(&report, "report.json").await;
     let checks = verify_offline(&bytes, &proof)
         .into_iter()
         .chain(verify_on_chain(&node, &proof, &proof.registry).await);

@@ -150,6 +150,21 @@ impl Client {
         ids
     }
 
+    /// The bytes of the artifact `name` (`report.json`, `variants.vcf`) through the download
+    /// link a `GET /datasets/{id}/report` answer carries.
+    pub async fn download_artifact(&self, report: &Value, name: &str) -> Vec<u8> {
+        let link = report["artifacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|artifact| artifact["name"] == name)
+            .and_then(|artifact| artifact["url"].as_str())
+            .unwrap_or_else(|| panic!("no {name} link in {}", report["artifacts"]));
+        let response = self.http.get(link).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{link}");
+        response.bytes().await.unwrap().to_vec()
+    }
+
     /// Polls `GET /datasets/{id}` until its status is one of `wanted` (panics after `limit`,
     /// or at a final status that is not wanted).
     pub async fn wait_for(&self, id: &str, wanted: &[&str], limit: Duration) -> Value {
