@@ -10,7 +10,10 @@ use std::{
 
 use anyhow::Context as _;
 use clap::ValueEnum;
-use genoflow_genomics::{DEFAULT_MAX_DECOMPRESSED_BYTES, Format, Options, Report, Stats, validate};
+use genoflow_genomics::{
+    DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_EXPANSION, DEFAULT_MAX_SLICE_BYTES, Format,
+    Options, Report, Stats, validate,
+};
 
 /// Exit status of an invalid input.
 const EXIT_INVALID: u8 = 1;
@@ -31,6 +34,14 @@ pub(crate) struct Args {
     /// Stop with an error once this many bytes have been decompressed (guards against gzip bombs).
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_DECOMPRESSED_BYTES)]
     max_decompressed_bytes: u64,
+    /// Stop with an error once the decompressed bytes pass this many times the stored bytes read
+    /// (past the first 64 MiB): stops decompression bombs whatever the file's size.
+    #[arg(long, value_name = "RATIO", default_value_t = DEFAULT_MAX_EXPANSION)]
+    max_expansion: u64,
+    /// The most memory decoding one CRAM slice may take, checked against what the slice declares
+    /// before it is decoded.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_SLICE_BYTES)]
+    max_slice_bytes: u64,
     /// Threads for parallel BGZF decompression (default: all cores).
     #[arg(long)]
     threads: Option<NonZero<usize>>,
@@ -66,6 +77,8 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         format: args.format.format(),
         reference: args.reference.clone(),
         max_decompressed_bytes: args.max_decompressed_bytes,
+        max_expansion: args.max_expansion,
+        max_slice_bytes: args.max_slice_bytes,
         ..Options::default()
     };
     if let Some(threads) = args.threads {

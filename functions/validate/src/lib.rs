@@ -60,8 +60,9 @@ pub struct Validate {
 }
 
 impl Validate {
-    /// Wires the use case with the default validator options and a validation lease of
-    /// [`DEFAULT_VALIDATION_LEASE`] (the function's timeout is at most that).
+    /// Wires the use case with a validation lease of [`DEFAULT_VALIDATION_LEASE`] (the
+    /// function's timeout is at most that) and validator options sized to it: no file may
+    /// decompress to more than the validator is sure to get through in that time.
     pub fn new(ports: Ports) -> Self {
         Self {
             objects: ValidateObjects {
@@ -69,7 +70,9 @@ impl Validate {
                 blobs: ports.blobs,
                 queue: ports.queue,
                 clock: ports.clock,
-                options: genoflow_genomics::Options::default(),
+                options: genoflow_genomics::Options::for_time_limit(
+                    DEFAULT_VALIDATION_LEASE.whole_seconds().unsigned_abs(),
+                ),
                 validation_lease: DEFAULT_VALIDATION_LEASE,
             },
         }

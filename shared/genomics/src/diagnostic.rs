@@ -110,6 +110,16 @@ impl Warnings {
         }
     }
 
+    /// How many more warnings are kept before they are only counted.
+    pub(crate) fn room(&self) -> usize {
+        MAX_WARNINGS.saturating_sub(self.kept.len())
+    }
+
+    /// Counts `count` warnings that were not kept (as if pushed when there was no room).
+    pub(crate) fn add_dropped(&mut self, count: u64) {
+        self.dropped += count;
+    }
+
     pub(crate) fn into_vec(mut self) -> Vec<Diagnostic> {
         if self.dropped > 0 {
             self.kept.push(Diagnostic::new(format!(

@@ -9,6 +9,7 @@ use std::{
     num::NonZero,
     sync::{
         Arc, Mutex, MutexGuard, PoisonError,
+        atomic::{AtomicU64, Ordering},
         mpsc::{Receiver, SyncSender, sync_channel},
     },
     thread::{self, JoinHandle},
@@ -70,17 +71,61 @@ pub(crate) fn is_source_error(error: &io::Error) -> bool {
         .is_some_and(|inner| inner.is::<SourceError>())
 }
 
-/// The decompressed size went past the configured limit.
+/// Stored bytes read so far (shared with the thread that reads them).
+#[derive(Clone, Debug)]
+pub(crate) struct StoredProgress(Arc<AtomicU64>);
+
+impl StoredProgress {
+    fn bytes(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Decompressed bytes allowed whatever the ratio: headers and small files expand freely.
+pub(crate) const EXPANSION_ALLOWANCE: u64 = 64 << 20;
+
+/// The decompressed data went past a limit.
 #[derive(Debug)]
-pub(crate) struct LimitExceeded(pub u64);
+pub(crate) enum LimitExceeded {
+    /// More than this many bytes in all.
+    Total(u64),
+    /// More than `ratio` times the stored bytes read so far (past [`EXPANSION_ALLOWANCE`]).
+    Ratio {
+        /// Decompressed bytes so far.
+        decompressed: u64,
+        /// Stored bytes read so far.
+        stored: u64,
+        /// The limit.
+        ratio: u64,
+    },
+}
+
+impl LimitExceeded {
+    /// Where in the decompressed stream the limit was reached.
+    pub(crate) fn offset(&self) -> u64 {
+        match self {
+            Self::Total(limit) => *limit,
+            Self::Ratio { decompressed, .. } => *decompressed,
+        }
+    }
+}
 
 impl fmt::Display for LimitExceeded {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "decompressed data exceeds the limit of {} bytes; raise the limit (--max-decompressed-bytes) if the file is genuine",
-            self.0
-        )
+        match self {
+            Self::Total(limit) => write!(
+                f,
+                "decompressed data exceeds the limit of {limit} bytes; raise the limit (--max-decompressed-bytes) if the file is genuine"
+            ),
+            Self::Ratio {
+                decompressed,
+                stored,
+                ratio,
+            } => write!(
+                f,
+                "{stored} stored bytes decompress to more than {decompressed} bytes, past the limit of {ratio} times the stored size: this is a decompression bomb, or a genuine file needs a higher --max-expansion"
+            ),
+        }
     }
 }
 
@@ -129,6 +174,8 @@ struct Source {
     inner: Box<dyn Read + Send>,
     hashing: Hashing,
     bytes: u64,
+    /// `bytes`, readable without the lock by the expansion check.
+    progress: Arc<AtomicU64>,
     /// The last (up to) 28 bytes read.
     tail: Vec<u8>,
 }
@@ -141,6 +188,7 @@ impl Source {
         );
         let data = chunk.data();
         self.bytes += data.len() as u64;
+        self.progress.store(self.bytes, Ordering::Relaxed);
         keep_tail(&mut self.tail, data);
         match &mut self.hashing {
             Hashing::Inline(hasher) => hasher.update(data),
@@ -319,19 +367,24 @@ impl BufRead for ChunkReader {
     }
 }
 
-/// Stops the stream with an error once more than `limit` bytes have passed.
+/// Stops the decoded stream with an error once more than `limit` bytes have passed, or more than
+/// `ratio` times the stored bytes read so far (beyond [`EXPANSION_ALLOWANCE`]).
 pub(crate) struct LimitReader<R> {
     inner: R,
-    remaining: u64,
+    passed: u64,
     limit: u64,
+    ratio: Option<(u64, StoredProgress)>,
 }
 
 impl<R> LimitReader<R> {
-    pub(crate) fn new(inner: R, limit: u64) -> Self {
+    /// `ratio`: the expansion limit and the stored bytes it applies to; `None` for data that is
+    /// not decompressed.
+    pub(crate) fn new(inner: R, limit: u64, ratio: Option<(u64, StoredProgress)>) -> Self {
         Self {
             inner,
-            remaining: limit,
+            passed: 0,
             limit,
+            ratio,
         }
     }
 }
@@ -344,20 +397,33 @@ impl<R: BufRead> Read for LimitReader<R> {
 
 impl<R: BufRead> BufRead for LimitReader<R> {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        let limit = self.limit;
-        let remaining = self.remaining;
-        let buf = self.inner.fill_buf()?;
-        if remaining == 0 && !buf.is_empty() {
-            return Err(io::Error::other(LimitExceeded(limit)));
+        let (limit, passed) = (self.limit, self.passed);
+        if let Some((ratio, progress)) = &self.ratio {
+            let stored = progress.bytes();
+            if passed
+                > stored
+                    .saturating_mul(*ratio)
+                    .saturating_add(EXPANSION_ALLOWANCE)
+            {
+                return Err(io::Error::other(LimitExceeded::Ratio {
+                    decompressed: passed,
+                    stored,
+                    ratio: *ratio,
+                }));
+            }
         }
-        let n = usize::try_from(remaining)
+        let buf = self.inner.fill_buf()?;
+        if passed >= limit && !buf.is_empty() {
+            return Err(io::Error::other(LimitExceeded::Total(limit)));
+        }
+        let n = usize::try_from(limit - passed)
             .unwrap_or(usize::MAX)
             .min(buf.len());
         Ok(&buf[..n])
     }
 
     fn consume(&mut self, amt: usize) {
-        self.remaining -= amt as u64;
+        self.passed += amt as u64;
         self.inner.consume(amt);
     }
 }
@@ -429,6 +495,7 @@ impl Stored {
             inner: source,
             hashing: Hashing::Inline(Sha256::new()),
             bytes: 0,
+            progress: Arc::default(),
             tail: Vec::with_capacity(2 * BGZF_EOF.len()),
         }));
         let reader = StoredReader {
@@ -438,6 +505,11 @@ impl Stored {
             spare: Vec::new(),
         };
         (reader, Self { source })
+    }
+
+    /// A live count of the stored bytes read so far.
+    pub(crate) fn progress(&self) -> StoredProgress {
+        StoredProgress(Arc::clone(&lock(&self.source).progress))
     }
 
     /// Reads what is left of the stored input (the validator may have stopped early) and returns

@@ -29,4 +29,7 @@ pub mod vcf;
 pub use diagnostic::Diagnostic;
 pub use format::{Compression, Format};
 pub use text::DEFAULT_MAX_LINE_BYTES;
-pub use validate::{DEFAULT_MAX_DECOMPRESSED_BYTES, Error, Options, Report, Stats, validate};
+pub use validate::{
+    DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_EXPANSION, DEFAULT_MAX_SLICE_BYTES, Error,
+    GUARANTEED_BYTES_PER_SECOND, Options, Report, Stats, validate,
+};

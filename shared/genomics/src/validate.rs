@@ -19,9 +19,23 @@ use crate::{
     vcf::VcfStats,
 };
 
-/// Default limit on decompressed bytes: far above any real sequencing file, low enough to stop a
-/// gzip bomb before it runs for hours.
+/// Default limit on decompressed bytes: far above any real sequencing file. A deployment with a
+/// time limit sizes it to what it can finish instead ([`Options::for_time_limit`]).
 pub const DEFAULT_MAX_DECOMPRESSED_BYTES: u64 = 1 << 40;
+
+/// Default limit on decompressed bytes per stored byte. Deflate (gzip, BGZF) cannot exceed about
+/// 1,032; real sequencing files compress 3–10 times. bzip2 can expand far more, and a bomb
+/// built on that would otherwise run for hours.
+pub const DEFAULT_MAX_EXPANSION: u64 = 2048;
+
+/// Default memory limit for decoding one CRAM slice: its records and decoded blocks. samtools'
+/// slices (10,000 records) take a few tens of MiB.
+pub const DEFAULT_MAX_SLICE_BYTES: u64 = 512 << 20;
+
+/// The slowest validation throughput measured (decompressed bytes per second, release build,
+/// one core of the benchmark machine; see `bench/RESULTS.md`), halved for slower CPUs: what a
+/// validation is sure to get through in a given time.
+pub const GUARANTEED_BYTES_PER_SECOND: u64 = 40 << 20;
 
 /// How to validate.
 #[derive(Clone, Debug)]
@@ -32,6 +46,12 @@ pub struct Options {
     pub reference: Option<PathBuf>,
     /// Stop with an error once this many bytes have been decompressed.
     pub max_decompressed_bytes: u64,
+    /// Stop with an error once the decompressed bytes pass this many times the stored bytes read
+    /// (the first 64 MiB are allowed whatever the ratio).
+    pub max_expansion: u64,
+    /// The most memory decoding one CRAM slice may take (its records and decoded blocks), checked
+    /// against what the slice declares before it is decoded.
+    pub max_slice_bytes: u64,
     /// Threads for parallel decompression (BGZF).
     pub threads: NonZero<usize>,
 }
@@ -42,7 +62,28 @@ impl Default for Options {
             format: None,
             reference: None,
             max_decompressed_bytes: DEFAULT_MAX_DECOMPRESSED_BYTES,
+            max_expansion: DEFAULT_MAX_EXPANSION,
+            max_slice_bytes: DEFAULT_MAX_SLICE_BYTES,
             threads: std::thread::available_parallelism().unwrap_or(NonZero::<usize>::MIN),
+        }
+    }
+}
+
+impl Options {
+    /// The default options, with the decompressed-size limit sized to what validation is sure
+    /// to finish in `seconds` ([`GUARANTEED_BYTES_PER_SECOND`]).
+    ///
+    /// ```
+    /// use genoflow_genomics::Options;
+    ///
+    /// // The validate function's 15 minutes.
+    /// let options = Options::for_time_limit(900);
+    /// assert_eq!(options.max_decompressed_bytes, 900 * (40 << 20));
+    /// ```
+    pub fn for_time_limit(seconds: u64) -> Self {
+        Self {
+            max_decompressed_bytes: seconds.saturating_mul(GUARANTEED_BYTES_PER_SECOND),
+            ..Self::default()
         }
     }
 }
@@ -161,8 +202,10 @@ pub fn validate<R: Read + Send + 'static>(source: R, options: &Options) -> Resul
             Err(Failure::Invalid(Diagnostic::new("the file is empty"))),
         )
     } else {
+        let ratio =
+            (compression != Compression::None).then(|| (options.max_expansion, stored.progress()));
         let decoded = input::decode(stored_reader, compression, options.threads);
-        let mut decoded = input::LimitReader::new(decoded, options.max_decompressed_bytes);
+        let mut decoded = input::LimitReader::new(decoded, options.max_decompressed_bytes, ratio);
         run(&mut decoded, &mut ctx)
     };
 
@@ -289,7 +332,7 @@ fn decoding_error(error: &io::Error, compression: Compression, records: u64) -> 
             message: limit.to_string(),
             record,
             line: None,
-            offset: Some(limit.0),
+            offset: Some(limit.offset()),
         };
     }
     let message = match (compression, error.kind()) {

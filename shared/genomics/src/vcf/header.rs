@@ -3,9 +3,12 @@
 //! Only what records are checked against is kept: INFO/FORMAT definitions, FILTER, ALT and
 //! contig IDs, and the sample count.
 
-use std::collections::{HashMap, HashSet};
+use std::{
+    borrow::Cow,
+    collections::{HashMap, HashSet},
+};
 
-use super::{Issue, Version, shown};
+use super::{Issue, LineWarnings, Repeats, Version, shown};
 
 /// How many values a field holds (`Number=`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -174,9 +177,10 @@ pub(crate) struct Header {
     /// Whether the header line has a FORMAT column.
     pub has_format: bool,
     pub samples: usize,
-    /// Sample names seen on the header line (dropped once the header is done).
-    /// Sample names, for messages.
-    pub sample_names: Vec<String>,
+    /// The sample names, for messages, one after the other (one allocation, not one a sample).
+    sample_names: String,
+    /// Where each sample name ends in `sample_names`.
+    sample_ends: Vec<usize>,
 }
 
 impl Header {
@@ -191,8 +195,22 @@ impl Header {
             contig_lines: 0,
             has_format: false,
             samples: 0,
-            sample_names: Vec::new(),
+            sample_names: String::new(),
+            sample_ends: Vec::new(),
         }
+    }
+
+    /// The name of the sample in column `index` (0-based, after FORMAT), for messages.
+    pub(crate) fn sample_name(&self, index: usize) -> &str {
+        let Some(&end) = self.sample_ends.get(index) else {
+            return "?";
+        };
+        let start = index
+            .checked_sub(1)
+            .and_then(|i| self.sample_ends.get(i))
+            .copied()
+            .unwrap_or(0);
+        self.sample_names.get(start..end).unwrap_or("?")
     }
 
     /// The INFO definition of `key`: declared, else reserved by the specification.
@@ -215,7 +233,7 @@ impl Header {
     pub(crate) fn meta_line(
         &mut self,
         text: &[u8],
-        warnings: &mut Vec<String>,
+        warnings: &mut LineWarnings,
     ) -> Result<(), Issue> {
         let trimmed = text.trim_ascii_end();
         if trimmed.len() != text.len() {
@@ -282,12 +300,7 @@ impl Header {
             ));
         }
         let fields = structured_fields(key, value, warnings)?;
-        let field = |name: &[u8]| {
-            fields
-                .iter()
-                .find(|f| f.name == name)
-                .map(|f| f.value.as_slice())
-        };
+        let field = |name: &[u8]| fields.iter().find(|f| f.name == name).map(|f| &*f.value);
         if let Some(description) = fields.iter().find(|f| f.name == b"Description")
             && !description.quoted
         {
@@ -388,7 +401,7 @@ impl Header {
 
     /// `##SAMPLE`: up to VCF 4.2 the fields Genomes, Mixture and Description, unquoted
     /// except Description; from 4.3 any fields.
-    fn sample(&self, id: &[u8], fields: &[Field]) -> Result<(), Issue> {
+    fn sample(&self, id: &[u8], fields: &[Field<'_>]) -> Result<(), Issue> {
         if id.iter().any(u8::is_ascii_whitespace) {
             return Err(format!("##SAMPLE ID {} has whitespace", shown(id)));
         }
@@ -406,7 +419,7 @@ impl Header {
                 return Err(format!(
                     "##SAMPLE {}: only Description is quoted, not {}",
                     shown(id),
-                    shown_plain(&field.name)
+                    shown_plain(field.name)
                 ));
             }
         }
@@ -414,7 +427,7 @@ impl Header {
     }
 
     /// `##PEDIGREE`: names of samples or genomes, an ID from VCF 4.3.
-    fn pedigree(&self, fields: &[Field]) -> Result<(), Issue> {
+    fn pedigree(&self, fields: &[Field<'_>]) -> Result<(), Issue> {
         if self.version >= Version::V43 && !fields.iter().any(|f| f.name == b"ID") {
             return Err("##PEDIGREE has no ID (required from VCF 4.3)".into());
         }
@@ -426,7 +439,7 @@ impl Header {
             {
                 return Err(format!(
                     "##PEDIGREE {}={} has the character {}: values are sample or genome names",
-                    shown_plain(&field.name),
+                    shown_plain(field.name),
                     shown(&field.value),
                     shown(&[b])
                 ));
@@ -439,11 +452,11 @@ impl Header {
         &mut self,
         key: &[u8],
         id: &[u8],
-        fields: &[Field],
-        warnings: &mut Vec<String>,
+        fields: &[Field<'_>],
+        warnings: &mut LineWarnings,
     ) -> Result<(), Issue> {
         let kind = shown_plain(key);
-        let field = |name: &[u8]| fields.iter().find(|f| f.name == name).map(|f| &f.value);
+        let field = |name: &[u8]| fields.iter().find(|f| f.name == name).map(|f| &*f.value);
         const REQUIRED: [&[u8]; 4] = [b"ID", b"Number", b"Type", b"Description"];
         if let Some(missing) = REQUIRED.iter().find(|name| field(name).is_none()) {
             return Err(format!(
@@ -459,7 +472,7 @@ impl Header {
             ));
         }
         check_key(id, self.version).map_err(|why| format!("##{kind} ID {}: {why}", shown(id)))?;
-        let number_text = field(b"Number").map(Vec::as_slice).unwrap_or_default();
+        let number_text = field(b"Number").unwrap_or_default();
         let number = Number::parse(number_text, self.version).ok_or_else(|| {
             format!(
                 "##{kind} {} has Number={}: it must be an integer, A, R, G or '.'{}",
@@ -472,7 +485,7 @@ impl Header {
                 }
             )
         })?;
-        let type_text = field(b"Type").map(Vec::as_slice).unwrap_or_default();
+        let type_text = field(b"Type").unwrap_or_default();
         let value_type = ValueType::parse(type_text)
             .filter(|t| key == b"INFO" || *t != ValueType::Flag)
             .ok_or_else(|| {
@@ -531,7 +544,7 @@ impl Header {
     pub(crate) fn header_line(
         &mut self,
         line: &[u8],
-        warnings: &mut Vec<String>,
+        warnings: &mut LineWarnings,
     ) -> Result<(), Issue> {
         const FIXED: [&[u8]; 8] = [
             b"#CHROM", b"POS", b"ID", b"REF", b"ALT", b"QUAL", b"FILTER", b"INFO",
@@ -574,8 +587,8 @@ impl Header {
             if !seen.insert(name) {
                 return Err(format!("sample name {} appears twice", shown(name)));
             }
-            self.sample_names
-                .push(String::from_utf8_lossy(name).into_owned());
+            self.sample_names.push_str(&String::from_utf8_lossy(name));
+            self.sample_ends.push(self.sample_names.len());
         }
         if self.samples == 0 {
             warnings.push("the header line has a FORMAT column but no samples".into());
@@ -584,26 +597,21 @@ impl Header {
     }
 }
 
-/// One `key=value` of a structured meta-information line.
+/// One `key=value` of a structured meta-information line, borrowed from the line.
 #[derive(Debug)]
-struct Field {
-    name: Vec<u8>,
-    /// The value, unquoted.
-    value: Vec<u8>,
+struct Field<'a> {
+    name: &'a [u8],
+    /// The value, unquoted (owned only when it had escapes).
+    value: Cow<'a, [u8]>,
     quoted: bool,
 }
 
 /// `##META` (VCF 4.3+): ID, Type, Number and a bracketed Values list.
-fn meta(id: &[u8], fields: &[Field]) -> Result<(), Issue> {
+fn meta(id: &[u8], fields: &[Field<'_>]) -> Result<(), Issue> {
     if fields[0].name != b"ID" {
         return Err(format!("##META {}: ID must be the first field", shown(id)));
     }
-    let field = |name: &[u8]| {
-        fields
-            .iter()
-            .find(|f| f.name == name)
-            .map(|f| f.value.as_slice())
-    };
+    let field = |name: &[u8]| fields.iter().find(|f| f.name == name).map(|f| &*f.value);
     match field(b"Number") {
         Some(b".") | None => {}
         Some(n) if !n.is_empty() && n.iter().all(u8::is_ascii_digit) => {}
@@ -639,16 +647,17 @@ fn meta(id: &[u8], fields: &[Field]) -> Result<(), Issue> {
 /// Splits `<k=v,k="v",...>` into fields, unquoting values.
 ///
 /// Whitespace around names and values is tolerated with a warning (htslib's suite has it).
-fn structured_fields(
+fn structured_fields<'a>(
     key: &[u8],
-    value: &[u8],
-    warnings: &mut Vec<String>,
-) -> Result<Vec<Field>, Issue> {
+    value: &'a [u8],
+    warnings: &mut LineWarnings,
+) -> Result<Vec<Field<'a>>, Issue> {
     let kind = shown_plain(key);
     let Some(inner) = value.strip_prefix(b"<") else {
         return Err(format!("##{kind} must be structured as <...>"));
     };
-    let mut fields: Vec<Field> = Vec::new();
+    let mut fields: Vec<Field<'a>> = Vec::new();
+    let mut names = Repeats::new();
     let mut rest = inner;
     let mut spaced = false;
     loop {
@@ -675,10 +684,11 @@ fn structured_fields(
             spaced = true;
             rest = value_start;
         }
-        let mut text = Vec::new();
         let quoted = rest.first() == Some(&b'"');
+        let text: Cow<'a, [u8]>;
         if quoted {
             let mut i = 1;
+            let mut escaped = false;
             loop {
                 match rest.get(i) {
                     None => {
@@ -688,16 +698,19 @@ fn structured_fields(
                         ));
                     }
                     Some(b'\\') if matches!(rest.get(i + 1), Some(b'"' | b'\\')) => {
-                        text.push(rest[i + 1]);
+                        escaped = true;
                         i += 2;
                     }
                     Some(b'"') => break,
-                    Some(&b) => {
-                        text.push(b);
-                        i += 1;
-                    }
+                    Some(_) => i += 1,
                 }
             }
+            let inside = &rest[1..i];
+            text = if escaped {
+                Cow::Owned(unescaped(inside))
+            } else {
+                Cow::Borrowed(inside)
+            };
             rest = &rest[i + 1..];
             let after = rest.trim_ascii_start();
             spaced |= after.len() != rest.len();
@@ -710,7 +723,7 @@ fn structured_fields(
                     shown(name)
                 ));
             };
-            text.extend_from_slice(&rest[..=end]);
+            text = Cow::Borrowed(&rest[..=end]);
             rest = &rest[end + 1..];
         } else {
             let end = rest
@@ -719,14 +732,14 @@ fn structured_fields(
                 .unwrap_or(rest.len());
             let trimmed = rest[..end].trim_ascii();
             spaced |= trimmed.len() != end;
-            text.extend_from_slice(trimmed);
+            text = Cow::Borrowed(trimmed);
             rest = &rest[end..];
         }
-        if fields.iter().any(|f| f.name == name) {
+        if names.seen(name) {
             return Err(format!("##{kind} has the field {} twice", shown(name)));
         }
         fields.push(Field {
-            name: name.to_vec(),
+            name,
             value: text,
             quoted,
         });
@@ -756,6 +769,22 @@ fn structured_fields(
             None => return Err(format!("##{kind} line does not end with '>'")),
         }
     }
+}
+
+/// A quoted value without its escapes: `\"` and `\\` stand for `"` and `\`.
+fn unescaped(inside: &[u8]) -> Vec<u8> {
+    let mut text = Vec::with_capacity(inside.len());
+    let mut i = 0;
+    while let Some(&b) = inside.get(i) {
+        if b == b'\\' && matches!(inside.get(i + 1), Some(b'"' | b'\\')) {
+            text.push(inside[i + 1]);
+            i += 2;
+        } else {
+            text.push(b);
+            i += 1;
+        }
+    }
+    text
 }
 
 fn check_url(key: &[u8], value: &[u8]) -> Result<(), Issue> {

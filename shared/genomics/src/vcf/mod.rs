@@ -32,12 +32,12 @@ mod record;
 mod sv;
 mod values;
 
-use std::io::BufRead;
+use std::{collections::HashSet, io::BufRead};
 
 use serde::Serialize;
 
 use crate::{
-    diagnostic::{Diagnostic, Failure},
+    diagnostic::{Diagnostic, Failure, MAX_WARNINGS},
     text::{DEFAULT_MAX_LINE_BYTES, LineReader},
     validate::Context,
 };
@@ -98,6 +98,97 @@ impl Version {
 /// What is wrong, before the caller adds where.
 pub(crate) type Issue = String;
 
+/// The warnings of one line, before the caller adds where.
+///
+/// Only as many are kept as the report still has room for (see [`Warnings`]); the rest are
+/// counted, so that a line repeating one suspicious value millions of times holds a few
+/// messages, not millions. The report is the same as if every warning had been kept.
+///
+/// [`Warnings`]: crate::diagnostic::Warnings
+#[derive(Debug)]
+pub(crate) struct LineWarnings {
+    kept: Vec<Issue>,
+    /// How many more are kept.
+    room: usize,
+    /// Warnings beyond `room`, counted only.
+    dropped: u64,
+}
+
+impl Default for LineWarnings {
+    fn default() -> Self {
+        Self {
+            kept: Vec::new(),
+            room: MAX_WARNINGS,
+            dropped: 0,
+        }
+    }
+}
+
+impl LineWarnings {
+    pub(crate) fn push(&mut self, message: Issue) {
+        self.push_with(|| message);
+    }
+
+    /// Pushes the message `message()` makes, made only if it is kept.
+    pub(crate) fn push_with(&mut self, message: impl FnOnce() -> Issue) {
+        if self.kept.len() < self.room {
+            self.kept.push(message());
+        } else {
+            self.dropped += 1;
+        }
+    }
+
+    /// Moves the warnings into `ctx`, located at `record` and `line`.
+    fn flush(&mut self, ctx: &mut Context<'_>, record: Option<u64>, line: u64) {
+        for message in self.kept.drain(..) {
+            ctx.warn(Diagnostic::at_line(message, record, line));
+        }
+        ctx.warnings.add_dropped(std::mem::take(&mut self.dropped));
+        // Warnings given directly to `ctx` meanwhile only make this larger than the report's
+        // room: the report then counts what it cannot keep.
+        self.room = ctx.warnings.room();
+    }
+}
+
+/// Up to this many items, `Repeats` compares each item with the earlier ones.
+const FEW: usize = 16;
+
+/// Finds repeated items of a list (ID parts, alleles, keys, ...) in time linear in the list:
+/// the first few are compared one by one, without allocating; beyond, a hash set holds them.
+pub(crate) struct Repeats<'a> {
+    few: [&'a [u8]; FEW],
+    /// Items in `few`.
+    len: usize,
+    many: HashSet<&'a [u8]>,
+}
+
+impl<'a> Repeats<'a> {
+    pub(crate) fn new() -> Self {
+        Self {
+            few: [&[]; FEW],
+            len: 0,
+            many: HashSet::new(),
+        }
+    }
+
+    /// Whether `item` came before (otherwise it is remembered).
+    pub(crate) fn seen(&mut self, item: &'a [u8]) -> bool {
+        if self.len < FEW {
+            if self.few[..self.len].contains(&item) {
+                return true;
+            }
+            self.few[self.len] = item;
+            self.len += 1;
+            return false;
+        }
+        if self.many.is_empty() {
+            self.many.reserve(4 * FEW);
+            self.many.extend(self.few);
+        }
+        !self.many.insert(item)
+    }
+}
+
 /// A value as shown in messages: quoted, shortened when long.
 pub(crate) fn shown(text: &[u8]) -> String {
     crate::fastq::shown_line(text).replace('"', "'")
@@ -110,7 +201,7 @@ pub(crate) fn validate<R: BufRead>(
 ) -> Result<VcfStats, Failure> {
     let mut lines = LineReader::new(reader);
     let mut line = Vec::new();
-    let mut warnings: Vec<Issue> = Vec::new();
+    let mut warnings = LineWarnings::default();
 
     if !read_line(&mut lines, &mut line, ctx)? {
         return Err(Diagnostic::new("the file is empty").into());
@@ -129,7 +220,7 @@ pub(crate) fn validate<R: BufRead>(
             header.meta_line(meta, &mut warnings)
         } else if line.starts_with(b"#CHROM") {
             let outcome = header.header_line(&line, &mut warnings);
-            flush_warnings(&mut warnings, ctx, None, number);
+            warnings.flush(ctx, None, number);
             outcome.map_err(|why| Diagnostic::at_line(why, None, number))?;
             break;
         } else {
@@ -138,7 +229,7 @@ pub(crate) fn validate<R: BufRead>(
                 shown(&line)
             ))
         };
-        flush_warnings(&mut warnings, ctx, None, number);
+        warnings.flush(ctx, None, number);
         outcome.map_err(|why| Diagnostic::at_line(why, None, number))?;
     }
 
@@ -155,7 +246,7 @@ pub(crate) fn validate<R: BufRead>(
         }
         ctx.records += 1;
         let outcome = records.check(&line, &mut warnings);
-        flush_warnings(&mut warnings, ctx, Some(ctx.records), number);
+        warnings.flush(ctx, Some(ctx.records), number);
         outcome.map_err(|why| Diagnostic::at_line(why, Some(ctx.records), number))?;
     }
     if lines.missing_final_newline() {
@@ -221,17 +312,6 @@ fn read_line<R: BufRead>(
         if piece.end_of_line {
             return Ok(true);
         }
-    }
-}
-
-fn flush_warnings(
-    warnings: &mut Vec<Issue>,
-    ctx: &mut Context<'_>,
-    record: Option<u64>,
-    line: u64,
-) {
-    for message in warnings.drain(..) {
-        ctx.warn(Diagnostic::at_line(message, record, line));
     }
 }
 

@@ -3,7 +3,7 @@
 use std::collections::{HashSet, VecDeque};
 
 use super::{
-    Issue, Version,
+    Issue, LineWarnings, Repeats, Version,
     header::{Definition, Header, Number, ValueType, check_contig_name, check_key, colon_in_name},
     shown,
     sv::{self, SvInfo},
@@ -24,9 +24,17 @@ pub(crate) struct RecordStats {
 /// How many names of one kind are remembered as reported undeclared (beyond, no more reports).
 const MAX_REPORTED: usize = 10_000;
 
-/// How many contigs are remembered for the contiguity check: a few MB at most, whatever the
-/// file (beyond, contigs that end are no longer checked).
+/// How many bytes of names of one kind are remembered as reported undeclared: names may be
+/// megabytes long.
+const MAX_REPORTED_BYTES: usize = 4 << 20;
+
+/// How many contigs are remembered for the contiguity check (beyond, contigs that end are no
+/// longer checked).
 const MAX_FINISHED_CONTIGS: usize = 100_000;
+
+/// How many bytes of contig names are remembered for the contiguity check: with the count
+/// above, a few MB at most, whatever the file.
+const MAX_FINISHED_BYTES: usize = 16 << 20;
 
 /// Appended to warnings given once per name.
 const ONCE: &str = " (reported once)";
@@ -45,16 +53,25 @@ enum Undeclared {
 #[derive(Debug, Default)]
 struct Reported {
     names: [HashSet<Vec<u8>>; 5],
+    /// The bytes of the names of each kind.
+    bytes: [usize; 5],
 }
 
 impl Reported {
     /// Whether `name` of `kind` is reported for the first time (and remembers it).
     fn first(&mut self, kind: Undeclared, name: &[u8]) -> bool {
-        let names = &mut self.names[kind as usize];
-        if names.contains(name) || names.len() >= MAX_REPORTED {
+        let (names, bytes) = (
+            &mut self.names[kind as usize],
+            &mut self.bytes[kind as usize],
+        );
+        if names.len() >= MAX_REPORTED
+            || *bytes + name.len() > MAX_REPORTED_BYTES
+            || names.contains(name)
+        {
             return false;
         }
         names.insert(name.to_vec());
+        *bytes += name.len();
         true
     }
 }
@@ -71,12 +88,12 @@ pub(crate) struct Records {
     last_pos: u64,
     /// Contigs whose block of records has ended.
     finished: HashSet<Vec<u8>>,
+    /// The bytes of the names in `finished`.
+    finished_bytes: usize,
     /// Hashes and positions of recent normalised variants on `chrom`.
     recent: VecDeque<(u64, u64)>,
     /// The FORMAT keys of the current record: byte range in the line and definition.
     format_keys: Vec<(usize, usize, Definition, Meaning)>,
-    /// INFO keys of the current record (byte ranges), to spot duplicates.
-    info_keys: Vec<(usize, usize)>,
     reported: Reported,
 }
 
@@ -95,9 +112,9 @@ impl Records {
             chrom: Vec::new(),
             last_pos: 0,
             finished: HashSet::new(),
+            finished_bytes: 0,
             recent: VecDeque::new(),
             format_keys: Vec::new(),
-            info_keys: Vec::new(),
             reported: Reported::default(),
         }
     }
@@ -107,7 +124,7 @@ impl Records {
     }
 
     /// Checks one data line.
-    pub(crate) fn check(&mut self, line: &[u8], warnings: &mut Vec<Issue>) -> Result<(), Issue> {
+    pub(crate) fn check(&mut self, line: &[u8], warnings: &mut LineWarnings) -> Result<(), Issue> {
         if line[0] == b'#' {
             return Err(format!(
                 "header line after the first record (or after #CHROM): {}",
@@ -145,7 +162,7 @@ impl Records {
         let alleles = self.check_alt(reference, alt, warnings)?;
         check_qual(qual)?;
         self.check_filter(filter, warnings)?;
-        let sv_info = self.check_info(line, info, pos, alleles, warnings)?;
+        let sv_info = self.check_info(info, pos, alleles, warnings)?;
         if self.header.version >= Version::V44 {
             sv::check_record(alt, &sv_info, warnings);
         }
@@ -165,7 +182,7 @@ impl Records {
         Ok(())
     }
 
-    fn check_chrom(&mut self, chrom: &[u8], warnings: &mut Vec<Issue>) -> Result<(), Issue> {
+    fn check_chrom(&mut self, chrom: &[u8], warnings: &mut LineWarnings) -> Result<(), Issue> {
         let version = self.header.version;
         // An angle-bracketed ID points into the assembly file.
         let name = chrom
@@ -195,8 +212,14 @@ impl Records {
                 // A "must" from VCF 4.3, but the EBI suites have valid files that break it.
                 warnings.push(message);
             }
-            if !self.chrom.is_empty() && self.finished.len() < MAX_FINISHED_CONTIGS {
-                self.finished.insert(std::mem::take(&mut self.chrom));
+            if !self.chrom.is_empty()
+                && self.finished.len() < MAX_FINISHED_CONTIGS
+                && self.finished_bytes + self.chrom.len() <= MAX_FINISHED_BYTES
+            {
+                let length = self.chrom.len();
+                if self.finished.insert(std::mem::take(&mut self.chrom)) {
+                    self.finished_bytes += length;
+                }
             }
             self.chrom.clear();
             self.chrom.extend_from_slice(chrom);
@@ -210,7 +233,7 @@ impl Records {
         &mut self,
         chrom: &[u8],
         pos: &[u8],
-        warnings: &mut Vec<Issue>,
+        warnings: &mut LineWarnings,
     ) -> Result<u64, Issue> {
         let value = (!pos.is_empty() && pos.len() <= 19 && pos.iter().all(u8::is_ascii_digit))
             .then(|| pos.iter().fold(0u64, |n, &d| n * 10 + u64::from(d - b'0')))
@@ -223,7 +246,7 @@ impl Records {
             ));
         }
         if let Some(Some(length)) = self.header.contigs.get(chrom)
-            && value > length + 1
+            && value > length.saturating_add(1)
         {
             return Err(format!(
                 "POS {value} is beyond the end of CHROM {} (length {length} in its ##contig line)",
@@ -238,14 +261,15 @@ impl Records {
         &mut self,
         reference: &[u8],
         alt: &[u8],
-        warnings: &mut Vec<Issue>,
+        warnings: &mut LineWarnings,
     ) -> Result<Alleles, Issue> {
         let version = self.header.version;
         if alt == b"." {
             return Ok(Alleles { alts: 0 });
         }
         let mut alts = 0;
-        for (i, allele) in alt.split(|&b| b == b',').enumerate() {
+        let mut earlier = Repeats::new();
+        for allele in alt.split(|&b| b == b',') {
             alts += 1;
             if allele.is_empty() {
                 return Err(format!(
@@ -297,18 +321,15 @@ impl Records {
             } else if allele.eq_ignore_ascii_case(reference) {
                 return Err(format!("ALT allele {} is the same as REF", shown(allele)));
             }
-            if alt
-                .split(|&b| b == b',')
-                .take(i)
-                .any(|earlier| earlier == allele)
-            {
+            // Symbolic alleles are not remembered: they never equal these.
+            if earlier.seen(allele) {
                 return Err(format!("ALT allele {} is listed twice", shown(allele)));
             }
         }
         Ok(Alleles { alts })
     }
 
-    fn check_symbolic(&mut self, allele: &[u8], warnings: &mut Vec<Issue>) -> Result<(), Issue> {
+    fn check_symbolic(&mut self, allele: &[u8], warnings: &mut LineWarnings) -> Result<(), Issue> {
         let Some(id) = allele.strip_prefix(b"<").and_then(|a| a.strip_suffix(b">")) else {
             return Err(format!(
                 "symbolic ALT allele {} does not end with '>'",
@@ -338,12 +359,13 @@ impl Records {
         Ok(())
     }
 
-    fn check_filter(&mut self, filter: &[u8], warnings: &mut Vec<Issue>) -> Result<(), Issue> {
+    fn check_filter(&mut self, filter: &[u8], warnings: &mut LineWarnings) -> Result<(), Issue> {
         if filter == b"." || filter == b"PASS" {
             return Ok(());
         }
         self.stats.filtered += 1;
-        for (i, code) in filter.split(|&b| b == b';').enumerate() {
+        let mut codes = Repeats::new();
+        for code in filter.split(|&b| b == b';') {
             if code.is_empty() {
                 return Err(format!(
                     "FILTER {} has an empty code (misplaced ';')",
@@ -366,19 +388,15 @@ impl Records {
                     shown(&[b])
                 ));
             }
-            if filter
-                .split(|&b| b == b';')
-                .take(i)
-                .any(|earlier| earlier == code)
-            {
-                let message = format!("FILTER {} lists {} twice", shown(filter), shown(code));
-                duplicate_value(message, self.header.version, warnings)?;
+            if codes.seen(code) {
+                duplicate_value(self.header.version, warnings, || {
+                    format!("FILTER {} lists {} twice", shown(filter), shown(code))
+                })?;
             }
             if code == b"PASS" {
-                warnings.push(format!(
-                    "FILTER {} combines PASS with failed filters",
-                    shown(filter)
-                ));
+                warnings.push_with(|| {
+                    format!("FILTER {} combines PASS with failed filters", shown(filter))
+                });
             } else if !self.header.filters.contains(code)
                 && self.reported.first(Undeclared::Filter, code)
             {
@@ -393,11 +411,10 @@ impl Records {
 
     fn check_info<'l>(
         &mut self,
-        line: &[u8],
         info: &'l [u8],
         pos: u64,
         alleles: Alleles,
-        warnings: &mut Vec<Issue>,
+        warnings: &mut LineWarnings,
     ) -> Result<SvInfo<'l>, Issue> {
         let version = self.header.version;
         let mut sv_info = SvInfo::default();
@@ -415,12 +432,8 @@ impl Records {
                 shown(&[b])
             ));
         }
-        self.info_keys.clear();
-        let info_start = offset_in(line, info);
-        let mut start = 0;
+        let mut keys = Repeats::new();
         for entry in info.split(|&b| b == b';') {
-            let entry_start = start;
-            start += entry.len() + 1;
             if entry.is_empty() {
                 return Err(format!(
                     "INFO {} has an empty entry (misplaced ';')",
@@ -432,11 +445,9 @@ impl Records {
                 None => (entry, None),
             };
             check_key(key, version).map_err(|why| format!("INFO key {}: {why}", shown(key)))?;
-            if self.info_keys.iter().any(|&(s, e)| &line[s..e] == key) {
+            if keys.seen(key) {
                 return Err(format!("INFO key {} appears twice", shown(key)));
             }
-            let key_start = info_start + entry_start;
-            self.info_keys.push((key_start, key_start + key.len()));
 
             let Some(definition) = self.header.info(key) else {
                 if self.reported.first(Undeclared::Info, key) {
@@ -512,7 +523,7 @@ impl Records {
         line: &[u8],
         format_start: usize,
         alleles: Alleles,
-        warnings: &mut Vec<Issue>,
+        warnings: &mut LineWarnings,
     ) -> Result<(), Issue> {
         let version = self.header.version;
         let format_end =
@@ -535,6 +546,7 @@ impl Records {
             return Ok(());
         }
         let mut start = format_start;
+        let mut keys = Repeats::new();
         for (i, key) in format.split(|&b| b == b':').enumerate() {
             let key_start = start;
             start += key.len() + 1;
@@ -545,11 +557,7 @@ impl Records {
                 ));
             }
             check_key(key, version).map_err(|why| format!("FORMAT key {}: {why}", shown(key)))?;
-            if self
-                .format_keys
-                .iter()
-                .any(|&(s, e, _, _)| &line[s..e] == key)
-            {
+            if keys.seen(key) {
                 // Not allowed from VCF 4.3, but htslib's suite has such a valid file; which
                 // value is which is then unclear, so the samples are not checked.
                 warnings.push(format!(
@@ -610,11 +618,7 @@ impl Records {
             .skip(1);
         for (sample, column) in samples.enumerate() {
             // The column count was checked, so every sample column has a name.
-            let sample_name = self
-                .header
-                .sample_names
-                .get(sample)
-                .map_or("?", String::as_str);
+            let sample_name = self.header.sample_name(sample);
             if column.is_empty() {
                 empty_value(version, sample_name, b"", warnings)?;
                 continue;
@@ -704,7 +708,7 @@ impl Records {
         pos: u64,
         reference: &[u8],
         alt: &[u8],
-        warnings: &mut Vec<Issue>,
+        warnings: &mut LineWarnings,
     ) {
         while self.recent.front().is_some_and(|&(p, _)| p < pos)
             || self.recent.len() >= DUPLICATE_WINDOW
@@ -712,19 +716,46 @@ impl Records {
             self.recent.pop_front();
         }
         let first_new = self.recent.len();
-        for allele in alt.split(|&b| b == b',') {
-            if !is_bases(allele) {
-                continue;
-            }
+        // The hash of the whole REF, for those of its parts (made when first needed).
+        let mut whole_reference = None;
+        // With many alleles, the earlier records' variants are looked up in a set.
+        let mut earlier: Option<HashSet<u64>> = None;
+        for (i, allele) in alt
+            .split(|&b| b == b',')
+            .filter(|allele| is_bases(allele))
+            .enumerate()
+        {
             let (start, r, a) = normalise(pos, reference, allele);
-            let hash = variant_hash(start, r, a);
-            if self.recent.iter().take(first_new).any(|&(_, h)| h == hash) {
-                warnings.push(format!(
-                    "the variant {}:{pos} {}>{} repeats one of an earlier record",
-                    shown(chrom).trim_matches('\''),
-                    String::from_utf8_lossy(reference),
-                    String::from_utf8_lossy(allele)
-                ));
+            let reference_hash =
+                *whole_reference.get_or_insert_with(|| PolynomialHash::of(reference));
+            // REF may be millions of bases long and have thousands of alleles: hashing the part
+            // of it left after trimming takes time in proportion to what was trimmed.
+            let front = offset_in(reference, r);
+            let back = reference.len() - front - r.len();
+            let r_hash = reference_hash.part(reference, front, back);
+            let hash = variant_hash(start, r.len(), r_hash, a);
+            if i == REPEAT_SCAN_LIMIT && first_new > REPEAT_SCAN_LIMIT {
+                earlier = Some(
+                    self.recent
+                        .iter()
+                        .take(first_new)
+                        .map(|&(_, h)| h)
+                        .collect(),
+                );
+            }
+            let repeated = match &earlier {
+                Some(earlier) => earlier.contains(&hash),
+                None => self.recent.iter().take(first_new).any(|&(_, h)| h == hash),
+            };
+            if repeated {
+                warnings.push_with(|| {
+                    format!(
+                        "the variant {}:{pos} {}>{} repeats one of an earlier record",
+                        shown(chrom).trim_matches('\''),
+                        shown_bases(reference),
+                        shown_bases(allele)
+                    )
+                });
             }
             self.recent.push_back((start, hash));
         }
@@ -776,18 +807,115 @@ fn normalise<'a>(pos: u64, reference: &'a [u8], alt: &'a [u8]) -> (u64, &'a [u8]
     (start, r, a)
 }
 
-/// A hash of a normalised variant (FNV-1a; collisions only risk a missed warning).
-fn variant_hash(start: u64, reference: &[u8], alt: &[u8]) -> u64 {
+/// A hash of a normalised variant: its start, its REF part (length and polynomial hash) and
+/// ALT (FNV-1a; a collision gives a wrong warning).
+fn variant_hash(start: u64, reference_length: usize, reference: PolynomialHash, alt: &[u8]) -> u64 {
     let mut hash = 0xcbf2_9ce4_8422_2325u64;
     let mut feed = |b: u8| {
         hash ^= u64::from(b);
         hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
     };
     start.to_le_bytes().into_iter().for_each(&mut feed);
-    reference.iter().for_each(|b| feed(b.to_ascii_uppercase()));
+    (reference_length as u64)
+        .to_le_bytes()
+        .into_iter()
+        .for_each(&mut feed);
+    reference.0.to_le_bytes().into_iter().for_each(&mut feed);
     feed(b'>');
     alt.iter().for_each(|b| feed(b.to_ascii_uppercase()));
     hash
+}
+
+/// Up to this many alleles, each is compared with the earlier records' variants one by one.
+const REPEAT_SCAN_LIMIT: usize = 16;
+
+/// A polynomial hash of upper-cased bases, modulo the prime 2^61 - 1: the hash of a part of a
+/// text follows from the whole text's in time proportional to what is cut off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct PolynomialHash(u64);
+
+impl PolynomialHash {
+    const MODULUS: u64 = (1 << 61) - 1;
+    /// Any number below the modulus.
+    const BASE: u64 = 0x0e4c_2b15_97f3_a6d1;
+    /// BASE^-1 (Fermat: BASE^(MODULUS - 2)).
+    const BASE_INVERSE: u64 = Self::power(Self::BASE, Self::MODULUS - 2);
+
+    const fn multiply(a: u64, b: u64) -> u64 {
+        let product = a as u128 * b as u128;
+        let sum = (product as u64 & Self::MODULUS) + (product >> 61) as u64;
+        if sum >= Self::MODULUS {
+            sum - Self::MODULUS
+        } else {
+            sum
+        }
+    }
+
+    const fn power(mut base: u64, mut exponent: u64) -> u64 {
+        let mut result = 1;
+        while exponent > 0 {
+            if exponent & 1 == 1 {
+                result = Self::multiply(result, base);
+            }
+            base = Self::multiply(base, base);
+            exponent >>= 1;
+        }
+        result
+    }
+
+    fn add(a: u64, b: u64) -> u64 {
+        let sum = a + b;
+        if sum >= Self::MODULUS {
+            sum - Self::MODULUS
+        } else {
+            sum
+        }
+    }
+
+    fn subtract(a: u64, b: u64) -> u64 {
+        Self::add(a, Self::MODULUS - b)
+    }
+
+    /// The hash of `text`: the sum of its upper-cased bytes times BASE^(bytes after them).
+    fn of(text: &[u8]) -> Self {
+        Self(text.iter().fold(0, |hash, b| {
+            Self::add(
+                Self::multiply(hash, Self::BASE),
+                u64::from(b.to_ascii_uppercase()),
+            )
+        }))
+    }
+
+    /// The hash of `text` without its first `front` and last `back` bytes, where `self` is the
+    /// hash of `text`. `front + back` must not exceed the length of `text`.
+    fn part(self, text: &[u8], front: usize, back: usize) -> Self {
+        if front == 0 && back == 0 {
+            return self;
+        }
+        let end = text.len() - back;
+        // hash(text) = hash(text[..end]) * BASE^back + hash(text[end..])
+        let up_to_end = Self::multiply(
+            Self::subtract(self.0, Self::of(&text[end..]).0),
+            Self::power(Self::BASE_INVERSE, back as u64),
+        );
+        // hash(text[..end]) = hash(text[..front]) * BASE^(end - front) + hash(text[front..end])
+        let before = Self::multiply(
+            Self::of(&text[..front]).0,
+            Self::power(Self::BASE, (end - front) as u64),
+        );
+        Self(Self::subtract(up_to_end, before))
+    }
+}
+
+/// Bases for messages: the first 100, then '…' if there are more.
+fn shown_bases(bases: &[u8]) -> String {
+    const SHOWN: usize = 100;
+    let text = String::from_utf8_lossy(&bases[..bases.len().min(SHOWN)]);
+    if bases.len() > SHOWN {
+        format!("{text}…")
+    } else {
+        text.into_owned()
+    }
 }
 
 /// The byte offset of `part` inside `line` (`part` is a sub-slice of it).
@@ -795,11 +923,12 @@ fn offset_in(line: &[u8], part: &[u8]) -> usize {
     (part.as_ptr() as usize).saturating_sub(line.as_ptr() as usize)
 }
 
-fn check_id(id: &[u8], version: Version, warnings: &mut Vec<Issue>) -> Result<(), Issue> {
+fn check_id(id: &[u8], version: Version, warnings: &mut LineWarnings) -> Result<(), Issue> {
     if id == b"." {
         return Ok(());
     }
-    for (i, part) in id.split(|&b| b == b';').enumerate() {
+    let mut parts = Repeats::new();
+    for part in id.split(|&b| b == b';') {
         if part.is_empty() {
             return Err(format!(
                 "ID {} has an empty identifier (misplaced ';')",
@@ -816,28 +945,27 @@ fn check_id(id: &[u8], version: Version, warnings: &mut Vec<Issue>) -> Result<()
                 shown(&[b])
             ));
         }
-        if id
-            .split(|&b| b == b';')
-            .take(i)
-            .any(|earlier| earlier == part)
-        {
-            let message = format!("ID {} lists {} twice", shown(id), shown(part));
-            duplicate_value(message, version, warnings)?;
+        if parts.seen(part) {
+            duplicate_value(version, warnings, || {
+                format!("ID {} lists {} twice", shown(id), shown(part))
+            })?;
         }
     }
     Ok(())
 }
 
 /// A value repeated in ID or FILTER: not allowed from VCF 4.3, suspicious before.
+///
+/// A line may repeat a value millions of times: the message is made only if it is kept.
 fn duplicate_value(
-    message: Issue,
     version: Version,
-    warnings: &mut Vec<Issue>,
+    warnings: &mut LineWarnings,
+    message: impl FnOnce() -> Issue,
 ) -> Result<(), Issue> {
     if version >= Version::V43 {
-        return Err(message);
+        return Err(message());
     }
-    warnings.push(message);
+    warnings.push_with(message);
     Ok(())
 }
 
@@ -929,17 +1057,17 @@ fn empty_value(
     version: Version,
     sample: &str,
     key: &[u8],
-    warnings: &mut Vec<Issue>,
+    warnings: &mut LineWarnings,
 ) -> Result<(), Issue> {
     if version < Version::V45 {
-        let what = if key.is_empty() {
-            "column".to_owned()
-        } else {
-            format!("value of FORMAT key {}", shown(key))
-        };
-        warnings.push(format!(
-            "sample {sample} has an empty {what} (use '.' for missing)"
-        ));
+        warnings.push_with(|| {
+            let what = if key.is_empty() {
+                "column".to_owned()
+            } else {
+                format!("value of FORMAT key {}", shown(key))
+            };
+            format!("sample {sample} has an empty {what} (use '.' for missing)")
+        });
     }
     Ok(())
 }
@@ -1103,7 +1231,7 @@ fn meaning_warnings(
     meaning: Meaning,
     (value, scan): (&[u8], &Scan<'_>),
     pos: u64,
-    warnings: &mut Vec<Issue>,
+    warnings: &mut LineWarnings,
 ) {
     match meaning {
         Meaning::Plain => return,
@@ -1141,5 +1269,32 @@ fn meaning_warnings(
             warnings.push(format!("{what} {} {problem}", shown(key)));
             return;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn polynomial_hash_of_a_part_is_the_hash_of_the_part() {
+        let text = b"ACGTNacgtnTTGCAAGGCTTAACCGGTTACGATCGATCGTAGCTAGCTAGGCTAGC";
+        let whole = PolynomialHash::of(text);
+        for front in 0..text.len() {
+            for back in 0..=text.len() - front {
+                let part = &text[front..text.len() - back];
+                assert_eq!(
+                    whole.part(text, front, back),
+                    PolynomialHash::of(part),
+                    "{front} {back}"
+                );
+            }
+        }
+        assert_eq!(PolynomialHash::of(b"acgt"), PolynomialHash::of(b"ACGT"));
+        assert_ne!(PolynomialHash::of(b"ACGT"), PolynomialHash::of(b"ACTG"));
+        assert_eq!(
+            PolynomialHash::multiply(PolynomialHash::BASE, PolynomialHash::BASE_INVERSE),
+            1
+        );
     }
 }

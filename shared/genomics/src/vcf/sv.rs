@@ -1,7 +1,7 @@
 //! Structural-variant rules of VCF 4.4+: SVCLAIM, tandem repeats (`<CNV:TR>`), phase-set
 //! lists. All are warnings: they concern the meaning of reserved keys, not the syntax.
 
-use super::{Issue, shown, values::float_value};
+use super::{LineWarnings, shown, values::float_value};
 
 /// The INFO values the structural-variant rules read, as found in one record.
 #[derive(Debug, Default, Clone, Copy)]
@@ -47,7 +47,7 @@ fn count(value: Option<&[u8]>) -> Option<usize> {
 }
 
 /// Checks SVCLAIM and the tandem-repeat keys against the ALT alleles.
-pub(crate) fn check_record(alt: &[u8], info: &SvInfo<'_>, warnings: &mut Vec<Issue>) {
+pub(crate) fn check_record(alt: &[u8], info: &SvInfo<'_>, warnings: &mut LineWarnings) {
     let alleles = || items(alt);
     if let Some(claims) = info.svclaim {
         if let Some(bad) = items(claims).find(|c| !matches!(*c, b"D" | b"J" | b"DJ" | b".")) {
@@ -72,7 +72,11 @@ pub(crate) fn check_record(alt: &[u8], info: &SvInfo<'_>, warnings: &mut Vec<Iss
 
 /// With FORMAT CN (one copy number per sample), the copy-number alleles `<DEL>`, `<DUP>`,
 /// `<CNV>` of a record must describe the same region: the same SVLEN.
-pub(crate) fn check_copy_number_lengths(alt: &[u8], info: &SvInfo<'_>, warnings: &mut Vec<Issue>) {
+pub(crate) fn check_copy_number_lengths(
+    alt: &[u8],
+    info: &SvInfo<'_>,
+    warnings: &mut LineWarnings,
+) {
     let Some(svlen) = info.svlen else { return };
     let mut lengths = items(alt).zip(items(svlen)).filter(|(allele, _)| {
         [&b"<DEL"[..], b"<DUP", b"<CNV"]
@@ -95,7 +99,7 @@ pub(crate) fn check_copy_number_lengths(alt: &[u8], info: &SvInfo<'_>, warnings:
 /// `<CNV:TR>`: RUS or RUL present; RUS, RUL, RUC, RB one per repeat sequence (the sum of RN);
 /// CIRB, CIRUC two per RB, RUC; RUB one per repeat unit (the sum of RUC, which must then be
 /// whole); RB close to RUL × RUC.
-fn check_tandem_repeats(alts: usize, info: &SvInfo<'_>, warnings: &mut Vec<Issue>) {
+fn check_tandem_repeats(alts: usize, info: &SvInfo<'_>, warnings: &mut LineWarnings) {
     let mut warn = |what: String| warnings.push(format!("<CNV:TR> record: {what}"));
     if info.rus.is_none() && info.rul.is_none() {
         warn("INFO has neither RUS nor RUL (one is required)".into());
@@ -109,7 +113,8 @@ fn check_tandem_repeats(alts: usize, info: &SvInfo<'_>, warnings: &mut Vec<Issue
                     .and_then(|n| n.parse::<usize>().ok())
                     .unwrap_or(1)
             })
-            .sum(),
+            // Saturating: RN values may be as large as the text allows.
+            .fold(0, usize::saturating_add),
         None => alts,
     };
     for (key, value) in [
@@ -173,7 +178,7 @@ fn check_tandem_repeats(alts: usize, info: &SvInfo<'_>, warnings: &mut Vec<Issue
         let mut units = 0usize;
         for value in items(ruc) {
             match float_value(value) {
-                Some(n) if n.fract() == 0.0 && n >= 0.0 => units += n as usize,
+                Some(n) if n.fract() == 0.0 && n >= 0.0 => units = units.saturating_add(n as usize),
                 _ => {
                     warn(format!(
                         "INFO RUC {} must be whole counts when RUB is given",
@@ -218,7 +223,7 @@ pub(crate) fn check_phase_sets(
     sample: &str,
     genotype: &[u8],
     psl: &[u8],
-    warnings: &mut Vec<Issue>,
+    warnings: &mut LineWarnings,
 ) {
     if psl == b"." {
         return;

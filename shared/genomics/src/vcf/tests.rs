@@ -501,6 +501,122 @@ fn structural_variant_rules_of_4_4() {
     );
 }
 
+/// `count` items `{prefix}{i}`, joined by `separator`, with `extra` appended.
+fn numbered(prefix: &str, count: usize, separator: &str, extra: &str) -> String {
+    let items: Vec<String> = (0..count).map(|i| format!("{prefix}{i}")).collect();
+    items.join(separator) + extra
+}
+
+#[test]
+fn repeats_are_found_in_long_lists_too() {
+    // Past the first few items, a set replaces the one-by-one comparison: the same messages.
+    for count in [3, 16, 17, 40] {
+        for repeated in [0, count / 2, count - 1] {
+            let extra = format!(";x{repeated}");
+            let ids = numbered("x", count, ";", &extra);
+            assert_error(
+                &[&format!("1~1~{ids}~A~G~.~.~.~GT~0~0")],
+                &format!("lists 'x{repeated}' twice"),
+            );
+            let filters = numbered("x", count, ";", &extra);
+            assert_error(
+                &[&format!("1~1~.~A~G~.~{filters}~.~GT~0~0")],
+                &format!("lists 'x{repeated}' twice"),
+            );
+            let infos = numbered("x", count, ";", &extra);
+            assert_error(
+                &[&format!("1~1~.~A~G~.~.~{infos}~GT~0~0")],
+                &format!("INFO key 'x{repeated}' appears twice"),
+            );
+            let formats = numbered("x", count, ":", &format!(":x{repeated}"));
+            assert_warning(
+                &[&format!("1~1~.~A~G~.~.~.~GT:{formats}~0~0")],
+                &format!("FORMAT key 'x{repeated}' appears twice"),
+            );
+            let fields = numbered("F", count, ",", &format!(",F{repeated}=1"));
+            let fields = fields.replace(',', "=1,");
+            let text = HEADER_43.replace(
+                "Description=\"Total depth\">",
+                &format!("Description=\"Total depth\",{fields}>"),
+            );
+            assert_eq!(
+                error_of(&check(&text)),
+                format!("5: ##INFO has the field 'F{repeated}' twice")
+            );
+            // Alleles: the `repeated`-th of `count` distinct ones of 6 bases, listed again.
+            let allele = |i: usize| -> String {
+                (0..6)
+                    .map(|d| ['C', 'G', 'T'][i / 3usize.pow(d) % 3])
+                    .collect()
+            };
+            let alleles: Vec<String> = (0..count).chain([repeated]).map(allele).collect();
+            assert_error(
+                &[&format!("1~1~.~A~<DEL>,{}~.~.~.~GT~0~0", alleles.join(","))],
+                &format!("ALT allele '{}' is listed twice", allele(repeated)),
+            );
+        }
+        let ids = numbered("x", count, ";", "");
+        let report = check(&with_records(&[&format!("1~1~{ids}~A~G~.~.~.~GT~0~0")]));
+        assert!(report.valid, "{:?}", report.error);
+    }
+}
+
+#[test]
+fn one_line_with_many_warnings_gives_the_same_report() {
+    // VCF 4.2: a repeated ID is a warning. 150 on one line, then one more on the next.
+    let ids = vec!["rs1"; 151].join(";");
+    let text = format!(
+        "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n\
+         1\t1\t{ids}\tA\tG\t.\t.\t.\n1\t2\trs2;rs2\tA\tG\t.\t.\t.\n"
+    );
+    let report = check(&text);
+    assert!(report.valid, "{:?}", report.error);
+    assert_eq!(report.warnings.len(), 101);
+    assert!(report.warnings[..100].iter().all(|w| {
+        w.line == Some(3) && w.record == Some(1) && w.message.ends_with("lists 'rs1' twice")
+    }));
+    assert_eq!(
+        report.warnings[100].message,
+        "51 more warnings not shown (only the first 100 are kept)"
+    );
+}
+
+#[test]
+fn repeated_variants_are_found_among_many_alleles() {
+    // CTAGT>CTGGT at 5 is A>G at 7 once normalised (two bases trimmed on each side).
+    let fillers = |base: &str, lengths: std::ops::Range<usize>| -> String {
+        lengths
+            .map(|n| base.repeat(n))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let first = format!("1~5~.~CTAGT~CTGGT,{}~.~.~.~GT~0~0", fillers("C", 6..36));
+    // More alleles than are compared one by one: the repeat (in lower case) is looked up in a set.
+    let second = format!("1~7~.~A~{},g~.~.~.~GT~0~0", fillers("T", 2..22));
+    // The first allele: compared one by one.
+    let third = "1~7~.~A~G~.~.~.~GT~0~0";
+    let report = check(&with_records(&[&first, &second, third]));
+    assert!(report.valid, "{:?}", report.error);
+    let repeats: Vec<(Option<u64>, &str)> = report
+        .warnings
+        .iter()
+        .map(|w| (w.record, w.message.as_str()))
+        .collect();
+    assert_eq!(
+        repeats,
+        [
+            (
+                Some(2),
+                "the variant 1:7 A>g repeats one of an earlier record"
+            ),
+            (
+                Some(3),
+                "the variant 1:7 A>G repeats one of an earlier record"
+            ),
+        ]
+    );
+}
+
 #[test]
 fn over_long_lines_are_an_error_not_a_memory_blow_up() {
     let mut text = HEADER_43.to_owned();

@@ -1,6 +1,6 @@
 //! Typed values of VCF fields: integers, floats, genotypes, alleles.
 
-use super::Version;
+use super::{LineWarnings, Version};
 
 /// Parses a VCF Integer (32-bit signed; VCF 4.3+ reserves the eight lowest values).
 #[inline]
@@ -91,7 +91,7 @@ pub(crate) struct Genotype {
 pub(crate) fn parse_genotype(
     text: &[u8],
     version: Version,
-    warnings: &mut Vec<String>,
+    warnings: &mut LineWarnings,
 ) -> Result<Genotype, String> {
     let mut body = match text.first() {
         Some(b'/' | b'|') if version >= Version::V44 => &text[1..],
@@ -208,7 +208,7 @@ mod tests {
 
     #[test]
     fn genotypes() {
-        let gt = |t: &[u8], v| parse_genotype(t, v, &mut Vec::new());
+        let gt = |t: &[u8], v| parse_genotype(t, v, &mut LineWarnings::default());
         assert_eq!(
             gt(b"0/1", Version::V41),
             Ok(Genotype {
