@@ -25,6 +25,11 @@ cargo test --workspace --locked
 
 # Other suites (contracts, chain vectors) append their steps below.
 
+# --- issue 19: untrusted files (fuzz/) ----------------------------------------
+step "Fuzz smoke run: the four validate targets, a minute each (installs cargo-fuzz)"
+FUZZ_SECONDS=${FUZZ_SECONDS:-60} bash fuzz/smoke.sh
+# --- end issue 19 -------------------------------------------------------------
+
 # --- issue 4: Clarity contracts (contracts/) ---------------------------------
 step "Contracts: clarinet simnet tests"
 (cd contracts && npm ci --no-audit --no-fund && npm test)

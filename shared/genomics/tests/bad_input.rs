@@ -238,3 +238,38 @@ fn fasta_rules() {
     );
     assert_eq!(stats.gc_fraction, 1.0);
 }
+
+/// Every input the fuzz targets found (`fuzz/findings/<target>/`, see its README) is reported
+/// with a diagnosis, not as a contained decoder panic.
+#[test]
+fn fuzz_findings_are_diagnosed() {
+    let findings = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/findings");
+    let mut checked = 0;
+    for target in std::fs::read_dir(&findings).unwrap() {
+        let target = target.unwrap().path();
+        if !target.is_dir() {
+            continue;
+        }
+        let format = match target.file_name().unwrap().to_str().unwrap() {
+            "cram" => Some(Format::Cram),
+            _ => None,
+        };
+        for file in std::fs::read_dir(&target).unwrap() {
+            let path = file.unwrap().path();
+            let options = Options {
+                format,
+                threads: std::num::NonZero::<usize>::MIN,
+                ..Options::default()
+            };
+            let report = validate(std::fs::File::open(&path).unwrap(), &options).unwrap();
+            let message = report.error.map(|e| e.message).unwrap_or_default();
+            assert!(
+                !message.contains("decoder failed on this input"),
+                "{}: {message}",
+                path.display()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 0, "no findings under {}", findings.display());
+}

@@ -243,13 +243,8 @@ pub(crate) fn validate<R: BufRead>(
                 offset,
             )
         })?;
-        if let Some(encoding) = unsupported_encoding(&compression_header) {
-            return Err(Diagnostic::at_offset(
-                format!("the compression header uses the {encoding} encoding, which GenoFlow cannot decode (re-encode the file with `samtools view -C`)"),
-                Some(ctx.records + 1),
-                offset,
-            )
-            .into());
+        if let Some(problem) = unsupported_encoding(&compression_header) {
+            return Err(Diagnostic::at_offset(problem, Some(ctx.records + 1), offset).into());
         }
         let mut decoded = 0u64;
         let mut skipped_slices = false;
@@ -354,20 +349,74 @@ pub(crate) fn validate<R: BufRead>(
     Ok(stats)
 }
 
-/// The integer encodings noodles cannot decode (it would panic on the first record): GOLOMB and
-/// GOLOMB_RICE are obsolete since CRAM 3.0, SUBEXP is rarely written.
-fn unsupported_encoding(header: &cram::container::CompressionHeader) -> Option<&'static str> {
-    // The encodings sit in data series and tag maps, some nested in byte-array encodings; their
-    // debug form names every one (the header is a few kilobytes, read once per container).
+/// Largest HUFFMAN table accepted: noodles rebuilds the table for every value it decodes, so a
+/// large one turns a small file into hours of work. Encoders use HUFFMAN for a handful of symbols
+/// (most often one: a constant).
+const MAX_HUFFMAN_SYMBOLS: usize = 1024;
+
+/// Why the compression header's encodings cannot be decoded, if they cannot: the integer
+/// encodings noodles does not implement (it would panic on the first record: GOLOMB and
+/// GOLOMB_RICE are obsolete since CRAM 3.0, SUBEXP is rarely written), and HUFFMAN tables it
+/// would panic or stall on.
+fn unsupported_encoding(header: &cram::container::CompressionHeader) -> Option<String> {
+    // noodles keeps the encodings private; their debug form names every one, nested ones
+    // included (the header is a few kilobytes, read once per container).
     let described = format!("{header:?}");
-    [
+    let unsupported = [
         ("Subexp {", "SUBEXP"),
         ("GolombRice {", "GOLOMB_RICE"),
         ("Golomb {", "GOLOMB"),
-    ]
-    .into_iter()
-    .find(|(variant, _)| described.contains(variant))
-    .map(|(_, name)| name)
+    ];
+    if let Some((_, name)) = unsupported
+        .into_iter()
+        .find(|(variant, _)| described.contains(variant))
+    {
+        return Some(format!(
+            "the compression header uses the {name} encoding, which GenoFlow cannot decode (re-encode the file with `samtools view -C`)"
+        ));
+    }
+    described
+        .split("Huffman { alphabet: [")
+        .skip(1)
+        .find_map(|table| check_huffman(table).err())
+        .map(|problem| format!("the compression header has a HUFFMAN table {problem}"))
+}
+
+/// Checks one HUFFMAN table given as the debug text after `alphabet: [`.
+fn check_huffman(table: &str) -> Result<(), String> {
+    let list = |text: &str| -> Vec<i64> {
+        text.split(", ")
+            .filter(|item| !item.is_empty())
+            .map(|item| item.parse().unwrap_or(i64::MAX))
+            .collect()
+    };
+    let (alphabet, rest) = table.split_once(']').unwrap_or_default();
+    let lengths = rest
+        .strip_prefix(", bit_lens: [")
+        .and_then(|rest| rest.split_once(']'))
+        .map(|(lengths, _)| lengths)
+        .unwrap_or_default();
+    let (alphabet, lengths) = (list(alphabet), list(lengths));
+    if alphabet.is_empty() {
+        return Err("of no symbols".to_owned());
+    }
+    if alphabet.len() != lengths.len() {
+        return Err(format!(
+            "of {} symbols but {} code lengths",
+            alphabet.len(),
+            lengths.len()
+        ));
+    }
+    if alphabet.len() > MAX_HUFFMAN_SYMBOLS {
+        return Err(format!(
+            "of {} symbols, more than GenoFlow decodes ({MAX_HUFFMAN_SYMBOLS})",
+            alphabet.len()
+        ));
+    }
+    if let Some(length) = lengths.iter().find(|&&length| length > 31) {
+        return Err(format!("with a code of {length} bits (at most 31)"));
+    }
+    Ok(())
 }
 
 /// The largest container accepted: a bound on memory for a corrupt length.

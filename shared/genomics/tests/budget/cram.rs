@@ -149,6 +149,25 @@ fn subexp_encoding_is_named() {
     );
 }
 
+/// A HUFFMAN table of no symbols: noodles indexed its first symbol and panicked (found by the
+/// `cram` fuzz target).
+#[test]
+fn huffman_table_of_no_symbols() {
+    fn input() -> Vec<u8> {
+        edit_first_container(|container| {
+            let header = &mut container.blocks[0];
+            // HUFFMAN (codec 3): two empty arrays, the alphabet and the code lengths.
+            header.data = set_data_series_encoding(&header.data, *b"BF", &[3, 2, 0, 0]);
+        })
+    }
+    let measured = measure("cram::huffman_table_of_no_symbols", input, detected);
+    let error = measured.within(HEAP, TIME).error();
+    assert!(
+        error.contains("has a HUFFMAN table of no symbols"),
+        "{error}"
+    );
+}
+
 /// The unchanged base file is valid: the rewriting itself changes nothing.
 #[test]
 fn rewritten_base_is_valid() {
@@ -562,24 +581,13 @@ fn ltf8(src: &mut &[u8]) -> i64 {
     value as i64
 }
 
-/// Writes an LTF8 in its shortest form up to four bytes, else in its nine-byte form.
+/// Writes an LTF8: below 2^28 it has the same bytes as an ITF8; above, its nine-byte form.
 fn write_ltf8(out: &mut Vec<u8>, value: i64) {
-    let n = value as u64;
-    match n {
-        0..0x80 => out.push(n as u8),
-        0x80..0x4000 => out.extend_from_slice(&[0x80 | (n >> 8) as u8, n as u8]),
-        0x4000..0x20_0000 => {
-            out.extend_from_slice(&[0xc0 | (n >> 16) as u8, (n >> 8) as u8, n as u8]);
-        }
-        0x20_0000..0x1000_0000 => out.extend_from_slice(&[
-            0xe0 | (n >> 24) as u8,
-            (n >> 16) as u8,
-            (n >> 8) as u8,
-            n as u8,
-        ]),
+    match i32::try_from(value) {
+        Ok(small) if (0..0x1000_0000).contains(&small) => write_itf8(out, small),
         _ => {
             out.push(0xff);
-            out.extend_from_slice(&n.to_be_bytes());
+            out.extend_from_slice(&value.to_be_bytes());
         }
     }
 }
