@@ -89,6 +89,13 @@ pub(crate) const EXPANSION_ALLOWANCE: u64 = 64 << 20;
 pub(crate) enum LimitExceeded {
     /// More than this many bytes in all.
     Total(u64),
+    /// More than validation is sure to get through in the deployment's time limit.
+    Time {
+        /// The limit in bytes.
+        limit: u64,
+        /// The time limit, in seconds.
+        seconds: u64,
+    },
     /// More than `ratio` times the stored bytes read so far (past [`EXPANSION_ALLOWANCE`]).
     Ratio {
         /// Decompressed bytes so far.
@@ -104,7 +111,7 @@ impl LimitExceeded {
     /// Where in the decompressed stream the limit was reached.
     pub(crate) fn offset(&self) -> u64 {
         match self {
-            Self::Total(limit) => *limit,
+            Self::Total(limit) | Self::Time { limit, .. } => *limit,
             Self::Ratio { decompressed, .. } => *decompressed,
         }
     }
@@ -116,6 +123,10 @@ impl fmt::Display for LimitExceeded {
             Self::Total(limit) => write!(
                 f,
                 "decompressed data exceeds the limit of {limit} bytes; raise the limit (--max-decompressed-bytes) if the file is genuine"
+            ),
+            Self::Time { limit, seconds } => write!(
+                f,
+                "decompressed data exceeds {limit} bytes, more than this deployment can validate in its {seconds}-second time limit; validate the file with `genoflow validate`, which has no time limit"
             ),
             Self::Ratio {
                 decompressed,
@@ -373,6 +384,8 @@ pub(crate) struct LimitReader<R> {
     inner: R,
     passed: u64,
     limit: u64,
+    /// The time limit that set `limit`, if one did.
+    seconds: Option<u64>,
     ratio: Option<(u64, StoredProgress)>,
 }
 
@@ -384,7 +397,16 @@ impl<R> LimitReader<R> {
             inner,
             passed: 0,
             limit,
+            seconds: None,
             ratio,
+        }
+    }
+
+    /// Lowers the limit to `limit`, what validation gets through in a time limit of `seconds`.
+    pub(crate) fn restrict_to_time(&mut self, limit: u64, seconds: u64) {
+        if limit < self.limit {
+            self.limit = limit;
+            self.seconds = Some(seconds);
         }
     }
 }
@@ -414,7 +436,10 @@ impl<R: BufRead> BufRead for LimitReader<R> {
         }
         let buf = self.inner.fill_buf()?;
         if passed >= limit && !buf.is_empty() {
-            return Err(io::Error::other(LimitExceeded::Total(limit)));
+            return Err(io::Error::other(match self.seconds {
+                Some(seconds) => LimitExceeded::Time { limit, seconds },
+                None => LimitExceeded::Total(limit),
+            }));
         }
         let n = usize::try_from(limit - passed)
             .unwrap_or(usize::MAX)

@@ -30,6 +30,6 @@ pub use diagnostic::Diagnostic;
 pub use format::{Compression, Format};
 pub use text::DEFAULT_MAX_LINE_BYTES;
 pub use validate::{
-    DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_EXPANSION, DEFAULT_MAX_SLICE_BYTES, Error,
-    GUARANTEED_BYTES_PER_SECOND, Options, Report, Stats, validate,
+    DEFAULT_MAX_DECOMPRESSED_BYTES, DEFAULT_MAX_EXPANSION, DEFAULT_MAX_SLICE_BYTES, Error, Options,
+    Report, Stats, guaranteed_bytes_per_second, validate,
 };

@@ -32,10 +32,19 @@ pub const DEFAULT_MAX_EXPANSION: u64 = 2048;
 /// slices (10,000 records) take a few tens of MiB.
 pub const DEFAULT_MAX_SLICE_BYTES: u64 = 512 << 20;
 
-/// The slowest validation throughput measured (decompressed bytes per second, release build,
-/// one core of the benchmark machine; see `bench/RESULTS.md`), halved for slower CPUs: what a
-/// validation is sure to get through in a given time.
-pub const GUARANTEED_BYTES_PER_SECOND: u64 = 40 << 20;
+/// Decompressed bytes per second that validation is sure to get through: half of what
+/// `bench/validate.sh` measured on its slowest path for the format and compression (two cores;
+/// halved for slower CPUs such as a Lambda's). bzip2 inflates at about 22 MB/s, CRAM records
+/// decode at about 32 MB/s of stored bytes, and the text formats validate at 126 MB/s or more
+/// (VCF is the slowest).
+pub fn guaranteed_bytes_per_second(format: Format, compression: Compression) -> u64 {
+    const MIB: u64 = 1 << 20;
+    match (format, compression) {
+        (_, Compression::Bzip2) => 10 * MIB,
+        (Format::Cram, _) => 16 * MIB,
+        _ => 60 * MIB,
+    }
+}
 
 /// How to validate.
 #[derive(Clone, Debug)]
@@ -52,6 +61,10 @@ pub struct Options {
     /// The most memory decoding one CRAM slice may take (its records and decoded blocks), checked
     /// against what the slice declares before it is decoded.
     pub max_slice_bytes: u64,
+    /// The time the deployment allows one validation, in seconds: once the format and
+    /// compression are known, the decompressed-size limit is lowered to what validation is sure
+    /// to get through in that time ([`guaranteed_bytes_per_second`]).
+    pub time_limit_seconds: Option<u64>,
     /// Threads for parallel decompression (BGZF).
     pub threads: NonZero<usize>,
 }
@@ -64,25 +77,29 @@ impl Default for Options {
             max_decompressed_bytes: DEFAULT_MAX_DECOMPRESSED_BYTES,
             max_expansion: DEFAULT_MAX_EXPANSION,
             max_slice_bytes: DEFAULT_MAX_SLICE_BYTES,
+            time_limit_seconds: None,
             threads: std::thread::available_parallelism().unwrap_or(NonZero::<usize>::MIN),
         }
     }
 }
 
 impl Options {
-    /// The default options, with the decompressed-size limit sized to what validation is sure
-    /// to finish in `seconds` ([`GUARANTEED_BYTES_PER_SECOND`]).
+    /// The default options for a deployment that gives one validation `seconds`: a file that
+    /// would decompress to more than validation is sure to get through in that time is invalid at
+    /// once rather than cut off by the time limit.
     ///
     /// ```
-    /// use genoflow_genomics::Options;
+    /// use genoflow_genomics::{validate, Options};
     ///
-    /// // The validate function's 15 minutes.
-    /// let options = Options::for_time_limit(900);
-    /// assert_eq!(options.max_decompressed_bytes, 900 * (40 << 20));
+    /// // A millisecond gets through only the first bytes of this 1 MB FASTA.
+    /// let mut fasta = b">chr1\n".to_vec();
+    /// fasta.resize(1_000_000, b'A');
+    /// let report = validate(std::io::Cursor::new(fasta), &Options::for_time_limit(0)).unwrap();
+    /// assert!(report.error.unwrap().message.contains("0-second time limit"));
     /// ```
     pub fn for_time_limit(seconds: u64) -> Self {
         Self {
-            max_decompressed_bytes: seconds.saturating_mul(GUARANTEED_BYTES_PER_SECOND),
+            time_limit_seconds: Some(seconds),
             ..Self::default()
         }
     }
@@ -239,8 +256,8 @@ pub fn validate<R: Read + Send + 'static>(source: R, options: &Options) -> Resul
 }
 
 /// Detects the format (unless given) and runs its validator.
-fn run<R: BufRead>(
-    decoded: &mut R,
+fn run(
+    decoded: &mut input::LimitReader<Box<dyn BufRead + Send>>,
     ctx: &mut Context<'_>,
 ) -> (Option<Format>, Result<Stats, Failure>) {
     let head = match decoded.fill_buf() {
@@ -260,6 +277,10 @@ fn run<R: BufRead>(
             Err(Failure::Invalid(Diagnostic::new(describe_unknown(head)))),
         );
     };
+    if let Some(seconds) = ctx.options.time_limit_seconds {
+        let rate = guaranteed_bytes_per_second(format, ctx.compression);
+        decoded.restrict_to_time(seconds.saturating_mul(rate), seconds);
+    }
     if let Some(problem) = compression_mismatch(format, ctx.compression) {
         return (
             Some(format),

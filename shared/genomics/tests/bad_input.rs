@@ -273,3 +273,25 @@ fn fuzz_findings_are_diagnosed() {
     }
     assert!(checked > 0, "no findings under {}", findings.display());
 }
+
+/// A one-second time limit lets through what validation is sure to finish: 60 MiB of gzip,
+/// but only 10 MiB of bzip2, which inflates about twenty times slower.
+#[test]
+fn time_limit_is_sized_to_the_compression() {
+    let mut fasta = b">chr1\n".to_vec();
+    fasta.resize(20 << 20, b'A');
+    let options = Options::for_time_limit(1);
+
+    let report = validate(std::io::Cursor::new(gzip(&fasta)), &options).unwrap();
+    assert!(report.valid, "{:?}", report.error);
+
+    let mut encoder = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+    encoder.write_all(&fasta).unwrap();
+    let report = validate(std::io::Cursor::new(encoder.finish().unwrap()), &options).unwrap();
+    let error = report.error.unwrap();
+    assert!(
+        error.message.starts_with("decompressed data exceeds 10485760 bytes, more than this deployment can validate in its 1-second time limit"),
+        "{}",
+        error.message
+    );
+}
