@@ -29,6 +29,7 @@ use super::{
 };
 use crate::{
     diagnostic::{Diagnostic, Failure},
+    input::EXPANSION_ALLOWANCE,
     validate::Context,
 };
 
@@ -116,6 +117,8 @@ pub(crate) fn validate<R: BufRead>(
     let mut container = cram::io::reader::Container::default();
     let mut undecoded = 0u64;
     let mut current_reference = None;
+    // What the containers read so far declare (records and decoded blocks), in bytes.
+    let mut declared = 0u64;
     loop {
         let offset = cram_reader.get_ref().offset;
         check_container_length(cram_reader.get_mut(), ctx.records + 1)?;
@@ -220,8 +223,27 @@ pub(crate) fn validate<R: BufRead>(
         let data = captured
             .get(captured.len().saturating_sub(size)..)
             .unwrap_or_default();
-        budget::check_container(data, landmarks, ctx.options.max_slice_bytes)
+        let cost = budget::check_container(data, landmarks, ctx.options.max_slice_bytes)
             .map_err(|message| Diagnostic::at_offset(message, Some(ctx.records + 1), offset))?;
+        // Decoding work must stay proportional to the file, like decompression: a few bytes of
+        // rANS can declare hundreds of MiB, container after container.
+        declared = declared.saturating_add(cost);
+        let stored = offset + captured.len() as u64;
+        let allowed = stored
+            .saturating_mul(ctx.options.max_expansion)
+            .saturating_add(EXPANSION_ALLOWANCE);
+        if declared > allowed {
+            return Err(Diagnostic::at_offset(
+                format!(
+                    "the containers up to here declare {} of records and decoded blocks in {stored} stored bytes, more than {} times the stored size (--max-expansion)",
+                    budget::mib(declared),
+                    ctx.options.max_expansion
+                ),
+                Some(ctx.records + 1),
+                offset,
+            )
+            .into());
+        }
         check_slice_headers(
             data,
             landmarks,

@@ -102,6 +102,40 @@ fn blocks_together_exceed_the_slice_limit() {
     );
 }
 
+/// One million records (288 MB in noodles, under the slice limit) declared by a 1 KB file: more
+/// than the expansion limit allows for the bytes present.
+#[test]
+fn records_out_of_proportion_to_the_file() {
+    fn input() -> Vec<u8> {
+        edit_first_slice(|slice| slice.header.records = 1_000_000)
+    }
+    let measured = measure(
+        "cram::records_out_of_proportion_to_the_file",
+        input,
+        detected,
+    );
+    let error = measured.within(HEAP, TIME).error();
+    assert!(
+        error.contains("more than 2048 times the stored size (--max-expansion)"),
+        "{error}"
+    );
+}
+
+/// A 100 MiB block from 29 bytes, under the slice limit: refused by the expansion limit, which
+/// keeps the decoding work of many such containers proportional to the file.
+#[test]
+fn block_out_of_proportion_to_the_file() {
+    fn input() -> Vec<u8> {
+        edit_first_slice(|slice| slice.add_block(rans_one_symbol(100 << 20), 100 << 20))
+    }
+    let measured = measure("cram::block_out_of_proportion_to_the_file", input, detected);
+    let error = measured.within(HEAP, TIME).error();
+    assert!(
+        error.contains("more than 2048 times the stored size (--max-expansion)"),
+        "{error}"
+    );
+}
+
 /// A slice within the limit still decodes (the checks do not refuse what they should not).
 #[test]
 fn a_large_block_within_the_limit_is_decoded() {

@@ -60,30 +60,35 @@ struct RawBlock<'a> {
 }
 
 /// Checks the blocks of one container (`data`: the bytes after its header; `landmarks`: where
-/// each slice starts in them) against `max_slice_bytes`. The error says which slice and block,
+/// each slice starts in them) against `max_slice_bytes`, and returns what decoding it takes in
+/// all (the caller bounds that by the file's size too). The error says which slice and block,
 /// what was declared and what the limit is.
 pub(super) fn check_container(
     data: &[u8],
     landmarks: &[usize],
     max_slice_bytes: u64,
-) -> Result<(), String> {
+) -> Result<u64, String> {
     let mut src = data;
     let header = read_block(&mut src).map_err(|e| format!("the compression header block {e}"))?;
     check_header_block(&header).map_err(|e| format!("the compression header block {e}"))?;
     check_stream(&header, u64::MAX, 0).map_err(|e| format!("the compression header block {e}"))?;
 
+    let mut cost = 0u64;
     for (index, &start) in landmarks.iter().enumerate() {
         let end = landmarks.get(index + 1).copied().unwrap_or(data.len());
         let slice = data
             .get(start..end)
             .ok_or_else(|| format!("slice {}: it lies outside its container", index + 1))?;
-        check_slice(slice, max_slice_bytes).map_err(|e| format!("slice {}: {e}", index + 1))?;
+        let slice_cost =
+            check_slice(slice, max_slice_bytes).map_err(|e| format!("slice {}: {e}", index + 1))?;
+        cost = cost.saturating_add(slice_cost);
     }
-    Ok(())
+    Ok(cost)
 }
 
-/// Checks one slice: its header block, then each of the blocks it declares.
-fn check_slice(mut src: &[u8], max_slice_bytes: u64) -> Result<(), String> {
+/// Checks one slice: its header block, then each of the blocks it declares; returns what decoding
+/// it takes.
+fn check_slice(mut src: &[u8], max_slice_bytes: u64) -> Result<u64, String> {
     let header_block = read_block(&mut src).map_err(|e| format!("its header block {e}"))?;
     check_header_block(&header_block).map_err(|e| format!("its header block {e}"))?;
     let mut cost = check_stream(&header_block, max_slice_bytes, 0)
@@ -125,7 +130,7 @@ fn check_slice(mut src: &[u8], max_slice_bytes: u64) -> Result<(), String> {
             ));
         }
     }
-    Ok(())
+    Ok(cost)
 }
 
 /// Header blocks are small whatever the file: refusing a large one bounds what decoding it takes.
@@ -470,7 +475,7 @@ fn method_name(method: u8) -> &'static str {
 }
 
 /// A size in MiB for messages (one decimal).
-fn mib(bytes: u64) -> String {
+pub(super) fn mib(bytes: u64) -> String {
     if bytes == u64::MAX {
         return "no limit".to_owned();
     }
