@@ -481,3 +481,139 @@ pub(super) fn mib(bytes: u64) -> String {
     }
     format!("{:.1} MiB", bytes as f64 / f64::from(1 << 20))
 }
+
+/// The block content ID that [`disarm_empty_huffman`] points empty HUFFMAN tables to: no slice
+/// has such a block, so reading it fails with "missing external block: 16383".
+pub(super) const NO_SUCH_BLOCK: i32 = 0x3fff;
+
+/// The codec IDs of HUFFMAN, EXTERNAL and BYTE_ARRAY_LEN (CRAM 3.1 §13).
+const HUFFMAN: i32 = 3;
+const EXTERNAL: u8 = 1;
+const BYTE_ARRAY_LEN: i32 = 4;
+
+/// The parameters of an EXTERNAL encoding of [`NO_SUCH_BLOCK`] written in exactly `width` bytes
+/// (at least 2): an ITF8 in a longer form than it needs, then zeros, which noodles ignores.
+fn missing_external_params(width: usize) -> Vec<u8> {
+    let id = NO_SUCH_BLOCK as u32;
+    let mut params = match width {
+        2 => vec![0x80 | (id >> 8) as u8, id as u8],
+        3 => vec![0xc0 | (id >> 16) as u8, (id >> 8) as u8, id as u8],
+        4 => vec![
+            0xe0 | (id >> 24) as u8,
+            (id >> 16) as u8,
+            (id >> 8) as u8,
+            id as u8,
+        ],
+        _ => vec![
+            0xf0 | (id >> 28) as u8,
+            (id >> 20) as u8,
+            (id >> 12) as u8,
+            (id >> 4) as u8,
+            (id & 0x0f) as u8,
+        ],
+    };
+    params.resize(width, 0);
+    params
+}
+
+/// Rewrites, in a container (`container`: its header then its blocks; `data_start`: where the
+/// blocks begin), every HUFFMAN table of no symbols in a raw compression header to an EXTERNAL
+/// encoding of a block no slice has, of the same length, and recomputes the block's CRC32.
+/// noodles panics (an index out of bounds) when a record reads an empty HUFFMAN table, and
+/// writers such as htsjdk give one to every data series they do not use; with the rewrite a
+/// record that reads one fails with an error instead. Returns whether anything was rewritten.
+pub(super) fn disarm_empty_huffman(container: &mut [u8], data_start: usize) -> bool {
+    let Some(block) = container.get_mut(data_start..) else {
+        return false;
+    };
+    let mut src = &block[..];
+    let Ok(header) = read_block(&mut src) else {
+        return false;
+    };
+    if header.method != method::RAW {
+        return false;
+    }
+    let data_end = block.len() - src.len() - 4;
+    let data_start_in_block = data_end - header.data.len();
+    let mut found = Vec::new();
+    find_empty_huffman(header.data, &mut found);
+    if found.is_empty() {
+        return false;
+    }
+    for (codec_at, params_at, width) in found {
+        block[data_start_in_block + codec_at] = EXTERNAL;
+        let params_at = data_start_in_block + params_at;
+        block[params_at..params_at + width].copy_from_slice(&missing_external_params(width));
+    }
+    let crc = crc32(&block[..data_end]);
+    block[data_end..data_end + 4].copy_from_slice(&crc.to_le_bytes());
+    true
+}
+
+/// Every HUFFMAN encoding of no symbols in a compression header's data (CRAM 3.1 §8.4: the
+/// preservation map, the data series encodings, the tag encodings, each a size then its
+/// content), nested ones included: where its codec ID and its parameters are, and how many bytes
+/// of parameters it has (at least 2).
+fn find_empty_huffman(data: &[u8], found: &mut Vec<(usize, usize, usize)>) {
+    let mut src = data;
+    let Some(preservation) = read_itf8(&mut src).and_then(|n| usize::try_from(n).ok()) else {
+        return;
+    };
+    let Some(rest) = src.get(preservation..) else {
+        return;
+    };
+    src = rest;
+    for keyed_by_two_bytes in [true, false] {
+        let Some(size) = read_itf8(&mut src).and_then(|n| usize::try_from(n).ok()) else {
+            return;
+        };
+        let Some((mut map, rest)) = (size <= src.len()).then(|| src.split_at(size)) else {
+            return;
+        };
+        src = rest;
+        let Some(count) = read_itf8(&mut map) else {
+            return;
+        };
+        for _ in 0..count {
+            let key = if keyed_by_two_bytes {
+                map.get(2..).map(|rest| map = rest)
+            } else {
+                read_itf8(&mut map).map(|_| ())
+            };
+            if key.is_none() || find_in_encoding(data, &mut map, found).is_none() {
+                return;
+            }
+        }
+    }
+}
+
+/// Reads one encoding (codec ID, parameter length, parameters) from `src`, a part of `data`,
+/// noting HUFFMAN ones of no symbols and looking inside BYTE_ARRAY_LEN, whose parameters are two
+/// encodings.
+fn find_in_encoding(
+    data: &[u8],
+    src: &mut &[u8],
+    found: &mut Vec<(usize, usize, usize)>,
+) -> Option<()> {
+    // `src` lies inside `data` (nested parameters too): offsets are taken from the pointers.
+    let offset = |part: &[u8]| (part.as_ptr() as usize).checked_sub(data.as_ptr() as usize);
+    let codec_at = offset(src)?;
+    let codec = read_itf8(src)?;
+    let length = usize::try_from(read_itf8(src)?).ok()?;
+    let params = src.get(..length)?;
+    *src = &src[length..];
+    if codec == HUFFMAN && params.first() == Some(&0) && length >= 2 && codec_at < offset(params)? {
+        found.push((codec_at, offset(params)?, length));
+    } else if codec == BYTE_ARRAY_LEN {
+        let mut params = params;
+        find_in_encoding(data, &mut params, found)?;
+        find_in_encoding(data, &mut params, found)?;
+    }
+    Some(())
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut hasher = flate2::Crc::new();
+    hasher.update(bytes);
+    hasher.sum()
+}
