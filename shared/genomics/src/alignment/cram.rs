@@ -260,16 +260,17 @@ pub(crate) fn validate<R: BufRead>(
         })?;
         // Empty HUFFMAN tables are rewritten to fail cleanly when read (see the budget module);
         // the compression header is then read from the rewritten bytes.
-        let mut rewritten = captured.clone();
-        let has_empty_huffman =
-            budget::disarm_empty_huffman(&mut rewritten, captured.len().saturating_sub(size));
-        let compression_header = if has_empty_huffman {
-            let mut reread = cram::io::reader::Container::default();
-            cram::io::Reader::new(&rewritten[..])
-                .read_container(&mut reread)
-                .and_then(|_| reread.compression_header())
-        } else {
-            container.compression_header()
+        let rewritten =
+            budget::disarm_empty_huffman(&captured, captured.len().saturating_sub(size));
+        let has_empty_huffman = rewritten.is_some();
+        let compression_header = match rewritten {
+            Some(rewritten) => {
+                let mut reread = cram::io::reader::Container::default();
+                cram::io::Reader::new(&rewritten[..])
+                    .read_container(&mut reread)
+                    .and_then(|_| reread.compression_header())
+            }
+            None => container.compression_header(),
         }
         .map_err(|e| {
             Diagnostic::at_offset(

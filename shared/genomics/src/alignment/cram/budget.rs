@@ -516,38 +516,35 @@ fn missing_external_params(width: usize) -> Vec<u8> {
     params
 }
 
-/// Rewrites, in a container (`container`: its header then its blocks; `data_start`: where the
-/// blocks begin), every HUFFMAN table of no symbols in a raw compression header to an EXTERNAL
-/// encoding of a block no slice has, of the same length, and recomputes the block's CRC32.
-/// noodles panics (an index out of bounds) when a record reads an empty HUFFMAN table, and
-/// writers such as htsjdk give one to every data series they do not use; with the rewrite a
-/// record that reads one fails with an error instead. Returns whether anything was rewritten.
-pub(super) fn disarm_empty_huffman(container: &mut [u8], data_start: usize) -> bool {
-    let Some(block) = container.get_mut(data_start..) else {
-        return false;
-    };
-    let mut src = &block[..];
-    let Ok(header) = read_block(&mut src) else {
-        return false;
-    };
+/// A copy of a container (`container`: its header then its blocks; `blocks_at`: where the
+/// blocks begin) with every HUFFMAN table of no symbols in its raw compression header rewritten
+/// to an EXTERNAL encoding of a block no slice has, of the same length, and the block's CRC32
+/// recomputed; `None` (and no copy) when there is none. noodles panics (an index out of bounds)
+/// when a record reads an empty HUFFMAN table, and writers such as htsjdk give one to every data
+/// series they do not use; with the rewrite a record that reads one fails with an error instead.
+pub(super) fn disarm_empty_huffman(container: &[u8], blocks_at: usize) -> Option<Vec<u8>> {
+    let mut src = container.get(blocks_at..)?;
+    let header = read_block(&mut src).ok()?;
     if header.method != method::RAW {
-        return false;
+        return None;
     }
-    let data_end = block.len() - src.len() - 4;
-    let data_start_in_block = data_end - header.data.len();
     let mut found = Vec::new();
     find_empty_huffman(header.data, &mut found);
     if found.is_empty() {
-        return false;
+        return None;
     }
+    let data_end = container.len() - src.len() - 4;
+    let data_start = data_end - header.data.len();
+    let mut rewritten = container.to_vec();
     for (codec_at, params_at, width) in found {
-        block[data_start_in_block + codec_at] = EXTERNAL;
-        let params_at = data_start_in_block + params_at;
-        block[params_at..params_at + width].copy_from_slice(&missing_external_params(width));
+        rewritten[data_start + codec_at] = EXTERNAL;
+        let params_at = data_start + params_at;
+        rewritten[params_at..params_at + width].copy_from_slice(&missing_external_params(width));
     }
-    let crc = crc32(&block[..data_end]);
-    block[data_end..data_end + 4].copy_from_slice(&crc.to_le_bytes());
-    true
+    // The CRC32 covers the block from its first byte to the end of its data.
+    let crc = crc32(&rewritten[blocks_at..data_end]);
+    rewritten[data_end..data_end + 4].copy_from_slice(&crc.to_le_bytes());
+    Some(rewritten)
 }
 
 /// Every HUFFMAN encoding of no symbols in a compression header's data (CRAM 3.1 §8.4: the
