@@ -1,9 +1,11 @@
 ;; title: marketplace
 ;; summary: Sell access to registered datasets for STX.
-;; description: A dataset owner lists a dataset at a price in micro-STX. Each
-;; buyer purchases a listing once; the purchase pays price * fee-bps / 10000
+;; description: A dataset owner lists a dataset at a price in micro-STX. A
+;; buyer pays once per dataset: a purchase pays price * fee-bps / 10000
 ;; (rounded down) to the treasury and the rest to the seller, and gives the
-;; buyer access to the dataset. A listing stays open for further buyers until
+;; buyer access to the dataset; someone who already has access is never
+;; charged again. The buyer names the most it will pay, so a price raised in
+;; front of its transaction is refused rather than charged. A listing stays open for further buyers until
 ;; the seller delists it; it cannot be bought once the seller no longer owns
 ;; the dataset in the registry.
 
@@ -15,7 +17,7 @@
 (define-constant ERR_UNAUTHORIZED (err u400))
 ;; The caller does not own the dataset in the registry (or it does not exist).
 (define-constant ERR_NOT_DATASET_OWNER (err u401))
-;; Price must be at least 1 micro-STX.
+;; Price must be 1..MAX_PRICE micro-STX.
 (define-constant ERR_INVALID_PRICE (err u402))
 ;; The dataset already has an active listing by its owner.
 (define-constant ERR_ALREADY_LISTED (err u403))
@@ -27,12 +29,19 @@
 (define-constant ERR_LISTING_INACTIVE (err u406))
 ;; Sellers cannot buy their own listing.
 (define-constant ERR_BUYER_IS_SELLER (err u407))
-;; The buyer already purchased this listing.
+;; The buyer already has access to the dataset (bought it, or owns it).
 (define-constant ERR_ALREADY_PURCHASED (err u408))
 ;; The seller transferred the dataset after listing it.
 (define-constant ERR_SELLER_NOT_OWNER (err u409))
 ;; The fee is above MAX_FEE_BPS.
 (define-constant ERR_FEE_TOO_HIGH (err u410))
+;; The listing's price is above the buyer's max-price.
+(define-constant ERR_PRICE_ABOVE_MAX (err u411))
+;; The treasury cannot be a contract: STX sent to it could be locked for good.
+(define-constant ERR_CONTRACT_TREASURY (err u412))
+
+;; The highest listing price, micro-STX (10^12 STX): price * fee stays far from uint overflow.
+(define-constant MAX_PRICE u1000000000000000000)
 
 ;; 10%: the highest fee the owner can set, in basis points.
 (define-constant MAX_FEE_BPS u1000)
@@ -43,6 +52,8 @@
 ;; ---------------------------------------------------------------------------
 
 (define-data-var contract-owner principal tx-sender)
+;; Set by `set-contract-owner`, cleared by `accept-contract-owner`.
+(define-data-var pending-owner (optional principal) none)
 (define-data-var treasury principal tx-sender)
 ;; 2.5% until the owner changes it.
 (define-data-var fee-bps uint u250)
@@ -64,12 +75,16 @@
   uint
 )
 
+;; What each buyer paid, and when (Stacks block height).
 (define-map purchases
   {
     listing-id: uint,
     buyer: principal,
   }
-  uint
+  {
+    price: uint,
+    purchased-at: uint,
+  }
 )
 
 ;; Buyers of any listing of a dataset.
@@ -89,6 +104,10 @@
   (var-get contract-owner)
 )
 
+(define-read-only (get-pending-owner)
+  (var-get pending-owner)
+)
+
 (define-read-only (get-listing (listing-id uint))
   (map-get? listings listing-id)
 )
@@ -101,6 +120,17 @@
     listing-id: listing-id,
     buyer: who,
   }))
+)
+
+;; What `who` paid for the listing and the Stacks block height of the purchase.
+(define-read-only (get-purchase
+    (listing-id uint)
+    (who principal)
+  )
+  (map-get? purchases {
+    listing-id: listing-id,
+    buyer: who,
+  })
 )
 
 ;; True for the dataset's current owner and for a buyer of any of its listings.
@@ -136,15 +166,33 @@
 ;; Public functions
 ;; ---------------------------------------------------------------------------
 
+;; Owner only: proposes `new-owner`, who takes over by calling
+;; `accept-contract-owner` (a mistyped principal never gets the contract).
+;; A later proposal replaces this one.
 (define-public (set-contract-owner (new-owner principal))
   (begin
     (try! (check-owner))
-    (var-set contract-owner new-owner)
+    (var-set pending-owner (some new-owner))
     (print {
-      topic: "set-contract-owner",
-      old-owner: contract-caller,
+      topic: "contract-owner-proposed",
+      owner: contract-caller,
+      pending-owner: new-owner,
+    })
+    (ok true)
+  )
+)
+
+;; The pending owner only: completes the hand-over.
+(define-public (accept-contract-owner)
+  (let ((new-owner contract-caller))
+    (asserts! (is-eq (some new-owner) (var-get pending-owner)) ERR_UNAUTHORIZED)
+    (print {
+      topic: "contract-owner-accepted",
+      old-owner: (var-get contract-owner),
       new-owner: new-owner,
     })
+    (var-set contract-owner new-owner)
+    (var-set pending-owner none)
     (ok true)
   )
 )
@@ -162,7 +210,7 @@
     (asserts! (is-eq (some seller) (get-dataset-owner dataset-id))
       ERR_NOT_DATASET_OWNER
     )
-    (asserts! (> price u0) ERR_INVALID_PRICE)
+    (asserts! (is-valid-price price) ERR_INVALID_PRICE)
     (match (map-get? active-listings dataset-id)
       previous-id (try! (close-stale-listing previous-id seller))
       true
@@ -186,13 +234,14 @@
   )
 )
 
-;; Seller only: changes the price of an active listing.
+;; Seller only: changes the price of an active listing. Buyers who signed for
+;; a lower max-price are refused, not charged the new price.
 (define-public (update-price
     (listing-id uint)
     (price uint)
   )
   (let ((listing (try! (get-seller-listing listing-id))))
-    (asserts! (> price u0) ERR_INVALID_PRICE)
+    (asserts! (is-valid-price price) ERR_INVALID_PRICE)
     (map-set listings listing-id (merge listing { price: price }))
     (print {
       topic: "listing-price-updated",
@@ -218,8 +267,12 @@
 )
 
 ;; Buys access: pays price * fee-bps / 10000 (rounded down) to the treasury and
-;; the rest to the seller, from the caller.
-(define-public (purchase (listing-id uint))
+;; the rest to the seller, from the caller, when the price is at most
+;; `max-price` and the caller has no access to the dataset yet.
+(define-public (purchase
+    (listing-id uint)
+    (max-price uint)
+  )
   (let (
       (buyer tx-sender)
       (listing (unwrap! (map-get? listings listing-id) ERR_UNKNOWN_LISTING))
@@ -230,10 +283,13 @@
     )
     (asserts! (get active listing) ERR_LISTING_INACTIVE)
     (asserts! (not (is-eq buyer seller)) ERR_BUYER_IS_SELLER)
-    (asserts! (not (has-purchased listing-id buyer)) ERR_ALREADY_PURCHASED)
+    (asserts! (not (has-access (get dataset-id listing) buyer))
+      ERR_ALREADY_PURCHASED
+    )
     (asserts! (is-eq (some seller) (get-dataset-owner (get dataset-id listing)))
       ERR_SELLER_NOT_OWNER
     )
+    (asserts! (<= price max-price) ERR_PRICE_ABOVE_MAX)
     ;; A buyer who is the treasury keeps the fee instead of paying it to itself.
     (if (and (> fee u0) (not (is-eq buyer treasury-address)))
       (try! (stx-transfer? fee buyer treasury-address))
@@ -243,9 +299,10 @@
     (map-set purchases {
       listing-id: listing-id,
       buyer: buyer,
-    }
-      stacks-block-height
-    )
+    } {
+      price: price,
+      purchased-at: stacks-block-height,
+    })
     (map-set dataset-buyers {
       dataset-id: (get dataset-id listing),
       buyer: buyer,
@@ -280,10 +337,11 @@
   )
 )
 
-;; Owner only: where marketplace fees go.
+;; Owner only: where marketplace fees go; a standard (wallet) principal.
 (define-public (set-treasury (who principal))
   (begin
     (try! (check-owner))
+    (asserts! (is-standard-principal who) ERR_CONTRACT_TREASURY)
     (var-set treasury who)
     (print {
       topic: "treasury-set",
@@ -299,6 +357,18 @@
 
 (define-private (check-owner)
   (ok (asserts! (is-eq contract-caller (var-get contract-owner)) ERR_UNAUTHORIZED))
+)
+
+(define-private (is-valid-price (price uint))
+  (and (> price u0) (<= price MAX_PRICE))
+)
+
+;; False for a contract principal (`ADDRESS.name`), whatever its network.
+(define-private (is-standard-principal (who principal))
+  (is-none (match (principal-destruct? who)
+    parts (get name parts)
+    parts (get name parts)
+  ))
 )
 
 (define-private (get-dataset-owner (dataset-id uint))

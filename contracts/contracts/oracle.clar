@@ -1,9 +1,12 @@
 ;; title: oracle
 ;; summary: Signed external annotation values (ClinVar, gene data) brought on chain.
-;; description: An oracle signs sha256(key ++ value ++ to-consensus-buff?(timestamp))
-;; with its secp256k1 key; anyone may relay the signed value with `submit`. The
-;; contract recovers the signer's public key, accepts it only from an enabled
-;; oracle key and only when newer than the stored value for the key.
+;; description: An oracle signs message-hash(key, value, timestamp): sha256 of
+;; key ++ value ++ to-consensus-buff? of the timestamp, this contract's
+;; principal and the chain id, so a signature is good for one deployment on
+;; one network only. Anyone may relay the signed value with `submit`. The
+;; contract recovers the signer's public key and accepts the value only from
+;; an enabled oracle key, only when newer than the stored value for the key
+;; and not more than MAX_CLOCK_AHEAD seconds ahead of the block's time.
 
 ;; ---------------------------------------------------------------------------
 ;; Constants
@@ -17,6 +20,12 @@
 (define-constant ERR_BAD_SIGNATURE (err u602))
 ;; The timestamp is not newer than the stored value's.
 (define-constant ERR_STALE (err u603))
+;; The timestamp is more than MAX_CLOCK_AHEAD seconds ahead of stacks-block-time.
+(define-constant ERR_FUTURE_TIMESTAMP (err u604))
+
+;; How far (seconds) a timestamp may run ahead of the chain: a value signed with
+;; a broken clock would otherwise make every later value of its key stale.
+(define-constant MAX_CLOCK_AHEAD u3600)
 
 ;; secp256k1 group order / 2: a Stacks node only accepts s <= this (low-S).
 ;; Checked here too so the simnet and a node agree.
@@ -27,6 +36,8 @@
 ;; ---------------------------------------------------------------------------
 
 (define-data-var contract-owner principal tx-sender)
+;; Set by `set-contract-owner`, cleared by `accept-contract-owner`.
+(define-data-var pending-owner (optional principal) none)
 
 (define-map oracles
   (buff 33)
@@ -51,6 +62,10 @@
   (var-get contract-owner)
 )
 
+(define-read-only (get-pending-owner)
+  (var-get pending-owner)
+)
+
 (define-read-only (is-oracle (pubkey (buff 33)))
   (default-to false (map-get? oracles pubkey))
 )
@@ -59,28 +74,52 @@
   (map-get? oracle-values key)
 )
 
-;; The 32-byte hash an oracle signs for (key, value, timestamp).
+;; The 32-byte hash an oracle signs for (key, value, timestamp) on this
+;; deployment: sha256(key ++ value ++ to-consensus-buff?(timestamp)
+;; ++ to-consensus-buff?(current-contract) ++ to-consensus-buff?(chain-id)).
 (define-read-only (message-hash
     (key (buff 32))
     (value (buff 32))
     (timestamp uint)
   )
-  (sha256 (concat (concat key value) (timestamp-bytes timestamp)))
+  (sha256 (concat
+    (concat (concat key value) (unwrap-panic (to-consensus-buff? timestamp)))
+    (concat (unwrap-panic (to-consensus-buff? current-contract))
+      (unwrap-panic (to-consensus-buff? chain-id))
+    )))
 )
 
 ;; ---------------------------------------------------------------------------
 ;; Public functions
 ;; ---------------------------------------------------------------------------
 
+;; Owner only: proposes `new-owner`, who takes over by calling
+;; `accept-contract-owner` (a mistyped principal never gets the contract).
+;; A later proposal replaces this one.
 (define-public (set-contract-owner (new-owner principal))
   (begin
     (try! (check-owner))
-    (var-set contract-owner new-owner)
+    (var-set pending-owner (some new-owner))
     (print {
-      topic: "set-contract-owner",
-      old-owner: contract-caller,
+      topic: "contract-owner-proposed",
+      owner: contract-caller,
+      pending-owner: new-owner,
+    })
+    (ok true)
+  )
+)
+
+;; The pending owner only: completes the hand-over.
+(define-public (accept-contract-owner)
+  (let ((new-owner contract-caller))
+    (asserts! (is-eq (some new-owner) (var-get pending-owner)) ERR_UNAUTHORIZED)
+    (print {
+      topic: "contract-owner-accepted",
+      old-owner: (var-get contract-owner),
       new-owner: new-owner,
     })
+    (var-set contract-owner new-owner)
+    (var-set pending-owner none)
     (ok true)
   )
 )
@@ -119,6 +158,9 @@
     )
     (asserts! (is-low-s signature) ERR_BAD_SIGNATURE)
     (asserts! (is-oracle signer) ERR_NOT_ORACLE)
+    (asserts! (<= timestamp (+ stacks-block-time MAX_CLOCK_AHEAD))
+      ERR_FUTURE_TIMESTAMP
+    )
     (asserts! (or (> timestamp stored-timestamp) (is-none (map-get? oracle-values key)))
       ERR_STALE
     )
@@ -139,18 +181,26 @@
   )
 )
 
+;; Owner only: removes the stored value of `key`, so that an enabled oracle can
+;; write it again whatever its timestamp (the remedy for a wrong value).
+(define-public (clear-value (key (buff 32)))
+  (begin
+    (try! (check-owner))
+    (print {
+      topic: "oracle-value-cleared",
+      key: key,
+      removed: (map-delete oracle-values key),
+    })
+    (ok true)
+  )
+)
+
 ;; ---------------------------------------------------------------------------
 ;; Private functions
 ;; ---------------------------------------------------------------------------
 
 (define-private (check-owner)
   (ok (asserts! (is-eq contract-caller (var-get contract-owner)) ERR_UNAUTHORIZED))
-)
-
-;; Consensus serialization of a uint (0x01 ++ 16 bytes big-endian). It always
-;; exists for a uint; the fallback only satisfies the type checker.
-(define-private (timestamp-bytes (timestamp uint))
-  (default-to 0x (to-consensus-buff? timestamp))
 )
 
 ;; s is bytes 32..63 of the signature; big-endian buffers compare like numbers.

@@ -1,7 +1,10 @@
 ;; title: registry
 ;; summary: GenoFlow dataset registry, analysis results and Merkle batch anchors.
 ;; description: Registered identities record the SHA-256 of their datasets and
-;; own them (transferable). Dataset owners or anchorers record analysis
+;; own them (transferable). Registration is commit, then reveal: the caller
+;; first commits to sha256(hash ++ salt ++ to-consensus-buff?(tx-sender)) and
+;; reveals the hash and salt in a later block, so someone who copies a hash
+;; from the mempool cannot register it first. Dataset owners or anchorers record analysis
 ;; results. Anchorers (the anchor function) record Merkle roots of attestation
 ;; batches; `verify-inclusion` checks a proof against an anchored root with the
 ;; rule of ARCHITECTURE.md: leaf = sha256(0x00 ++ item),
@@ -26,6 +29,12 @@
 (define-constant ERR_INVALID_SIZE (err u205))
 ;; This result hash is already recorded for the dataset.
 (define-constant ERR_RESULT_EXISTS (err u206))
+;; The caller already made this commitment.
+(define-constant ERR_COMMITMENT_EXISTS (err u207))
+;; The caller made no commitment for this hash and salt (see commit-dataset).
+(define-constant ERR_NO_COMMITMENT (err u208))
+;; The commitment was made in this block: reveal in a later one.
+(define-constant ERR_COMMITMENT_TOO_RECENT (err u209))
 
 ;; 2^32 leaves: a proof of such a tree has exactly 32 siblings.
 (define-constant MAX_BATCH_SIZE u4294967296)
@@ -37,6 +46,8 @@
 ;; ---------------------------------------------------------------------------
 
 (define-data-var contract-owner principal tx-sender)
+;; Set by `set-contract-owner`, cleared by `accept-contract-owner`.
+(define-data-var pending-owner (optional principal) none)
 (define-data-var last-dataset-id uint u0)
 (define-data-var last-batch-id uint u0)
 
@@ -53,6 +64,15 @@
 
 (define-map dataset-ids
   (buff 32)
+  uint
+)
+
+;; Commitments not yet revealed, per caller: the Stacks block height they were made at.
+(define-map commitments
+  {
+    committer: principal,
+    commitment: (buff 32),
+  }
   uint
 )
 
@@ -91,12 +111,37 @@
   (var-get contract-owner)
 )
 
+(define-read-only (get-pending-owner)
+  (var-get pending-owner)
+)
+
 (define-read-only (get-dataset (dataset-id uint))
   (map-get? datasets dataset-id)
 )
 
 (define-read-only (get-dataset-id (hash (buff 32)))
   (map-get? dataset-ids hash)
+)
+
+;; The block height at which `committer` made `commitment`, until it is revealed.
+(define-read-only (get-commitment
+    (committer principal)
+    (commitment (buff 32))
+  )
+  (map-get? commitments {
+    committer: committer,
+    commitment: commitment,
+  })
+)
+
+;; What `who` commits to for a dataset `hash` and a 32-byte `salt` of its choosing:
+;; sha256(hash ++ salt ++ to-consensus-buff?(who)).
+(define-read-only (make-commitment
+    (hash (buff 32))
+    (salt (buff 32))
+    (who principal)
+  )
+  (sha256 (concat (concat hash salt) (unwrap-panic (to-consensus-buff? who))))
 )
 
 (define-read-only (get-result
@@ -148,31 +193,86 @@
 ;; Public functions
 ;; ---------------------------------------------------------------------------
 
+;; Owner only: proposes `new-owner`, who takes over by calling
+;; `accept-contract-owner` (a mistyped principal never gets the contract).
+;; A later proposal replaces this one.
 (define-public (set-contract-owner (new-owner principal))
   (begin
     (try! (check-owner))
-    (var-set contract-owner new-owner)
+    (var-set pending-owner (some new-owner))
     (print {
-      topic: "set-contract-owner",
-      old-owner: contract-caller,
-      new-owner: new-owner,
+      topic: "contract-owner-proposed",
+      owner: contract-caller,
+      pending-owner: new-owner,
     })
     (ok true)
   )
 )
 
-;; Registers a dataset by its SHA-256; the caller (a registered identity) owns it.
+;; The pending owner only: completes the hand-over.
+(define-public (accept-contract-owner)
+  (let ((new-owner contract-caller))
+    (asserts! (is-eq (some new-owner) (var-get pending-owner)) ERR_UNAUTHORIZED)
+    (print {
+      topic: "contract-owner-accepted",
+      old-owner: (var-get contract-owner),
+      new-owner: new-owner,
+    })
+    (var-set contract-owner new-owner)
+    (var-set pending-owner none)
+    (ok true)
+  )
+)
+
+;; Registered identities: the first step of registering a dataset. The
+;; commitment hides the dataset's hash until `register-dataset` reveals it.
+(define-public (commit-dataset (commitment (buff 32)))
+  (let ((committer contract-caller))
+    (asserts! (contract-call? .identity is-registered committer) ERR_NOT_REGISTERED)
+    (asserts!
+      (map-insert commitments {
+        committer: committer,
+        commitment: commitment,
+      }
+        stacks-block-height
+      )
+      ERR_COMMITMENT_EXISTS
+    )
+    (print {
+      topic: "dataset-committed",
+      committer: committer,
+      commitment: commitment,
+    })
+    (ok true)
+  )
+)
+
+;; Registers a dataset by its SHA-256; the caller (a registered identity) owns
+;; it. Needs the caller's commitment to (hash, salt) from an earlier block;
+;; the commitment is used up.
 (define-public (register-dataset
     (hash (buff 32))
     (kind (string-ascii 16))
     (uri (string-ascii 256))
+    (salt (buff 32))
   )
   (let (
       (owner contract-caller)
       (dataset-id (+ (var-get last-dataset-id) u1))
+      (commitment-key {
+        committer: owner,
+        commitment: (make-commitment hash salt tx-sender),
+      })
     )
     (asserts! (contract-call? .identity is-registered owner) ERR_NOT_REGISTERED)
+    (asserts!
+      (< (unwrap! (map-get? commitments commitment-key) ERR_NO_COMMITMENT)
+        stacks-block-height
+      )
+      ERR_COMMITMENT_TOO_RECENT
+    )
     (asserts! (map-insert dataset-ids hash dataset-id) ERR_HASH_EXISTS)
+    (map-delete commitments commitment-key)
     (map-set datasets dataset-id {
       owner: owner,
       hash: hash,

@@ -1,8 +1,10 @@
 ;; title: reputation
 ;; summary: Ratings of sellers by their buyers, and endorsements between verified identities.
-;; description: A buyer of a marketplace listing rates it once (1..5); the score
-;; counts toward the listing's seller. A verified identity endorses another
-;; principal once.
+;; description: A buyer of a marketplace listing rates its seller (1..5), once
+;; per seller whatever the listing, and only for a purchase that paid at least
+;; `min-rating-price`: farming ratings with sock-puppet wallets costs real
+;; fees. Ratings by verified identities are also summed apart. A verified
+;; identity endorses another principal once.
 
 ;; ---------------------------------------------------------------------------
 ;; Constants
@@ -14,7 +16,7 @@
 (define-constant ERR_NOT_BUYER (err u501))
 ;; The score is outside MIN_SCORE..MAX_SCORE.
 (define-constant ERR_INVALID_SCORE (err u502))
-;; The caller already rated this listing.
+;; The caller already rated this seller (through any listing).
 (define-constant ERR_ALREADY_RATED (err u503))
 ;; The caller is not a verified identity.
 (define-constant ERR_NOT_VERIFIED (err u504))
@@ -22,12 +24,16 @@
 (define-constant ERR_SELF_ENDORSEMENT (err u505))
 ;; The caller already endorsed this principal.
 (define-constant ERR_ALREADY_ENDORSED (err u506))
+;; The rated purchase paid less than min-rating-price.
+(define-constant ERR_PRICE_TOO_LOW (err u507))
 
 (define-constant MIN_SCORE u1)
 (define-constant MAX_SCORE u5)
 (define-constant NO_REPUTATION {
   ratings: u0,
   total: u0,
+  verified-ratings: u0,
+  verified-total: u0,
   endorsements: u0,
 })
 
@@ -36,6 +42,10 @@
 ;; ---------------------------------------------------------------------------
 
 (define-data-var contract-owner principal tx-sender)
+;; The least a purchase must have paid (micro-STX) for its buyer to rate: 1 STX until changed.
+(define-data-var min-rating-price uint u1000000)
+;; Set by `set-contract-owner`, cleared by `accept-contract-owner`.
+(define-data-var pending-owner (optional principal) none)
 
 (define-map ratings
   {
@@ -50,8 +60,19 @@
   {
     ratings: uint,
     total: uint,
+    verified-ratings: uint,
+    verified-total: uint,
     endorsements: uint,
   }
+)
+
+;; The listing through which each rater rated each seller: one rating per pair.
+(define-map seller-ratings
+  {
+    seller: principal,
+    rater: principal,
+  }
+  uint
 )
 
 (define-map endorsements
@@ -70,7 +91,12 @@
   (var-get contract-owner)
 )
 
-;; Number of ratings, sum of their scores, number of endorsements (zeros when none).
+(define-read-only (get-pending-owner)
+  (var-get pending-owner)
+)
+
+;; Number of ratings and sum of their scores, the same over raters that were
+;; verified when they rated, and number of endorsements (zeros when none).
 (define-read-only (get-reputation (who principal))
   (default-to NO_REPUTATION (map-get? reputations who))
 )
@@ -83,6 +109,10 @@
     listing-id: listing-id,
     rater: rater,
   })
+)
+
+(define-read-only (get-min-rating-price)
+  (var-get min-rating-price)
 )
 
 (define-read-only (has-endorsed
@@ -99,21 +129,39 @@
 ;; Public functions
 ;; ---------------------------------------------------------------------------
 
+;; Owner only: proposes `new-owner`, who takes over by calling
+;; `accept-contract-owner` (a mistyped principal never gets the contract).
+;; A later proposal replaces this one.
 (define-public (set-contract-owner (new-owner principal))
   (begin
     (try! (check-owner))
-    (var-set contract-owner new-owner)
+    (var-set pending-owner (some new-owner))
     (print {
-      topic: "set-contract-owner",
-      old-owner: contract-caller,
-      new-owner: new-owner,
+      topic: "contract-owner-proposed",
+      owner: contract-caller,
+      pending-owner: new-owner,
     })
     (ok true)
   )
 )
 
-;; A buyer of the listing rates it once with a score of 1..5; the score counts
-;; toward the listing's seller.
+;; The pending owner only: completes the hand-over.
+(define-public (accept-contract-owner)
+  (let ((new-owner contract-caller))
+    (asserts! (is-eq (some new-owner) (var-get pending-owner)) ERR_UNAUTHORIZED)
+    (print {
+      topic: "contract-owner-accepted",
+      old-owner: (var-get contract-owner),
+      new-owner: new-owner,
+    })
+    (var-set contract-owner new-owner)
+    (var-set pending-owner none)
+    (ok true)
+  )
+)
+
+;; A buyer of the listing rates its seller with a score of 1..5: once per
+;; seller, and only when the purchase paid at least min-rating-price.
 (define-public (rate
     (listing-id uint)
     (score uint)
@@ -121,26 +169,45 @@
   (let (
       (rater contract-caller)
       (listing (unwrap! (contract-call? .marketplace get-listing listing-id) ERR_NOT_BUYER))
+      (purchase (unwrap! (contract-call? .marketplace get-purchase listing-id rater)
+        ERR_NOT_BUYER
+      ))
       (seller (get seller listing))
       (reputation (get-reputation seller))
-    )
-    (asserts! (contract-call? .marketplace has-purchased listing-id rater)
-      ERR_NOT_BUYER
+      (verified (contract-call? .identity is-verified rater))
+      (verified-score (if verified
+        score
+        u0
+      ))
     )
     (asserts! (and (>= score MIN_SCORE) (<= score MAX_SCORE)) ERR_INVALID_SCORE)
     (asserts!
-      (map-insert ratings {
-        listing-id: listing-id,
+      (map-insert seller-ratings {
+        seller: seller,
         rater: rater,
       }
-        score
+        listing-id
       )
       ERR_ALREADY_RATED
+    )
+    (asserts! (>= (get price purchase) (var-get min-rating-price))
+      ERR_PRICE_TOO_LOW
+    )
+    (map-set ratings {
+      listing-id: listing-id,
+      rater: rater,
+    }
+      score
     )
     (map-set reputations seller
       (merge reputation {
         ratings: (+ (get ratings reputation) u1),
         total: (+ (get total reputation) score),
+        verified-ratings: (+ (get verified-ratings reputation) (if verified
+          u1
+          u0
+        )),
+        verified-total: (+ (get verified-total reputation) verified-score),
       })
     )
     (print {
@@ -149,6 +216,20 @@
       rater: rater,
       seller: seller,
       score: score,
+      verified: verified,
+    })
+    (ok true)
+  )
+)
+
+;; Owner only: the least a purchase must have paid (micro-STX) for a rating.
+(define-public (set-min-rating-price (price uint))
+  (begin
+    (try! (check-owner))
+    (var-set min-rating-price price)
+    (print {
+      topic: "min-rating-price-set",
+      price: price,
     })
     (ok true)
   )
