@@ -5,8 +5,8 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { expect } from "vitest";
-import { Cl, ClarityType, type ClarityValue } from "@stacks/transactions";
+import { describe, expect, it } from "vitest";
+import { Cl, ClarityType, serializeCV, type ClarityValue } from "@stacks/transactions";
 import type { ParsedTransactionResult } from "@stacks/clarinet-sdk";
 
 // ---------------------------------------------------------------------------
@@ -293,4 +293,180 @@ export function loadMerkleVectors(): { source: string; vectors: MerkleVector[] }
     };
   });
   return { source: "reference implementation in tests/helpers.ts", vectors };
+}
+
+// ---------------------------------------------------------------------------
+// Registry: commit, then reveal
+// ---------------------------------------------------------------------------
+
+/** sha256(hash ++ salt ++ consensus bytes of `who`): what `registry.commit-dataset` takes. */
+export function commitment(hash: Uint8Array, salt: Uint8Array, who: string): Uint8Array {
+  return sha256(hash, salt, fromHex(serializeCV(Cl.principal(who))));
+}
+
+/** Both steps of registering a dataset from `who` (a registered identity): the
+ * commitment, an empty block, the reveal. Returns the reveal's result. */
+export function registerDataset(
+  who: string,
+  hash: Uint8Array,
+  kind = "vcf",
+  uri = `s3://genoflow/${hex(hash)}`,
+  salt: Uint8Array = hash32(`salt of ${who} for ${hex(hash)}`),
+): ParsedTransactionResult {
+  const committed = call("registry", "commit-dataset", [Cl.buffer(commitment(hash, salt, who))], who);
+  // A repeated commitment (u207) is fine here: the reveal decides.
+  if (committed.result.type !== ClarityType.ResponseOk) {
+    expect(committed.result).toStrictEqual(Cl.error(Cl.uint(207n)));
+  }
+  simnet.mineEmptyBlock();
+  return call(
+    "registry",
+    "register-dataset",
+    [Cl.buffer(hash), Cl.stringAscii(kind), Cl.stringAscii(uri), Cl.buffer(salt)],
+    who,
+  );
+}
+
+// ---------------------------------------------------------------------------
+// Two-step ownership, the same in every contract
+// ---------------------------------------------------------------------------
+
+/** The ownership tests every contract shares: `set-contract-owner` proposes,
+ * `accept-contract-owner` by the proposed principal completes, anyone else is
+ * refused with the contract's unauthorized code, and `ownerOnly` (a privileged
+ * call) follows the owner. */
+export function describeTwoStepOwnership(
+  contract: ContractName,
+  ownerOnly: (by: string) => ParsedTransactionResult,
+): void {
+  const unauthorized = errorCodes(contract).ERR_UNAUTHORIZED;
+  describe(`${contract}: two-step ownership`, () => {
+    it("a proposal changes nothing until the proposed owner accepts", () => {
+      const proposed = call(contract, "set-contract-owner", [Cl.principal(wallet1)], deployer);
+      expectOk(proposed);
+      expect(printed(proposed)).toEqual([
+        { topic: "contract-owner-proposed", owner: deployer, "pending-owner": wallet1 },
+      ]);
+      expect(read(contract, "get-pending-owner", [])).toStrictEqual(Cl.some(Cl.principal(wallet1)));
+      expect(read(contract, "get-contract-owner", [])).toStrictEqual(Cl.principal(deployer));
+      expectErr(ownerOnly(wallet1), unauthorized);
+
+      const accepted = call(contract, "accept-contract-owner", [], wallet1);
+      expectOk(accepted);
+      expect(printed(accepted)).toEqual([
+        { topic: "contract-owner-accepted", "old-owner": deployer, "new-owner": wallet1 },
+      ]);
+      expect(read(contract, "get-contract-owner", [])).toStrictEqual(Cl.principal(wallet1));
+      expect(read(contract, "get-pending-owner", [])).toStrictEqual(Cl.none());
+      expectErr(ownerOnly(deployer), unauthorized);
+      expect(ownerOnly(wallet1).result.type).toBe(ClarityType.ResponseOk);
+    });
+
+    it("a mistyped principal never gets the contract: the owner proposes again", () => {
+      expectOk(call(contract, "set-contract-owner", [Cl.principal(wallet3)], deployer));
+      expectOk(call(contract, "set-contract-owner", [Cl.principal(wallet1)], deployer));
+      expectErr(call(contract, "accept-contract-owner", [], wallet3), unauthorized);
+      expectOk(call(contract, "accept-contract-owner", [], wallet1));
+    });
+
+    it("refuses anyone but the owner to propose, and anyone but the proposed to accept", () => {
+      expectErr(call(contract, "set-contract-owner", [Cl.principal(wallet2)], wallet2), unauthorized);
+      expectErr(call(contract, "accept-contract-owner", [], wallet2), unauthorized);
+      expectErr(call(contract, "accept-contract-owner", [], deployer), unauthorized);
+      expect(read(contract, "get-pending-owner", [])).toStrictEqual(Cl.none());
+      expect(read(contract, "get-contract-owner", [])).toStrictEqual(Cl.principal(deployer));
+    });
+
+    it("checks contract-caller: a contract relaying the owner's call is not the owner", () => {
+      const proxyName = `${contract}-owner-proxy`;
+      const proxy = `(define-public (take-over) (contract-call? '${contractId(contract)} set-contract-owner tx-sender))`;
+      simnet.deployContract(proxyName, proxy, { clarityVersion: 4 }, deployer);
+      const res = call(proxyName as never, "take-over", [], deployer);
+      expect(res.result).toStrictEqual(Cl.error(Cl.uint(unauthorized)));
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Attacks refused without moving STX; oracle cross-language vectors
+// (identity, registry and oracle tests)
+// ---------------------------------------------------------------------------
+
+/** Every principal that can hold STX in the tests: the Devnet accounts and the GenoFlow contracts. */
+export function stxHolders(): string[] {
+  return [...simnet.getAccounts().values(), ...CONTRACT_NAMES.map(contractId)];
+}
+
+/** Runs `attack` (one call or a whole block) and checks that no STX balance of
+ * `stxHolders()` changed; returns what `attack` returned. */
+export function withoutStxMoved<T>(attack: () => T): T {
+  const holders = stxHolders();
+  const before = holders.map(stxBalance);
+  const result = attack();
+  expect(holders.map(stxBalance), "STX balances after a refused call").toEqual(before);
+  return result;
+}
+
+/** `attack` is refused with `code`: `(err code)`, no event, no STX moved. */
+export function expectRefused(
+  attack: () => ParsedTransactionResult,
+  code: bigint,
+): ParsedTransactionResult {
+  const res = withoutStxMoved(attack);
+  expectErr(res, code);
+  return res;
+}
+
+export interface OracleVectorMessage {
+  key: string;
+  value: string;
+  timestamp: number;
+  message_hash: string;
+  signature: string;
+  v1_signature: string;
+}
+
+export interface OracleVectors {
+  contract: string;
+  chain_id: number;
+  oracle_public_key: string;
+  messages: OracleVectorMessage[];
+}
+
+/** Written by the Rust `shared/core` tests: signatures the oracle service makes
+ * (`GENOFLOW_ORACLE_VECTORS` points the tests at another file). */
+export const SHARED_ORACLE_VECTORS =
+  process.env.GENOFLOW_ORACLE_VECTORS ?? resolve(here, "../../tests/vectors/oracle.json");
+
+/** The shared oracle vectors, or null while the Rust test has not written them.
+ * A file that exists but does not have the agreed shape throws. */
+export function loadOracleVectors(): OracleVectors | null {
+  if (!existsSync(SHARED_ORACLE_VECTORS)) return null;
+  const parsed = JSON.parse(readFileSync(SHARED_ORACLE_VECTORS, "utf8")) as OracleVectors;
+  const isHex = (text: unknown, bytes: number) =>
+    typeof text === "string" && text.length === 2 * bytes && /^[0-9a-f]*$/i.test(text);
+  const problems: string[] = [];
+  if (typeof parsed.contract !== "string") problems.push("contract is not a string");
+  if (typeof parsed.chain_id !== "number") problems.push("chain_id is not a number");
+  if (!isHex(parsed.oracle_public_key, 33)) problems.push("oracle_public_key is not 33 hex bytes");
+  if (!Array.isArray(parsed.messages) || parsed.messages.length === 0) {
+    problems.push("messages is not a non-empty list");
+  } else {
+    parsed.messages.forEach((m, i) => {
+      for (const [field, bytes] of [
+        ["key", 32],
+        ["value", 32],
+        ["message_hash", 32],
+        ["signature", 65],
+        ["v1_signature", 65],
+      ] as const) {
+        if (!isHex(m[field], bytes)) problems.push(`messages[${i}].${field} is not ${bytes} hex bytes`);
+      }
+      if (!Number.isSafeInteger(m.timestamp) || m.timestamp < 0) {
+        problems.push(`messages[${i}].timestamp is not a non-negative integer`);
+      }
+    });
+  }
+  if (problems.length > 0) throw new Error(`${SHARED_ORACLE_VECTORS}: ${problems.join("; ")}`);
+  return parsed;
 }

@@ -5,9 +5,10 @@ import {
   call,
   contractId,
   deployer,
+  describeTwoStepOwnership,
   errorCodes,
-  expectErr,
   expectOk,
+  expectRefused,
   printed,
   read,
   toJs,
@@ -24,6 +25,29 @@ function register(who: string, name = "Ada", role = ROLE.ROLE_RESEARCHER) {
   return call("identity", "register", [Cl.stringUtf8(name), Cl.uint(role)], who);
 }
 
+function updateName(who: string, name: string) {
+  return call("identity", "update-name", [Cl.stringUtf8(name)], who);
+}
+
+function setVerified(who: string, verified: boolean, by = deployer) {
+  return call("identity", "set-verified", [Cl.principal(who), Cl.bool(verified)], by);
+}
+
+function identity(who: string) {
+  return toJs(read("identity", "get-identity", [Cl.principal(who)])) as Record<string, unknown> | null;
+}
+
+function isVerified(who: string) {
+  return read("identity", "is-verified", [Cl.principal(who)]);
+}
+
+/** Names of only spaces (U+0020), up to the 64 characters the type allows. */
+const BLANK_NAMES = [" ", "   ", " ".repeat(64)];
+
+// ---------------------------------------------------------------------------
+// Deployment
+// ---------------------------------------------------------------------------
+
 describe("deployment", () => {
   it("runs every contract as Clarity 4 at epoch 3.3", () => {
     expect(simnet.currentEpoch).toBe("3.3");
@@ -36,12 +60,17 @@ describe("deployment", () => {
     }
   });
 
-  it("gives every contract a deployer-owned contract-owner", () => {
+  it("gives every contract a deployer-owned contract-owner and no pending owner", () => {
     for (const name of CONTRACT_NAMES) {
       expect(read(name, "get-contract-owner", []), name).toStrictEqual(Cl.principal(deployer));
+      expect(read(name, "get-pending-owner", []), name).toStrictEqual(Cl.none());
     }
   });
 });
+
+// ---------------------------------------------------------------------------
+// identity.register
+// ---------------------------------------------------------------------------
 
 describe("identity.register", () => {
   it("registers the caller unverified, at the current block", () => {
@@ -50,7 +79,7 @@ describe("identity.register", () => {
     expect(printed(res)).toEqual([
       { topic: "identity-registered", who: wallet1, name: "Ada Lovelace", role: ROLE.ROLE_LAB },
     ]);
-    expect(toJs(read("identity", "get-identity", [Cl.principal(wallet1)]))).toEqual({
+    expect(identity(wallet1)).toEqual({
       name: "Ada Lovelace",
       role: ROLE.ROLE_LAB,
       verified: false,
@@ -58,7 +87,7 @@ describe("identity.register", () => {
       "registered-at": BigInt(simnet.stacksBlockHeight),
     });
     expect(read("identity", "is-registered", [Cl.principal(wallet1)])).toStrictEqual(Cl.bool(true));
-    expect(read("identity", "is-verified", [Cl.principal(wallet1)])).toStrictEqual(Cl.bool(false));
+    expect(isVerified(wallet1)).toStrictEqual(Cl.bool(false));
   });
 
   it("accepts each of the four roles", () => {
@@ -70,17 +99,46 @@ describe("identity.register", () => {
 
   it("refuses a second registration (u101)", () => {
     expectOk(register(wallet1));
-    expectErr(register(wallet1, "Again"), ERR.ERR_ALREADY_REGISTERED);
+    expectRefused(() => register(wallet1, "Again"), ERR.ERR_ALREADY_REGISTERED);
+    expect(identity(wallet1)).toMatchObject({ name: "Ada" });
   });
 
   it("refuses roles outside u1..u4 (u102)", () => {
-    expectErr(register(wallet1, "Ada", 0n), ERR.ERR_INVALID_ROLE);
-    expectErr(register(wallet1, "Ada", 5n), ERR.ERR_INVALID_ROLE);
+    expectRefused(() => register(wallet1, "Ada", 0n), ERR.ERR_INVALID_ROLE);
+    expectRefused(() => register(wallet1, "Ada", 5n), ERR.ERR_INVALID_ROLE);
   });
 
   it("refuses an empty name (u103)", () => {
-    expectErr(register(wallet1, ""), ERR.ERR_EMPTY_NAME);
-    expect(read("identity", "get-identity", [Cl.principal(wallet1)])).toStrictEqual(Cl.none());
+    expectRefused(() => register(wallet1, ""), ERR.ERR_EMPTY_NAME);
+    expect(identity(wallet1)).toBeNull();
+  });
+
+  it("v2: refuses a name of only spaces (u103): one, three and 64 spaces", () => {
+    expect(BLANK_NAMES[2].length).toBe(64);
+    for (const name of BLANK_NAMES) {
+      expectRefused(() => register(wallet1, name), ERR.ERR_EMPTY_NAME);
+    }
+    expect(identity(wallet1)).toBeNull();
+    expect(read("identity", "is-registered", [Cl.principal(wallet1)])).toStrictEqual(Cl.bool(false));
+    // the same caller registers with a real name afterwards
+    expectOk(register(wallet1, "Ada"));
+  });
+
+  it("v2: accepts a name with spaces around letters, stored as given", () => {
+    const names = [" Ada ", "  x", "y  ", "Ada  Lovelace", `${" ".repeat(63)}z`];
+    const people = [wallet1, wallet2, wallet3, deployer];
+    names.slice(0, 4).forEach((name, i) => {
+      expectOk(register(people[i], name));
+      expect(identity(people[i])).toMatchObject({ name });
+    });
+    expectOk(updateName(wallet1, names[4]));
+    expect(identity(wallet1)).toMatchObject({ name: names[4] });
+  });
+
+  it("v2: counts only U+0020 as blank: a tab or a no-break space is a name", () => {
+    // Only U+0020 counts as blank (CONTRACTS.md v2); other characters are names.
+    expectOk(register(wallet1, "\t"));
+    expectOk(register(wallet2, "\u00a0"));
   });
 
   it("registers the calling principal, never someone else", () => {
@@ -89,95 +147,132 @@ describe("identity.register", () => {
   });
 });
 
+// ---------------------------------------------------------------------------
+// identity.update-name
+// ---------------------------------------------------------------------------
+
 describe("identity.update-name", () => {
-  it("changes only the name", () => {
+  it("changes the name and keeps the role and registration block", () => {
     expectOk(register(wallet1, "Ada", ROLE.ROLE_CLINICIAN));
-    const res = call("identity", "update-name", [Cl.stringUtf8("Ada K. — ünïcode")], wallet1);
+    const registeredAt = BigInt(simnet.stacksBlockHeight);
+    const res = updateName(wallet1, "Ada K. — ünïcode");
     expectOk(res);
     expect(printed(res)).toEqual([
-      { topic: "identity-name-updated", who: wallet1, name: "Ada K. — ünïcode" },
+      {
+        topic: "identity-name-updated",
+        who: wallet1,
+        name: "Ada K. — ünïcode",
+        "was-verified": false,
+      },
     ]);
-    const identity = toJs(read("identity", "get-identity", [Cl.principal(wallet1)])) as Record<
-      string,
-      unknown
-    >;
-    expect(identity.name).toBe("Ada K. — ünïcode");
-    expect(identity.role).toBe(ROLE.ROLE_CLINICIAN);
+    expect(identity(wallet1)).toEqual({
+      name: "Ada K. — ünïcode",
+      role: ROLE.ROLE_CLINICIAN,
+      verified: false,
+      "registered-at": registeredAt,
+    });
+  });
+
+  it("v2: a verified identity that renames itself loses its verification", () => {
+    // Set up: the owner vouches for "Ada Lovelace, St Thomas' lab".
+    expectOk(register(wallet1, "Ada Lovelace, St Thomas' lab", ROLE.ROLE_LAB));
+    expectOk(setVerified(wallet1, true));
+    expect(isVerified(wallet1)).toStrictEqual(Cl.bool(true));
+    // The attack: keep the badge under another institution's name.
+    const res = updateName(wallet1, "Genomics England");
+    expectOk(res);
+    expect(printed(res)).toEqual([
+      { topic: "identity-name-updated", who: wallet1, name: "Genomics England", "was-verified": true },
+    ]);
+    expect(isVerified(wallet1)).toStrictEqual(Cl.bool(false));
+    expect(identity(wallet1)).toMatchObject({
+      name: "Genomics England",
+      role: ROLE.ROLE_LAB,
+      verified: false,
+    });
+    // Only the owner can vouch for the new name.
+    expectRefused(() => setVerified(wallet1, true, wallet1), ERR.ERR_UNAUTHORIZED);
+    expect(isVerified(wallet1)).toStrictEqual(Cl.bool(false));
+    expectOk(setVerified(wallet1, true));
+    expect(isVerified(wallet1)).toStrictEqual(Cl.bool(true));
+  });
+
+  it("v2: renaming clears verification even to the same name", () => {
+    expectOk(register(wallet1, "Ada"));
+    expectOk(setVerified(wallet1, true));
+    const res = updateName(wallet1, "Ada");
+    expectOk(res);
+    expect(printed(res)).toEqual([
+      { topic: "identity-name-updated", who: wallet1, name: "Ada", "was-verified": true },
+    ]);
+    expect(isVerified(wallet1)).toStrictEqual(Cl.bool(false));
   });
 
   it("refuses an empty name (u103)", () => {
     expectOk(register(wallet1));
-    expectErr(call("identity", "update-name", [Cl.stringUtf8("")], wallet1), ERR.ERR_EMPTY_NAME);
+    expectRefused(() => updateName(wallet1, ""), ERR.ERR_EMPTY_NAME);
+  });
+
+  it("v2: refuses a name of only spaces (u103), and a refused rename keeps name and verification", () => {
+    expectOk(register(wallet1, "Ada"));
+    expectOk(setVerified(wallet1, true));
+    for (const name of BLANK_NAMES) {
+      expectRefused(() => updateName(wallet1, name), ERR.ERR_EMPTY_NAME);
+    }
+    expect(identity(wallet1)).toMatchObject({ name: "Ada", verified: true });
+    expect(isVerified(wallet1)).toStrictEqual(Cl.bool(true));
   });
 
   it("refuses an unregistered caller (u104): the wrong principal cannot rename", () => {
     expectOk(register(wallet1));
-    expectErr(
-      call("identity", "update-name", [Cl.stringUtf8("Mallory")], wallet2),
-      ERR.ERR_NOT_REGISTERED,
-    );
-    expect(toJs(read("identity", "get-identity", [Cl.principal(wallet1)]))).toMatchObject({
-      name: "Ada",
-    });
+    expectRefused(() => updateName(wallet2, "Mallory"), ERR.ERR_NOT_REGISTERED);
+    expect(identity(wallet1)).toMatchObject({ name: "Ada" });
+    expect(identity(wallet2)).toBeNull();
+  });
+
+  it("checks the name after the registration: an unregistered blank rename is u104", () => {
+    expectRefused(() => updateName(wallet2, " "), ERR.ERR_NOT_REGISTERED);
   });
 });
+
+// ---------------------------------------------------------------------------
+// identity.set-verified
+// ---------------------------------------------------------------------------
 
 describe("identity.set-verified", () => {
   it("lets the owner verify and unverify", () => {
     expectOk(register(wallet1));
-    const res = call("identity", "set-verified", [Cl.principal(wallet1), Cl.bool(true)], deployer);
+    const res = setVerified(wallet1, true);
     expectOk(res);
     expect(printed(res)).toEqual([{ topic: "identity-verified", who: wallet1, verified: true }]);
-    expect(read("identity", "is-verified", [Cl.principal(wallet1)])).toStrictEqual(Cl.bool(true));
-    expectOk(call("identity", "set-verified", [Cl.principal(wallet1), Cl.bool(false)], deployer));
-    expect(read("identity", "is-verified", [Cl.principal(wallet1)])).toStrictEqual(Cl.bool(false));
+    expect(isVerified(wallet1)).toStrictEqual(Cl.bool(true));
+    expectOk(setVerified(wallet1, false));
+    expect(isVerified(wallet1)).toStrictEqual(Cl.bool(false));
   });
 
   it("refuses anyone but the owner (u100), including the identity itself", () => {
     expectOk(register(wallet1));
-    expectErr(
-      call("identity", "set-verified", [Cl.principal(wallet1), Cl.bool(true)], wallet1),
-      ERR.ERR_UNAUTHORIZED,
-    );
+    expectRefused(() => setVerified(wallet1, true, wallet1), ERR.ERR_UNAUTHORIZED);
+    expect(isVerified(wallet1)).toStrictEqual(Cl.bool(false));
   });
 
   it("refuses an unregistered principal (u104)", () => {
-    expectErr(
-      call("identity", "set-verified", [Cl.principal(wallet2), Cl.bool(true)], deployer),
-      ERR.ERR_NOT_REGISTERED,
-    );
-    expect(read("identity", "is-verified", [Cl.principal(wallet2)])).toStrictEqual(Cl.bool(false));
+    expectRefused(() => setVerified(wallet2, true), ERR.ERR_NOT_REGISTERED);
+    expect(isVerified(wallet2)).toStrictEqual(Cl.bool(false));
+  });
+
+  it("checks the owner first: a non-owner on an unregistered principal is u100", () => {
+    expectRefused(() => setVerified(wallet2, true, wallet1), ERR.ERR_UNAUTHORIZED);
   });
 });
 
-describe("identity.set-contract-owner", () => {
-  it("hands ownership over; the old owner loses its rights", () => {
-    const res = call("identity", "set-contract-owner", [Cl.principal(wallet1)], deployer);
-    expectOk(res);
-    expect(printed(res)).toEqual([
-      { topic: "set-contract-owner", "old-owner": deployer, "new-owner": wallet1 },
-    ]);
-    expect(read("identity", "get-contract-owner", [])).toStrictEqual(Cl.principal(wallet1));
+// ---------------------------------------------------------------------------
+// Ownership (v2: two steps)
+// ---------------------------------------------------------------------------
+
+describeTwoStepOwnership("identity", (by) => {
+  if (toJs(read("identity", "is-registered", [Cl.principal(wallet2)])) !== true) {
     expectOk(register(wallet2));
-    expectErr(
-      call("identity", "set-verified", [Cl.principal(wallet2), Cl.bool(true)], deployer),
-      ERR.ERR_UNAUTHORIZED,
-    );
-    expectOk(call("identity", "set-verified", [Cl.principal(wallet2), Cl.bool(true)], wallet1));
-  });
-
-  it("refuses anyone but the owner (u100)", () => {
-    expectErr(
-      call("identity", "set-contract-owner", [Cl.principal(wallet1)], wallet1),
-      ERR.ERR_UNAUTHORIZED,
-    );
-  });
-
-  it("checks contract-caller: a contract called by the owner is not the owner", () => {
-    // A proxy contract relaying the owner's call: tx-sender is the owner, contract-caller is not.
-    const proxy = `(define-public (take-over) (contract-call? '${contractId("identity")} set-contract-owner tx-sender))`;
-    simnet.deployContract("owner-proxy", proxy, { clarityVersion: 4 }, deployer);
-    const res = call("owner-proxy" as never, "take-over", [], deployer);
-    expect(res.result).toStrictEqual(Cl.error(Cl.uint(ERR.ERR_UNAUTHORIZED)));
-  });
+  }
+  return setVerified(wallet2, true, by);
 });

@@ -1,20 +1,27 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
+import { tx, type ParsedTransactionResult } from "@stacks/clarinet-sdk";
 import { Cl } from "@stacks/transactions";
 import {
   call,
+  commitment,
+  contractId,
   deployer,
+  describeTwoStepOwnership,
   errorCodes,
   expectErr,
   expectOk,
+  expectRefused,
   fromHex,
   hash32,
+  hex,
   loadMerkleVectors,
   merkleLeaf,
   merkleNode,
   merkleRootFromProof,
   printed,
   read,
+  registerDataset,
   resetSimnet,
   toJs,
   uintConstants,
@@ -22,6 +29,7 @@ import {
   wallet2,
   wallet3,
   wallet4,
+  withoutStxMoved,
 } from "./helpers";
 
 const ERR = errorCodes("registry");
@@ -29,15 +37,6 @@ const { MAX_BATCH_SIZE } = uintConstants("registry");
 
 function registerIdentity(who: string) {
   expectOk(call("identity", "register", [Cl.stringUtf8("lab"), Cl.uint(3)], who));
-}
-
-function registerDataset(who: string, hash: Uint8Array, kind = "fastq", uri = "s3://genoflow/a.fq.gz") {
-  return call(
-    "registry",
-    "register-dataset",
-    [Cl.buffer(hash), Cl.stringAscii(kind), Cl.stringAscii(uri)],
-    who,
-  );
 }
 
 function setAnchorer(who: string, enabled = true, by = deployer) {
@@ -57,6 +56,142 @@ function verifyInclusion(batchId: bigint, item: Uint8Array, index: bigint, proof
   ]);
 }
 
+// ---------------------------------------------------------------------------
+// Commit, then reveal (v2)
+// ---------------------------------------------------------------------------
+
+/** What a client publishes: the dataset and the salt it committed with. */
+interface Reveal {
+  hash: Uint8Array;
+  kind: string;
+  uri: string;
+  salt: Uint8Array;
+}
+
+function dataset(label: string, saltLabel = `salt for ${label}`): Reveal {
+  return {
+    hash: hash32(label),
+    kind: "vcf",
+    uri: `s3://genoflow/uploads/${label.replaceAll(" ", "-")}.vcf.gz`,
+    salt: hash32(saltLabel),
+  };
+}
+
+/** The `commit-dataset` arguments of `committer` for `data` (bytes bound to `committer`). */
+function commitArgs(data: Reveal, committer: string) {
+  return [Cl.buffer(commitment(data.hash, data.salt, committer))];
+}
+
+function revealArgs(data: Reveal) {
+  return [Cl.buffer(data.hash), Cl.stringAscii(data.kind), Cl.stringAscii(data.uri), Cl.buffer(data.salt)];
+}
+
+function commit(who: string, data: Reveal, committer = who) {
+  return call("registry", "commit-dataset", commitArgs(data, committer), who);
+}
+
+function reveal(who: string, data: Reveal) {
+  return call("registry", "register-dataset", revealArgs(data), who);
+}
+
+const commitTx = (who: string, data: Reveal, committer = who) =>
+  tx.callPublicFn(contractId("registry"), "commit-dataset", commitArgs(data, committer), who);
+const revealTx = (who: string, data: Reveal) =>
+  tx.callPublicFn(contractId("registry"), "register-dataset", revealArgs(data), who);
+
+function getCommitment(who: string, data: Reveal, committer = who) {
+  return read("registry", "get-commitment", [
+    Cl.principal(who),
+    Cl.buffer(commitment(data.hash, data.salt, committer)),
+  ]);
+}
+
+function datasetId(hash: Uint8Array) {
+  return read("registry", "get-dataset-id", [Cl.buffer(hash)]);
+}
+
+/** Every transaction of a block refused with its code, in order, no STX moved. */
+function expectBlockRefused(results: ParsedTransactionResult[], codes: (bigint | null)[]) {
+  expect(results).toHaveLength(codes.length);
+  results.forEach((res, i) => {
+    const code = codes[i];
+    if (code !== null) expectErr(res, code);
+  });
+}
+
+describe("registry.make-commitment", () => {
+  it("equals the client's sha256(hash ++ salt ++ consensus bytes of the principal)", () => {
+    const data = dataset("sample 1");
+    const proxy = `${deployer}.some-proxy`;
+    for (const who of [deployer, wallet1, wallet2, proxy]) {
+      expect(
+        read("registry", "make-commitment", [Cl.buffer(data.hash), Cl.buffer(data.salt), Cl.principal(who)]),
+        who,
+      ).toStrictEqual(Cl.buffer(commitment(data.hash, data.salt, who)));
+    }
+    // bound to the principal: the same hash and salt commit differently per caller
+    expect(hex(commitment(data.hash, data.salt, wallet1))).not.toBe(
+      hex(commitment(data.hash, data.salt, wallet2)),
+    );
+  });
+});
+
+describe("registry.commit-dataset", () => {
+  it("records the caller's commitment with the block it was made in", () => {
+    registerIdentity(wallet1);
+    const data = dataset("a");
+    const res = commit(wallet1, data);
+    expectOk(res);
+    expect(printed(res)).toEqual([
+      {
+        topic: "dataset-committed",
+        committer: wallet1,
+        commitment: hex(commitment(data.hash, data.salt, wallet1)),
+      },
+    ]);
+    expect(getCommitment(wallet1, data)).toStrictEqual(Cl.some(Cl.uint(simnet.stacksBlockHeight)));
+    // nothing registered yet, and the hash stays hidden: no other commitment is known
+    expect(datasetId(data.hash)).toStrictEqual(Cl.none());
+    expect(getCommitment(wallet2, data, wallet1)).toStrictEqual(Cl.none());
+  });
+
+  it("v2: refuses a caller without an identity (u202)", () => {
+    const data = dataset("a");
+    expectRefused(() => commit(wallet2, data), ERR.ERR_NOT_REGISTERED);
+    expect(getCommitment(wallet2, data)).toStrictEqual(Cl.none());
+  });
+
+  it("v2: refuses the same commitment twice from the same caller (u207), keeping the first block", () => {
+    registerIdentity(wallet1);
+    const data = dataset("a");
+    expectOk(commit(wallet1, data));
+    const madeAt = simnet.stacksBlockHeight;
+    expectRefused(() => commit(wallet1, data), ERR.ERR_COMMITMENT_EXISTS);
+    expect(getCommitment(wallet1, data)).toStrictEqual(Cl.some(Cl.uint(madeAt)));
+  });
+
+  it("v2: an attacker's copy of the victim's commitment bytes, even mined first, does not block the victim", () => {
+    registerIdentity(wallet1); // victim
+    registerIdentity(wallet2); // attacker
+    const data = dataset("victim's sample");
+    // The attacker copies the victim's commit-dataset argument from the mempool
+    // and gets it mined first, in the same block: both succeed (per caller).
+    const [attackerCommit, victimCommit] = simnet.mineBlock([
+      commitTx(wallet2, data, wallet1),
+      commitTx(wallet1, data),
+    ]);
+    expectOk(attackerCommit);
+    expectOk(victimCommit);
+    const madeAt = Cl.some(Cl.uint(simnet.stacksBlockHeight));
+    expect(getCommitment(wallet1, data)).toStrictEqual(madeAt);
+    expect(getCommitment(wallet2, data, wallet1)).toStrictEqual(madeAt);
+    // The copied bytes are bound to the victim: revealing with them gets the attacker nothing.
+    expectRefused(() => reveal(wallet2, data), ERR.ERR_NO_COMMITMENT);
+    expectOk(reveal(wallet1, data), Cl.uint(1));
+    expect(toJs(read("registry", "get-dataset", [Cl.uint(1)]))).toMatchObject({ owner: wallet1 });
+  });
+});
+
 describe("registry.register-dataset", () => {
   it("registers datasets with ids from u1, owned by the caller", () => {
     registerIdentity(wallet1);
@@ -68,34 +203,168 @@ describe("registry.register-dataset", () => {
         topic: "dataset-registered",
         "dataset-id": 1n,
         owner: wallet1,
-        hash: Buffer.from(hash).toString("hex"),
+        hash: hex(hash),
         kind: "fastq",
         uri: "s3://genoflow/uploads/a.fq.gz",
       },
     ]);
     expect(toJs(read("registry", "get-dataset", [Cl.uint(1)]))).toEqual({
       owner: wallet1,
-      hash: Buffer.from(hash).toString("hex"),
+      hash: hex(hash),
       kind: "fastq",
       uri: "s3://genoflow/uploads/a.fq.gz",
       "registered-at": BigInt(simnet.stacksBlockHeight),
     });
-    expect(read("registry", "get-dataset-id", [Cl.buffer(hash)])).toStrictEqual(Cl.some(Cl.uint(1)));
+    expect(datasetId(hash)).toStrictEqual(Cl.some(Cl.uint(1)));
     expectOk(registerDataset(wallet1, hash32("dataset b")), Cl.uint(2));
     expect(read("registry", "get-dataset", [Cl.uint(3)])).toStrictEqual(Cl.none());
   });
 
-  it("refuses a hash that is already registered, by anyone (u201)", () => {
+  it("v2: uses the commitment up: get-commitment is none after the reveal, a second reveal is u208", () => {
     registerIdentity(wallet1);
-    registerIdentity(wallet2);
-    expectOk(registerDataset(wallet1, hash32("same")), Cl.uint(1));
-    expectErr(registerDataset(wallet2, hash32("same")), ERR.ERR_HASH_EXISTS);
-    expect(toJs(read("registry", "get-dataset", [Cl.uint(1)]))).toMatchObject({ owner: wallet1 });
+    const data = dataset("a");
+    expectOk(commit(wallet1, data));
+    expect(getCommitment(wallet1, data)).not.toStrictEqual(Cl.none());
+    simnet.mineEmptyBlock();
+    expectOk(reveal(wallet1, data), Cl.uint(1));
+    expect(getCommitment(wallet1, data)).toStrictEqual(Cl.none());
+    expectRefused(() => reveal(wallet1, data), ERR.ERR_NO_COMMITMENT);
   });
 
-  it("refuses a caller without an identity (u202)", () => {
-    expectErr(registerDataset(wallet2, hash32("x")), ERR.ERR_NOT_REGISTERED);
-    expect(read("registry", "get-dataset-id", [Cl.buffer(hash32("x"))])).toStrictEqual(Cl.none());
+  it("v2: after a reveal the hash is u201 for anyone else, even with their own valid commitment", () => {
+    registerIdentity(wallet1);
+    registerIdentity(wallet2);
+    const victim = dataset("same");
+    const copy = { ...dataset("same", "the attacker's own salt"), uri: "s3://attacker/same.vcf.gz" };
+    expectOk(commit(wallet2, copy)); // the attacker's commitment, made before the victim's reveal
+    expectOk(registerDataset(wallet1, victim.hash, victim.kind, victim.uri, victim.salt), Cl.uint(1));
+    expectRefused(() => reveal(wallet2, copy), ERR.ERR_HASH_EXISTS);
+    expect(toJs(read("registry", "get-dataset", [Cl.uint(1)]))).toMatchObject({
+      owner: wallet1,
+      uri: victim.uri,
+    });
+    // the refused reveal changed nothing: the attacker's commitment is still there
+    expect(getCommitment(wallet2, copy)).not.toStrictEqual(Cl.none());
+    // the victim cannot register the same hash twice either
+    expectRefused(
+      () => registerDataset(wallet1, victim.hash, victim.kind, victim.uri, hash32("another salt")),
+      ERR.ERR_HASH_EXISTS,
+    );
+  });
+
+  it("v2: refuses a reveal without an identity (u202)", () => {
+    const data = dataset("x");
+    expectRefused(() => reveal(wallet2, data), ERR.ERR_NOT_REGISTERED);
+    expect(datasetId(data.hash)).toStrictEqual(Cl.none());
+  });
+
+  it("v2: refuses a reveal without any commitment (u208): the three-argument registration is gone", () => {
+    registerIdentity(wallet1);
+    const data = dataset("x");
+    expectRefused(() => reveal(wallet1, data), ERR.ERR_NO_COMMITMENT);
+    expect(datasetId(data.hash)).toStrictEqual(Cl.none());
+    const args = simnet
+      .getContractsInterfaces()
+      .get(contractId("registry"))!
+      .functions.find((f) => f.name === "register-dataset")!
+      .args.map((arg) => arg.name);
+    expect(args).toEqual(["hash", "kind", "uri", "salt"]);
+    expect(() =>
+      call("registry", "register-dataset", revealArgs(data).slice(0, 3), wallet1),
+    ).toThrow(/IncorrectArgumentCount\(4, 3\)/);
+  });
+
+  it("v2: refuses a reveal with the wrong salt (u208), then accepts the right one", () => {
+    registerIdentity(wallet1);
+    const data = dataset("x");
+    expectOk(commit(wallet1, data));
+    simnet.mineEmptyBlock();
+    expectRefused(() => reveal(wallet1, { ...data, salt: hash32("wrong salt") }), ERR.ERR_NO_COMMITMENT);
+    expect(datasetId(data.hash)).toStrictEqual(Cl.none());
+    expectOk(reveal(wallet1, data), Cl.uint(1));
+  });
+
+  it("v2: refuses a reveal of another hash than the committed one (u208)", () => {
+    registerIdentity(wallet1);
+    const data = dataset("x");
+    expectOk(commit(wallet1, data));
+    simnet.mineEmptyBlock();
+    expectRefused(() => reveal(wallet1, { ...data, hash: hash32("y") }), ERR.ERR_NO_COMMITMENT);
+  });
+
+  it("v2: refuses a reveal in the block of its commitment (u209); the next block accepts it", () => {
+    registerIdentity(wallet1);
+    const data = dataset("x");
+    const block = withoutStxMoved(() => simnet.mineBlock([commitTx(wallet1, data), revealTx(wallet1, data)]));
+    expectOk(block[0]);
+    expectBlockRefused(block, [null, ERR.ERR_COMMITMENT_TOO_RECENT]);
+    expect(datasetId(data.hash)).toStrictEqual(Cl.none());
+    // the refused reveal left the commitment in place
+    expect(getCommitment(wallet1, data)).toStrictEqual(Cl.some(Cl.uint(simnet.stacksBlockHeight)));
+    expectOk(reveal(wallet1, data), Cl.uint(1));
+  });
+
+  it("v2: front-running in the same block: a copy of the victim's reveal mined first is u208", () => {
+    registerIdentity(wallet1); // victim
+    registerIdentity(wallet2); // attacker
+    const data = dataset("victim's sample");
+    expectOk(commit(wallet1, data));
+    // The victim's reveal is in the mempool; the attacker copies (hash, kind, uri,
+    // salt) with a higher fee, and also tries to commit and reveal at once.
+    const own = { ...data, salt: hash32("attacker's salt") };
+    const block = withoutStxMoved(() =>
+      simnet.mineBlock([
+        revealTx(wallet2, data),
+        commitTx(wallet2, own),
+        revealTx(wallet2, own),
+        revealTx(wallet1, data),
+      ]),
+    );
+    expectBlockRefused(block, [ERR.ERR_NO_COMMITMENT, null, ERR.ERR_COMMITMENT_TOO_RECENT, null]);
+    expectOk(block[1]);
+    expectOk(block[3], Cl.uint(1));
+    expect(toJs(read("registry", "get-dataset", [Cl.uint(1)]))).toMatchObject({ owner: wallet1 });
+    // In the next block the attacker's own commitment is old enough, but the hash is taken.
+    expectRefused(() => reveal(wallet2, own), ERR.ERR_HASH_EXISTS);
+    expectRefused(() => reveal(wallet2, data), ERR.ERR_NO_COMMITMENT);
+    expect(read("registry", "get-dataset", [Cl.uint(2)])).toStrictEqual(Cl.none());
+  });
+
+  it("v2: front-running in the next block: the copied reveal is still u208 and the victim's goes through", () => {
+    registerIdentity(wallet1); // victim
+    registerIdentity(wallet2); // attacker
+    const data = dataset("victim's sample");
+    expectOk(commit(wallet1, data));
+    // The attacker tries in the block after the commitment, before the victim reveals...
+    const first = withoutStxMoved(() => simnet.mineBlock([revealTx(wallet2, data)]));
+    expectBlockRefused(first, [ERR.ERR_NO_COMMITMENT]);
+    // ...and again in the victim's block, ahead of the victim.
+    const second = withoutStxMoved(() =>
+      simnet.mineBlock([revealTx(wallet2, data), revealTx(wallet1, data)]),
+    );
+    expectBlockRefused(second, [ERR.ERR_NO_COMMITMENT, null]);
+    expectOk(second[1], Cl.uint(1));
+    expect(toJs(read("registry", "get-dataset", [Cl.uint(1)]))).toMatchObject({
+      owner: wallet1,
+      uri: data.uri,
+    });
+  });
+
+  it("v2: checks in the order u202, u208, u209, u201", () => {
+    registerIdentity(wallet1);
+    const taken = dataset("taken");
+    expectOk(registerDataset(wallet1, taken.hash, taken.kind, taken.uri, taken.salt), Cl.uint(1));
+    // u202 before u208: no identity and no commitment
+    expectRefused(() => reveal(wallet2, taken), ERR.ERR_NOT_REGISTERED);
+    // u208 before u201: the hash is taken and there is no commitment
+    expectRefused(() => reveal(wallet1, taken), ERR.ERR_NO_COMMITMENT);
+    // u209 before u201: the hash is taken and the commitment is from this block
+    const again = { ...taken, salt: hash32("second salt") };
+    const block = simnet.mineBlock([commitTx(wallet1, again), revealTx(wallet1, again)]);
+    expectOk(block[0]);
+    expectBlockRefused(block, [null, ERR.ERR_COMMITMENT_TOO_RECENT]);
+    // and u201 once the commitment is old enough
+    expectRefused(() => reveal(wallet1, again), ERR.ERR_HASH_EXISTS);
   });
 });
 
@@ -252,21 +521,11 @@ describe("registry.set-anchorer and anchor-batch", () => {
   });
 });
 
-describe("registry.set-contract-owner", () => {
-  it("hands ownership over", () => {
-    expectOk(call("registry", "set-contract-owner", [Cl.principal(wallet1)], deployer));
-    expect(read("registry", "get-contract-owner", [])).toStrictEqual(Cl.principal(wallet1));
-    expectErr(setAnchorer(wallet3), ERR.ERR_UNAUTHORIZED);
-    expectOk(setAnchorer(wallet3, true, wallet1));
-  });
+// ---------------------------------------------------------------------------
+// Ownership (v2: two steps)
+// ---------------------------------------------------------------------------
 
-  it("refuses anyone but the owner (u200)", () => {
-    expectErr(
-      call("registry", "set-contract-owner", [Cl.principal(wallet1)], wallet1),
-      ERR.ERR_UNAUTHORIZED,
-    );
-  });
-});
+describeTwoStepOwnership("registry", (by) => setAnchorer(wallet3, true, by));
 
 describe("registry.verify-inclusion", () => {
   const { source, vectors } = loadMerkleVectors();
@@ -373,7 +632,8 @@ describe("registry.verify-inclusion", () => {
 });
 
 // ---------------------------------------------------------------------------
-// Stateful property test: datasets, transfers, results and anchors against a model
+// Stateful property test: commitments, datasets, transfers, results and anchors
+// against a model
 // ---------------------------------------------------------------------------
 
 interface RegistryModel {
@@ -381,6 +641,10 @@ interface RegistryModel {
   anchorers: Set<string>;
   datasets: { owner: string; hash: string }[];
   hashes: Map<string, number>;
+  /** Unrevealed commitments: `committer/hash/salt` -> the block they were made in. */
+  commitments: Map<string, { who: string; hash: Uint8Array; salt: Uint8Array; height: number }>;
+  /** Commitments revealed (used up): `get-commitment` must answer none. */
+  revealed: Map<string, { who: string; hash: Uint8Array; salt: Uint8Array }>;
   results: Set<string>;
   batches: { root: string; size: bigint; anchorer: string }[];
 }
@@ -395,6 +659,53 @@ function success(command: string) {
 const PEOPLE = [deployer, wallet1, wallet2, wallet3, wallet4];
 const person = fc.constantFrom(...PEOPLE);
 const hashIndex = fc.integer({ min: 0, max: 5 });
+const saltIndex = fc.integer({ min: 0, max: 1 });
+
+function modelData(hashIndex: number, saltIndex: number): Reveal {
+  return { ...dataset(`dataset ${hashIndex}`, `salt ${saltIndex}`), kind: "fastq" };
+}
+
+function commitmentKey(who: string, data: Reveal) {
+  return `${who}/${hex(data.hash)}/${hex(data.salt)}`;
+}
+
+/** What the model expects of `commit-dataset`; applies a success. */
+function expectCommit(model: RegistryModel, who: string, data: Reveal, res: ParsedTransactionResult) {
+  const key = commitmentKey(who, data);
+  if (!model.identities.has(who)) expectErr(res, ERR.ERR_NOT_REGISTERED);
+  else if (model.commitments.has(key)) expectErr(res, ERR.ERR_COMMITMENT_EXISTS);
+  else {
+    expectOk(res);
+    model.commitments.set(key, { who, hash: data.hash, salt: data.salt, height: simnet.stacksBlockHeight });
+    model.revealed.delete(key);
+    success("commit-dataset");
+  }
+}
+
+/** What the model expects of `register-dataset`, checks in the contract's order; applies a success. */
+function expectReveal(model: RegistryModel, who: string, data: Reveal, res: ParsedTransactionResult) {
+  const key = commitmentKey(who, data);
+  const made = model.commitments.get(key);
+  const hash = hex(data.hash);
+  if (!model.identities.has(who)) expectErr(res, ERR.ERR_NOT_REGISTERED);
+  else if (!made) {
+    expectErr(res, ERR.ERR_NO_COMMITMENT);
+    success("refused u208");
+  } else if (made.height >= simnet.stacksBlockHeight) {
+    expectErr(res, ERR.ERR_COMMITMENT_TOO_RECENT);
+    success("refused u209");
+  } else if (model.hashes.has(hash)) {
+    expectErr(res, ERR.ERR_HASH_EXISTS);
+    success("refused u201");
+  } else {
+    model.datasets.push({ owner: who, hash });
+    model.hashes.set(hash, model.datasets.length);
+    model.commitments.delete(key);
+    model.revealed.set(key, { who, hash: data.hash, salt: data.salt });
+    expectOk(res, Cl.uint(model.datasets.length));
+    success("register-dataset");
+  }
+}
 
 function checkRegistryInvariants(model: RegistryModel) {
   model.datasets.forEach((dataset, i) => {
@@ -406,6 +717,16 @@ function checkRegistryInvariants(model: RegistryModel) {
     );
   });
   expect(read("registry", "get-dataset", [Cl.uint(model.datasets.length + 1)])).toStrictEqual(Cl.none());
+  for (const { who, hash, salt, height } of model.commitments.values()) {
+    expect(
+      read("registry", "get-commitment", [Cl.principal(who), Cl.buffer(commitment(hash, salt, who))]),
+    ).toStrictEqual(Cl.some(Cl.uint(height)));
+  }
+  for (const { who, hash, salt } of model.revealed.values()) {
+    expect(
+      read("registry", "get-commitment", [Cl.principal(who), Cl.buffer(commitment(hash, salt, who))]),
+    ).toStrictEqual(Cl.none());
+  }
   model.batches.forEach((batch, i) => {
     expect(toJs(read("registry", "get-batch", [Cl.uint(i + 1)]))).toMatchObject(batch);
   });
@@ -433,6 +754,56 @@ class RegisterIdentity implements fc.Command<RegistryModel, Real> {
   toString = () => `register-identity(${this.who.slice(0, 6)})`;
 }
 
+class CommitDataset implements fc.Command<RegistryModel, Real> {
+  constructor(
+    readonly who: string,
+    readonly hashIndex: number,
+    readonly saltIndex: number,
+  ) {}
+  check = () => true;
+  run(model: RegistryModel) {
+    const data = modelData(this.hashIndex, this.saltIndex);
+    expectCommit(model, this.who, data, commit(this.who, data));
+    checkRegistryInvariants(model);
+  }
+  toString = () => `commit(${this.who.slice(0, 6)}, #${this.hashIndex}, salt ${this.saltIndex})`;
+}
+
+class RevealDataset implements fc.Command<RegistryModel, Real> {
+  constructor(
+    readonly who: string,
+    readonly hashIndex: number,
+    readonly saltIndex: number,
+  ) {}
+  check = () => true;
+  run(model: RegistryModel) {
+    const data = modelData(this.hashIndex, this.saltIndex);
+    expectReveal(model, this.who, data, reveal(this.who, data));
+    checkRegistryInvariants(model);
+  }
+  toString = () => `reveal(${this.who.slice(0, 6)}, #${this.hashIndex}, salt ${this.saltIndex})`;
+}
+
+/** Commit and reveal in one block: the reveal is u209 unless an older commitment exists. */
+class CommitAndRevealInOneBlock implements fc.Command<RegistryModel, Real> {
+  constructor(
+    readonly who: string,
+    readonly hashIndex: number,
+    readonly saltIndex: number,
+  ) {}
+  check = () => true;
+  run(model: RegistryModel) {
+    const data = modelData(this.hashIndex, this.saltIndex);
+    const [committed, revealed] = simnet.mineBlock([commitTx(this.who, data), revealTx(this.who, data)]);
+    expectCommit(model, this.who, data, committed);
+    expectReveal(model, this.who, data, revealed);
+    checkRegistryInvariants(model);
+  }
+  toString = () =>
+    `commit+reveal in one block(${this.who.slice(0, 6)}, #${this.hashIndex}, salt ${this.saltIndex})`;
+}
+
+/** The whole registration: commit, an empty block, reveal. */
 class RegisterDataset implements fc.Command<RegistryModel, Real> {
   constructor(
     readonly who: string,
@@ -440,20 +811,28 @@ class RegisterDataset implements fc.Command<RegistryModel, Real> {
   ) {}
   check = () => true;
   run(model: RegistryModel) {
-    const hash = hash32(`dataset ${this.hashIndex}`);
-    const key = Buffer.from(hash).toString("hex");
-    const res = registerDataset(this.who, hash);
-    if (!model.identities.has(this.who)) expectErr(res, ERR.ERR_NOT_REGISTERED);
-    else if (model.hashes.has(key)) expectErr(res, ERR.ERR_HASH_EXISTS);
-    else {
-      model.datasets.push({ owner: this.who, hash: key });
-      model.hashes.set(key, model.datasets.length);
-      expectOk(res, Cl.uint(model.datasets.length));
-      success("register-dataset");
-    }
-    checkRegistryInvariants(model);
+    new CommitDataset(this.who, this.hashIndex, 0).run(model);
+    simnet.mineEmptyBlock();
+    new RevealDataset(this.who, this.hashIndex, 0).run(model);
   }
   toString = () => `register-dataset(${this.who.slice(0, 6)}, #${this.hashIndex})`;
+}
+
+/** A registered identity (chosen by `who`) goes through both steps for a hash
+ * that is already registered (chosen by `pick`): the reveal must be u201. */
+class RegisterTakenHash implements fc.Command<RegistryModel, Real> {
+  constructor(
+    readonly who: number,
+    readonly pick: number,
+  ) {}
+  check = (model: Readonly<RegistryModel>) => model.datasets.length > 0 && model.identities.size > 0;
+  run(model: RegistryModel) {
+    const hash = model.datasets[this.pick % model.datasets.length].hash;
+    const index = [0, 1, 2, 3, 4, 5].find((i) => hex(modelData(i, 0).hash) === hash)!;
+    const people = [...model.identities];
+    new RegisterDataset(people[this.who % people.length], index).run(model);
+  }
+  toString = () => `register-taken-hash(#${this.who}, #${this.pick})`;
 }
 
 class TransferDataset implements fc.Command<RegistryModel, Real> {
@@ -604,11 +983,20 @@ class AnchorerAnchor implements fc.Command<RegistryModel, Real> {
 }
 
 describe("registry: stateful property", () => {
-  it("datasets, transfers, results and anchors always match the model", async () => {
+  it("commitments, datasets, transfers, results and anchors always match the model", async () => {
     // Random calls (mostly refused) plus calls by the current owners, so that
     // every success path runs many times; duplicates weigh.
     const registerIdentity = person.map((who) => new RegisterIdentity(who));
     const registerDataset = fc.tuple(person, hashIndex).map(([who, h]) => new RegisterDataset(who, h));
+    const commitDataset = fc
+      .tuple(person, hashIndex, saltIndex)
+      .map(([who, h, salt]) => new CommitDataset(who, h, salt));
+    const revealDataset = fc
+      .tuple(person, hashIndex, saltIndex)
+      .map(([who, h, salt]) => new RevealDataset(who, h, salt));
+    const commitAndReveal = fc
+      .tuple(person, hashIndex, saltIndex)
+      .map(([who, h, salt]) => new CommitAndRevealInOneBlock(who, h, salt));
     const resultIndex = fc.integer({ min: 0, max: 2 });
     const batchSize = fc.oneof(
       { arbitrary: fc.constant(0n), weight: 1 },
@@ -620,6 +1008,11 @@ describe("registry: stateful property", () => {
       registerIdentity,
       registerDataset,
       registerDataset,
+      commitDataset,
+      revealDataset,
+      revealDataset,
+      commitAndReveal,
+      fc.tuple(fc.nat(), fc.nat()).map(([who, pick]) => new RegisterTakenHash(who, pick)),
       fc.tuple(fc.nat(), person).map(([pick, to]) => new OwnerTransfer(pick, to)),
       fc.tuple(fc.nat(), resultIndex).map(([pick, r]) => new OwnerRecordResult(pick, r)),
       fc
@@ -642,6 +1035,8 @@ describe("registry: stateful property", () => {
           anchorers: new Set(),
           datasets: [],
           hashes: new Map(),
+          commitments: new Map(),
+          revealed: new Map(),
           results: new Set(),
           batches: [],
         };
@@ -650,7 +1045,16 @@ describe("registry: stateful property", () => {
       { numRuns: 40 },
     );
     console.log("registry property: successful calls", Object.fromEntries(succeeded));
-    for (const command of ["register-dataset", "transfer", "record-result", "anchor-batch"]) {
+    for (const command of [
+      "commit-dataset",
+      "register-dataset",
+      "refused u208",
+      "refused u209",
+      "refused u201",
+      "transfer",
+      "record-result",
+      "anchor-batch",
+    ]) {
       expect(succeeded.get(command) ?? 0, command).toBeGreaterThan(0);
     }
   });
