@@ -5,7 +5,7 @@
 //! | --- | --- |
 //! | `GENOFLOW_STACKS_NETWORK` | `mainnet` or `testnet` |
 //! | `GENOFLOW_STACKS_NODE_URL` | the node API; empty: sign and keep |
-//! | `GENOFLOW_ORACLE_CONTRACT` | `ADDRESS.oracle` |
+//! | `GENOFLOW_ORACLE_CONTRACT` | `ADDRESS.oracle`, on `GENOFLOW_STACKS_NETWORK`: the values are signed for this deployment only |
 //! | `GENOFLOW_ORACLE_KEY_SECRET_ARN` / `GENOFLOW_ORACLE_KEY` | the oracle's key (registered with `oracle.set-oracle`; it also pays the fees) |
 //! | `GENOFLOW_CLINVAR_BASE_URL`, `GENOFLOW_GENE_BASE_URL` | E-utilities bases, default NCBI's |
 //! | `GENOFLOW_ORACLE_WATCH` | `clinvar:ID,gene:ID,...` refreshed daily |
@@ -20,7 +20,7 @@ use genoflow_aws::{
 use genoflow_core::{
     ports::{Chain, SystemClock},
     usecases::{
-        oracle::{NCBI_EUTILS, OracleSigner, SourceUrls},
+        oracle::{NCBI_EUTILS, ORACLE_CONTRACT_SETTING, OracleSigner, SourceUrls},
         submit::ContractSender,
     },
 };
@@ -44,11 +44,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             network: settings::stacks_network()?,
             fee: settings::number("GENOFLOW_ORACLE_FEE", 10_000)?,
         },
-        contract: required_env(
-            "GENOFLOW_ORACLE_CONTRACT",
-            "oracle contract (ADDRESS.oracle)",
-        )?,
+        contract: required_env(ORACLE_CONTRACT_SETTING, "oracle contract (ADDRESS.oracle)")?,
     };
+    // Every signature binds the contract and the network: a wrong one fails here, at cold
+    // start, rather than as values the contract refuses.
+    signer.contract_principal()?;
     let chain = settings::stacks_node()?.map(|node| Arc::new(node) as Arc<dyn Chain>);
     let urls = SourceUrls {
         clinvar: settings::optional("GENOFLOW_CLINVAR_BASE_URL")

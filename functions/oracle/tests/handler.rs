@@ -10,15 +10,21 @@ use genoflow_core::{
     memory::{ManualClock, MemoryBlobStore, MemoryChain, MemoryFetcher, MemoryTable},
     ports::Chain,
     usecases::{
-        oracle::{OracleSigner, SourceUrls},
+        oracle::{ORACLE_CONTRACT_SETTING, OracleSigner, SourceUrls, message_hash},
         submit::ContractSender,
     },
 };
 use genoflow_function_oracle::{Oracle, OracleEvent, Ports, parse_watch_list};
-use genoflow_stacks::{keys::PrivateKey, transaction::Network};
+use genoflow_stacks::{
+    clarity::{ClarityValue, Principal},
+    keys::{PrivateKey, RecoverableSignature},
+    transaction::{Network, Payload},
+};
 use time::OffsetDateTime;
 
 const BASE: &str = "http://eutils.test";
+const ORACLE_KEY: &str = "c1d4a3e6bd5cf9a5b4b0e3c1fb3d5b5e8b4ad64d5a1ac0ee0ad7a6f5b2c3d4e501";
+const ORACLE_CONTRACT: &str = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.oracle";
 
 struct World {
     oracle: Oracle,
@@ -26,6 +32,10 @@ struct World {
 }
 
 fn world() -> World {
+    world_with(ORACLE_CONTRACT)
+}
+
+fn world_with(contract: &str) -> World {
     let fetcher = Arc::new(MemoryFetcher::default());
     let fixture = |name: &str| {
         std::fs::read(format!(
@@ -57,14 +67,11 @@ fn world() -> World {
         },
         OracleSigner {
             sender: ContractSender {
-                key: PrivateKey::from_hex(
-                    "c1d4a3e6bd5cf9a5b4b0e3c1fb3d5b5e8b4ad64d5a1ac0ee0ad7a6f5b2c3d4e501",
-                )
-                .unwrap(),
+                key: PrivateKey::from_hex(ORACLE_KEY).unwrap(),
                 network: Network::Testnet,
                 fee: 10_000,
             },
-            contract: "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.oracle".to_owned(),
+            contract: contract.to_owned(),
         },
         SourceUrls {
             clinvar: BASE.to_owned(),
@@ -77,6 +84,16 @@ fn world() -> World {
 
 fn event(text: &str) -> OracleEvent {
     serde_json::from_str(text).unwrap()
+}
+
+/// The daily schedule's payload; answers the lines, one per watched record.
+async fn refresh_watched(world: &World) -> serde_json::Value {
+    let answer = world
+        .oracle
+        .handle(event(include_str!("events/schedule-refresh-watched.json")))
+        .await
+        .unwrap();
+    serde_json::to_value(&answer).unwrap()
 }
 
 #[tokio::test]
@@ -101,24 +118,14 @@ async fn an_sqs_batch_submits_what_it_can_and_lists_the_rest() {
 #[tokio::test]
 async fn the_schedules_refresh_the_watch_list_and_confirm() {
     let world = world();
-    let refreshed = world
-        .oracle
-        .handle(event(include_str!("events/schedule-refresh-watched.json")))
-        .await
-        .unwrap();
-    let lines = serde_json::to_value(&refreshed).unwrap();
+    let lines = refresh_watched(&world).await;
     assert_eq!(lines[0]["record"], "clinvar:12345");
     assert_eq!(lines[0]["outcome"], "submitted (broadcast)");
     assert_eq!(lines[1]["record"], "gene:888164");
     assert_eq!(world.chain.transactions().len(), 2);
 
     // The next day: nothing changed, nothing signed.
-    let again = world
-        .oracle
-        .handle(event(include_str!("events/schedule-refresh-watched.json")))
-        .await
-        .unwrap();
-    let lines = serde_json::to_value(&again).unwrap();
+    let lines = refresh_watched(&world).await;
     assert_eq!(lines[0]["outcome"], "unchanged");
     assert_eq!(world.chain.transactions().len(), 2);
 
@@ -137,4 +144,62 @@ async fn the_schedules_refresh_the_watch_list_and_confirm() {
             .iter()
             .all(|l| l["outcome"] == "confirmed")
     );
+}
+
+#[tokio::test]
+async fn values_are_signed_for_the_configured_contract_on_its_network() {
+    let world = world();
+    refresh_watched(&world).await;
+    let contract = Principal::parse(ORACLE_CONTRACT).unwrap();
+    let oracle_key = PrivateKey::from_hex(ORACLE_KEY).unwrap().public_key();
+    let transactions = world.chain.transactions();
+    assert_eq!(transactions.len(), 2);
+    for (tx, _) in &transactions {
+        let Payload::ContractCall(call) = &tx.payload else {
+            panic!("not a contract call");
+        };
+        let [
+            ClarityValue::Buffer(key),
+            ClarityValue::Buffer(value),
+            ClarityValue::UInt(timestamp),
+            ClarityValue::Buffer(signature),
+        ] = call.args.as_slice()
+        else {
+            panic!("not oracle.submit's arguments: {:?}", call.args);
+        };
+        let hash = message_hash(
+            &contract,
+            Network::Testnet.chain_id(),
+            key.as_slice().try_into().unwrap(),
+            value.as_slice().try_into().unwrap(),
+            u64::try_from(*timestamp).unwrap(),
+        );
+        let signature = RecoverableSignature::from_rsv(signature).unwrap();
+        assert_eq!(signature.recover(&hash).unwrap(), oracle_key);
+    }
+}
+
+#[tokio::test]
+async fn a_contract_setting_that_is_no_contract_of_the_network_signs_nothing() {
+    for (contract, says) in [
+        ("oracle", "not a contract id"),
+        (
+            "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM",
+            "an account, not a contract",
+        ),
+        (
+            "SP2J6ZY48GV1EZ5V2V5RB9MP66SW86PYKKNRV9EJ7.oracle",
+            "not a testnet address",
+        ),
+    ] {
+        let world = world_with(contract);
+        let lines = refresh_watched(&world).await;
+        for line in lines.as_array().unwrap() {
+            assert_eq!(line["outcome"], "error", "{contract}: {line}");
+            let error = line["error"].as_str().unwrap();
+            assert!(error.contains(ORACLE_CONTRACT_SETTING), "{error}");
+            assert!(error.contains(says), "{contract}: {error}");
+        }
+        assert!(world.chain.transactions().is_empty(), "{contract}");
+    }
 }

@@ -158,6 +158,14 @@ pub enum Error {
         /// The subscription contract.
         contract: String,
     },
+    /// A setting is wrong: an operator has to change it (retrying cannot help).
+    #[error("{setting} is misconfigured: {message}")]
+    Configuration {
+        /// The setting.
+        setting: &'static str,
+        /// What is wrong and what to set.
+        message: String,
+    },
     /// The Stacks node could not be reached; retrying may work.
     #[error("the Stacks node is unavailable: {0}")]
     ChainUnavailable(String),
@@ -207,7 +215,7 @@ impl Error {
             | Self::Queue(_)
             | Self::Validation { .. }
             | Self::Analysis { .. } => 503,
-            Self::Chain(_) => 500,
+            Self::Chain(_) | Self::Configuration { .. } => 500,
             Self::SubscriptionRequired { .. } => 403,
             Self::ChainUnavailable(_) => 503,
             Self::Source { .. } => 502,
@@ -241,6 +249,7 @@ impl Error {
             | Self::Validation { .. }
             | Self::Analysis { .. } => "unavailable",
             Self::Chain(_) => "chain_failed",
+            Self::Configuration { .. } => "misconfigured",
             Self::SubscriptionRequired { .. } => "subscription_required",
             Self::ChainUnavailable(_) => "chain_unavailable",
             Self::Source { .. } => "source_failed",

@@ -343,9 +343,13 @@ pub struct OracleValue {
     pub record_id: String,
     /// SHA-256 of the canonical JSON document, hex: the contract's value.
     pub value: String,
-    /// Unix seconds of the fetch: the contract keeps only newer values.
+    /// Unix seconds of the fetch: the contract keeps only newer values, and refuses one more
+    /// than 3600 s ahead of the chain's clock.
     pub timestamp: u64,
-    /// `r ‖ s ‖ recovery id` over `SHA-256(key ‖ value ‖ to-consensus-buff?(timestamp))`, hex.
+    /// `r ‖ s ‖ recovery id`, hex, over the oracle message of this key, value and timestamp for
+    /// one oracle contract on one network (`usecases::oracle::message_hash`): `SHA-256(key ‖
+    /// value ‖ to-consensus-buff?(timestamp) ‖ to-consensus-buff?(contract) ‖
+    /// to-consensus-buff?(chain id))`.
     pub signature: String,
     /// The oracle's compressed public key, hex (registered with `oracle.set-oracle`).
     pub oracle_public_key: String,

@@ -18,7 +18,7 @@ use genoflow_core::{
     },
 };
 use genoflow_stacks::{
-    clarity::ClarityValue,
+    clarity::{ClarityValue, Principal},
     client::TxStatus,
     keys::{PrivateKey, RecoverableSignature},
     transaction::{Network, Payload},
@@ -135,11 +135,14 @@ async fn a_clinvar_record_is_canonicalised_signed_and_submitted() {
     assert_eq!(parsed["classification"]["description"], "Pathogenic");
     assert_eq!(parsed["genes"], serde_json::json!(["TP53"]));
 
-    // The signature recovers the oracle's key over the contract's message.
+    // The signature recovers the oracle's key over the contract's message for this deployment
+    // (contract and chain id).
     let signature =
         RecoverableSignature::from_rsv(&hex::decode(&record.signature).unwrap()).unwrap();
     assert!(signature.is_low_s());
     let hash = message_hash(
+        &Principal::parse(ORACLE_CONTRACT).unwrap(),
+        Network::Testnet.chain_id(),
         &hex::decode(&key).unwrap().try_into().unwrap(),
         &hex::decode(&value).unwrap().try_into().unwrap(),
         record.timestamp,

@@ -18,22 +18,29 @@
 //! # Ok::<(), genoflow_stacks::keys::KeyError>(())
 //! ```
 //!
-//! A message for Clarity's `secp256k1-recover?` (the oracle contract's
-//! `SHA-256(key ‖ value ‖ to-consensus-buff?(timestamp))`) is signed the same
-//! way and written RSV:
+//! A message for Clarity's `secp256k1-recover?` is signed the same way and
+//! written RSV. The oracle contract's message is `SHA-256(key ‖ value ‖
+//! to-consensus-buff?(timestamp) ‖ to-consensus-buff?(current-contract) ‖
+//! to-consensus-buff?(chain-id))`: the oracle contract's principal and the
+//! chain id tie the signature to one deployment on one network
+//! (`genoflow_core::usecases::oracle::message_hash` computes it):
 //!
 //! ```
-//! use genoflow_stacks::clarity::ClarityValue;
+//! use genoflow_stacks::clarity::{ClarityValue, Principal};
 //! use genoflow_stacks::keys::PrivateKey;
+//! use genoflow_stacks::transaction::Network;
 //! use sha2::{Digest, Sha256};
 //! let oracle = PrivateKey::from_hex("753b7cc01a1a2e86221266a154af739463fce51219d97e4f856cd7200c3bd2a601")?;
+//! let contract = Principal::parse("ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.oracle")?;
 //! let mut message = Sha256::new();
 //! message.update([1u8; 32]);
 //! message.update([2u8; 32]);
 //! message.update(ClarityValue::UInt(1_700_000_000).serialize());
+//! message.update(ClarityValue::Principal(contract).serialize());
+//! message.update(ClarityValue::UInt(Network::Testnet.chain_id().into()).serialize());
 //! let signature = oracle.sign(&message.finalize().into())?.to_rsv();
 //! assert_eq!(signature.len(), 65);
-//! # Ok::<(), genoflow_stacks::keys::KeyError>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use std::fmt;

@@ -196,6 +196,28 @@ impl Chain {
         }
     }
 
+    /// `GET {path}` of the stand-in, as JSON.
+    async fn get_json(&self, path: &str) -> Value {
+        self.http
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// The API's `block_time` of a mined transaction: its block's `stacks-block-time`.
+    async fn block_time(&self, txid: &[u8; 32]) -> u64 {
+        let view = self
+            .get_json(&format!("/extended/v1/tx/0x{}", hex::encode(txid)))
+            .await;
+        view["block_time"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("no block_time in {view}"))
+    }
+
     /// A stand-in control (`POST /standin/...`).
     async fn control(&self, path: &str) -> Value {
         let response = self
@@ -252,15 +274,7 @@ fn some(value: ClarityValue) -> ClarityValue {
 #[ignore = "needs the chain stand-in: set GENOFLOW_STANDIN_URL (tests/run-all.sh does)"]
 async fn devnet_keys_are_the_stand_in_accounts() {
     let chain = Chain::from_env();
-    let accounts: Value = chain
-        .http
-        .get(format!("{}/standin/accounts", chain.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let accounts = chain.get_json("/standin/accounts").await;
     for (name, secret) in [
         ("deployer", DEPLOYER),
         ("wallet_1", WALLET_1),
@@ -306,9 +320,32 @@ async fn identity_dataset_and_anchored_batch_end_to_end() {
         assert_eq!(chain.abort(&owner, register).await, uint(101));
     }
 
-    // Dataset: registered by its SHA-256; the same hash again is refused (u201).
+    // Dataset: commit, then reveal. The commitment is SHA-256(hash ‖ salt ‖ the owner's
+    // principal, consensus-serialized), made in a block before the registration.
     let hash = run_unique("dataset");
-    let register_dataset = |hash: [u8; 32]| {
+    let salt = run_unique("salt");
+    let commitment = |hash: &[u8; 32], salt: &[u8; 32]| {
+        sha256(&[hash, salt, &principal(&owner.address).serialize()])
+    };
+    assert_eq!(
+        chain
+            .read(
+                "registry",
+                "make-commitment",
+                vec![buffer(&hash), buffer(&salt), principal(&owner.address)]
+            )
+            .await,
+        buffer(&commitment(&hash, &salt)),
+        "the commitment computed here is the contract's"
+    );
+    let commit = |hash: &[u8; 32], salt: &[u8; 32]| {
+        chain.call(
+            "registry",
+            "commit-dataset",
+            vec![buffer(&commitment(hash, salt))],
+        )
+    };
+    let register_dataset = |hash: [u8; 32], salt: [u8; 32]| {
         chain.call(
             "registry",
             "register-dataset",
@@ -316,10 +353,33 @@ async fn identity_dataset_and_anchored_batch_end_to_end() {
                 buffer(&hash),
                 ClarityValue::string_ascii("fastq").unwrap(),
                 ClarityValue::string_ascii("s3://genoflow-test/sample.fastq.gz").unwrap(),
+                buffer(&salt),
             ],
         )
     };
-    let (dataset_id, _) = chain.succeed(&owner, register_dataset(hash)).await;
+    // No commitment for this hash and salt: u208.
+    assert_eq!(
+        chain.abort(&owner, register_dataset(hash, salt)).await,
+        uint(208)
+    );
+    // `succeed` waits for the commitment's block; the reveal goes in a later one.
+    let (_, committed_at) = chain.succeed(&owner, commit(&hash, &salt)).await;
+    let get_commitment = || {
+        chain.read(
+            "registry",
+            "get-commitment",
+            vec![principal(&owner.address), buffer(&commitment(&hash, &salt))],
+        )
+    };
+    assert_eq!(
+        get_commitment().await,
+        ClarityValue::some(uint(u128::from(committed_at)))
+    );
+    // The same commitment twice: u207.
+    assert_eq!(chain.abort(&owner, commit(&hash, &salt)).await, uint(207));
+    let (dataset_id, registered_at) = chain.succeed(&owner, register_dataset(hash, salt)).await;
+    assert!(registered_at > committed_at);
+    assert_eq!(get_commitment().await, ClarityValue::none(), "used up");
     assert_eq!(
         chain
             .read("registry", "get-dataset-id", vec![buffer(&hash)])
@@ -332,7 +392,15 @@ async fn identity_dataset_and_anchored_batch_end_to_end() {
             .await,
     );
     assert_eq!(field(&dataset, "owner"), &principal(&owner.address));
-    assert_eq!(chain.abort(&owner, register_dataset(hash)).await, uint(201));
+    // The same hash again, properly committed: u201.
+    let salt_again = run_unique("salt again");
+    chain.succeed(&owner, commit(&hash, &salt_again)).await;
+    assert_eq!(
+        chain
+            .abort(&owner, register_dataset(hash, salt_again))
+            .await,
+        uint(201)
+    );
 
     // Anchoring: refused until the deployer makes wallet_2 an anchorer.
     let items: Vec<[u8; 32]> = (0..5u8).map(|i| sha256(&[&hash, &[i]])).collect();
@@ -695,7 +763,9 @@ async fn stx_transfers_and_a_subscription_move_exact_balances() {
     // A subscription paid to the treasury (the deployer), under a deny-mode
     // post-condition for exactly the price: the stand-in flags any call whose
     // post-conditions a node would abort it for, and with-standin.sh fails the run.
+    // Plan 7: the price in µSTX for an hour; durations and expiry are seconds of chain time.
     let price = 400_000u64;
+    let duration = 3_600u64;
     let deployer = account(DEPLOYER);
     let _turn = DEPLOYER_TURN.lock().await;
     let set_plan = chain.call(
@@ -704,12 +774,33 @@ async fn stx_transfers_and_a_subscription_move_exact_balances() {
         vec![
             uint(7),
             uint(u128::from(price)),
-            uint(50),
+            uint(u128::from(duration)),
             ClarityValue::Bool(true),
         ],
     );
     chain.succeed(&deployer, set_plan).await;
     let treasury_before = chain.balance(&deployer.address).await;
+    // The subscriber signs for the price and duration it was shown (`get-plan`): the plan
+    // costing more than that is u305.
+    let plan = some(chain.read("subscription", "get-plan", vec![uint(7)]).await);
+    let (shown_price, shown_duration) = (field(&plan, "price"), field(&plan, "duration"));
+    assert_eq!(
+        (shown_price, shown_duration),
+        (&uint(u128::from(price)), &uint(u128::from(duration)))
+    );
+    let subscribe = |max_price: ClarityValue| {
+        chain.call(
+            "subscription",
+            "subscribe",
+            vec![uint(7), max_price, shown_duration.clone()],
+        )
+    };
+    assert_eq!(
+        chain
+            .abort(&fresh, subscribe(uint(u128::from(price - 1))))
+            .await,
+        uint(305)
+    );
     let options = TransactionOptions {
         post_conditions: vec![PostCondition::Stx {
             principal: PostConditionPrincipal::Origin,
@@ -718,36 +809,36 @@ async fn stx_transfers_and_a_subscription_move_exact_balances() {
         }],
         ..TransactionOptions::new(Network::Testnet, chain.nonce(&fresh).await, FEE)
     };
-    let subscribe = Transaction::sign_new(
-        chain.call("subscription", "subscribe", vec![uint(7)]),
-        &options,
-        &fresh.key,
-    )
-    .unwrap();
+    let subscribe =
+        Transaction::sign_new(subscribe(shown_price.clone()), &options, &fresh.key).unwrap();
     let txid = chain.client.broadcast(&subscribe).await.unwrap();
-    let height = match chain.confirm(&txid).await {
+    let expires_at = match chain.confirm(&txid).await {
         TxStatus::Success {
-            block_height: Some(height),
+            block_height: Some(_),
             result: Some(ClarityValue::Response(Ok(expires_at))),
-        } => {
-            assert_eq!(*expires_at, uint(u128::from(height) + 50));
-            height
-        }
+        } => *expires_at,
         other => panic!("subscribe: {other:?}"),
     };
-    assert!(height > 0);
+    // Expiry = the block's stacks-block-time (the API's block_time) + the duration.
+    let subscribed_at = chain.block_time(&txid).await;
+    assert_eq!(expires_at, uint(u128::from(subscribed_at + duration)));
     assert_eq!(
         chain.balance(&deployer.address).await,
         treasury_before + u128::from(price)
     );
     assert_eq!(
         chain.balance(&fresh.address).await,
-        u128::from(amount - back - FEE - price - FEE)
+        u128::from(amount - back - FEE - FEE - price - FEE)
     );
-    assert_eq!(
-        chain
-            .read("subscription", "is-active", vec![principal(&fresh.address)])
-            .await,
-        ClarityValue::Bool(true)
-    );
+    let is_active = || chain.read("subscription", "is-active", vec![principal(&fresh.address)]);
+    assert_eq!(is_active().await, ClarityValue::Bool(true));
+
+    // Chain time passes in burn blocks of 600 s (the first may only finish the current one):
+    // seven of them are past the hour.
+    let advanced = chain
+        .control(&format!("advance/{}", duration.div_ceil(600) + 1))
+        .await;
+    let now = advanced["block_time"].as_u64().unwrap();
+    assert!(now >= subscribed_at + duration, "{now} {subscribed_at}");
+    assert_eq!(is_active().await, ClarityValue::Bool(false));
 }

@@ -338,7 +338,20 @@ export class StandIn {
       }
     }
     if (executed.length > 0) this.counts.blocks += 1;
-    return { block_height: this.simnet.blockHeight, executed: executed.map((txid) => `0x${txid}`) };
+    return {
+      block_height: this.simnet.blockHeight,
+      block_time: this.blockTime(),
+      executed: executed.map((txid) => `0x${txid}`),
+    };
+  }
+
+  /**
+   * `stacks-block-time` of the latest simnet block, unix seconds. It is not the
+   * wall clock: it starts near the wall-clock time the simnet was made, each
+   * transaction's block adds 10 s, each empty burn block of `advance` up to 600 s.
+   */
+  blockTime() {
+    return Number(this.simnet.getBlockTime());
   }
 
   execute(entry) {
@@ -370,6 +383,7 @@ export class StandIn {
     }
     entry.result = result;
     entry.blockHeight = simnet.blockHeight;
+    entry.blockTime = this.blockTime();
     this.mempool.get(entry.sender).delete(entry.nonce);
     this.nonces.set(entry.sender, entry.nonce + 1);
     this.counts.executed += 1;
@@ -391,10 +405,20 @@ export class StandIn {
     );
   }
 
-  /** `POST /standin/advance/{count}`: empty blocks, for height-dependent contract logic. */
+  /**
+   * `POST /standin/advance/{count}`: `count` empty burn blocks (each with one
+   * empty Stacks block), for contract logic that depends on height or time.
+   * Each moves `stacks-block-time` to the next 600 s burn block; the first
+   * only finishes the current one, whose 600 s the transaction blocks (10 s
+   * each) may have used up already, so it adds between 10 and 600 s.
+   */
   advance(count) {
     this.simnet.mineEmptyBlocks(count);
-    return { block_height: this.simnet.blockHeight };
+    return {
+      block_height: this.simnet.blockHeight,
+      burn_block_height: this.simnet.burnBlockHeight,
+      block_time: this.blockTime(),
+    };
   }
 
   // --------------------------------------------------------------------- reads
@@ -432,6 +456,9 @@ export class StandIn {
     if (entry.result) {
       Object.assign(view, {
         block_height: entry.blockHeight,
+        // The Stacks API's `block_time`: the block's `stacks-block-time`, unix seconds.
+        block_time: entry.blockTime,
+        block_time_iso: new Date(entry.blockTime * 1000).toISOString(),
         canonical: true,
         is_unanchored: false,
         tx_result: entry.result,
@@ -474,6 +501,8 @@ export class StandIn {
     for (const byNonce of this.mempool.values()) pending += byNonce.size;
     return {
       block_height: this.simnet.blockHeight,
+      burn_block_height: this.simnet.burnBlockHeight,
+      block_time: this.blockTime(),
       paused: this.paused,
       block_ms: this.blockMs,
       response_delay_ms: this.responseDelayMs,

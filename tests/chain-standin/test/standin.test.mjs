@@ -31,9 +31,14 @@ const MANIFEST = resolve(here, '../../../contracts/Clarinet.toml');
 const DEPLOYER = 'ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM';
 const WALLET_1_KEY = '7287ba251d44a4d3fd9276c88ce34c5c52a038955511cccaf77e61068649c17801';
 const WALLET_2_KEY = '530d9f61984c888536871c6573073bdfc0058896dc1adfe9a6a10dfacadc209101';
+const WALLET_3_KEY = 'd655b2523bcd65e34889725c73064feb17ceb796831c0e111ba1a552b0f31b3901';
 const DEPLOYER_KEY = '753b7cc01a1a2e86221266a154af739463fce51219d97e4f856cd7200c3bd2a601';
 const WALLET_1 = getAddressFromPrivateKey(WALLET_1_KEY, 'testnet');
 const WALLET_2 = getAddressFromPrivateKey(WALLET_2_KEY, 'testnet');
+const WALLET_3 = getAddressFromPrivateKey(WALLET_3_KEY, 'testnet');
+/** What each transaction's simnet block adds to `stacks-block-time`, and what a burn block does. */
+const STACKS_BLOCK_SECONDS = 10;
+const BURN_BLOCK_SECONDS = 600;
 
 const register = (nonce, fee = 5000, key = WALLET_1_KEY, name = 'alice') =>
   makeContractCall({
@@ -114,6 +119,10 @@ describe('the server over HTTP', () => {
     assert.equal(done.tx_status, 'success');
     assert.deepEqual(done.tx_result, { hex: cvToHex(Cl.ok(Cl.bool(true))), repr: '(ok true)' });
     assert.equal(done.block_height, mined.body.block_height);
+    // The block's stacks-block-time, unix seconds, as the API's block_time.
+    assert.equal(done.block_time, mined.body.block_time);
+    assert.equal(done.block_time_iso, new Date(done.block_time * 1000).toISOString());
+    assert.equal((await get('/standin/status')).body.block_time, done.block_time);
 
     // Broadcasting a mined transaction again answers its txid, as the node's mempool table still has it.
     assert.deepEqual(await broadcast(transaction), { status: 200, body: txid });
@@ -138,8 +147,10 @@ describe('the server over HTTP', () => {
     // The node's JSON form of the body: {"tx": hex}.
     const viaJson = await post('/v2/transactions', { tx: Buffer.from(again.serializeBytes()).toString('hex') });
     assert.deepEqual(viaJson, { status: 200, body: again.txid() });
+    const timeBefore = (await get('/standin/status')).body.block_time;
     await post('/standin/mine');
     const done = (await get(`/extended/v1/tx/0x${again.txid()}`)).body;
+    assert.equal(done.block_time, timeBefore + STACKS_BLOCK_SECONDS); // one block per transaction
     assert.equal(done.tx_status, 'abort_by_response');
     assert.deepEqual(done.tx_result, { hex: cvToHex(Cl.error(Cl.uint(101))), repr: '(err u101)' });
     assert.equal((await get(`/v2/accounts/${WALLET_1}`)).body.nonce, 2);
@@ -259,12 +270,14 @@ describe('the server over HTTP', () => {
         fee: 3000,
         ...extra,
       });
-    const setPlan = await call(DEPLOYER_KEY, 0, 'subscription', 'set-plan', [Cl.uint(1), Cl.uint(5000), Cl.uint(10), Cl.bool(true)]);
-    const bare = await call(WALLET_2_KEY, 0, 'subscription', 'subscribe', [Cl.uint(1)]); // deny mode, no post-condition
-    const exact = await call(WALLET_2_KEY, 1, 'subscription', 'subscribe', [Cl.uint(1)], {
+    // Plan 1: 5000 µSTX for an hour (3600 s); subscribers sign for that price and duration.
+    const setPlan = await call(DEPLOYER_KEY, 0, 'subscription', 'set-plan', [Cl.uint(1), Cl.uint(5000), Cl.uint(3600), Cl.bool(true)]);
+    const planOne = [Cl.uint(1), Cl.uint(5000), Cl.uint(3600)];
+    const bare = await call(WALLET_2_KEY, 0, 'subscription', 'subscribe', planOne); // deny mode, no post-condition
+    const exact = await call(WALLET_2_KEY, 1, 'subscription', 'subscribe', planOne, {
       postConditions: [Pc.principal(WALLET_2).willSendEq(5000).ustx()],
     });
-    const tooTight = await call(WALLET_2_KEY, 2, 'subscription', 'subscribe', [Cl.uint(1)], {
+    const tooTight = await call(WALLET_2_KEY, 2, 'subscription', 'subscribe', planOne, {
       postConditions: [Pc.principal(WALLET_2).willSendLte(4999).ustx()],
     });
     for (const transaction of [setPlan, bare, exact, tooTight]) assert.equal((await broadcast(transaction)).status, 200);
@@ -278,6 +291,55 @@ describe('the server over HTTP', () => {
     assert.equal((await view(exact)).standin_post_condition_violation, undefined);
     assert.match((await view(tooTight)).standin_post_condition_violation, /STX post-condition failed: .* sent 5000 µSTX, condition <= 4999/);
     assert.equal((await get('/standin/status')).body.counts.post_condition_violations, 2);
+  });
+
+  test('subscription time is the block time in seconds; advance moves it by burn blocks', async () => {
+    const nonce = async (address) => (await get(`/v2/accounts/${address}`)).body.nonce;
+    const call = async (key, address, functionName, functionArgs) =>
+      makeContractCall({
+        contractAddress: DEPLOYER,
+        contractName: 'subscription',
+        functionName,
+        functionArgs,
+        senderKey: key,
+        network: 'testnet',
+        nonce: await nonce(address),
+        fee: 3000,
+        postConditionMode: PostConditionMode.Allow,
+      });
+    const isActive = async () =>
+      (
+        await post(`/v2/contracts/call-read/${DEPLOYER}/subscription/is-active`, {
+          sender: WALLET_3,
+          arguments: [cvToHex(Cl.principal(WALLET_3))],
+        })
+      ).body.result;
+    // Plan 2: free, 1000 s.
+    await broadcast(await call(DEPLOYER_KEY, DEPLOYER, 'set-plan', [Cl.uint(2), Cl.uint(0), Cl.uint(1000), Cl.bool(true)]));
+    await post('/standin/mine');
+    // A plan shorter than the subscriber signed for is refused (u305).
+    const tooShort = await call(WALLET_3_KEY, WALLET_3, 'subscribe', [Cl.uint(2), Cl.uint(0), Cl.uint(1001)]);
+    await broadcast(tooShort);
+    await post('/standin/mine');
+    assert.equal((await get(`/extended/v1/tx/${tooShort.txid()}`)).body.tx_result.repr, '(err u305)');
+
+    const subscribe = await call(WALLET_3_KEY, WALLET_3, 'subscribe', [Cl.uint(2), Cl.uint(0), Cl.uint(1000)]);
+    await broadcast(subscribe);
+    await post('/standin/mine');
+    const subscribed = (await get(`/extended/v1/tx/${subscribe.txid()}`)).body;
+    const expiresAt = subscribed.block_time + 1000;
+    assert.equal(subscribed.tx_result.repr, `(ok u${expiresAt})`);
+    assert.equal(await isActive(), cvToHex(Cl.bool(true)));
+
+    // One burn block: the rest of the current 600 s at most; active still.
+    const one = (await post('/standin/advance/1')).body;
+    assert.ok(one.block_time > subscribed.block_time && one.block_time <= subscribed.block_time + BURN_BLOCK_SECONDS);
+    assert.equal(await isActive(), cvToHex(Cl.bool(true)));
+    // Two more: 1200 s more, past the expiry.
+    const three = (await post('/standin/advance/2')).body;
+    assert.equal(three.block_time, one.block_time + 2 * BURN_BLOCK_SECONDS);
+    assert.ok(three.block_time >= expiresAt);
+    assert.equal(await isActive(), cvToHex(Cl.bool(false)));
   });
 
   test('drops: only pending transactions, with a known dropped_* status', async () => {
@@ -297,8 +359,14 @@ describe('the server over HTTP', () => {
     await get('/standin/status');
     assert.ok(Date.now() - started >= 290);
     await post('/standin/delay/0');
-    const height = (await get('/standin/status')).body.block_height;
-    assert.equal((await post('/standin/advance/5')).body.block_height, height + 5);
+    const before = (await get('/standin/status')).body;
+    const advanced = (await post('/standin/advance/5')).body;
+    assert.equal(advanced.block_height, before.block_height + 5);
+    assert.equal(advanced.burn_block_height, before.burn_block_height + 5);
+    // Each burn block is 600 s; the first only completes the current one.
+    assert.ok(advanced.block_time > before.block_time + 4 * BURN_BLOCK_SECONDS);
+    assert.ok(advanced.block_time <= before.block_time + 5 * BURN_BLOCK_SECONDS);
+    assert.deepEqual((await get('/standin/status')).body.block_time, advanced.block_time);
   });
 });
 

@@ -1,12 +1,13 @@
 //! Wallet flows through the real contracts on the chain stand-in (`GENOFLOW_STANDIN_URL`),
 //! every transaction built and signed by `genoflow-stacks`: a researcher registers an identity
-//! and the dataset whose SHA-256 the validator computed, lists it; another account buys it
-//! (under a post-condition of exactly the price) and rates the seller. Balances move by exactly
-//! the price, the marketplace fee and the transaction fees.
+//! and the dataset whose SHA-256 the validator computed (commit, then reveal in a later block),
+//! lists it; another account buys it at most at the price it was shown (under a post-condition
+//! of exactly the price) and rates the seller. Balances move by exactly the price, the
+//! marketplace fee and the transaction fees.
 
 #![allow(clippy::unwrap_used)]
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use genoflow_genomics::{Options, validate};
 use genoflow_stacks::{
@@ -18,6 +19,7 @@ use genoflow_stacks::{
         Transaction, TransactionOptions,
     },
 };
+use sha2::{Digest, Sha256};
 
 const DEPLOYER_KEY: &str = "753b7cc01a1a2e86221266a154af739463fce51219d97e4f856cd7200c3bd2a601";
 /// wallet_1: the seller.
@@ -104,6 +106,19 @@ fn principal(who: &str) -> ClarityValue {
     ClarityValue::Principal(Principal::parse(who).unwrap())
 }
 
+/// The field `name` of a tuple, or of the tuple in a `(some ...)`.
+fn field(value: &ClarityValue, name: &str) -> ClarityValue {
+    match value {
+        ClarityValue::Optional(Some(inner)) => field(inner, name),
+        ClarityValue::Tuple(fields) => fields
+            .iter()
+            .find(|(key, _)| key.as_str() == name)
+            .map(|(_, value)| value.clone())
+            .unwrap_or_else(|| panic!("no field {name} in {value:?}")),
+        other => panic!("not a tuple: {other:?}"),
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the chain stand-in at GENOFLOW_STANDIN_URL (tests/run-all.sh)"]
 async fn register_list_buy_and_rate_a_validated_dataset() {
@@ -132,6 +147,24 @@ async fn register_list_buy_and_rate_a_validated_dataset() {
             vec![ClarityValue::string_utf8("TB lab"), ClarityValue::UInt(3)],
         )
         .await;
+    // Commit, then reveal: the commitment hides the hash until a later block, so nobody who
+    // sees the registration in the mempool can register the hash first.
+    let salt: [u8; 32] = Sha256::digest(format!("salt {:?}", SystemTime::now())).into();
+    let commitment: [u8; 32] = Sha256::new()
+        .chain_update(&hash)
+        .chain_update(salt)
+        .chain_update(principal(&seller).serialize())
+        .finalize()
+        .into();
+    // `ok` waits for the commitment's block; the reveal is a later transaction, so a later block.
+    wallets
+        .ok(
+            SELLER_KEY,
+            "registry",
+            "commit-dataset",
+            vec![ClarityValue::Buffer(commitment.to_vec())],
+        )
+        .await;
     let dataset_id = wallets
         .ok(
             SELLER_KEY,
@@ -141,6 +174,7 @@ async fn register_list_buy_and_rate_a_validated_dataset() {
                 ClarityValue::Buffer(hash.clone()),
                 ClarityValue::string_ascii("fastq").unwrap(),
                 ClarityValue::string_ascii("genoflow://tb-demo_R1.fastq.gz").unwrap(),
+                ClarityValue::Buffer(salt.to_vec()),
             ],
         )
         .await;
@@ -173,7 +207,13 @@ async fn register_list_buy_and_rate_a_validated_dataset() {
         ClarityValue::Bool(false)
     );
 
-    // The buyer pays exactly the price (post-condition), 2.5 % of it to the treasury.
+    // The buyer pays exactly the price (post-condition), 2.5 % of it to the treasury; it signs
+    // for at most the price the listing showed it.
+    let listed = wallets
+        .read("marketplace", "get-listing", vec![listing.clone()])
+        .await;
+    let shown_price = field(&listed, "price");
+    assert_eq!(shown_price, ClarityValue::UInt(PRICE.into()));
     let before = (
         wallets.balance(&seller).await,
         wallets.balance(&buyer).await,
@@ -184,7 +224,7 @@ async fn register_list_buy_and_rate_a_validated_dataset() {
             BUYER_KEY,
             "marketplace",
             "purchase",
-            vec![listing.clone()],
+            vec![listing.clone(), shown_price.clone()],
             vec![PostCondition::Stx {
                 principal: PostConditionPrincipal::Origin,
                 condition: FungibleCondition::Eq,
@@ -217,13 +257,24 @@ async fn register_list_buy_and_rate_a_validated_dataset() {
         ClarityValue::Bool(true)
     );
 
-    // Buying twice is refused (u408); the buyer rates the seller once (u503 the second time).
+    // The chain keeps what the buyer paid.
+    let paid = wallets
+        .read(
+            "marketplace",
+            "get-purchase",
+            vec![listing.clone(), principal(&buyer)],
+        )
+        .await;
+    assert_eq!(field(&paid, "price"), shown_price);
+
+    // Buying twice is refused (u408), never charged again; the buyer rates the seller once
+    // (u503 the second time).
     let again = wallets
         .call(
             BUYER_KEY,
             "marketplace",
             "purchase",
-            vec![listing.clone()],
+            vec![listing.clone(), shown_price],
             vec![],
         )
         .await;
@@ -255,15 +306,6 @@ async fn register_list_buy_and_rate_a_validated_dataset() {
     let reputation = wallets
         .read("reputation", "get-reputation", vec![principal(&seller)])
         .await;
-    let ClarityValue::Tuple(fields) = reputation else {
-        panic!("{reputation:?}");
-    };
-    let field = |name: &str| {
-        fields
-            .iter()
-            .find(|(k, _)| k.as_str() == name)
-            .map(|(_, v)| v.clone())
-    };
-    assert_eq!(field("ratings"), Some(ClarityValue::UInt(1)));
-    assert_eq!(field("total"), Some(ClarityValue::UInt(5)));
+    assert_eq!(field(&reputation, "ratings"), ClarityValue::UInt(1));
+    assert_eq!(field(&reputation, "total"), ClarityValue::UInt(5));
 }

@@ -449,6 +449,9 @@ impl AnchorBatches {
         batch.revision += 1;
         batch.updated_at = self.clock.now();
         self.table.update_batch(&batch, revision, None).await?;
+        // The proofs say so before the samples do: a reader who sees a confirmed sample finds a
+        // confirmed proof.
+        self.write_proofs(&batch).await?;
         self.move_samples(
             &batch,
             SampleStatus::Anchored,
@@ -456,7 +459,6 @@ impl AnchorBatches {
             Status::Confirmed,
         )
         .await?;
-        self.write_proofs(&batch).await?;
         tracing::info!(batch_id = %batch.batch_id, ?chain_batch_id, ?block_height, "batch confirmed");
         Ok(())
     }

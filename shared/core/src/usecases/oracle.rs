@@ -5,14 +5,25 @@
 //! - key = `SHA-256("{source}:{id}")`, value = `SHA-256(canonical document)`, where the
 //!   canonical document is the fields GenoFlow attests, as JSON with sorted keys and no
 //!   whitespace ([`canonical_json`]);
-//! - the oracle signs `SHA-256(key ‖ value ‖ to-consensus-buff?(timestamp))` (65 bytes,
-//!   `r ‖ s ‖ recovery id`, low-S) with the same key that sends the transaction;
+//! - the oracle signs [`message_hash`]: `SHA-256(key ‖ value ‖ to-consensus-buff?(timestamp)
+//!   ‖ to-consensus-buff?(oracle contract) ‖ to-consensus-buff?(chain id))` (65 bytes,
+//!   `r ‖ s ‖ recovery id`, low-S) with the same key that sends the transaction. The contract
+//!   and the chain id tie a signature to one deployment on one network: another deployment,
+//!   or the same contract on another network, recovers a different key and refuses it;
+//! - the timestamp is the fetch time in unix seconds; the contract refuses one that is not
+//!   newer than the stored value's, or more than an hour ahead of the chain's clock
+//!   (`stacks-block-time`);
 //! - an unchanged document is not signed again; a source that is down or answers garbage
 //!   produces no signed record.
 
 use std::sync::Arc;
 
-use genoflow_stacks::{clarity::ClarityValue, client::TxStatus, transaction::ContractCall};
+use genoflow_stacks::{
+    address::AddressVersion,
+    clarity::{ClarityValue, Principal},
+    client::TxStatus,
+    transaction::{ContractCall, Network},
+};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -27,6 +38,9 @@ use super::submit::{Broadcast, ContractSender, NONCE_CLAIM_ATTEMPTS, broadcast, 
 
 /// Where the canonical documents are kept: `oracle/{source}/{id}/{timestamp}.json`.
 pub const ORACLE_PREFIX: &str = "oracle/";
+
+/// The oracle function's setting that names the oracle contract (`ADDRESS.oracle`).
+pub const ORACLE_CONTRACT_SETTING: &str = "GENOFLOW_ORACLE_CONTRACT";
 
 /// The public NCBI E-utilities base URL.
 pub const NCBI_EUTILS: &str = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils";
@@ -97,8 +111,105 @@ pub struct OracleSigner {
     /// Signs the values (its public key registered with `oracle.set-oracle`) and pays for the
     /// `submit` calls.
     pub sender: ContractSender,
-    /// The oracle contract, `ADDRESS.oracle`.
+    /// The oracle contract, `ADDRESS.oracle` ([`ORACLE_CONTRACT_SETTING`]). Signatures are made
+    /// for this deployment and `sender.network`'s chain id only.
     pub contract: String,
+}
+
+impl OracleSigner {
+    /// [`Self::contract`] as a contract principal of [`Self::sender`]'s network.
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] naming [`ORACLE_CONTRACT_SETTING`] when it is not
+    /// `ADDRESS.contract-name`, or its address belongs to the other network.
+    pub fn contract_principal(&self) -> Result<Principal, Error> {
+        let misconfigured = |message: String| Error::Configuration {
+            setting: ORACLE_CONTRACT_SETTING,
+            message,
+        };
+        let contract = match Principal::parse(&self.contract) {
+            Ok(contract @ Principal::Contract(..)) => contract,
+            Ok(Principal::Standard(_)) => {
+                return Err(misconfigured(format!(
+                    "{:?} is an account, not a contract; set it to the oracle contract's id, \
+                     ADDRESS.oracle (the deployer's address, a dot, the contract's name)",
+                    self.contract
+                )));
+            }
+            Err(e) => {
+                return Err(misconfigured(format!(
+                    "{:?} is not a contract id ({e}); set it to the oracle contract's id, \
+                     ADDRESS.oracle (the deployer's address, a dot, the contract's name)",
+                    self.contract
+                )));
+            }
+        };
+        let network = self.sender.network;
+        let version = contract.address().version();
+        let versions = match network {
+            Network::Mainnet => [
+                AddressVersion::MAINNET_SINGLE_SIG,
+                AddressVersion::MAINNET_MULTI_SIG,
+            ],
+            Network::Testnet => [
+                AddressVersion::TESTNET_SINGLE_SIG,
+                AddressVersion::TESTNET_MULTI_SIG,
+            ],
+        };
+        if !versions.contains(&version) {
+            let name = match network {
+                Network::Mainnet => "mainnet",
+                Network::Testnet => "testnet",
+            };
+            return Err(misconfigured(format!(
+                "{} is not a {name} address, but the oracle signs for {name} (chain id \
+                 {:#010x}); set it to the oracle contract deployed on {name}, or set the \
+                 network the contract is on",
+                self.contract,
+                network.chain_id(),
+            )));
+        }
+        Ok(contract)
+    }
+
+    /// The hash this oracle signs for `(key, value, timestamp)`: [`message_hash`] for its
+    /// contract and its network's chain id.
+    ///
+    /// # Errors
+    /// As [`Self::contract_principal`].
+    pub fn message_hash(
+        &self,
+        key: &[u8; 32],
+        value: &[u8; 32],
+        timestamp: u64,
+    ) -> Result<[u8; 32], Error> {
+        Ok(message_hash(
+            &self.contract_principal()?,
+            self.sender.network.chain_id(),
+            key,
+            value,
+            timestamp,
+        ))
+    }
+
+    /// The signature `oracle.submit` takes for `(key, value, timestamp)`: 65 bytes,
+    /// `r ‖ s ‖ recovery id`, low-S, over [`Self::message_hash`].
+    ///
+    /// # Errors
+    /// As [`Self::contract_principal`]; [`Error::Chain`] if the key cannot sign.
+    pub fn sign(
+        &self,
+        key: &[u8; 32],
+        value: &[u8; 32],
+        timestamp: u64,
+    ) -> Result<[u8; 65], Error> {
+        let hash = self.message_hash(key, value, timestamp)?;
+        self.sender
+            .key
+            .sign(&hash)
+            .map(|signature| signature.to_rsv())
+            .map_err(|e| Error::Chain(format!("cannot sign the oracle value: {e}")))
+    }
 }
 
 /// What a refresh did.
@@ -185,13 +296,7 @@ impl OracleUpdates {
         let timestamp = u64::try_from(now.unix_timestamp())
             .unwrap_or(0)
             .max(stored.as_ref().map_or(0, |s| s.timestamp + 1));
-        let signature = self
-            .signer
-            .sender
-            .key
-            .sign(&message_hash(&key, &value, timestamp))
-            .map_err(|e| Error::Chain(format!("cannot sign the oracle value: {e}")))?
-            .to_rsv();
+        let signature = self.signer.sign(&key, &value, timestamp)?;
 
         let document_key = format!(
             "{ORACLE_PREFIX}{}/{}/{timestamp}.json",
@@ -398,24 +503,52 @@ impl OracleUpdates {
     }
 }
 
-/// The message the oracle signs and `oracle.submit` recovers:
-/// `SHA-256(key ‖ value ‖ to-consensus-buff?(timestamp))`.
+/// The message the oracle signs and `oracle.submit` recovers on the deployment `contract` of
+/// the network `chain_id`: `SHA-256(key ‖ value ‖ to-consensus-buff?(timestamp) ‖
+/// to-consensus-buff?(contract) ‖ to-consensus-buff?(chain-id))`, the consensus serializations
+/// of `timestamp` and `chain_id` as `uint`s and of `contract` as a principal. A signature over it
+/// is good for this contract on this network only.
 ///
 /// ```
 /// use genoflow_core::usecases::oracle::message_hash;
-/// // to-consensus-buff? of u1 is 0x01 followed by the 16-byte big-endian value.
-/// let hash = message_hash(&[0; 32], &[0; 32], 1);
-/// let mut bytes = vec![0u8; 64];
+/// use genoflow_stacks::clarity::Principal;
+/// use sha2::Digest;
+/// let contract = Principal::parse("ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.oracle")?;
+/// let hash = message_hash(&contract, 0x8000_0000, &[0; 32], &[0; 32], 1);
+///
+/// let mut bytes = vec![0u8; 64]; // key ‖ value
+/// // A uint: 0x01, then 16 bytes big-endian.
 /// bytes.push(0x01);
 /// bytes.extend_from_slice(&1u128.to_be_bytes());
-/// use sha2::Digest;
+/// // A contract principal: 0x06, the address version, its hash160, the name's length, the name.
+/// bytes.extend_from_slice(&[0x06, 26]);
+/// bytes.extend_from_slice(contract.address().hash160());
+/// bytes.push(6);
+/// bytes.extend_from_slice(b"oracle");
+/// // The chain id (testnet's 0x80000000) as a uint.
+/// bytes.push(0x01);
+/// bytes.extend_from_slice(&0x8000_0000u128.to_be_bytes());
 /// assert_eq!(hash, <[u8; 32]>::from(sha2::Sha256::digest(&bytes)));
+///
+/// // Another deployment, or another network, is another message.
+/// let other = Principal::parse("ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.oracle-2")?;
+/// assert_ne!(hash, message_hash(&other, 0x8000_0000, &[0; 32], &[0; 32], 1));
+/// assert_ne!(hash, message_hash(&contract, 1, &[0; 32], &[0; 32], 1));
+/// # Ok::<(), genoflow_stacks::clarity::ClarityError>(())
 /// ```
-pub fn message_hash(key: &[u8; 32], value: &[u8; 32], timestamp: u64) -> [u8; 32] {
+pub fn message_hash(
+    contract: &Principal,
+    chain_id: u32,
+    key: &[u8; 32],
+    value: &[u8; 32],
+    timestamp: u64,
+) -> [u8; 32] {
     Sha256::new()
         .chain_update(key)
         .chain_update(value)
         .chain_update(ClarityValue::UInt(u128::from(timestamp)).serialize())
+        .chain_update(ClarityValue::Principal(contract.clone()).serialize())
+        .chain_update(ClarityValue::UInt(u128::from(chain_id)).serialize())
         .finalize()
         .into()
 }

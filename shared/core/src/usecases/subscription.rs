@@ -1,5 +1,7 @@
 //! The optional subscription gate of `POST /uploads`: uploads only for addresses with an active
-//! `subscription` (a read-only call to `is-active`).
+//! `subscription` (a read-only call to `is-active`). A subscription is active while its expiry,
+//! unix seconds of chain time, is after the time of the node's latest block
+//! (`stacks-block-time`): the answer is as of that block, not of the server's clock.
 
 use std::sync::Arc;
 
@@ -22,7 +24,7 @@ pub struct SubscriptionGate {
 }
 
 impl SubscriptionGate {
-    /// Passes when `subscription.is-active(owner)` is `true`.
+    /// Passes when `subscription.is-active(owner)` is `true` at the node's latest block.
     ///
     /// # Errors
     /// [`Error::SubscriptionRequired`] when it is `false`; [`Error::Chain`] when the call cannot
