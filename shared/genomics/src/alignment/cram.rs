@@ -491,8 +491,7 @@ fn read_ltf8(src: &mut &[u8]) -> Option<i64> {
 }
 
 /// Checks what noodles takes on trust in each slice header (SAMv1 CRAM §8.5): the reference ID is
-/// one the header declares, an embedded reference names one of the slice's blocks, and the span
-/// fits the reference given. `data` is the container after its header.
+/// one the header declares and the span fits the reference given. `data` is the container after its header.
 fn check_slice_headers(
     data: &[u8],
     landmarks: &[usize],
@@ -506,60 +505,20 @@ fn check_slice_headers(
                 index + 1
             )))
         };
-        // Block: method, content type, content ID, compressed and raw sizes (ITF8), data.
-        let (Some((&method, _content_type)), mut src) = (
-            data.get(landmark..landmark + 2)
-                .and_then(<[u8]>::split_first),
-            data.get(landmark + 2..).unwrap_or_default(),
+        let slice = data
+            .get(landmark..)
+            .ok_or_else(|| invalid("lies outside its container"))?;
+        let fields = budget::slice_header_fields(slice).map_err(|e| invalid(&e))?;
+        let mut fields: &[u8] = &fields;
+        // The embedded reference's block is checked by the budget walk, against the blocks the
+        // slice really has.
+        let (Some(id), Some(start), Some(span)) = (
+            read_itf8(&mut fields),
+            read_itf8(&mut fields),
+            read_itf8(&mut fields),
         ) else {
-            return Err(invalid("has a damaged header block"));
-        };
-        let (Some(_), Some(size), Some(_)) = (
-            read_itf8(&mut src),
-            read_itf8(&mut src),
-            read_itf8(&mut src),
-        ) else {
-            return Err(invalid("has a damaged header block"));
-        };
-        if method != 0 {
-            // Compressed slice headers are left to noodles, which checks their CRC32.
-            continue;
-        }
-        let mut fields = usize::try_from(size)
-            .ok()
-            .and_then(|size| src.get(..size))
-            .ok_or_else(|| invalid("has a header block longer than the container"))?;
-        let (
-            Some(id),
-            Some(start),
-            Some(span),
-            Some(_records),
-            Some(_counter),
-            Some(_blocks),
-            Some(count),
-        ) = (
-            read_itf8(&mut fields),
-            read_itf8(&mut fields),
-            read_itf8(&mut fields),
-            read_itf8(&mut fields),
-            read_ltf8(&mut fields),
-            read_itf8(&mut fields),
-            read_itf8(&mut fields),
-        )
-        else {
             return Err(invalid("has a header cut short"));
         };
-        let mut content_ids = Vec::new();
-        for _ in 0..count.clamp(0, 1 << 16) {
-            content_ids
-                .push(read_itf8(&mut fields).ok_or_else(|| invalid("has a header cut short"))?);
-        }
-        let embedded = read_itf8(&mut fields).ok_or_else(|| invalid("has a header cut short"))?;
-        if embedded >= 0 && !content_ids.contains(&embedded) {
-            return Err(invalid(&format!(
-                "names block {embedded} as its embedded reference, but has no such block"
-            )));
-        }
         match usize::try_from(id) {
             Ok(id) if id >= header.references.len() => {
                 return Err(invalid(&format!(

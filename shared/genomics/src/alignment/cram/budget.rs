@@ -10,6 +10,7 @@
 //! name tokenizer's tables — must fit the slice budget ([`crate::Options::max_slice_bytes`]).
 //! Only then are the bytes handed to noodles.
 
+use std::borrow::Cow;
 use std::mem::size_of;
 
 use noodles::cram;
@@ -55,6 +56,7 @@ mod flag {
 /// One block as stored: its header fields and its (still compressed) data.
 struct RawBlock<'a> {
     method: u8,
+    content_id: i32,
     raw_size: usize,
     data: &'a [u8],
 }
@@ -93,14 +95,12 @@ fn check_slice(mut src: &[u8], max_slice_bytes: u64) -> Result<u64, String> {
     check_header_block(&header_block).map_err(|e| format!("its header block {e}"))?;
     let mut cost = check_stream(&header_block, max_slice_bytes, 0)
         .map_err(|e| format!("its header block {e}"))?;
-    let decoded;
-    let fields: &[u8] = if header_block.method == method::RAW {
-        header_block.data
-    } else {
-        decoded = decode_header_block(&header_block)?;
-        &decoded
-    };
-    let (records, block_count) = slice_counts(fields)?;
+    let fields = header_fields(&header_block)?;
+    let SliceHeader {
+        records,
+        blocks: block_count,
+        embedded_reference,
+    } = slice_header(&fields)?;
     if block_count < 1 {
         return Err(
             "it declares no blocks, but every slice has at least its core data block".to_owned(),
@@ -114,9 +114,14 @@ fn check_slice(mut src: &[u8], max_slice_bytes: u64) -> Result<u64, String> {
             mib(max_slice_bytes)
         ));
     }
+    let mut external_ids = Vec::with_capacity(block_count.min(1 << 10));
     for number in 1..=block_count {
         let block = read_block(&mut src)
             .map_err(|e| format!("it declares {block_count} blocks, but block {number} {e}"))?;
+        // The first block is the core data; the others are the external data blocks.
+        if number > 1 {
+            external_ids.push(block.content_id);
+        }
         let remaining = max_slice_bytes.saturating_sub(cost);
         let block_cost = check_stream(&block, remaining, 0)
             .map_err(|e| format!("block {number} of {block_count} {e}"))?;
@@ -130,6 +135,13 @@ fn check_slice(mut src: &[u8], max_slice_bytes: u64) -> Result<u64, String> {
             ));
         }
     }
+    if let Some(id) = embedded_reference
+        && !external_ids.contains(&id)
+    {
+        return Err(format!(
+            "it names block {id} as its embedded reference, but none of its external blocks has that content ID"
+        ));
+    }
     Ok(cost)
 }
 
@@ -142,6 +154,22 @@ fn check_header_block(block: &RawBlock<'_>) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// The fields of a slice's header block, decoded when stored compressed: what noodles reads
+/// before the records, so checks of them see what noodles will see. `slice`: the slice's bytes.
+pub(super) fn slice_header_fields(mut slice: &[u8]) -> Result<Cow<'_, [u8]>, String> {
+    let block = read_block(&mut slice).map_err(|e| format!("its header block {e}"))?;
+    check_header_block(&block).map_err(|e| format!("its header block {e}"))?;
+    header_fields(&block)
+}
+
+fn header_fields<'a>(block: &RawBlock<'a>) -> Result<Cow<'a, [u8]>, String> {
+    if block.method == method::RAW {
+        Ok(Cow::Borrowed(block.data))
+    } else {
+        decode_header_block(block).map(Cow::Owned)
+    }
 }
 
 /// Decodes a compressed slice header block (its size already checked). Encoders store slice
@@ -168,8 +196,16 @@ fn decode_header_block(block: &RawBlock<'_>) -> Result<Vec<u8>, String> {
     Ok(decoded)
 }
 
-/// The record count and block count of a slice header (CRAM 3.1 §8.5).
-fn slice_counts(mut fields: &[u8]) -> Result<(usize, usize), String> {
+/// What the walk needs of a slice header.
+struct SliceHeader {
+    records: usize,
+    blocks: usize,
+    /// The content ID of the external block holding the embedded reference, if any.
+    embedded_reference: Option<i32>,
+}
+
+/// Reads a slice header (CRAM 3.1 §8.5) up to its embedded reference's block content ID.
+fn slice_header(mut fields: &[u8]) -> Result<SliceHeader, String> {
     let cut = || "header is cut short".to_owned();
     for _ in 0..3 {
         read_itf8(&mut fields).ok_or_else(cut)?; // reference ID, start, span
@@ -177,9 +213,19 @@ fn slice_counts(mut fields: &[u8]) -> Result<(usize, usize), String> {
     let records = read_itf8(&mut fields).ok_or_else(cut)?;
     read_ltf8(&mut fields).ok_or_else(cut)?; // record counter
     let blocks = read_itf8(&mut fields).ok_or_else(cut)?;
+    let content_ids = read_itf8(&mut fields).ok_or_else(cut)?;
+    for _ in 0..content_ids.max(0) {
+        read_itf8(&mut fields).ok_or_else(cut)?; // each ITF8 takes a byte at least
+    }
+    let embedded = read_itf8(&mut fields).ok_or_else(cut)?;
     let records = usize::try_from(records).map_err(|_| format!("declares {records} records"))?;
     let blocks = usize::try_from(blocks).map_err(|_| format!("declares {blocks} blocks"))?;
-    Ok((records, blocks))
+    Ok(SliceHeader {
+        records,
+        blocks,
+        // -1 means none.
+        embedded_reference: (embedded >= 0).then_some(embedded),
+    })
 }
 
 /// Reads one block (CRAM 3.1 §8.1): method, content type, content ID, compressed and raw sizes,
@@ -189,7 +235,7 @@ fn read_block<'a>(src: &mut &'a [u8]) -> Result<RawBlock<'a>, String> {
     let (&method, rest) = src.split_first().ok_or_else(cut)?;
     let rest = rest.get(1..).ok_or_else(cut)?; // content type
     *src = rest;
-    read_itf8(src).ok_or_else(cut)?; // content ID
+    let content_id = read_itf8(src).ok_or_else(cut)?;
     let compressed = read_itf8(src).ok_or_else(cut)?;
     let raw = read_itf8(src).ok_or_else(cut)?;
     let (Ok(compressed), Ok(raw_size)) = (usize::try_from(compressed), usize::try_from(raw)) else {
@@ -210,6 +256,7 @@ fn read_block<'a>(src: &mut &'a [u8]) -> Result<RawBlock<'a>, String> {
     }
     Ok(RawBlock {
         method,
+        content_id,
         raw_size,
         data,
     })
