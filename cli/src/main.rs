@@ -1,6 +1,7 @@
 //! `genoflow`: the GenoFlow command line.
 
 mod analyze;
+mod chain;
 mod serve;
 mod validate;
 mod verify;
@@ -33,6 +34,8 @@ enum Command {
     Verify(verify::Args),
     /// Run the whole pipeline on this machine: the HTTP API, the web page and the workers.
     Serve(serve::Args),
+    /// Operate the GenoFlow contracts on a Stacks node (`chain setup`: keys, plans and fees).
+    Chain(chain::Args),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +45,7 @@ fn main() -> ExitCode {
         Command::Analyze(args) => analyze::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Serve(args) => serve::run(&args),
+        Command::Chain(args) => chain::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -27,8 +27,10 @@ pub(crate) struct Args {
     /// behind a proxy or with --addr 0.0.0.0:8080; default: http:// and the address.
     #[arg(long, value_name = "URL")]
     public_url: Option<String>,
-    /// A Stacks node API to broadcast anchor transactions to; without one they are signed and
-    /// kept, and the proofs say so (`tx_status: "unbroadcast"`).
+    /// A Stacks node API: anchor transactions are broadcast to it, the contracts are read from
+    /// it (the datasets' `chain` block, purchases, the marketplace) and the page's wallet calls
+    /// go through it (`/node/...`). Without one, anchors are signed and kept (the proofs say
+    /// `tx_status: "unbroadcast"`) and the marketplace says no chain is connected.
     #[arg(long, value_name = "URL", env = "GENOFLOW_STACKS_NODE_URL")]
     stacks_node: Option<String>,
     /// The network of sign-ins and anchors.
@@ -39,7 +41,8 @@ pub(crate) struct Args {
         env = "GENOFLOW_STACKS_NETWORK"
     )]
     network: NetworkArg,
-    /// The registry contract the anchors call.
+    /// The registry contract the anchors call; the other five contracts read are the ones its
+    /// address deployed.
     #[arg(long, value_name = "CONTRACT", default_value = DEFAULT_REGISTRY, env = "GENOFLOW_REGISTRY_CONTRACT")]
     registry: String,
     /// Files above this many bytes are uploaded in parts (S3's single PUT limit by default).
@@ -97,7 +100,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         if config.stacks_node.is_none() {
             let _ = writeln!(
                 out,
-                "anchors are signed and kept (no --stacks-node): proofs say tx_status \"unbroadcast\""
+                "anchors are signed and kept (no --stacks-node): proofs say tx_status \"unbroadcast\"; no chain is connected (no marketplace or purchases)"
             );
         }
         let _ = out.flush();

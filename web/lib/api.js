@@ -15,7 +15,7 @@ export class ApiError extends Error {
   }
 }
 
-const DEFAULT_CONFIG = { api_base: '', chain_id: 2147483648, network: 'testnet', dev_key: false };
+const DEFAULT_CONFIG = { api_base: '', chain_id: 2147483648, network: 'testnet', dev_key: false, node_base: null, contracts: null };
 
 /**
  * Reads config.json next to the page. A missing or broken file gives the defaults (same
@@ -135,5 +135,20 @@ export class Api {
 
   deleteDataset(id) {
     return this.request('DELETE', `/datasets/${encodeURIComponent(id)}`);
+  }
+
+  /** `{url, expires}`: a short-lived link to the stored file (owner or buyer). */
+  getDownload(id) {
+    return this.request('GET', `/datasets/${encodeURIComponent(id)}/download`);
+  }
+
+  /** Active listings, newest first (no sign-in needed). */
+  listMarketplace(cursor) {
+    const query = cursor ? `?cursor=${encodeURIComponent(cursor)}` : '';
+    return this.request('GET', `/marketplace${query}`, { auth: false });
+  }
+
+  listPurchases() {
+    return this.request('GET', '/purchases');
   }
 }

@@ -43,3 +43,9 @@ export function clear(element) {
 export function byTestId(id, root = document) {
   return root.querySelector(`[data-testid="${id}"]`);
 }
+
+/** element.append without the empty children (null, undefined, false) that h() also skips. */
+export function append(element, ...children) {
+  element.append(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
+  return element;
+}

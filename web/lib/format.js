@@ -112,3 +112,37 @@ export function orderedEntries(object) {
 export function figureLabel(key) {
   return FIGURE_LABELS[key] || humanKey(key);
 }
+
+const MICRO = 1_000_000n;
+
+/** µSTX (BigInt, number or decimal string) as "12.5 STX". */
+export function formatStx(micro) {
+  let v;
+  try {
+    v = BigInt(micro);
+  } catch {
+    return '—';
+  }
+  const sign = v < 0n ? '-' : '';
+  const abs = v < 0n ? -v : v;
+  const whole = (abs / MICRO).toLocaleString('en-US');
+  const fraction = (abs % MICRO).toString().padStart(6, '0').replace(/0+$/, '');
+  return `${sign}${whole}${fraction ? `.${fraction}` : ''} STX`;
+}
+
+/** "12.5" (STX, at most 6 decimals) as µSTX, BigInt; throws with a sentence when it is not. */
+export function parseStx(text) {
+  const match = /^\s*(\d{1,13})(?:\.(\d{0,6}))?\s*$/.exec(String(text));
+  if (!match) throw new Error('Write the price in STX, e.g. 2.5 (at most 6 decimals).');
+  return BigInt(match[1]) * MICRO + BigInt((match[2] || '').padEnd(6, '0'));
+}
+
+/** Seconds as "30 days" / "1 day" / "12 hours". */
+export function formatDuration(seconds) {
+  const s = Number(seconds);
+  if (!Number.isFinite(s)) return '—';
+  if (s >= 86400 && s % 86400 === 0) return `${formatNumber(s / 86400)} ${s === 86400 ? 'day' : 'days'}`;
+  if (s >= 86400) return `${formatNumber(s / 86400, 1)} days`;
+  if (s >= 3600) return `${formatNumber(s / 3600, 1)} hours`;
+  return `${formatNumber(s)} seconds`;
+}

@@ -9,6 +9,34 @@ export const PART_ATTEMPTS = 4;
 export const PART_CONCURRENCY = 3;
 const STORE_PREFIX = 'genoflow.upload.';
 
+/**
+ * SHA-256 of a File in a Web Worker (lib/hash-worker.js), so the page's thread never reads
+ * the file and stays responsive on multi-GB files; onProgress(bytesDone, total) after each
+ * slice. Where there is no Worker (Node's tests), hashFile below does the same in-thread.
+ */
+export function hashFileInWorker(file, onProgress = () => {}, chunkSize = HASH_CHUNK) {
+  if (typeof Worker !== 'function') return hashFile(file, onProgress, chunkSize);
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./hash-worker.js', import.meta.url), { type: 'module' });
+    const finish = () => worker.terminate();
+    worker.onmessage = ({ data }) => {
+      if (data.type === 'progress') onProgress(data.done, data.total);
+      else if (data.type === 'done') {
+        finish();
+        resolve(data.sha256);
+      } else {
+        finish();
+        reject(new Error(data.message));
+      }
+    };
+    worker.onerror = (event) => {
+      finish();
+      reject(new Error(`the hashing worker failed: ${event.message || 'unknown error'}`));
+    };
+    worker.postMessage({ file, chunkSize });
+  });
+}
+
 /** SHA-256 of a File/Blob read in slices; onProgress(bytesDone, total) after each slice. */
 export async function hashFile(file, onProgress = () => {}, chunkSize = HASH_CHUNK) {
   const hasher = new Sha256();

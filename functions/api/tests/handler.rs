@@ -435,3 +435,45 @@ async fn report_and_proof_are_the_owners_once_they_exist() {
         assert_eq!(status, 401, "{fixture}");
     }
 }
+
+#[tokio::test]
+async fn the_marketplace_paths_are_routed_and_say_when_no_node_is_connected() {
+    let world = world();
+    let id = world.upload(ALICE, "r.fq", b"@r\nACGT\n+\nIIII\n").await;
+    let alice = world.token(ALICE);
+    for (fixture, token) in [
+        ("get-marketplace.json", None),
+        ("get-marketplace-listing.json", None),
+        ("get-purchases.json", Some(alice.as_str())),
+    ] {
+        let (status, body) = world.call(event(fixture, Some("1"), token)).await;
+        assert_eq!(
+            (status, error_code(&body)),
+            (503, "chain_not_configured"),
+            "{fixture}: {body}"
+        );
+    }
+    let (status, body) = world.call(event("get-purchases.json", None, None)).await;
+    assert_eq!((status, error_code(&body)), (401, "unauthenticated"));
+
+    // Without a node the owner still reads, with `chain: null`; the file is downloadable once
+    // it is validated.
+    let (status, dataset) = world
+        .call(event("get-dataset.json", Some(&id), Some(&alice)))
+        .await;
+    assert_eq!(
+        (status, &dataset["chain"]),
+        (200, &Value::Null),
+        "{dataset}"
+    );
+    assert_eq!(dataset["access"], "owner");
+    let (status, body) = world
+        .call(event("get-dataset-download.json", Some(&id), Some(&alice)))
+        .await;
+    assert_eq!((status, error_code(&body)), (409, "not_uploaded"), "{body}");
+    let bob = world.token(BOB);
+    let (status, body) = world
+        .call(event("get-dataset-download.json", Some(&id), Some(&bob)))
+        .await;
+    assert_eq!((status, error_code(&body)), (404, "not_found"));
+}

@@ -166,9 +166,26 @@ pub enum Error {
         /// What is wrong and what to set.
         message: String,
     },
-    /// The Stacks node could not be reached; retrying may work.
-    #[error("the Stacks node is unavailable: {0}")]
+    /// The Stacks node could not be reached; retrying may work. Never grants access.
+    #[error("the Stacks node did not answer ({0}); try again shortly")]
     ChainUnavailable(String),
+    /// No Stacks node is configured, so nothing can be read from the chain (the marketplace,
+    /// purchases).
+    #[error(
+        "no Stacks node is connected to this GenoFlow server, so it cannot show the marketplace or purchases; its operator can connect one (genoflow serve --stacks-node URL, or GENOFLOW_STACKS_NODE_URL and GENOFLOW_REGISTRY_CONTRACT on AWS)"
+    )]
+    ChainNotConfigured,
+    /// A read-only call ran but failed, or answered something the contracts never answer: the
+    /// configured contracts are not GenoFlow's (version 2) or not deployed. Never grants access.
+    #[error(
+        "the chain could not answer {call}: {message}; the server's operator should check the registry contract it is configured with"
+    )]
+    ChainRead {
+        /// `ADDRESS.contract.function`.
+        call: String,
+        /// What went wrong.
+        message: String,
+    },
     /// An oracle source is down (retryable) or answered something that is not the record.
     #[error("oracle source {url}: {message}")]
     Source {
@@ -217,8 +234,8 @@ impl Error {
             | Self::Analysis { .. } => 503,
             Self::Chain(_) | Self::Configuration { .. } => 500,
             Self::SubscriptionRequired { .. } => 403,
-            Self::ChainUnavailable(_) => 503,
-            Self::Source { .. } => 502,
+            Self::ChainUnavailable(_) | Self::ChainNotConfigured => 503,
+            Self::Source { .. } | Self::ChainRead { .. } => 502,
         }
     }
 
@@ -252,6 +269,8 @@ impl Error {
             Self::Configuration { .. } => "misconfigured",
             Self::SubscriptionRequired { .. } => "subscription_required",
             Self::ChainUnavailable(_) => "chain_unavailable",
+            Self::ChainNotConfigured => "chain_not_configured",
+            Self::ChainRead { .. } => "chain_read_failed",
             Self::Source { .. } => "source_failed",
         }
     }

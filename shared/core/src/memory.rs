@@ -669,7 +669,8 @@ impl Queue for MemoryQueue {
 
 /// A Stacks node in memory: a mempool that checks signatures and nonces like a node, and
 /// blocks mined when the test says so. `anchor-batch` calls answer `(ok batch-id)` from `u1`,
-/// other calls `(ok true)`.
+/// other calls `(ok true)`. Read-only calls answer what the test set
+/// ([`MemoryChain::answer_read_only`], [`MemoryChain::answer_function`]) and are counted.
 #[derive(Default)]
 pub struct MemoryChain {
     state: Mutex<ChainState>,
@@ -686,6 +687,9 @@ struct ChainState {
     height: u64,
     batches: u128,
     read_only: HashMap<String, ClarityValue>,
+    /// Answers by `contract::function`, for calls without an exact answer.
+    read_only_functions: HashMap<String, ClarityValue>,
+    read_only_calls: usize,
 }
 
 fn read_only_key(call: &ContractCall) -> String {
@@ -709,6 +713,19 @@ impl MemoryChain {
         lock(&self.state)
             .read_only
             .insert(read_only_key(call), value);
+    }
+
+    /// Answers every call of `contract_id.function` that has no exact answer
+    /// ([`MemoryChain::answer_read_only`]) with `value`.
+    pub fn answer_function(&self, contract_id: &str, function: &str, value: ClarityValue) {
+        lock(&self.state)
+            .read_only_functions
+            .insert(format!("{contract_id}::{function}"), value);
+    }
+
+    /// How many read-only calls were made so far, failed ones included.
+    pub fn read_only_calls(&self) -> usize {
+        lock(&self.state).read_only_calls
     }
 
     /// Refuses the next broadcasts with these answers, in order.
@@ -857,11 +874,14 @@ impl Chain for MemoryChain {
         call: &ContractCall,
         _sender: &Principal,
     ) -> Result<ClarityValue, ChainError> {
-        let state = lock(&self.state);
+        let mut state = lock(&self.state);
+        state.read_only_calls += 1;
         Self::available(&state)?;
+        let function = format!("{}::{}", call.contract_id(), call.function_name.as_str());
         state
             .read_only
             .get(&read_only_key(call))
+            .or_else(|| state.read_only_functions.get(&function))
             .cloned()
             .ok_or_else(|| {
                 ChainError::ReadOnly(format!("no answer set for {}", read_only_key(call)))

@@ -141,10 +141,7 @@ async fn a_read_pair_is_analysed_once_and_its_item_sent_for_anchoring() {
     assert_eq!(sample.status, SampleStatus::Analyzed);
     assert_eq!(sample.analysis.as_ref(), Some(&record));
     for id in &ids {
-        assert_eq!(
-            world.datasets.get(ALICE, id).await.unwrap().status,
-            Status::Analyzed
-        );
+        assert_eq!(world.view(ALICE, id).await.status, Status::Analyzed);
     }
     assert_eq!(
         anchor_requests(&world),
@@ -206,10 +203,7 @@ async fn a_storage_outage_hands_the_claim_back_and_the_redelivery_analyses() {
     assert!(error.is_retryable(), "{error}");
     let sample = world.table.get_sample(&sample_id).await.unwrap().unwrap();
     assert_eq!(sample.status, SampleStatus::AnalysisRequested);
-    assert_eq!(
-        world.datasets.get(ALICE, &ids[0]).await.unwrap().status,
-        Status::Valid
-    );
+    assert_eq!(world.view(ALICE, &ids[0]).await.status, Status::Valid);
     assert!(anchor_requests(&world).is_empty());
     assert!(
         world
@@ -286,7 +280,7 @@ async fn an_input_the_pipeline_refuses_fails_the_sample_with_its_file_named() {
     let sample = world.table.get_sample(&sample_id).await.unwrap().unwrap();
     assert_eq!(sample.status, SampleStatus::Failed);
     assert_eq!(sample.error.as_ref(), Some(&error));
-    let dataset = world.datasets.get(ALICE, &ids[0]).await.unwrap();
+    let dataset = world.view(ALICE, &ids[0]).await;
     assert_eq!(dataset.status, Status::Failed);
     assert_eq!(dataset.error.as_ref(), Some(&error.error));
     assert!(anchor_requests(&world).is_empty());

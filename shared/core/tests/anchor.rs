@@ -229,7 +229,7 @@ async fn analysed_items_are_anchored_in_one_batch_then_confirmed() {
     }
     // The proof route serves the same document to the owner only.
     let served = world.datasets.proof(ALICE, "d-b").await.unwrap();
-    assert_eq!(served, stored_proof(&world, "b").await);
+    assert_eq!(served.proof, stored_proof(&world, "b").await);
     let refused = world.datasets.proof(BOB, "d-b").await.unwrap_err();
     assert_eq!(refused.http_status(), 404);
     // Nothing left to do.

@@ -45,7 +45,7 @@ async fn the_upload_response_has_the_documented_shape() {
         })
     );
     assert_eq!(upload["expires"], support::START + 3600);
-    let view = world.datasets.get(ALICE, dataset_id).await.unwrap();
+    let view = world.view(ALICE, dataset_id).await;
     assert_eq!(
         view.format.as_deref(),
         Some("fastq"),
@@ -188,10 +188,7 @@ async fn someone_elses_dataset_cannot_be_read_or_deleted() {
             .datasets
             .is_empty()
     );
-    assert_eq!(
-        world.datasets.get(ALICE, dataset_id).await.unwrap().owner,
-        ALICE
-    );
+    assert_eq!(world.view(ALICE, dataset_id).await.owner, ALICE);
 }
 
 #[tokio::test]

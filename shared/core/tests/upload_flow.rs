@@ -46,10 +46,7 @@ async fn a_read_pair_is_validated_and_requested_for_analysis_once() {
         &created.datasets[0].dataset_id,
         &created.datasets[1].dataset_id,
     );
-    assert_eq!(
-        world.datasets.get(ALICE, d1).await.unwrap().status,
-        Status::Pending
-    );
+    assert_eq!(world.view(ALICE, d1).await.status, Status::Pending);
 
     let first = world.object_created(ALICE, d1, R1).await;
     assert_eq!(
@@ -74,7 +71,7 @@ async fn a_read_pair_is_validated_and_requested_for_analysis_once() {
     ));
     assert_eq!(world.queue.sent(), [analysis_requested(&created.sample_id)]);
 
-    let view = world.datasets.get(ALICE, d1).await.unwrap();
+    let view = world.view(ALICE, d1).await;
     assert_eq!(view.status, Status::Valid);
     assert_eq!(view.format.as_deref(), Some("fastq"));
     assert_eq!(view.filename, R1);
@@ -185,7 +182,7 @@ async fn an_invalid_file_marks_its_dataset_invalid_and_fails_the_sample() {
     assert_eq!(sample_error.filename, "R2.fq");
     assert_eq!(sample_error.error, error);
 
-    let view = world.datasets.get(ALICE, d2).await.unwrap();
+    let view = world.view(ALICE, d2).await;
     assert_eq!(view.status, Status::Invalid);
     assert_eq!(view.error, Some(error));
     assert_eq!(view.validation.unwrap()["valid"], false);
@@ -209,7 +206,7 @@ async fn an_invalid_file_marks_its_dataset_invalid_and_fails_the_sample() {
     assert_eq!(sample.status, SampleStatus::Failed);
     assert!(world.queue.sent().is_empty());
     // The valid mate's page says why nothing happens.
-    let mate = world.datasets.get(ALICE, d1).await.unwrap();
+    let mate = world.view(ALICE, d1).await;
     assert_eq!(mate.status, Status::Valid);
     let summary = mate.sample.unwrap();
     assert_eq!(summary.status, SampleStatus::Failed);
@@ -292,7 +289,7 @@ async fn objects_no_dataset_expects_are_quarantined_not_processed() {
         assert!(matches!(again, ObjectOutcome::Quarantined { .. }));
     }
     assert_eq!(
-        world.datasets.get(ALICE, dataset_id).await.unwrap().status,
+        world.view(ALICE, dataset_id).await.status,
         Status::Pending,
         "the real dataset was touched"
     );
@@ -548,10 +545,7 @@ async fn a_storage_outage_during_validation_releases_the_claim_for_the_retry() {
         .await
         .unwrap_err();
     assert!(error.is_retryable(), "{error}");
-    assert_eq!(
-        world.datasets.get(ALICE, dataset_id).await.unwrap().status,
-        Status::Pending
-    );
+    assert_eq!(world.view(ALICE, dataset_id).await.status, Status::Pending);
 
     let retry = world.validate.handle(&ObjectCreated { key }).await.unwrap();
     assert!(
@@ -657,8 +651,5 @@ async fn a_claim_left_by_a_dead_validator_is_taken_over_after_the_lease() {
             .await,
         Err(TableError::ConditionFailed { .. })
     ));
-    assert_eq!(
-        world.datasets.get(ALICE, dataset_id).await.unwrap().status,
-        Status::Valid
-    );
+    assert_eq!(world.view(ALICE, dataset_id).await.status, Status::Valid);
 }

@@ -1,7 +1,10 @@
 //! `genoflow serve`: the whole pipeline in one process, over one data directory.
 //!
 //! - The HTTP API of `INTERFACES.md`, answered by the same route sets as the Lambda functions
-//!   ([`genoflow_core::http`]), at the root: `/auth/login`, `/uploads`, `/datasets`, `/health`.
+//!   ([`genoflow_core::http`]), at the root: `/auth/login`, `/uploads`, `/datasets`, `/health`,
+//!   `/marketplace`, `/purchases`; with a Stacks node, the chain is read through it (the `chain`
+//!   block, purchases, the marketplace: `docs/MARKETPLACE.md`).
+//! - With a Stacks node, the four node API paths the page uses under `/node/` (`node`).
 //! - Presigned URLs pointing at this server: `PUT /blobs/{key}` (single or part) and
 //!   `GET /blobs/{key}`, checked by [`genoflow_local::FileBlobStore`]'s `accept_*`.
 //! - The web page (`web/`, embedded in the binary) at `/`, with `/config.json`.
@@ -13,6 +16,7 @@
 //! once (the use cases' leases are zero here; on AWS they cover concurrent Lambdas).
 //! `docs/LOCAL.md` describes the layout and the choices.
 
+mod node;
 mod routes;
 mod secrets;
 mod store;
@@ -27,9 +31,9 @@ use std::{
 };
 
 use genoflow_core::{
-    http::{DatasetRoutes, RoutePorts, UploadRoutes},
+    http::{ChainReads, DatasetRoutes, MarketplaceRoutes, RoutePorts, UploadRoutes},
     ports::{Chain, HmacTokenSigner, SystemClock, Table},
-    usecases::upload::UploadLimits,
+    usecases::{onchain::Contracts, upload::UploadLimits},
 };
 use genoflow_local::{FileBlobStore, LocalQueue, QueueSettings, SqliteTable};
 use genoflow_stacks::{client::NodeClient, keys::PrivateKey, transaction::Network};
@@ -46,10 +50,11 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// The network of sign-ins (chain id) and of the anchor transactions.
     pub network: Network,
-    /// The Stacks node API to broadcast anchors to; `None`: sign and keep them, and the
-    /// proofs say `tx_status: "unbroadcast"`.
+    /// The Stacks node API to broadcast anchors to, read the contracts from, and pass the page's
+    /// `/node/...` requests to; `None`: anchors are signed and kept (the proofs say
+    /// `tx_status: "unbroadcast"`), nothing is read from the chain.
     pub stacks_node: Option<String>,
-    /// The registry contract, `ADDRESS.registry`.
+    /// The registry contract, `ADDRESS.registry`; the other five contracts are `ADDRESS`'s.
     pub registry: String,
     /// The URL browsers reach this server at, which the upload and download links name;
     /// `None`: `http://` and the listening address (`127.0.0.1` when it listens on all
@@ -128,6 +133,8 @@ pub enum ServeError {
 pub(crate) struct App {
     pub uploads: UploadRoutes,
     pub datasets: DatasetRoutes,
+    pub marketplace: MarketplaceRoutes,
+    pub node: Option<node::NodeProxy>,
     pub store: NotifyingStore,
     pub web_config: serde_json::Value,
 }
@@ -187,6 +194,29 @@ pub async fn serve(
                 .map_err(|e| ServeError::Setting(format!("--stacks-node {url}: {e}")))?,
         ) as Arc<dyn Chain>),
     };
+    let reads = match &chain {
+        None => None,
+        Some(chain) => Some(Arc::new(
+            ChainReads::new(
+                chain.clone(),
+                &config.registry,
+                config.network,
+                clock.clone(),
+            )
+            .map_err(|e| ServeError::Setting(format!("--registry: {e}")))?,
+        )),
+    };
+    let node = match &config.stacks_node {
+        None => None,
+        Some(url) => Some(
+            node::NodeProxy::new(url)
+                .map_err(|e| ServeError::Setting(format!("--stacks-node {url}: {e}")))?,
+        ),
+    };
+    let mut datasets = DatasetRoutes::new(ports.clone());
+    if let Some(reads) = &reads {
+        datasets = datasets.with_chain(reads.clone());
+    }
     let app = Arc::new(App {
         uploads: UploadRoutes::new(
             ports.clone(),
@@ -194,13 +224,21 @@ pub async fn serve(
             config.token_ttl,
             config.upload_limits.clone(),
         ),
-        datasets: DatasetRoutes::new(ports),
+        datasets,
+        marketplace: MarketplaceRoutes::new(ports, reads),
+        node,
         store: store.clone(),
         web_config: serde_json::json!({
             "api_base": "",
             "network": match config.network { Network::Mainnet => "mainnet", Network::Testnet => "testnet" },
             "chain_id": config.network.chain_id(),
             "dev_key": true,
+            // The page's node requests go through `/node/` (null: no chain connected).
+            "node_base": config.stacks_node.as_ref().map(|_| "/node"),
+            // The deployer of the six contracts.
+            "contracts": Contracts::from_registry(&config.registry, config.network)
+                .ok()
+                .map(|contracts| contracts.deployer),
         }),
     });
     let anchor_key = config.anchor_key.clone().unwrap_or(secrets.anchor_key);

@@ -32,6 +32,10 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/health", any(dataset_routes))
         .route("/datasets", any(dataset_routes))
         .route("/datasets/{*rest}", any(dataset_routes))
+        .route("/marketplace", any(marketplace_routes))
+        .route("/marketplace/{*rest}", any(marketplace_routes))
+        .route("/purchases", any(marketplace_routes))
+        .route("/node/{*rest}", any(node_proxy))
         .route(
             "/blobs/{*key}",
             get(get_blob)
@@ -82,6 +86,20 @@ async fn dataset_routes(State(app): State<Arc<App>>, request: Request) -> Respon
     }
 }
 
+async fn marketplace_routes(State(app): State<Arc<App>>, request: Request) -> Response {
+    match api_request(request).await {
+        Ok(request) => respond(app.marketplace.handle(request).await),
+        Err(response) => respond(response),
+    }
+}
+
+async fn node_proxy(State(app): State<Arc<App>>, request: Request) -> Response {
+    match &app.node {
+        Some(node) => node.forward(request).await,
+        None => crate::node::not_configured(),
+    }
+}
+
 /// The core's view of an HTTP request; a body over [`MAX_API_BODY`] is refused (413).
 async fn api_request(request: Request) -> Result<ApiRequest, ApiResponse> {
     let (parts, body) = request.into_parts();
@@ -111,7 +129,7 @@ async fn api_request(request: Request) -> Result<ApiRequest, ApiResponse> {
     .with_request_id(uuid::Uuid::new_v4().to_string()))
 }
 
-fn respond(response: ApiResponse) -> Response {
+pub(crate) fn respond(response: ApiResponse) -> Response {
     let mut headers = HeaderMap::new();
     for (name, value) in ApiResponse::HEADERS {
         headers.insert(

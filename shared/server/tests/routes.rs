@@ -7,53 +7,9 @@ mod support;
 
 use std::time::Duration;
 
-use genoflow_server::{Config, serve};
 use reqwest::Method;
 use serde_json::{Value, json};
-use support::{ALICE, ALICE_KEY, BOB_KEY, Client, tb_demo};
-use tokio::sync::oneshot;
-
-struct Running {
-    client: Client,
-    stop: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<()>,
-    _dir: tempfile::TempDir,
-}
-
-impl Running {
-    async fn stop(mut self) {
-        let _ = self.stop.take().unwrap().send(());
-        self.task.await.unwrap();
-    }
-}
-
-async fn start() -> Running {
-    start_with(|_| {}).await
-}
-
-async fn start_with(adjust: impl FnOnce(&mut Config)) -> Running {
-    let dir = tempfile::tempdir().unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let mut config = Config::new(dir.path());
-    config.poll_interval = Duration::from_millis(20);
-    config.confirm_interval = Duration::from_millis(200);
-    adjust(&mut config);
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        serve(config, listener, async {
-            let _ = stopped.await;
-        })
-        .await
-        .unwrap();
-    });
-    Running {
-        client: Client::new(&base),
-        stop: Some(stop),
-        task,
-        _dir: dir,
-    }
-}
+use support::{ALICE, ALICE_KEY, BOB_KEY, Client, start, start_with, tb_demo};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn health_page_and_config_answer_without_a_token() {

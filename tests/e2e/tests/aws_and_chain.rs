@@ -9,11 +9,15 @@
 //! Events are built in AWS's shapes (the functions' fixtures; SQS records from the messages
 //! SQS hands out), and delivered the way Lambda's pollers do: messages a handler lists as
 //! failed become visible again, the others are deleted. `tests/run-all.sh` starts both servers.
+//!
+//! The api function reads the contracts like its `main` does: a purchase on chain opens a
+//! sample to its buyer only (`a_purchase_on_chain_opens_the_sample_through_the_api_function`).
 
 #![allow(clippy::unwrap_used)]
 
 #[path = "../../../shared/server/tests/support/mod.rs"]
 mod support;
+mod wallet;
 
 use std::{sync::Arc, time::Duration};
 
@@ -24,6 +28,7 @@ use genoflow_aws::{
     setup::{MAX_RECEIVES, ResourceNames, create_resources},
 };
 use genoflow_core::{
+    http::ChainReads,
     ports::{BlobStore, Chain, Clock, HmacTokenSigner, Queue, SystemClock, Table, TokenSecret},
     usecases::{
         anchor::Anchorer,
@@ -158,12 +163,23 @@ async fn stack() -> Stack {
                 registry: format!("{}.registry", address(DEPLOYER_KEY)),
             },
         ),
-        api: Api::new(genoflow_function_api::Ports {
-            table: table.clone(),
-            blobs: blobs.clone(),
-            clock,
-            tokens,
-        }),
+        api: Api::with_chain(
+            genoflow_function_api::Ports {
+                table: table.clone(),
+                blobs: blobs.clone(),
+                clock: clock.clone(),
+                tokens,
+            },
+            Some(Arc::new(
+                ChainReads::new(
+                    Arc::new(node.clone()),
+                    &format!("{}.registry", address(DEPLOYER_KEY)),
+                    Network::Testnet,
+                    clock,
+                )
+                .unwrap(),
+            )),
+        ),
         table,
         blobs,
         node,
@@ -704,4 +720,127 @@ async fn a_corrupt_upload_ends_invalid_and_a_poison_message_lands_in_the_dead_le
             .collect::<Vec<_>>(),
         ["this is not a message"]
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto at AWS_ENDPOINT_URL and the chain stand-in at GENOFLOW_STANDIN_URL (tests/run-all.sh)"]
+async fn a_purchase_on_chain_opens_the_sample_through_the_api_function() {
+    const PRICE: u64 = 2_000_000;
+    let stack = stack().await;
+    let wallets = wallet::Wallets::from_env();
+    let keys = [
+        wallet::fresh_key(),
+        wallet::fresh_key(),
+        wallet::fresh_key(),
+    ];
+    let [seller, buyer, _] = keys.each_ref().map(|key| address(key));
+    wallets
+        .fund(wallet::WALLET_4_KEY, &[&seller, &buyer], 10 * PRICE)
+        .await;
+    let [seller_token, buyer_token, third_token] = [
+        stack.login(&keys[0], 1).await,
+        stack.login(&keys[1], 1).await,
+        stack.login(&keys[2], 1).await,
+    ];
+
+    // The seller's one-file sample, validated and analysed by the functions.
+    let r1 = read("tests/data/samples/tb-demo_R1.fastq.gz");
+    let ids = stack
+        .upload(&seller_token, &[("tb-demo_R1.fastq.gz", &r1)])
+        .await;
+    let (id, name) = &ids[0];
+    stack.object_created(&seller, id, name, r1.len()).await;
+    assert_eq!(stack.poll_analysis().await, (1, vec![]));
+    let (_, dataset) = stack.get("get-dataset.json", id, &seller_token).await;
+    assert_eq!(dataset["chain"]["state"], "unregistered", "{dataset}");
+    let inputs_hash = Sha256::digest(Sha256::digest(&r1)).to_vec();
+    let sample_id = dataset["sample_id"].as_str().unwrap();
+    let record = wallets
+        .register_sample(&keys[0], "TB lab", &inputs_hash, sample_id)
+        .await;
+    let listing = wallets.list(&keys[0], record, PRICE).await;
+
+    let (status, _) = stack.get("get-dataset.json", id, &buyer_token).await;
+    assert_eq!(status, 404, "not before the purchase");
+    wallets.buy(&keys[1], listing, PRICE).await;
+
+    for fixture in [
+        "get-dataset.json",
+        "get-dataset-report.json",
+        "get-dataset-download.json",
+    ] {
+        let (status, body) = stack.get(fixture, id, &buyer_token).await;
+        assert_eq!(
+            (status, &body["access"]),
+            (200, &json!("purchase")),
+            "{fixture}: {body}"
+        );
+        let (status, _) = stack.get(fixture, id, &third_token).await;
+        assert_eq!(status, 404, "{fixture}: a third account");
+    }
+    let (_, download) = stack
+        .get("get-dataset-download.json", id, &buyer_token)
+        .await;
+    let file = reqwest::get(download["url"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(file.status(), 200);
+    assert_eq!(
+        &file.bytes().await.unwrap()[..],
+        &r1[..],
+        "the stored file itself"
+    );
+    // Not anchored here: the buyer is let through to the same answer the owner gets.
+    let (status, body) = stack.get("get-dataset-proof.json", id, &buyer_token).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("not_anchored"))
+    );
+    let (status, _) = answer(
+        stack
+            .api
+            .handle(http_event(
+                "functions/api/tests/events/delete-dataset.json",
+                Some(id),
+                "",
+                Some(&buyer_token),
+            ))
+            .await,
+    );
+    assert_eq!(status, 404, "a buyer cannot delete");
+
+    // The marketplace (no sign-in) and the buyer's purchases.
+    let (status, page) = answer(
+        stack
+            .api
+            .handle(http_event(
+                "functions/api/tests/events/get-marketplace.json",
+                None,
+                "",
+                None,
+            ))
+            .await,
+    );
+    assert_eq!(status, 200, "{page}");
+    let shown = wallet::listing_in(&page, listing);
+    assert_eq!(shown["seller"]["name"], "TB lab");
+    assert_eq!(shown["sample"]["sample_id"], sample_id);
+    assert!(!page.to_string().contains("\"url\""), "{page}");
+    let purchases = |token: &str| {
+        stack.api.handle(http_event(
+            "functions/api/tests/events/get-purchases.json",
+            None,
+            "",
+            Some(token),
+        ))
+    };
+    let (status, bought) = answer(purchases(&buyer_token).await);
+    assert_eq!(status, 200, "{bought}");
+    assert_eq!(
+        bought["purchases"],
+        json!([{"sample_id": sample_id, "listing_id": listing, "chain_dataset_id": record,
+                "seller": seller, "dataset_ids": [id]}])
+    );
+    let (_, none) = answer(purchases(&third_token).await);
+    assert_eq!(none["purchases"], json!([]));
 }

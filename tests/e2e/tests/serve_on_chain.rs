@@ -13,7 +13,6 @@ use genoflow_core::{
     model::Proof,
     usecases::verify::{verify_offline, verify_on_chain},
 };
-use genoflow_server::{Config, serve};
 use genoflow_stacks::{
     clarity::{ClarityValue, Principal},
     client::{ClientConfig, NodeClient, TxStatus},
@@ -21,7 +20,7 @@ use genoflow_stacks::{
     transaction::{ContractCall, Network, Transaction, TransactionOptions},
 };
 use reqwest::Method;
-use support::{ALICE_KEY, Client, tb_demo};
+use support::{ALICE_KEY, Client, start_with, tb_demo};
 
 /// The registry's deployer (also the SIP-018 test key the support client signs in with).
 const DEPLOYER_KEY: &str = ALICE_KEY;
@@ -78,23 +77,13 @@ async fn serve_anchors_the_read_pair_on_chain_and_the_proof_verifies() {
     let node = NodeClient::new(&url, ClientConfig::default()).unwrap();
     enable_anchorer(&node).await;
 
-    let dir = tempfile::tempdir().unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let mut config = Config::new(dir.path());
-    config.stacks_node = Some(url.clone());
-    config.registry = format!("{}.registry", address(DEPLOYER_KEY));
-    config.anchor_key = Some(PrivateKey::from_hex(ANCHOR_KEY).unwrap());
-    config.poll_interval = Duration::from_millis(20);
-    config.confirm_interval = Duration::from_millis(300);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        serve(config, listener, async {
-            let _ = stopped.await;
-        })
-        .await
-        .unwrap();
-    });
+    let server = start_with(|config| {
+        config.stacks_node = Some(url.clone());
+        config.registry = format!("{}.registry", address(DEPLOYER_KEY));
+        config.anchor_key = Some(PrivateKey::from_hex(ANCHOR_KEY).unwrap());
+    })
+    .await;
+    let base = server.client.base.clone();
 
     let mut client = Client::new(&base);
     client.login(ALICE_KEY, 7).await;
@@ -121,6 +110,5 @@ async fn serve_anchors_the_read_pair_on_chain_and_the_proof_verifies() {
     for check in checks {
         assert!(check.holds, "{}: {}", check.what, check.detail);
     }
-    let _ = stop.send(());
-    server.await.unwrap();
+    server.stop().await;
 }

@@ -7,104 +7,18 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::time::{Duration, SystemTime};
+mod wallet;
 
 use genoflow_genomics::{Options, validate};
-use genoflow_stacks::{
-    clarity::{ClarityValue, Principal},
-    client::{ClientConfig, NodeClient, TxStatus},
-    keys::PrivateKey,
-    transaction::{
-        ContractCall, FungibleCondition, Network, PostCondition, PostConditionPrincipal,
-        Transaction, TransactionOptions,
-    },
-};
-use sha2::{Digest, Sha256};
+use genoflow_stacks::{clarity::ClarityValue, client::TxStatus};
+use wallet::{Wallets, address, principal};
 
-const DEPLOYER_KEY: &str = "753b7cc01a1a2e86221266a154af739463fce51219d97e4f856cd7200c3bd2a601";
 /// wallet_1: the seller.
 const SELLER_KEY: &str = "7287ba251d44a4d3fd9276c88ce34c5c52a038955511cccaf77e61068649c17801";
 /// faucet: the buyer.
 const BUYER_KEY: &str = "de433bdfa14ec43aa1098d5be594c8ffb20a31485ff9de2923b2689471c401b801";
-const FEE: u64 = 10_000;
+const FEE: u64 = wallet::FEE;
 const PRICE: u64 = 2_000_000;
-
-struct Wallets {
-    node: NodeClient,
-    deployer: String,
-}
-
-fn address(key: &str) -> String {
-    PrivateKey::from_hex(key)
-        .unwrap()
-        .address(Network::Testnet.single_sig_version())
-        .to_string()
-}
-
-impl Wallets {
-    async fn balance(&self, who: &str) -> u128 {
-        self.node.account(who).await.unwrap().balance
-    }
-
-    /// Signs, broadcasts and waits for the block; answers the result value and status.
-    async fn call(
-        &self,
-        key: &str,
-        contract: &str,
-        function: &str,
-        args: Vec<ClarityValue>,
-        post_conditions: Vec<PostCondition>,
-    ) -> TxStatus {
-        let signer = PrivateKey::from_hex(key).unwrap();
-        let nonce = self.node.account(&address(key)).await.unwrap().nonce;
-        let options = TransactionOptions {
-            post_conditions,
-            ..TransactionOptions::new(Network::Testnet, nonce, FEE)
-        };
-        let call =
-            ContractCall::new(&format!("{}.{contract}", self.deployer), function, args).unwrap();
-        let tx = Transaction::sign_new(call.into(), &options, &signer).unwrap();
-        let txid = self.node.broadcast(&tx).await.unwrap();
-        for _ in 0..100 {
-            match self.node.transaction_status(&txid).await.unwrap() {
-                TxStatus::Pending | TxStatus::NotFound => {
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-                done => return done,
-            }
-        }
-        panic!("{contract}.{function} was not mined");
-    }
-
-    async fn ok(
-        &self,
-        key: &str,
-        contract: &str,
-        function: &str,
-        args: Vec<ClarityValue>,
-    ) -> ClarityValue {
-        match self.call(key, contract, function, args, vec![]).await {
-            TxStatus::Success {
-                result: Some(ClarityValue::Response(Ok(value))),
-                ..
-            } => *value,
-            other => panic!("{contract}.{function}: {other:?}"),
-        }
-    }
-
-    async fn read(&self, contract: &str, function: &str, args: Vec<ClarityValue>) -> ClarityValue {
-        let call =
-            ContractCall::new(&format!("{}.{contract}", self.deployer), function, args).unwrap();
-        self.node
-            .call_read_only(&call, &Principal::parse(&self.deployer).unwrap())
-            .await
-            .unwrap()
-    }
-}
-
-fn principal(who: &str) -> ClarityValue {
-    ClarityValue::Principal(Principal::parse(who).unwrap())
-}
 
 /// The field `name` of a tuple, or of the tuple in a `(some ...)`.
 fn field(value: &ClarityValue, name: &str) -> ClarityValue {
@@ -122,12 +36,7 @@ fn field(value: &ClarityValue, name: &str) -> ClarityValue {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the chain stand-in at GENOFLOW_STANDIN_URL (tests/run-all.sh)"]
 async fn register_list_buy_and_rate_a_validated_dataset() {
-    let url = std::env::var("GENOFLOW_STANDIN_URL")
-        .expect("GENOFLOW_STANDIN_URL: start tests/chain-standin");
-    let wallets = Wallets {
-        node: NodeClient::new(&url, ClientConfig::default()).unwrap(),
-        deployer: address(DEPLOYER_KEY),
-    };
+    let wallets = Wallets::from_env();
     let (seller, buyer) = (address(SELLER_KEY), address(BUYER_KEY));
 
     // The hash the validator computed over the stored bytes.
@@ -147,36 +56,9 @@ async fn register_list_buy_and_rate_a_validated_dataset() {
             vec![ClarityValue::string_utf8("TB lab"), ClarityValue::UInt(3)],
         )
         .await;
-    // Commit, then reveal: the commitment hides the hash until a later block, so nobody who
-    // sees the registration in the mempool can register the hash first.
-    let salt: [u8; 32] = Sha256::digest(format!("salt {:?}", SystemTime::now())).into();
-    let commitment: [u8; 32] = Sha256::new()
-        .chain_update(&hash)
-        .chain_update(salt)
-        .chain_update(principal(&seller).serialize())
-        .finalize()
-        .into();
-    // `ok` waits for the commitment's block; the reveal is a later transaction, so a later block.
-    wallets
-        .ok(
-            SELLER_KEY,
-            "registry",
-            "commit-dataset",
-            vec![ClarityValue::Buffer(commitment.to_vec())],
-        )
-        .await;
+    // Commit, then reveal in a later block (the commitment hides the hash until then).
     let dataset_id = wallets
-        .ok(
-            SELLER_KEY,
-            "registry",
-            "register-dataset",
-            vec![
-                ClarityValue::Buffer(hash.clone()),
-                ClarityValue::string_ascii("fastq").unwrap(),
-                ClarityValue::string_ascii("genoflow://tb-demo_R1.fastq.gz").unwrap(),
-                ClarityValue::Buffer(salt.to_vec()),
-            ],
-        )
+        .register(SELLER_KEY, &hash, "fastq", "genoflow://tb-demo_R1.fastq.gz")
         .await;
     assert_eq!(
         wallets
@@ -220,17 +102,7 @@ async fn register_list_buy_and_rate_a_validated_dataset() {
         wallets.balance(&wallets.deployer).await,
     );
     let bought = wallets
-        .call(
-            BUYER_KEY,
-            "marketplace",
-            "purchase",
-            vec![listing.clone(), shown_price.clone()],
-            vec![PostCondition::Stx {
-                principal: PostConditionPrincipal::Origin,
-                condition: FungibleCondition::Eq,
-                amount: PRICE,
-            }],
-        )
+        .purchase(BUYER_KEY, &listing, &shown_price, PRICE)
         .await;
     assert!(matches!(bought, TxStatus::Success { .. }), "{bought:?}");
     let fee_to_treasury = u128::from(PRICE) * 250 / 10_000;

@@ -10,6 +10,8 @@ import { chromium } from 'playwright-core';
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const samples = join(repoRoot, 'tests', 'data', 'samples');
 export const screenshots = join(repoRoot, 'target', 'web-screenshots');
+/** Screenshots kept in the repository (the marketplace screens). */
+export const committedScreenshots = join(repoRoot, 'web', 'tests', 'browser', 'screenshots');
 
 const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -27,7 +29,7 @@ const CHROMIUM_ARGS = [
  * Runs `genoflow serve --addr 127.0.0.1:0 --data-dir <tmp> ...extraArgs` and resolves
  * {url, stop, logs} once it prints `listening on http://127.0.0.1:PORT/`.
  */
-export async function startServer(extraArgs = []) {
+export async function startServer(extraArgs = [], extraEnv = {}) {
   const bin = process.env.GENOFLOW_BIN || join(repoRoot, 'target', 'debug', 'genoflow');
   if (!existsSync(bin)) {
     throw new Error(`no genoflow binary at ${bin}: build it (cargo build -p genoflow-cli) or set GENOFLOW_BIN`);
@@ -36,6 +38,7 @@ export async function startServer(extraArgs = []) {
   // No Stacks node: anchors are signed and kept, never broadcast.
   const env = { ...process.env };
   delete env.GENOFLOW_STACKS_NODE_URL;
+  Object.assign(env, extraEnv);
   const child = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--data-dir', dataDir, ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env,
@@ -97,7 +100,9 @@ export async function newPage(browser) {
     }
   });
   page.on('request', (request) => requests.push(request.url()));
-  return { context, page, problems, requests };
+  const workers = [];
+  page.on('worker', (worker) => workers.push(worker.url()));
+  return { context, page, problems, requests, workers };
 }
 
 export async function signInWithDevKey(page, url) {
@@ -116,4 +121,43 @@ export function tempDir(prefix) {
 export function ensureDir(path) {
   mkdirSync(path, { recursive: true });
   return path;
+}
+
+/**
+ * Starts the chain stand-in (tests/chain-standin: the real contracts in a simnet, with the
+ * node's endpoints) on a free port: resolves {url, stop, status()}. Needs `npm ci` there.
+ */
+export async function startStandin(extraArgs = []) {
+  const dir = join(repoRoot, 'tests', 'chain-standin');
+  if (!existsSync(join(dir, 'node_modules', '@stacks', 'clarinet-sdk'))) {
+    throw new Error('the chain stand-in\'s packages are missing: (cd tests/chain-standin && npm ci)');
+  }
+  const child = spawn(process.execPath, [join(dir, 'server.mjs'), '--port', '0', ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs = [];
+  child.stderr.on('data', (chunk) => logs.push(chunk.toString()));
+  const url = await new Promise((resolveUrl, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`the chain stand-in did not start in 90 s:\n${logs.join('')}`)), 90_000);
+    child.stdout.on('data', (chunk) => {
+      out += chunk.toString();
+      const match = /listening (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (match) {
+        clearTimeout(timer);
+        resolveUrl(match[1]);
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the chain stand-in exited with ${code}:\n${logs.join('')}`));
+    });
+  });
+  const stop = async () => {
+    if (child.exitCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
+  };
+  const status = async () => (await fetch(`${url}/standin/status`)).json();
+  return { url, stop, status, logs };
 }

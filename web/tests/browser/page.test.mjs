@@ -69,13 +69,14 @@ function assertSameOrigin(requests, url) {
 }
 
 test('a read pair uploaded together is analysed; the report, chart and proof are shown and verify', { timeout: 420_000 }, async () => {
-  const { page, problems, requests, context } = await newPage(browser);
+  const { page, problems, requests, context, workers } = await newPage(browser);
   await signInWithDevKey(page, server.url);
   await page.getByTestId('file-input').setInputFiles([R1, R2]);
   await page.getByTestId('upload-button').click();
   const progress = page.getByTestId('upload-progress');
   await progress.locator('.progress-row[data-phase=done]').nth(1).waitFor({ timeout: 60_000 });
   assert.match(await progress.textContent(), /tb-demo_R1\.fastq\.gz[\s\S]*tb-demo_R2\.fastq\.gz/);
+  assert.equal(workers.filter((url) => url.endsWith('/lib/hash-worker.js')).length, 2, 'each file was hashed in a Web Worker');
 
   const rows = await waitForRows(page, ['tb-demo_R1.fastq.gz', 'tb-demo_R2.fastq.gz'], REPORT_STATUSES, 240_000);
   for (const [name, row] of Object.entries(rows)) {
@@ -281,3 +282,21 @@ for (const variant of [
     await context.close();
   });
 }
+
+test('without a Stacks node the chain screens say plainly that no chain is connected', { timeout: 60_000 }, async () => {
+  const { page, problems, context } = await newPage(browser);
+  await page.goto(`${server.url}#/marketplace`);
+  const note = page.locator('#marketplace-page [data-testid=no-chain]');
+  await note.waitFor();
+  assert.match(await note.textContent(), /No chain is connected to this GenoFlow server/);
+  assert.equal(await page.locator('#signin-view').isVisible(), false, 'the marketplace needs no sign-in');
+  await signInWithDevKey(page, server.url);
+  for (const screen of ['profile', 'purchases', 'subscription']) {
+    await page.goto(`${server.url}#/${screen}`);
+    const line = page.locator(`#${screen}-page [data-testid=no-chain]`);
+    await line.waitFor();
+    assert.match(await line.textContent(), /No chain is connected/);
+  }
+  assert.deepEqual(problems, []);
+  await context.close();
+});

@@ -7,7 +7,8 @@
 //! | `GENOFLOW_TOKEN_SECRET` | the token secret itself, when no ARN is set (local runs, `cargo lambda watch`) |
 //! | `GENOFLOW_STACKS_NETWORK` | `mainnet` or `testnet` (the login domain's chain id and the addresses answered) |
 //! | `GENOFLOW_TOKEN_TTL_SECONDS` | bearer token lifetime, default 3600 |
-//! | `GENOFLOW_STACKS_NODE_URL` | the Stacks node API (anchor, oracle, the subscription gate) |
+//! | `GENOFLOW_STACKS_NODE_URL` | the Stacks node API (anchor, oracle, the subscription gate, the api function's chain reads) |
+//! | `GENOFLOW_REGISTRY_CONTRACT` | `ADDRESS.registry` (anchor; the api function reads the six contracts deployed next to it) |
 
 use aws_config::SdkConfig;
 use genoflow_core::ports::{TokenError, TokenSecret};
@@ -27,6 +28,8 @@ pub const TOKEN_SECRET_ENV: &str = "GENOFLOW_TOKEN_SECRET";
 pub const STACKS_NETWORK_ENV: &str = "GENOFLOW_STACKS_NETWORK";
 /// The Stacks node API the anchor, oracle and presign (subscription gate) functions use.
 pub const STACKS_NODE_URL_ENV: &str = "GENOFLOW_STACKS_NODE_URL";
+/// The registry contract, `ADDRESS.registry`.
+pub const REGISTRY_CONTRACT_ENV: &str = "GENOFLOW_REGISTRY_CONTRACT";
 /// Bearer token lifetime in seconds.
 pub const TOKEN_TTL_ENV: &str = "GENOFLOW_TOKEN_TTL_SECONDS";
 /// The default bearer token lifetime.
@@ -147,10 +150,30 @@ async fn secret_text(
 /// # Errors
 /// [`SettingError::Invalid`] for a URL the client refuses.
 pub fn stacks_node() -> Result<Option<NodeClient>, SettingError> {
+    stacks_node_with(ClientConfig::default())
+}
+
+/// The client the api function reads the chain with: an HTTP request answers within API
+/// Gateway's 30 s, so a node that is down is reported after about 7 s (2 s to connect, two
+/// attempts) rather than after the broadcasting functions' patient retries.
+pub fn read_client_config() -> ClientConfig {
+    ClientConfig {
+        timeout: std::time::Duration::from_secs(5),
+        connect_timeout: std::time::Duration::from_secs(2),
+        max_retries: 1,
+        ..ClientConfig::default()
+    }
+}
+
+/// [`stacks_node`] with `config`'s timeouts and retries.
+///
+/// # Errors
+/// [`SettingError::Invalid`] for a URL the client refuses.
+pub fn stacks_node_with(config: ClientConfig) -> Result<Option<NodeClient>, SettingError> {
     let Some(url) = non_empty_env(STACKS_NODE_URL_ENV) else {
         return Ok(None);
     };
-    NodeClient::new(&url, ClientConfig::default())
+    NodeClient::new(&url, config)
         .map(Some)
         .map_err(|_| SettingError::Invalid {
             name: STACKS_NODE_URL_ENV,

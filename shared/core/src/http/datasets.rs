@@ -4,21 +4,28 @@
 //! | --- | --- | --- |
 //! | `GET /health` | | 200 `{"status": "ok"}` |
 //! | `GET /datasets?limit=&cursor=` (bearer) | [`Datasets::list`] | 200 `{datasets, next?}`, newest first |
-//! | `GET /datasets/{id}` (bearer) | [`Datasets::get`] | 200 the dataset with its sample's progress |
-//! | `GET /datasets/{id}/report` (bearer) | [`Datasets::report`] | 200 `{dataset_id, sample_id, report_sha256, report, artifacts}` (download links valid 15 min); 409 `not_analyzed` before |
-//! | `GET /datasets/{id}/proof` (bearer) | [`Datasets::proof`] | 200 the anchoring proof; 409 `not_anchored` before |
+//! | `GET /datasets/{id}` (bearer) | [`Datasets::get`] | 200 the dataset with its sample's progress, `access` and the `chain` block |
+//! | `GET /datasets/{id}/report` (bearer) | [`Datasets::report`] | 200 `{dataset_id, sample_id, report_sha256, report, artifacts, access}` (download links valid 15 min); 409 `not_analyzed` before |
+//! | `GET /datasets/{id}/proof` (bearer) | [`Datasets::proof`] | 200 the anchoring proof and `access`; 409 `not_anchored` before |
+//! | `GET /datasets/{id}/download` (bearer) | [`Datasets::download`] | 200 `{dataset_id, filename, url, expires, access}` (valid 15 min); 409 `not_uploaded` before |
 //! | `DELETE /datasets/{id}` (bearer) | [`Datasets::delete`] | 200 `{dataset_id, removed}` |
 //!
-//! Someone else's dataset is `404 not_found`, exactly like a missing one.
+//! The four reads answer the owner, and a buyer when a node is configured
+//! ([`DatasetRoutes::with_chain`]) and `marketplace.has-access` says so; listing and deleting
+//! are the owner's. A dataset the caller may not read is `404 not_found`, exactly like a
+//! missing one; a node that is down is `503 chain_unavailable` for non-owners (never access).
 
 use std::sync::Arc;
 
 use http::Method;
 
-use super::{ApiError, ApiRequest, ApiResponse, RoutePorts, json_response, serve};
+use super::{ApiRequest, ApiResponse, RoutePorts, json_response, page_limit, serve};
 use crate::{
     ports::{Clock, TokenSigner},
-    usecases::datasets::{Datasets, MAX_PAGE},
+    usecases::{
+        datasets::{Datasets, MAX_PAGE},
+        onchain::ChainReads,
+    },
 };
 
 /// Datasets per page when `limit` is not given.
@@ -38,10 +45,19 @@ impl DatasetRoutes {
             datasets: Datasets {
                 table: ports.table,
                 blobs: ports.blobs,
+                chain: None,
             },
             tokens: ports.tokens,
             clock: ports.clock,
         }
+    }
+
+    /// Reads the chain through `chain`: the `chain` block of `GET /datasets/{id}`, and reads by
+    /// buyers. Without it, only owners read and `chain` is `null`.
+    #[must_use]
+    pub fn with_chain(mut self, chain: Arc<ChainReads>) -> Self {
+        self.datasets.chain = Some(chain);
+        self
     }
 
     /// Answers one request.
@@ -49,7 +65,7 @@ impl DatasetRoutes {
         serve(request, |request| async move { self.route(&request).await }).await
     }
 
-    async fn route(&self, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
+    async fn route(&self, request: &ApiRequest) -> Result<ApiResponse, super::ApiError> {
         let route = request.route();
         if let (&Method::GET, ["health"]) = (&request.method, route.as_slice()) {
             return Ok(json_response(200, &serde_json::json!({"status": "ok"})));
@@ -58,7 +74,7 @@ impl DatasetRoutes {
         let owner = request.owner(self.tokens.as_ref(), self.clock.as_ref())?;
         match (&request.method, route.as_slice()) {
             (&Method::GET, ["datasets"]) => {
-                let limit = page_limit(request.query("limit"))?;
+                let limit = page_limit(request.query("limit"), DEFAULT_PAGE, MAX_PAGE)?;
                 let page = self
                     .datasets
                     .list(&owner, limit, request.query("cursor"))
@@ -80,6 +96,13 @@ impl DatasetRoutes {
                 200,
                 &self.datasets.proof(&owner, dataset_id).await?,
             )),
+            (&Method::GET, ["datasets", dataset_id, "download"]) => Ok(json_response(
+                200,
+                &self
+                    .datasets
+                    .download(&owner, dataset_id, self.clock.now())
+                    .await?,
+            )),
             (&Method::DELETE, ["datasets", dataset_id]) => Ok(json_response(
                 200,
                 &self.datasets.delete(&owner, dataset_id).await?,
@@ -87,19 +110,4 @@ impl DatasetRoutes {
             _ => Err(request.no_route()),
         }
     }
-}
-
-/// `?limit=`: 1 to [`MAX_PAGE`], [`DEFAULT_PAGE`] when absent.
-fn page_limit(value: Option<&str>) -> Result<usize, ApiError> {
-    let Some(value) = value else {
-        return Ok(DEFAULT_PAGE);
-    };
-    value
-        .parse::<usize>()
-        .ok()
-        .filter(|limit| (1..=MAX_PAGE).contains(limit))
-        .ok_or_else(|| ApiError::BadQuery {
-            name: "limit",
-            message: format!("{value:?} is not a whole number from 1 to {MAX_PAGE}"),
-        })
 }

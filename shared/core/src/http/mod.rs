@@ -7,17 +7,27 @@
 //! | route set | routes | AWS function |
 //! | --- | --- | --- |
 //! | [`UploadRoutes`] | `POST /auth/login`, `POST /uploads`, `POST /uploads/{id}/complete` | `presign` |
-//! | [`DatasetRoutes`] | `GET /health`, `GET /datasets`, `GET/DELETE /datasets/{id}`, `GET /datasets/{id}/report`, `GET /datasets/{id}/proof` | `api` |
+//! | [`DatasetRoutes`] | `GET /health`, `GET /datasets`, `GET/DELETE /datasets/{id}`, `GET /datasets/{id}/report`, `GET /datasets/{id}/proof`, `GET /datasets/{id}/download` | `api` |
+//! | [`MarketplaceRoutes`] | `GET /marketplace`, `GET /marketplace/{listing_id}`, `GET /purchases` | `api` |
+//!
+//! The chain, when a node is configured, is one [`ChainReads`] (one cache) that
+//! [`DatasetRoutes::with_chain`] and [`MarketplaceRoutes::new`] share.
 //!
 //! Errors are `{"error": {"code", "message"}}` with the status of [`ApiError::http_status`].
 
 mod datasets;
+mod marketplace;
 mod request;
 mod uploads;
 
 pub use datasets::{DEFAULT_PAGE, DatasetRoutes};
+pub use marketplace::MarketplaceRoutes;
+pub(crate) use request::page_limit;
 pub use request::{ApiError, ApiRequest, ApiResponse, error_response, json_response, serve};
 pub use uploads::UploadRoutes;
+
+/// The contracts' reads the dataset and marketplace routes share (re-exported for carriers).
+pub use crate::usecases::onchain::ChainReads;
 
 /// `GET`, `POST`, `DELETE`, … for route patterns.
 pub use http::{HeaderMap, Method};

@@ -189,6 +189,28 @@ fn segments(path: &str) -> Vec<String> {
         .collect()
 }
 
+/// `?limit=`: 1 to `max`, `default` when absent.
+///
+/// # Errors
+/// [`ApiError::BadQuery`] for anything else.
+pub(crate) fn page_limit(
+    value: Option<&str>,
+    default: usize,
+    max: usize,
+) -> Result<usize, ApiError> {
+    let Some(value) = value else {
+        return Ok(default);
+    };
+    value
+        .parse::<usize>()
+        .ok()
+        .filter(|limit| (1..=max).contains(limit))
+        .ok_or_else(|| ApiError::BadQuery {
+            name: "limit",
+            message: format!("{value:?} is not a whole number from 1 to {max}"),
+        })
+}
+
 /// A JSON answer; every response is `application/json` and `Cache-Control: no-store`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApiResponse {

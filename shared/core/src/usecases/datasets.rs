@@ -1,4 +1,11 @@
-//! The api function's dataset routes. An owner sees and deletes only their own datasets.
+//! The api function's dataset routes and who may read what.
+//!
+//! An address may read a sample's datasets (`GET /datasets/{id}`, `/report`, `/proof`,
+//! `/download`) when it owns them (`access: "owner"`), or when the sample is linked to its
+//! registry record (see [`super::onchain::Link`]) and `marketplace.has-access(record, address)`
+//! is true on chain (`access: "purchase"`). Listing and deleting stay the owner's. No access is
+//! `404 not_found`, exactly like a missing dataset; a node that is down is `503
+//! chain_unavailable` for everyone but the owner, and never access.
 
 use std::sync::Arc;
 
@@ -9,17 +16,109 @@ use crate::{
     error::Error,
     keys::results_prefix,
     lifecycle::Status,
-    model::{DatasetView, Proof, SampleSummary, UploadKind},
+    model::{Dataset, DatasetView, Proof, Sample, SampleSummary, UploadKind},
     ports::{BlobError, BlobStore, Table},
 };
 
-use super::{analyze::REPORT_FILE, anchor::PROOF_FILE, owned_dataset};
+use super::{
+    analyze::REPORT_FILE,
+    anchor::PROOF_FILE,
+    onchain::{ChainReads, Link},
+    owned_dataset,
+};
 
 /// The most datasets per `GET /datasets` page.
 pub const MAX_PAGE: usize = 100;
 
 /// How long the download URLs of `GET /datasets/{id}/report` work.
 pub const DOWNLOAD_URL_LIFETIME: time::Duration = time::Duration::minutes(15);
+
+/// Why the caller may read a dataset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Access {
+    /// The caller uploaded it.
+    Owner,
+    /// `marketplace.has-access` is true for the caller on the sample's registry record.
+    Purchase,
+}
+
+/// Where a sample stands on chain, as `GET /datasets/{id}` shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChainState {
+    /// No registry record has the sample's `inputs_hash`.
+    Unregistered,
+    /// The record of its `inputs_hash` belongs to its owner.
+    Registered,
+    /// The record of its `inputs_hash` belongs to someone else: it grants nothing.
+    Conflict,
+}
+
+/// A sample's active listing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct ListingState {
+    /// The listing.
+    pub listing_id: u64,
+    /// Micro-STX.
+    pub price: u64,
+    /// Open for purchase.
+    pub active: bool,
+}
+
+/// The `chain` block of `GET /datasets/{id}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct ChainView {
+    /// The registry record of the sample's `inputs_hash` (the other owner's for a conflict).
+    pub dataset_id: Option<u64>,
+    /// Registered, conflict or neither.
+    pub state: ChainState,
+    /// The record's active listing (registered samples only).
+    pub listing: Option<ListingState>,
+    /// `registry.get-result(record, report_sha256)` exists.
+    pub result_recorded: bool,
+}
+
+/// The `GET /datasets/{id}` body: the dataset, why the caller may read it, and its sample on
+/// chain (`null` with no node configured, or with `chain_error` when the node did not answer).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DatasetDetail {
+    /// The dataset and its sample's progress.
+    #[serde(flatten)]
+    pub dataset: DatasetView,
+    /// `owner` or `purchase`.
+    pub access: Access,
+    /// The sample on chain.
+    pub chain: Option<ChainView>,
+    /// Why `chain` is `null` although a node is configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chain_error: Option<String>,
+}
+
+/// The `GET /datasets/{id}/proof` body: the proof and why the caller may read it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ProofView {
+    /// `results/{id}/proof.json`.
+    #[serde(flatten)]
+    pub proof: Proof,
+    /// `owner` or `purchase`.
+    pub access: Access,
+}
+
+/// The `GET /datasets/{id}/download` body: a short-lived link to the stored file itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DownloadView {
+    /// The dataset.
+    pub dataset_id: String,
+    /// Its file name.
+    pub filename: String,
+    /// A presigned GET of the uploaded object.
+    pub url: String,
+    /// When the URL stops working, unix seconds.
+    pub expires: i64,
+    /// `owner` or `purchase`.
+    pub access: Access,
+}
 
 /// The `GET /datasets/{id}/report` body.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -34,6 +133,8 @@ pub struct ReportView {
     pub report: serde_json::Value,
     /// Download links for the artifacts under `results/{dataset_id}/`.
     pub artifacts: Vec<Artifact>,
+    /// `owner` or `purchase`.
+    pub access: Access,
 }
 
 /// A short-lived download link.
@@ -66,25 +167,168 @@ pub struct Deleted {
     pub removed: Vec<String>,
 }
 
+/// A dataset the caller may read.
+struct Readable {
+    dataset: Dataset,
+    sample: Option<Sample>,
+    access: Access,
+}
+
 /// The dataset routes.
 pub struct Datasets {
     /// Dataset records.
     pub table: Arc<dyn Table>,
     /// The stored objects.
     pub blobs: Arc<dyn BlobStore>,
+    /// The contracts, when a node is configured: the `chain` block and purchases. `None`:
+    /// owners only, and `chain: null`.
+    pub chain: Option<Arc<ChainReads>>,
 }
 
 impl Datasets {
-    /// `GET /datasets/{id}`, with its sample's progress.
+    /// The dataset if `caller` may read it: its owner, or an address `marketplace.has-access`
+    /// names for the sample's linked registry record.
     ///
     /// # Errors
-    /// [`Error::NotFound`] when absent or someone else's.
-    pub async fn get(&self, owner: &str, dataset_id: &str) -> Result<DatasetView, Error> {
-        let dataset = owned_dataset(self.table.as_ref(), owner, dataset_id).await?;
+    /// [`Error::NotFound`] when absent or not readable; [`Error::ChainUnavailable`] /
+    /// [`Error::ChainRead`] when a non-owner's access cannot be read (never access).
+    async fn readable(&self, caller: &str, dataset_id: &str) -> Result<Readable, Error> {
+        let not_found = || Error::NotFound {
+            what: "dataset",
+            id: dataset_id.to_owned(),
+        };
+        let dataset = self
+            .table
+            .get_dataset(dataset_id)
+            .await?
+            .ok_or_else(not_found)?;
         let sample = self.table.get_sample(&dataset.sample_id).await?;
-        Ok(DatasetView {
-            sample: sample.as_ref().map(SampleSummary::from),
-            ..DatasetView::from(&dataset)
+        if dataset.owner == caller {
+            return Ok(Readable {
+                dataset,
+                sample,
+                access: Access::Owner,
+            });
+        }
+        let (Some(chain), Some(sample)) = (&self.chain, sample) else {
+            return Err(not_found());
+        };
+        if sample.owner != dataset.owner {
+            return Err(not_found());
+        }
+        let Link::Registered { dataset_id: record } =
+            chain.link(self.table.as_ref(), &sample, true).await?
+        else {
+            return Err(not_found());
+        };
+        if !chain.has_access(record, caller).await? {
+            return Err(not_found());
+        }
+        Ok(Readable {
+            dataset,
+            sample: Some(sample),
+            access: Access::Purchase,
+        })
+    }
+
+    /// `GET /datasets/{id}`: the dataset with its sample's progress, the caller's access, and
+    /// the sample on chain. For the owner a node that does not answer is `chain: null` with
+    /// `chain_error`, not an error.
+    ///
+    /// # Errors
+    /// As [`Datasets::report`], without `not_analyzed`.
+    pub async fn get(&self, caller: &str, dataset_id: &str) -> Result<DatasetDetail, Error> {
+        let Readable {
+            dataset,
+            sample,
+            access,
+        } = self.readable(caller, dataset_id).await?;
+        let (chain, chain_error) = match (&self.chain, &sample) {
+            (Some(reads), Some(sample)) => match self.chain_view(reads, sample).await {
+                Ok(view) => (Some(view), None),
+                Err(error) => (None, Some(error.to_string())),
+            },
+            _ => (None, None),
+        };
+        Ok(DatasetDetail {
+            dataset: DatasetView {
+                sample: sample.as_ref().map(SampleSummary::from),
+                ..DatasetView::from(&dataset)
+            },
+            access,
+            chain,
+            chain_error,
+        })
+    }
+
+    /// The `chain` block of `sample`.
+    async fn chain_view(&self, reads: &ChainReads, sample: &Sample) -> Result<ChainView, Error> {
+        let unlinked = |dataset_id, state| ChainView {
+            dataset_id,
+            state,
+            listing: None,
+            result_recorded: false,
+        };
+        let dataset_id = match reads.link(self.table.as_ref(), sample, false).await? {
+            Link::Unregistered => return Ok(unlinked(None, ChainState::Unregistered)),
+            Link::Conflict { dataset_id } => {
+                return Ok(unlinked(Some(dataset_id), ChainState::Conflict));
+            }
+            Link::Registered { dataset_id } => dataset_id,
+        };
+        let listing = match reads.active_listing(dataset_id).await? {
+            Some(listing_id) => reads.listing(listing_id).await?.map(|l| ListingState {
+                listing_id,
+                price: l.price,
+                active: l.active,
+            }),
+            None => None,
+        };
+        let report_sha256 = sample
+            .analysis
+            .as_ref()
+            .and_then(|analysis| hex::decode(&analysis.report_sha256).ok());
+        let result_recorded = match report_sha256 {
+            Some(hash) => reads.result_recorded(dataset_id, &hash).await?,
+            None => false,
+        };
+        Ok(ChainView {
+            dataset_id: Some(dataset_id),
+            state: ChainState::Registered,
+            listing,
+            result_recorded,
+        })
+    }
+
+    /// `GET /datasets/{id}/download`: a link to the uploaded file that works until `now +`
+    /// [`DOWNLOAD_URL_LIFETIME`], for the owner or a buyer.
+    ///
+    /// # Errors
+    /// As [`Datasets::report`]; [`Error::Conflict`] (`not_uploaded`) before the file arrived.
+    pub async fn download(
+        &self,
+        caller: &str,
+        dataset_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<DownloadView, Error> {
+        let Readable {
+            dataset, access, ..
+        } = self.readable(caller, dataset_id).await?;
+        if dataset.status == Status::Pending {
+            return Err(Error::Conflict {
+                code: "not_uploaded",
+                message: format!(
+                    "dataset {dataset_id} is pending: its file can be downloaded once it is uploaded"
+                ),
+            });
+        }
+        let expires = now + DOWNLOAD_URL_LIFETIME;
+        Ok(DownloadView {
+            url: self.blobs.presign_get(&dataset.key, expires).await?,
+            dataset_id: dataset.dataset_id,
+            filename: dataset.filename,
+            expires: expires.unix_timestamp(),
+            access,
         })
     }
 
@@ -92,20 +336,21 @@ impl Datasets {
     /// work until `now +` [`DOWNLOAD_URL_LIFETIME`].
     ///
     /// # Errors
-    /// [`Error::NotFound`] when absent or someone else's; [`Error::Conflict`] (`not_analyzed`)
-    /// before the analysis is done; port failures.
+    /// [`Error::NotFound`] when absent or not the caller's to read; [`Error::Conflict`]
+    /// (`not_analyzed`) before the analysis is done; [`Error::ChainUnavailable`] when a
+    /// non-owner's access cannot be read; port failures.
     pub async fn report(
         &self,
-        owner: &str,
+        caller: &str,
         dataset_id: &str,
         now: OffsetDateTime,
     ) -> Result<ReportView, Error> {
-        let dataset = owned_dataset(self.table.as_ref(), owner, dataset_id).await?;
-        let analysis = self
-            .table
-            .get_sample(&dataset.sample_id)
-            .await?
-            .and_then(|sample| sample.analysis);
+        let Readable {
+            dataset,
+            sample,
+            access,
+        } = self.readable(caller, dataset_id).await?;
+        let analysis = sample.and_then(|sample| sample.analysis);
         let Some(analysis) = analysis else {
             return Err(Error::Conflict {
                 code: "not_analyzed",
@@ -142,6 +387,7 @@ impl Datasets {
             report_sha256: analysis.report_sha256,
             report,
             artifacts,
+            access,
         })
     }
 
@@ -149,10 +395,12 @@ impl Datasets {
     /// the anchor function last wrote it, once the sample is in a batch.
     ///
     /// # Errors
-    /// [`Error::NotFound`] when absent or someone else's; [`Error::Conflict`] (`not_anchored`)
-    /// before the sample is batched.
-    pub async fn proof(&self, owner: &str, dataset_id: &str) -> Result<Proof, Error> {
-        let dataset = owned_dataset(self.table.as_ref(), owner, dataset_id).await?;
+    /// As [`Datasets::report`]; [`Error::Conflict`] (`not_anchored`) before the sample is
+    /// batched.
+    pub async fn proof(&self, caller: &str, dataset_id: &str) -> Result<ProofView, Error> {
+        let Readable {
+            dataset, access, ..
+        } = self.readable(caller, dataset_id).await?;
         let key = format!("{}{PROOF_FILE}", results_prefix(dataset_id));
         let bytes = match self.blobs.read_range(&key, 0..u64::MAX).await {
             Ok(bytes) => bytes,
@@ -167,10 +415,11 @@ impl Datasets {
             }
             Err(other) => return Err(other.into()),
         };
-        serde_json::from_slice(&bytes).map_err(|error| Error::Conflict {
+        let proof = serde_json::from_slice(&bytes).map_err(|error| Error::Conflict {
             code: "proof_unreadable",
             message: format!("the stored proof of dataset {dataset_id} is not a proof: {error}"),
-        })
+        })?;
+        Ok(ProofView { proof, access })
     }
 
     /// `GET /datasets`: up to `limit` (at most [`MAX_PAGE`]) of the owner's datasets, newest

@@ -14,19 +14,24 @@
 //! | [`oracle::OracleUpdates::refresh`] | oracle | SQS `oracle_requested`, and the schedule's watch list |
 //! | [`oracle::OracleUpdates::confirm`] | oracle | schedule |
 //! | [`verify::verify_offline`], [`verify::verify_on_chain`] | `genoflow verify` | a report and its proof |
-//! | [`datasets::Datasets`] | api | `GET /datasets`, `GET /datasets/{id}`, `DELETE /datasets/{id}` |
+//! | [`datasets::Datasets`] | api | `GET /datasets`, `GET /datasets/{id}` (with its `chain` block), `/report`, `/proof`, `/download` (owner or buyer), `DELETE /datasets/{id}` |
+//! | [`marketplace::Marketplace`] | api | `GET /marketplace`, `GET /marketplace/{listing_id}`, `GET /purchases` |
+//! | [`onchain::ChainReads`] | api | the contracts' read-only calls behind a 30 s cache; the sample ↔ registry record link |
 
 pub mod analyze;
 pub mod anchor;
 pub mod datasets;
 pub mod login;
+pub mod marketplace;
 pub mod object_created;
+pub mod onchain;
 pub mod oracle;
 pub mod submit;
 pub mod subscription;
 pub mod upload;
 pub mod verify;
 
+use genoflow_stacks::{address::AddressVersion, clarity::Principal, transaction::Network};
 use time::OffsetDateTime;
 
 use crate::{
@@ -110,4 +115,66 @@ pub(crate) async fn transition_sample(
         Err(TableError::ConditionFailed { .. }) => Ok(None),
         Err(other) => Err(other.into()),
     }
+}
+
+/// The contract id in `setting` as a contract principal of `network`: `name` is the contract's
+/// name in the error messages (`ADDRESS.{name}`).
+///
+/// ```
+/// use genoflow_core::usecases::contract_setting;
+/// use genoflow_stacks::transaction::Network;
+/// let registry = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.registry";
+/// assert!(contract_setting("GENOFLOW_REGISTRY_CONTRACT", registry, "registry", Network::Testnet).is_ok());
+/// let error = contract_setting("GENOFLOW_REGISTRY_CONTRACT", registry, "registry", Network::Mainnet).unwrap_err();
+/// assert!(error.to_string().contains("not a mainnet address"), "{error}");
+/// ```
+///
+/// # Errors
+/// [`Error::Configuration`] naming `setting` when it is not `ADDRESS.contract-name`, or its
+/// address belongs to the other network.
+pub fn contract_setting(
+    setting: &'static str,
+    contract: &str,
+    name: &str,
+    network: Network,
+) -> Result<Principal, Error> {
+    let misconfigured = |message: String| Error::Configuration { setting, message };
+    let principal = match Principal::parse(contract) {
+        Ok(principal @ Principal::Contract(..)) => principal,
+        Ok(Principal::Standard(_)) => {
+            return Err(misconfigured(format!(
+                "{contract:?} is an account, not a contract; set it to the {name} contract's id, \
+                 ADDRESS.{name} (the deployer's address, a dot, the contract's name)"
+            )));
+        }
+        Err(e) => {
+            return Err(misconfigured(format!(
+                "{contract:?} is not a contract id ({e}); set it to the {name} contract's id, \
+                 ADDRESS.{name} (the deployer's address, a dot, the contract's name)"
+            )));
+        }
+    };
+    let versions = match network {
+        Network::Mainnet => [
+            AddressVersion::MAINNET_SINGLE_SIG,
+            AddressVersion::MAINNET_MULTI_SIG,
+        ],
+        Network::Testnet => [
+            AddressVersion::TESTNET_SINGLE_SIG,
+            AddressVersion::TESTNET_MULTI_SIG,
+        ],
+    };
+    if !versions.contains(&principal.address().version()) {
+        let network_name = match network {
+            Network::Mainnet => "mainnet",
+            Network::Testnet => "testnet",
+        };
+        return Err(misconfigured(format!(
+            "{contract} is not a {network_name} address, but this deployment runs on \
+             {network_name} (chain id {:#010x}); set it to the {name} contract deployed on \
+             {network_name}, or set the network the contract is on",
+            network.chain_id(),
+        )));
+    }
+    Ok(principal)
 }

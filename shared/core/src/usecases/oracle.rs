@@ -19,10 +19,9 @@
 use std::sync::Arc;
 
 use genoflow_stacks::{
-    address::AddressVersion,
     clarity::{ClarityValue, Principal},
     client::TxStatus,
-    transaction::{ContractCall, Network},
+    transaction::ContractCall,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -123,53 +122,12 @@ impl OracleSigner {
     /// [`Error::Configuration`] naming [`ORACLE_CONTRACT_SETTING`] when it is not
     /// `ADDRESS.contract-name`, or its address belongs to the other network.
     pub fn contract_principal(&self) -> Result<Principal, Error> {
-        let misconfigured = |message: String| Error::Configuration {
-            setting: ORACLE_CONTRACT_SETTING,
-            message,
-        };
-        let contract = match Principal::parse(&self.contract) {
-            Ok(contract @ Principal::Contract(..)) => contract,
-            Ok(Principal::Standard(_)) => {
-                return Err(misconfigured(format!(
-                    "{:?} is an account, not a contract; set it to the oracle contract's id, \
-                     ADDRESS.oracle (the deployer's address, a dot, the contract's name)",
-                    self.contract
-                )));
-            }
-            Err(e) => {
-                return Err(misconfigured(format!(
-                    "{:?} is not a contract id ({e}); set it to the oracle contract's id, \
-                     ADDRESS.oracle (the deployer's address, a dot, the contract's name)",
-                    self.contract
-                )));
-            }
-        };
-        let network = self.sender.network;
-        let version = contract.address().version();
-        let versions = match network {
-            Network::Mainnet => [
-                AddressVersion::MAINNET_SINGLE_SIG,
-                AddressVersion::MAINNET_MULTI_SIG,
-            ],
-            Network::Testnet => [
-                AddressVersion::TESTNET_SINGLE_SIG,
-                AddressVersion::TESTNET_MULTI_SIG,
-            ],
-        };
-        if !versions.contains(&version) {
-            let name = match network {
-                Network::Mainnet => "mainnet",
-                Network::Testnet => "testnet",
-            };
-            return Err(misconfigured(format!(
-                "{} is not a {name} address, but the oracle signs for {name} (chain id \
-                 {:#010x}); set it to the oracle contract deployed on {name}, or set the \
-                 network the contract is on",
-                self.contract,
-                network.chain_id(),
-            )));
-        }
-        Ok(contract)
+        super::contract_setting(
+            ORACLE_CONTRACT_SETTING,
+            &self.contract,
+            "oracle",
+            self.sender.network,
+        )
     }
 
     /// The hash this oracle signs for `(key, value, timestamp)`: [`message_hash`] for its

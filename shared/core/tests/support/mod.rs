@@ -7,6 +7,7 @@ use std::{path::PathBuf, sync::Arc};
 
 use genoflow_core::{
     memory::{ManualClock, MemoryBlobStore, MemoryQueue, MemoryTable},
+    model::DatasetView,
     ports::Clock,
     usecases::{
         analyze::{AnalyzeSamples, PanelSource},
@@ -109,6 +110,7 @@ impl World {
             datasets: Datasets {
                 table: table.clone(),
                 blobs: blobs.clone(),
+                chain: None,
             },
             table,
             blobs,
@@ -137,6 +139,11 @@ impl World {
                 .unwrap();
         }
         response
+    }
+
+    /// `GET /datasets/{id}`'s dataset view, as `owner` reads it.
+    pub async fn view(&self, owner: &str, dataset_id: &str) -> DatasetView {
+        self.datasets.get(owner, dataset_id).await.unwrap().dataset
     }
 
     /// Delivers the object-created event of `owner`'s `filename` of `dataset_id`.

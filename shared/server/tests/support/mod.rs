@@ -1,15 +1,18 @@
 //! A client of `genoflow serve`'s HTTP API for tests: sign-in with a SIP-018 signature,
-//! uploads through the presigned URLs, polling a dataset. Used by this crate's route tests and
-//! by the CLI's restart test (through `#[path]`), which runs the real binary.
+//! uploads through the presigned URLs, polling a dataset; and a server started in the test's
+//! runtime ([`start_with`]). Used by this crate's route tests, by the end-to-end tests and by the
+//! CLI's restart test (through `#[path]`), which runs the real binary.
 
 #![allow(dead_code, clippy::unwrap_used)]
 
 use std::time::{Duration, Instant};
 
 use genoflow_core::usecases::login::{LoginMessage, LoginRequest, login_domain};
+use genoflow_server::{Config, serve};
 use genoflow_stacks::{keys::PrivateKey, sip018, transaction::Network};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use tokio::sync::oneshot;
 
 /// The SIP-018 document's test key; its testnet address is [`ALICE`].
 pub const ALICE_KEY: &str = "753b7cc01a1a2e86221266a154af739463fce51219d97e4f856cd7200c3bd2a601";
@@ -188,5 +191,52 @@ impl Client {
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+}
+
+/// `genoflow serve` on a free port of 127.0.0.1 over a fresh data directory, and a client of it.
+pub struct Running {
+    pub client: Client,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+    _dir: tempfile::TempDir,
+}
+
+impl Running {
+    /// Stops the server and waits for it (workers included).
+    pub async fn stop(mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        self.task.await.unwrap();
+    }
+}
+
+/// [`start_with`] the defaults.
+pub async fn start() -> Running {
+    start_with(|_| {}).await
+}
+
+/// A server with quick workers (queues polled every 20 ms, confirmations every 200 ms) and the
+/// settings `adjust` changes.
+pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Running {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let mut config = Config::new(dir.path());
+    config.poll_interval = Duration::from_millis(20);
+    config.confirm_interval = Duration::from_millis(200);
+    adjust(&mut config);
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        serve(config, listener, async {
+            let _ = stopped.await;
+        })
+        .await
+        .unwrap();
+    });
+    Running {
+        client: Client::new(&base),
+        stop: Some(stop),
+        task,
+        _dir: dir,
     }
 }
