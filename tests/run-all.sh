@@ -53,15 +53,19 @@ rm -f "$stacks_vectors"
 
 # --- issue 5: AWS adapters (shared/aws) against moto's server -----------------
 step "AWS adapters (S3, DynamoDB, SQS) and presign's Secrets Manager setting against moto's server"
-bash tests/with-moto.sh cargo test -p genoflow-aws -p genoflow-function-presign --locked -- --include-ignored
+# The sweeper crate's tests: stuck work and deletes through the functions on moto.
+bash tests/with-moto.sh cargo test -p genoflow-aws -p genoflow-function-presign \
+  -p genoflow-function-sweeper --locked -- --include-ignored
 # --- end issue 5 -------------------------------------------------------------
 
 # --- issue 5: SAM template (infra/) -------------------------------------------
-step "SAM template: cfn-lint and sam validate --lint (no AWS account needed)"
+step "SAM template: cfn-lint, the template rules (infra/check-template.py and its test on broken copies), sam validate --lint (no AWS account needed)"
 infra_venv=target/infra-venv
 [[ -x "$infra_venv/bin/pip" ]] || python3 -m venv "$infra_venv"
 "$infra_venv/bin/pip" install --quiet --disable-pip-version-check 'cfn-lint==1.58.0' 'aws-sam-cli==1.170.0'
 "$infra_venv/bin/cfn-lint" infra/template.yaml
+"$infra_venv/bin/python" infra/check-template.py infra/template.yaml
+"$infra_venv/bin/python" infra/test_check_template.py
 # The lint runs locally; SAM only wants a region to be named.
 env -u AWS_PROFILE AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY=0 \
   "$infra_venv/bin/sam" validate --lint --template-file infra/template.yaml

@@ -3,6 +3,7 @@
 mod analyze;
 mod chain;
 mod serve;
+mod smoke;
 mod validate;
 mod verify;
 
@@ -36,6 +37,9 @@ enum Command {
     Serve(serve::Args),
     /// Operate the GenoFlow contracts on a Stacks node (`chain setup`: keys, plans and fees).
     Chain(chain::Args),
+    /// Check a running GenoFlow through its HTTP API: sign in, upload the tb-demo pair, wait
+    /// for its report (infra/smoke-test.sh runs it on a deployed stack).
+    SmokeTest(smoke::Args),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +50,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => verify::run(&args),
         Command::Serve(args) => serve::run(&args),
         Command::Chain(args) => chain::run(&args),
+        Command::SmokeTest(args) => smoke::run(&args),
     };
     match result {
         Ok(code) => code,

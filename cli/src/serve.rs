@@ -51,6 +51,40 @@ pub(crate) struct Args {
     /// Bytes per part of a multipart upload (64 MiB by default).
     #[arg(long, value_name = "BYTES")]
     part_size: Option<u64>,
+    /// The largest file accepted (default 2 GiB: docs/OPERATIONS.md, "Limits and where they
+    /// come from").
+    #[arg(long, value_name = "BYTES")]
+    max_file_size: Option<u64>,
+    /// The largest sample, its files together (default 2 GiB).
+    #[arg(long, value_name = "BYTES")]
+    max_sample_size: Option<u64>,
+    /// Bytes one user may store (default 100 GiB; past it uploads are refused with 413).
+    #[arg(long, value_name = "BYTES")]
+    quota_bytes: Option<u64>,
+    /// Files one user may have waiting for their bytes (default 100; past it 429).
+    #[arg(long, value_name = "FILES")]
+    quota_uploads: Option<u32>,
+    /// Validations, and analyses, run at once.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    workers: u16,
+    /// The longest one validation or analysis may run, in seconds (the functions' 900 s).
+    #[arg(long, value_name = "SECONDS", default_value_t = 900, value_parser = clap::value_parser!(u64).range(1..))]
+    job_timeout: u64,
+    /// Open connections at most; more are answered 503 (each takes a file descriptor, and an
+    /// upload a second one).
+    #[arg(long, value_name = "N", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: u32,
+    /// Seconds a client has to send a request's headers (and the longest an idle connection
+    /// stays open).
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    header_timeout: u64,
+    /// Serve the business metrics (datasets validated and invalid, analysis durations, anchors)
+    /// as Prometheus text at GET /metrics.
+    #[arg(long)]
+    metrics: bool,
+    /// Seconds an upload may go without sending a byte before it is refused.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    body_idle_timeout: u64,
 }
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
@@ -61,6 +95,8 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         )
         .with_writer(std::io::stderr)
         .with_target(false)
+        // Keys, ids and file names come from clients: escaped, they cannot forge a line.
+        .fmt_fields(genoflow_server::escaped_fields())
         .init();
     let mut config = Config::new(&args.data_dir);
     config.network = match args.network {
@@ -87,6 +123,25 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         anyhow::ensure!(bytes >= 1024 * 1024, "--part-size must be at least 1 MiB");
         config.upload_limits.min_part_size = bytes;
     }
+    let limits = &mut config.upload_limits;
+    for (value, setting) in [
+        (args.max_file_size, &mut limits.max_file_size),
+        (args.max_sample_size, &mut limits.max_sample_size),
+        (args.quota_bytes, &mut limits.max_bytes_per_user),
+    ] {
+        if let Some(value) = value {
+            *setting = value;
+        }
+    }
+    if let Some(files) = args.quota_uploads {
+        limits.max_uploads_in_flight = files;
+    }
+    config.workers = usize::from(args.workers);
+    config.job_timeout = std::time::Duration::from_secs(args.job_timeout);
+    config.max_connections = usize::try_from(args.max_connections).unwrap_or(usize::MAX);
+    config.header_read_timeout = std::time::Duration::from_secs(args.header_timeout);
+    config.body_idle_timeout = std::time::Duration::from_secs(args.body_idle_timeout);
+    config.metrics = args.metrics;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(args.addr)
@@ -103,6 +158,11 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 "anchors are signed and kept (no --stacks-node): proofs say tx_status \"unbroadcast\"; no chain is connected (no marketplace or purchases)"
             );
         }
+        let _ = writeln!(
+            out,
+            "operator: GET /admin/dead-letters with the bearer token in {}",
+            args.data_dir.join(genoflow_server::ADMIN_TOKEN_FILE).display()
+        );
         let _ = out.flush();
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;

@@ -17,6 +17,9 @@ use genoflow_genomics::{
 
 /// Exit status of an invalid input.
 const EXIT_INVALID: u8 = 1;
+/// Exit status of an input in a format version GenoFlow cannot validate (CRAM 2.1), as for the
+/// other inputs it cannot validate at all.
+const EXIT_UNSUPPORTED: u8 = 2;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
@@ -101,6 +104,9 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     }
     Ok(if report.valid {
         ExitCode::SUCCESS
+    } else if report.unsupported {
+        // Not shown invalid: a version GenoFlow cannot validate (the message says which).
+        ExitCode::from(EXIT_UNSUPPORTED)
     } else {
         ExitCode::from(EXIT_INVALID)
     })

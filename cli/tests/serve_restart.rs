@@ -1,5 +1,7 @@
 //! `genoflow serve` killed mid-analysis (SIGKILL: no clean shutdown) and started again on the
-//! same data directory: the dataset completes, analysed by the second process.
+//! same data directory: the dataset completes, analysed by the second process. Two consumers
+//! per queue (`--workers 2`), so claims are leased: the redelivered request finds the dead
+//! process's claim inside its lease, and the sweeper returns it at start.
 
 #![allow(clippy::unwrap_used)]
 
@@ -18,7 +20,14 @@ use support::{ALICE_KEY, Client, tb_demo};
 /// it prints).
 fn start(data_dir: &std::path::Path, log: &std::path::Path) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_genoflow"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--workers",
+            "2",
+            "--data-dir",
+        ])
         .arg(data_dir)
         .env("RUST_LOG", "info")
         .stdout(Stdio::piped())
@@ -81,6 +90,10 @@ async fn a_server_killed_mid_analysis_finishes_the_dataset_after_a_restart() {
         assert!(
             log.contains("released=1"),
             "the analysis request was not taken over:\n{log}"
+        );
+        assert!(
+            log.contains("analysis returned"),
+            "the sweeper did not return the dead process's claim:\n{log}"
         );
         assert_eq!(status, 200, "{report}");
         assert_eq!(dataset["status"], "analyzed", "{dataset}");

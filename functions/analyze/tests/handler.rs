@@ -27,7 +27,7 @@ struct World {
     table: Arc<MemoryTable>,
     blobs: Arc<MemoryBlobStore>,
     queue: Arc<MemoryQueue>,
-    _work_dir: tempfile::TempDir,
+    clock: Arc<ManualClock>,
 }
 
 /// A sample of the repository's R1 file, uploaded and validated: its analysis is requested.
@@ -76,22 +76,18 @@ async fn validated_sample() -> (World, String) {
     let key = genoflow_core::keys::upload_key(ALICE, &created.datasets[0].dataset_id, READS);
     validate.handle(&ObjectCreated { key }).await.unwrap();
 
-    let work_dir = tempfile::tempdir().unwrap();
-    let analyze = Analyze::new(
-        Ports {
-            table: table.clone(),
-            blobs: blobs.clone(),
-            queue: queue.clone(),
-            clock,
-        },
-        work_dir.path().to_owned(),
-    );
+    let analyze = Analyze::new(Ports {
+        table: table.clone(),
+        blobs: blobs.clone(),
+        queue: queue.clone(),
+        clock: clock.clone(),
+    });
     let world = World {
         analyze,
         table,
         blobs,
         queue,
-        _work_dir: work_dir,
+        clock,
     };
     (world, created.sample_id)
 }
@@ -178,4 +174,66 @@ async fn a_storage_outage_lists_the_message_for_redelivery() {
     assert_eq!(failed_ids(&retry).len(), 1);
     let sample = world.table.get_sample(&sample_id).await.unwrap().unwrap();
     assert_eq!(sample.status, SampleStatus::Analyzed);
+}
+
+/// The analysis request alone, delivered for the `receive_count`th time.
+fn delivery(sample_id: &str, receive_count: u32) -> SqsEvent {
+    let mut event = event(sample_id);
+    event.records.truncate(1);
+    event.records[0]
+        .attributes
+        .insert("ApproximateReceiveCount".into(), receive_count.to_string());
+    event
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redelivery_inside_a_live_lease_is_a_batch_item_failure_not_skipped() {
+    let (world, sample_id) = validated_sample().await;
+    // Another analyser claimed the sample a moment ago and is still running.
+    let mut sample = world.table.get_sample(&sample_id).await.unwrap().unwrap();
+    sample.status = SampleStatus::Analyzing;
+    sample.updated_at = world.clock.now();
+    world
+        .table
+        .update_sample(&sample, SampleStatus::AnalysisRequested)
+        .await
+        .unwrap();
+
+    let response = world.analyze.handle(&delivery(&sample_id, 2)).await;
+    assert_eq!(
+        failed_ids(&response),
+        ["19dd0b57-b21e-4ac1-bd88-01bbb068cb78"],
+        "listed, so SQS delivers it again after the visibility timeout"
+    );
+
+    // That analyser died: the delivery after the lease (function timeout + margin) takes over.
+    world.clock.advance(time::Duration::seconds(900 + 60));
+    let response = world.analyze.handle(&delivery(&sample_id, 3)).await;
+    assert!(failed_ids(&response).is_empty());
+    let sample = world.table.get_sample(&sample_id).await.unwrap().unwrap();
+    assert_eq!(sample.status, SampleStatus::Analyzed);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_the_last_receive_an_analysis_that_cannot_run_fails_the_sample() {
+    let (world, sample_id) = validated_sample().await;
+    world.blobs.fail_next_reads(1);
+    let response = world.analyze.handle(&delivery(&sample_id, 5)).await;
+    assert!(
+        failed_ids(&response).is_empty(),
+        "the failure is recorded on the sample; nothing is left to retry"
+    );
+    let sample = world.table.get_sample(&sample_id).await.unwrap().unwrap();
+    assert_eq!(sample.status, SampleStatus::Failed);
+    let error = sample.error.unwrap().error.message;
+    assert!(error.contains("could not finish"), "{error}");
+    let dataset = world
+        .table
+        .get_dataset(&sample.dataset_ids[0])
+        .await
+        .unwrap();
+    assert_eq!(
+        dataset.unwrap().status,
+        genoflow_core::lifecycle::Status::Failed
+    );
 }

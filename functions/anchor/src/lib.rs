@@ -104,6 +104,7 @@ impl From<ConfirmReport> for ConfirmSummary {
 /// The function, built once at cold start.
 pub struct Anchor {
     batches: AnchorBatches,
+    metrics: Arc<dyn genoflow_core::ports::Metrics>,
 }
 
 impl Anchor {
@@ -119,7 +120,15 @@ impl Anchor {
                 anchorer,
                 claim_lease: CLAIM_LEASE,
             },
+            metrics: Arc::new(genoflow_core::ports::NoMetrics),
         }
+    }
+
+    /// Records `AnchorsConfirmed` / `AnchorsFailed` in `metrics` (CloudWatch EMF on AWS).
+    #[must_use]
+    pub fn with_metrics(mut self, metrics: Arc<dyn genoflow_core::ports::Metrics>) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// Handles one invocation.
@@ -132,6 +141,7 @@ impl Anchor {
             AnchorEvent::Sqs(event) => Ok(AnchorAnswer::Sqs(self.anchor(&event).await)),
             AnchorEvent::Schedule(_) => {
                 let report = self.batches.confirm().await?;
+                genoflow_core::usecases::metrics::anchors_checked(&*self.metrics, &report);
                 tracing::info!(
                     confirmed = report.confirmed.len(),
                     rebroadcast = report.rebroadcast.len(),

@@ -51,16 +51,19 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         broadcast = chain.is_some(),
         "anchor function ready"
     );
-    let function = Arc::new(Anchor::new(
-        Ports {
-            table: adapters.table,
-            blobs: adapters.blobs,
-            queue: adapters.queue,
-            clock: Arc::new(SystemClock),
-            chain,
-        },
-        anchorer,
-    ));
+    let function = Arc::new(
+        Anchor::new(
+            Ports {
+                table: adapters.table,
+                blobs: adapters.blobs,
+                queue: adapters.queue,
+                clock: Arc::new(SystemClock),
+                chain,
+            },
+            anchorer,
+        )
+        .with_metrics(Arc::new(genoflow_aws::emf::EmfMetrics::from_env())),
+    );
     lambda_runtime::run(service_fn(move |event: LambdaEvent<AnchorEvent>| {
         let function = function.clone();
         async move {

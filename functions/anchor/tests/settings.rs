@@ -68,3 +68,31 @@ fn a_complete_environment_reaches_the_lambda_runtime() {
     assert!(stderr.contains("AWS_LAMBDA"), "{stderr}");
     assert!(!stderr.contains("GENOFLOW_"), "{stderr}");
 }
+
+#[test]
+fn a_missing_setting_says_how_to_set_it_not_a_struct() {
+    let cases = [
+        (
+            "GENOFLOW_REGISTRY_CONTRACT",
+            "the template parameter RegistryContract",
+        ),
+        (
+            "GENOFLOW_SIGNER_KEY",
+            "template parameter AnchorKeySecretArn",
+        ),
+        ("GENOFLOW_BUCKET", "the SAM template (infra/template.yaml)"),
+        (
+            "GENOFLOW_STACKS_NETWORK",
+            "the template parameter StacksNetwork",
+        ),
+    ];
+    for (name, how) in cases {
+        let (code, stderr) = cold_start(binary(), &with(&complete(), &[(name, None)]));
+        assert_eq!(code, Some(1), "{name}: {stderr}");
+        assert!(
+            stderr.contains(&format!("{name} is not set")) && stderr.contains(how),
+            "{name}: {stderr}"
+        );
+        assert!(!stderr.contains("MissingSetting {"), "{stderr}");
+    }
+}

@@ -345,7 +345,6 @@ async fn analysed_and_anchored(world: &World, dataset_id: &str) {
     };
     let key = genoflow_core::keys::upload_key(ALICE, dataset_id, READS);
     validate.handle(&ObjectCreated { key }).await.unwrap();
-    let work_dir = tempfile::tempdir().unwrap();
     let analyze = AnalyzeSamples {
         table: world.table.clone(),
         blobs: world.blobs.clone(),
@@ -353,7 +352,6 @@ async fn analysed_and_anchored(world: &World, dataset_id: &str) {
         clock: world.clock.clone(),
         panel: Arc::new(PanelSource::named(BUILTIN_TB)),
         options: analysis::Options::default(),
-        work_dir: work_dir.path().to_owned(),
         analysis_lease: time::Duration::minutes(15),
     };
     let Message::AnalysisRequested(request) = queue.sent()[0].clone() else {

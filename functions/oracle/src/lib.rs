@@ -124,6 +124,7 @@ pub fn parse_watch_list(text: &str) -> Result<Vec<OracleRequested>, String> {
 pub struct Oracle {
     updates: OracleUpdates,
     watch: Vec<OracleRequested>,
+    metrics: Arc<dyn genoflow_core::ports::Metrics>,
 }
 
 impl Oracle {
@@ -145,7 +146,23 @@ impl Oracle {
                 signer,
             },
             watch,
+            metrics: Arc::new(genoflow_core::ports::NoMetrics),
         }
+    }
+
+    /// Records `OracleValuesSubmitted`, `OracleValuesConfirmed` and `OracleValuesFailed` in
+    /// `metrics` (CloudWatch EMF on AWS).
+    #[must_use]
+    pub fn with_metrics(mut self, metrics: Arc<dyn genoflow_core::ports::Metrics>) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    /// [`OracleUpdates::refresh`], counted.
+    async fn refresh(&self, request: &OracleRequested) -> Result<OracleOutcome, Error> {
+        let outcome = self.updates.refresh(request).await?;
+        genoflow_core::usecases::metrics::oracle_refreshed(&*self.metrics, &outcome);
+        Ok(outcome)
     }
 
     /// Handles one invocation.
@@ -159,7 +176,7 @@ impl Oracle {
                 let outcome = process_each(
                     &event,
                     |body| OracleRequested::from_json(body).map_err(|e| e.to_string()),
-                    |request| async move { self.updates.refresh(&request).await.map(|_| ()) },
+                    |request| async move { self.refresh(&request).await.map(|_| ()) },
                 )
                 .await;
                 Ok(OracleAnswer::Sqs(outcome.response()))
@@ -170,7 +187,7 @@ impl Oracle {
                 let mut lines = Vec::with_capacity(self.watch.len());
                 for request in &self.watch {
                     let record = format!("{}:{}", request.source.as_str(), request.id);
-                    let line = match self.updates.refresh(request).await {
+                    let line = match self.refresh(request).await {
                         Ok(OracleOutcome::Submitted { status, .. }) => RecordSummary {
                             record,
                             outcome: format!("submitted ({})", status_name(status)),
@@ -198,6 +215,7 @@ impl Oracle {
                 task: ScheduleTask::ConfirmPending,
             }) => {
                 let report = self.updates.confirm().await?;
+                genoflow_core::usecases::metrics::oracle_checked(&*self.metrics, &report);
                 Ok(OracleAnswer::Schedule(
                     report
                         .into_iter()

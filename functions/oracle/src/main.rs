@@ -68,18 +68,21 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         watched = watch.len(),
         "oracle function ready"
     );
-    let function = Arc::new(Oracle::new(
-        Ports {
-            table: adapters.table,
-            blobs: adapters.blobs,
-            clock: Arc::new(SystemClock),
-            chain,
-            fetcher: Arc::new(fetcher),
-        },
-        signer,
-        urls,
-        watch,
-    ));
+    let function = Arc::new(
+        Oracle::new(
+            Ports {
+                table: adapters.table,
+                blobs: adapters.blobs,
+                clock: Arc::new(SystemClock),
+                chain,
+                fetcher: Arc::new(fetcher),
+            },
+            signer,
+            urls,
+            watch,
+        )
+        .with_metrics(Arc::new(genoflow_aws::emf::EmfMetrics::from_env())),
+    );
     lambda_runtime::run(service_fn(move |event: LambdaEvent<OracleEvent>| {
         let function = function.clone();
         async move {

@@ -7,7 +7,10 @@
 //! ```
 
 use genoflow_aws::{
-    config::{self, ANALYSIS_QUEUE_URL_ENV, ANCHOR_QUEUE_URL_ENV, BUCKET_ENV, TABLE_ENV},
+    config::{
+        self, ANALYSIS_QUEUE_URL_ENV, ANCHOR_QUEUE_URL_ENV, BUCKET_ENV, TABLE_ENV,
+        VALIDATION_QUEUE_URL_ENV,
+    },
     setup::{ResourceNames, create_resources},
 };
 
@@ -26,5 +29,8 @@ async fn main() -> anyhow::Result<()> {
     println!("{TABLE_ENV}={}", resources.table);
     println!("{ANALYSIS_QUEUE_URL_ENV}={}", resources.analysis_queue_url);
     println!("{ANCHOR_QUEUE_URL_ENV}={}", resources.anchor_queue_url);
+    if let Some(url) = &resources.validation_queue_url {
+        println!("{VALIDATION_QUEUE_URL_ENV}={url}");
+    }
     Ok(())
 }

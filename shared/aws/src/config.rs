@@ -16,17 +16,61 @@ pub const TABLE_ENV: &str = "GENOFLOW_TABLE";
 pub const ANALYSIS_QUEUE_URL_ENV: &str = "GENOFLOW_ANALYSIS_QUEUE_URL";
 /// The URL of the anchor queue.
 pub const ANCHOR_QUEUE_URL_ENV: &str = "GENOFLOW_ANCHOR_QUEUE_URL";
+/// The URL of the validation queue (optional: the sweeper re-drives stuck validations through
+/// it, and the validate function consumes it beside S3's notifications).
+pub const VALIDATION_QUEUE_URL_ENV: &str = "GENOFLOW_VALIDATION_QUEUE_URL";
 
-/// A missing or empty setting.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// A missing or empty setting. It prints as its message under `Debug` too: a function's
+/// `main` returning it at cold start shows the variable and how to set it, not a struct.
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "the environment variable {name} is not set (or empty); set it to the {what} (the SAM template sets it for every function)"
+    "the environment variable {name} is not set (or empty): it is the {what}. {how}",
+    how = how_to_set(.name)
 )]
 pub struct MissingSetting {
     /// The variable.
     pub name: &'static str,
     /// What it names.
     pub what: &'static str,
+}
+
+impl std::fmt::Debug for MissingSetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
+}
+
+/// How a function's variable gets its value on AWS (the SAM template parameter behind it) and
+/// in a local run, for the cold start's error message.
+///
+/// ```
+/// use genoflow_aws::config::how_to_set;
+/// assert!(how_to_set("GENOFLOW_REGISTRY_CONTRACT").contains("RegistryContract"));
+/// ```
+pub fn how_to_set(name: &str) -> &'static str {
+    match name {
+        "GENOFLOW_REGISTRY_CONTRACT" => {
+            "On AWS it comes from the template parameter RegistryContract (`sam deploy --parameter-overrides RegistryContract=ADDRESS.registry`, infra/README.md); locally, set it to ADDRESS.registry."
+        }
+        "GENOFLOW_SIGNER_KEY" | "GENOFLOW_SIGNER_KEY_SECRET_ARN" => {
+            "On AWS, store the key in Secrets Manager and deploy with its ARN as the template parameter AnchorKeySecretArn (infra/README.md, \"First deploy\"), which sets GENOFLOW_SIGNER_KEY_SECRET_ARN; locally, set GENOFLOW_SIGNER_KEY to the key in hex."
+        }
+        "GENOFLOW_ORACLE_CONTRACT" => {
+            "On AWS it comes from the template parameter OracleContract (ADDRESS.oracle; the oracle function exists only when it and OracleKeySecretArn are set); locally, set it to ADDRESS.oracle."
+        }
+        "GENOFLOW_ORACLE_KEY" | "GENOFLOW_ORACLE_KEY_SECRET_ARN" => {
+            "On AWS, store the key in Secrets Manager and deploy with its ARN as the template parameter OracleKeySecretArn, which sets GENOFLOW_ORACLE_KEY_SECRET_ARN; locally, set GENOFLOW_ORACLE_KEY to the key in hex."
+        }
+        "GENOFLOW_TOKEN_SECRET" | "GENOFLOW_TOKEN_SECRET_ARN" => {
+            "On AWS the template generates the secret and sets GENOFLOW_TOKEN_SECRET_ARN; locally, set GENOFLOW_TOKEN_SECRET to at least 32 random characters."
+        }
+        "GENOFLOW_STACKS_NETWORK" => {
+            "On AWS it comes from the template parameter StacksNetwork; locally, set it to testnet or mainnet."
+        }
+        _ => {
+            "On AWS the SAM template (infra/template.yaml) sets it for every function: redeploy the stack rather than editing the function; locally, copy infra/local.env.example (infra/README.md, \"Local recipe\")."
+        }
+    }
 }
 
 /// The names of GenoFlow's resources.
@@ -40,6 +84,8 @@ pub struct Resources {
     pub analysis_queue_url: String,
     /// The anchor queue's URL.
     pub anchor_queue_url: String,
+    /// The validation queue's URL, when there is one ([`VALIDATION_QUEUE_URL_ENV`]).
+    pub validation_queue_url: Option<String>,
 }
 
 impl Resources {
@@ -54,6 +100,9 @@ impl Resources {
             table: required_env(TABLE_ENV, "DynamoDB table name")?,
             analysis_queue_url: required_env(ANALYSIS_QUEUE_URL_ENV, "analysis SQS queue URL")?,
             anchor_queue_url: required_env(ANCHOR_QUEUE_URL_ENV, "anchor SQS queue URL")?,
+            validation_queue_url: std::env::var(VALIDATION_QUEUE_URL_ENV)
+                .ok()
+                .filter(|url| !url.is_empty()),
         })
     }
 }

@@ -8,6 +8,7 @@
 //! | anchor batch | `batch#{batch_id}` | `batch` | while open: `owner` = [`OPEN_BATCHES`] + `dataset_order` |
 //! | anchor nonce counter | `account#{address}` | `account` | `next_nonce` |
 //! | oracle value | `oracle#{key}` | `oracle` | while open: `owner` = [`OPEN_ORACLE_VALUES`] + `dataset_order` |
+//! | lease (sweeper) | `lease#{kind}#{id}` | `lease` | `owner` = [`LEASES`] + `dataset_order` = `{expires_at}#{kind}#{id}` |
 //!
 //! Every field of a record is a native attribute (strings, numbers, maps, lists, nulls), so
 //! conditions read `status` and `revision` directly and the console shows the records as they are.
@@ -24,7 +25,7 @@ use aws_sdk_dynamodb::{
 };
 use genoflow_core::{
     lifecycle::SampleStatus,
-    model::{Batch, Dataset, LoginNonce, OracleValue, Sample},
+    model::{Batch, Dataset, Lease, LeaseKind, LoginNonce, OracleValue, Sample},
     ports::{DatasetPage, DatasetState, NonceClaim, Table, TableError},
 };
 use serde::{Serialize, de::DeserializeOwned};
@@ -48,6 +49,9 @@ pub const OWNER_INDEX_SORT: &str = "dataset_order";
 pub const OPEN_BATCHES: &str = "$open-batches";
 /// The owner index partition that lists the oracle values whose transaction is open.
 pub const OPEN_ORACLE_VALUES: &str = "$open-oracle-values";
+/// The owner index partition of the sweeper's leases, sorted by expiry: the expired ones are
+/// one query (`dataset_order` below the next nanosecond).
+pub const LEASES: &str = "$leases";
 /// The nonce counter's attribute.
 const NEXT_NONCE: &str = "next_nonce";
 /// The TTL attribute (unix seconds) of nonce records.
@@ -173,6 +177,19 @@ impl DynamoTable {
             }
         }
         Ok(records)
+    }
+
+    async fn delete_item(&self, pk: String, sk: &str) -> Result<(), TableError> {
+        let what = pk.clone();
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key(PARTITION_KEY, s(pk))
+            .key(SORT_KEY, s(sk.to_owned()))
+            .send()
+            .await
+            .map_err(|error| table_error("DeleteItem", &error, || what.clone()))?;
+        Ok(())
     }
 
     async fn get<T: DeserializeOwned>(
@@ -326,6 +343,32 @@ fn oracle_item(value: &OracleValue) -> Result<HashMap<String, AttributeValue>, T
             s(dataset_order(value.created_at, &value.key)),
         );
     }
+    Ok(item)
+}
+
+fn lease_pk(kind: LeaseKind, id: &str) -> String {
+    format!("lease#{}#{id}", kind.as_str())
+}
+
+/// Unix nanoseconds, zero-padded to 20 digits so string order is time order (from 1970 on).
+fn padded_nanos(at: OffsetDateTime) -> String {
+    format!("{:020}", at.unix_timestamp_nanos().max(0))
+}
+
+fn lease_item(lease: &Lease) -> Result<HashMap<String, AttributeValue>, TableError> {
+    let mut item = to_item(lease, &lease.id)?;
+    item.insert(PARTITION_KEY.to_owned(), s(lease_pk(lease.kind, &lease.id)));
+    item.insert(SORT_KEY.to_owned(), s("lease".to_owned()));
+    item.insert(OWNER_INDEX_PARTITION.to_owned(), s(LEASES.to_owned()));
+    item.insert(
+        OWNER_INDEX_SORT.to_owned(),
+        s(format!(
+            "{}#{}#{}",
+            padded_nanos(lease.expires_at),
+            lease.kind.as_str(),
+            lease.id
+        )),
+    );
     Ok(item)
 }
 
@@ -728,6 +771,70 @@ impl Table for DynamoTable {
 
     async fn open_oracle_values(&self) -> Result<Vec<OracleValue>, TableError> {
         self.open_records(OPEN_ORACLE_VALUES).await
+    }
+
+    async fn delete_sample(&self, sample_id: &str) -> Result<(), TableError> {
+        self.delete_item(sample_pk(sample_id), "sample").await
+    }
+
+    async fn put_lease(&self, lease: &Lease) -> Result<(), TableError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(lease_item(lease)?))
+            .send()
+            .await;
+        result.map(|_| ()).map_err(|error| {
+            table_error("PutItem", &error, || {
+                format!("lease {}:{}", lease.kind.as_str(), lease.id)
+            })
+        })
+    }
+
+    async fn get_lease(&self, kind: LeaseKind, id: &str) -> Result<Option<Lease>, TableError> {
+        self.get(lease_pk(kind, id), "lease").await
+    }
+
+    async fn delete_lease(&self, kind: LeaseKind, id: &str) -> Result<(), TableError> {
+        self.delete_item(lease_pk(kind, id), "lease").await
+    }
+
+    async fn expired_leases(
+        &self,
+        at: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<Lease>, TableError> {
+        // Every sort key of a lease expiring at or before `at` sorts below the next nanosecond.
+        let bound = padded_nanos(at + time::Duration::nanoseconds(1));
+        let mut leases = Vec::new();
+        let mut start = None;
+        while leases.len() < limit {
+            let page_limit = i32::try_from(limit - leases.len()).unwrap_or(i32::MAX);
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(OWNER_INDEX)
+                .key_condition_expression("#owner = :owner AND #order < :bound")
+                .expression_attribute_names("#owner", OWNER_INDEX_PARTITION)
+                .expression_attribute_names("#order", OWNER_INDEX_SORT)
+                .expression_attribute_values(":owner", s(LEASES.to_owned()))
+                .expression_attribute_values(":bound", s(bound.clone()))
+                .limit(page_limit)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|error| table_error("Query", &error, || LEASES.to_owned()))?;
+            for item in output.items.unwrap_or_default() {
+                leases.push(from_item(item, "a lease")?);
+            }
+            match output.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        Ok(leases)
     }
 
     async fn claim_nonce(&self, nonce: &LoginNonce, now: OffsetDateTime) -> Result<(), TableError> {

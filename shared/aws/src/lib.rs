@@ -7,6 +7,7 @@
 //! | [`s3`] | [`BlobStore`](genoflow_core::ports::BlobStore): parallel ranged reads, presigned PUTs bound to length and SHA-256, multipart |
 //! | [`dynamodb`] | [`Table`](genoflow_core::ports::Table): conditional writes, consistent reads, the owner index, nonces with a TTL |
 //! | [`sqs`] | [`Queue`](genoflow_core::ports::Queue): JSON messages |
+//! | [`emf`] | [`Metrics`](genoflow_core::ports::Metrics): business metrics as CloudWatch embedded metric format lines on stdout |
 //! | [`setup`] | creates the bucket, table and queues, as the SAM template does (tests, local emulators) |
 //! | [`lambda`] | Lambda event mapping: HTTP API requests and responses, S3 notifications, SQS partial batch responses; JSON logs; the functions' settings |
 //!
@@ -30,6 +31,7 @@
 
 pub mod config;
 pub mod dynamodb;
+pub mod emf;
 pub mod lambda;
 pub mod s3;
 pub mod setup;

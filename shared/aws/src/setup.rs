@@ -23,8 +23,10 @@ use crate::{
 
 /// Receives before a message moves to its dead-letter queue.
 pub const MAX_RECEIVES: u32 = 5;
-/// The queues' visibility timeout, seconds: Lambda's longest run.
-pub const VISIBILITY_TIMEOUT_SECONDS: u32 = 900;
+/// The queues' visibility timeout, seconds: six times Lambda's longest run (900 s), as AWS
+/// advises for SQS triggers and as the claim leases need (a lease is the function timeout plus a
+/// minute, so a redelivery after a timeout always finds the lease over).
+pub const VISIBILITY_TIMEOUT_SECONDS: u32 = 6 * 900;
 /// How long the dead-letter queues keep a message, seconds (14 days, SQS's longest).
 pub const DLQ_RETENTION_SECONDS: u32 = 1_209_600;
 
@@ -39,6 +41,8 @@ pub struct ResourceNames {
     pub analysis_queue: String,
     /// The anchor queue (its dead-letter queue is `{name}-dlq`).
     pub anchor_queue: String,
+    /// The validation queue the sweeper re-drives validations through (`{name}-dlq` behind it).
+    pub validation_queue: String,
 }
 
 impl ResourceNames {
@@ -55,6 +59,7 @@ impl ResourceNames {
             table: format!("{prefix}-records"),
             analysis_queue: format!("{prefix}-analysis"),
             anchor_queue: format!("{prefix}-anchor"),
+            validation_queue: format!("{prefix}-validation"),
         }
     }
 }
@@ -76,8 +81,9 @@ fn failed(what: impl Into<String>, message: impl Into<String>) -> SetupError {
     }
 }
 
-/// Creates (or finds) the bucket, the table with its owner index and nonce TTL, and both queues
-/// with their dead-letter queues; answers the names the adapters need.
+/// Creates (or finds) the bucket, the table with its owner index and nonce TTL, and the analysis,
+/// anchor and validation queues with their dead-letter queues; answers the names the adapters
+/// need.
 ///
 /// # Errors
 /// [`SetupError`] naming the resource that failed.
@@ -90,11 +96,13 @@ pub async fn create_resources(
     let sqs = aws_sdk_sqs::Client::new(config);
     let analysis_queue_url = create_queue(&sqs, &names.analysis_queue).await?;
     let anchor_queue_url = create_queue(&sqs, &names.anchor_queue).await?;
+    let validation_queue_url = create_queue(&sqs, &names.validation_queue).await?;
     Ok(Resources {
         bucket: names.bucket.clone(),
         table: names.table.clone(),
         analysis_queue_url,
         anchor_queue_url,
+        validation_queue_url: Some(validation_queue_url),
     })
 }
 

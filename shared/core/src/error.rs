@@ -92,6 +92,16 @@ pub enum UploadRejection {
         /// Why.
         message: String,
     },
+    /// The sample's files together are above the limit.
+    #[error(
+        "the sample's files add up to {size} bytes, above the {max}-byte limit of one sample (what one analysis gets through in its time)"
+    )]
+    SampleSize {
+        /// The files' total.
+        size: u64,
+        /// The limit.
+        max: u64,
+    },
     /// `sample_name` is too long or has control characters.
     #[error("sample_name must be 1 to 200 printable characters")]
     SampleName,
@@ -157,6 +167,28 @@ pub enum Error {
         address: String,
         /// The subscription contract.
         contract: String,
+    },
+    /// The user has as many uploads waiting for their bytes as allowed.
+    #[error(
+        "{in_flight} of your uploads are still waiting for their bytes (at most {max}); finish or abandon them (their URLs expire) before starting more"
+    )]
+    TooManyUploads {
+        /// The user's uploads in flight.
+        in_flight: u32,
+        /// The limit.
+        max: u32,
+    },
+    /// The upload would take the user past the bytes they may store.
+    #[error(
+        "you store {stored} bytes and asked for {asked} more, above your {max}-byte quota; delete datasets to make room"
+    )]
+    QuotaExceeded {
+        /// What the user stores.
+        stored: u64,
+        /// What the request declares.
+        asked: u64,
+        /// The quota.
+        max: u64,
     },
     /// A setting is wrong: an operator has to change it (retrying cannot help).
     #[error("{setting} is misconfigured: {message}")]
@@ -234,6 +266,8 @@ impl Error {
             | Self::Analysis { .. } => 503,
             Self::Chain(_) | Self::Configuration { .. } => 500,
             Self::SubscriptionRequired { .. } => 403,
+            Self::TooManyUploads { .. } => 429,
+            Self::QuotaExceeded { .. } => 413,
             Self::ChainUnavailable(_) | Self::ChainNotConfigured => 503,
             Self::Source { .. } | Self::ChainRead { .. } => 502,
         }
@@ -268,6 +302,8 @@ impl Error {
             Self::Chain(_) => "chain_failed",
             Self::Configuration { .. } => "misconfigured",
             Self::SubscriptionRequired { .. } => "subscription_required",
+            Self::TooManyUploads { .. } => "too_many_uploads",
+            Self::QuotaExceeded { .. } => "quota_exceeded",
             Self::ChainUnavailable(_) => "chain_unavailable",
             Self::ChainNotConfigured => "chain_not_configured",
             Self::ChainRead { .. } => "chain_read_failed",
@@ -292,6 +328,41 @@ impl Error {
         }
     }
 
+    /// The message an API response carries: the error's own, except for failures of the
+    /// server's side (5xx), whose messages name internals (paths, SQL, hosts) and are logged
+    /// instead: those say what failed in general and that trying again may work.
+    ///
+    /// ```
+    /// use genoflow_core::{Error, ports::TableError};
+    /// let outage = Error::Table(TableError::Unavailable { operation: "GetItem", message: "disk I/O error at /srv/genoflow.sqlite3".into() });
+    /// assert!(!outage.public_message().contains("/srv"));
+    /// ```
+    pub fn public_message(&self) -> String {
+        match self {
+            Self::Table(TableError::Corrupt { .. }) => {
+                "a stored record could not be read; the server's operator has to look at it".into()
+            }
+            Self::Table(_) | Self::Blob(_) | Self::Queue(_)
+                if self.http_status() >= 500 =>
+            {
+                "the server's storage did not answer; try again shortly".into()
+            }
+            Self::Validation { .. } | Self::Analysis { .. } => {
+                "the server could not process the file; try again shortly".into()
+            }
+            Self::Chain(_) => "the chain transaction could not be made; the server's operator has to look at it".into(),
+            Self::Configuration { .. } => {
+                "the server is misconfigured; its operator has to look at it".into()
+            }
+            Self::ChainUnavailable(_) => "the Stacks node did not answer; try again shortly".into(),
+            Self::ChainRead { .. } => {
+                "the chain could not answer; the server's operator should check its registry contract".into()
+            }
+            Self::Source { .. } => "an oracle source failed; try again later".into(),
+            _ => self.to_string(),
+        }
+    }
+
     /// The API error body `{"error": {"code", "message"}}`.
     ///
     /// ```
@@ -301,7 +372,7 @@ impl Error {
     /// assert_eq!(error.body().to_string(), r#"{"error":{"code":"not_found","message":"no dataset d1"}}"#);
     /// ```
     pub fn body(&self) -> serde_json::Value {
-        json!({"error": {"code": self.code(), "message": self.to_string()}})
+        json!({"error": {"code": self.code(), "message": self.public_message()}})
     }
 }
 

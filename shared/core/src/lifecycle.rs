@@ -47,8 +47,9 @@ pub enum Status {
 /// `invalid` and `failed` are terminal. Two edges serve retries: `uploaded → pending` hands a
 /// validation claim back when the validator could not run at all (storage unreachable), and
 /// `uploaded → uploaded` lets a retried event take over a claim whose validator died (older than
-/// the validation lease), so no dataset stays claimed forever.
-pub const TRANSITIONS: [(Status, Status, &str); 13] = [
+/// the validation lease). `uploaded | pending → failed` end a validation that could not finish
+/// on its last attempt, so no dataset stays claimed forever.
+pub const TRANSITIONS: [(Status, Status, &str); 15] = [
     (
         Status::Pending,
         Status::Uploaded,
@@ -73,6 +74,16 @@ pub const TRANSITIONS: [(Status, Status, &str); 13] = [
         Status::Uploaded,
         Status::Pending,
         "the validator could not read the object; the retry validates again",
+    ),
+    (
+        Status::Uploaded,
+        Status::Failed,
+        "the validation did not finish on the last attempt (timed out, crashed, storage down)",
+    ),
+    (
+        Status::Pending,
+        Status::Failed,
+        "a validation handed back was retried as often as allowed without finishing",
     ),
     (
         Status::Valid,
@@ -204,7 +215,7 @@ pub enum SampleStatus {
 /// `analysis_requested → waiting` when the queue refused the message, `analyzing →
 /// analysis_requested` when the analyser could not read or write its files, `anchoring |
 /// anchored → analyzed` when the batch transaction failed for good (the next batch takes it).
-pub const SAMPLE_TRANSITIONS: [(SampleStatus, SampleStatus, &str); 13] = [
+pub const SAMPLE_TRANSITIONS: [(SampleStatus, SampleStatus, &str); 14] = [
     (
         SampleStatus::Waiting,
         SampleStatus::AnalysisRequested,
@@ -224,6 +235,11 @@ pub const SAMPLE_TRANSITIONS: [(SampleStatus, SampleStatus, &str); 13] = [
         SampleStatus::AnalysisRequested,
         SampleStatus::Analyzing,
         "an analyser claimed the sample",
+    ),
+    (
+        SampleStatus::AnalysisRequested,
+        SampleStatus::Failed,
+        "the request's last delivery could not start the analysis",
     ),
     (
         SampleStatus::Analyzing,

@@ -25,7 +25,7 @@ use time::OffsetDateTime;
 
 use crate::{
     lifecycle::SampleStatus,
-    model::{Batch, Dataset, LoginNonce, OracleValue, Sample},
+    model::{Batch, Dataset, Lease, LeaseKind, LoginNonce, OracleValue, Sample},
     ports::{
         BlobError, BlobStore, Chain, ChainError, Clock, CompletedPart, DatasetPage, DatasetState,
         FetchError, FetchResponse, HttpFetcher, Message, MultipartUpload, NonceClaim,
@@ -72,9 +72,66 @@ struct PendingMultipart {
 pub struct MemoryBlobStore {
     state: Mutex<BlobState>,
     read_failures: Mutex<usize>,
+    pause: Mutex<Option<(PausePoint, Arc<Pause>)>>,
+}
+
+/// Where [`MemoryBlobStore::pause_next`] stops a call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PausePoint {
+    /// The next [`BlobStore::open_read`].
+    OpenRead,
+    /// The next [`BlobStore::put`] of a key under this prefix.
+    PutUnder(String),
+}
+
+/// A call stopped by [`MemoryBlobStore::pause_next`] (to act while a use case is mid-way, or to
+/// abandon it there as a crash would).
+#[derive(Debug, Default)]
+pub struct Pause {
+    reached: tokio::sync::Notify,
+    resumed: tokio::sync::Notify,
+}
+
+impl Pause {
+    /// Waits until a call has stopped at the point.
+    pub async fn reached(&self) {
+        self.reached.notified().await;
+    }
+
+    /// Lets the stopped call go on.
+    pub fn resume(&self) {
+        self.resumed.notify_one();
+    }
+
+    /// What the stopped call does (for other stores' test wrappers): says it got here, then
+    /// waits for [`Pause::resume`].
+    pub async fn hold(&self) {
+        self.reached.notify_one();
+        self.resumed.notified().await;
+    }
 }
 
 impl MemoryBlobStore {
+    /// Stops the next call at `point` until [`Pause::resume`].
+    pub fn pause_next(&self, point: PausePoint) -> Arc<Pause> {
+        let pause = Arc::new(Pause::default());
+        *lock(&self.pause) = Some((point, pause.clone()));
+        pause
+    }
+
+    async fn maybe_pause(&self, at: impl Fn(&PausePoint) -> bool) {
+        let pause = {
+            let mut slot = lock(&self.pause);
+            match slot.as_ref() {
+                Some((point, _)) if at(point) => slot.take().map(|(_, pause)| pause),
+                _ => None,
+            }
+        };
+        if let Some(pause) = pause {
+            pause.hold().await;
+        }
+    }
+
     /// Fails the next `count` [`BlobStore::open_read`] calls, as a storage outage would (to
     /// test retry paths).
     pub fn fail_next_reads(&self, count: usize) {
@@ -193,6 +250,8 @@ fn rejected(operation: &'static str, key: &str, reason: &str) -> BlobError {
 #[async_trait]
 impl BlobStore for MemoryBlobStore {
     async fn open_read(&self, key: &str) -> Result<Box<dyn Read + Send>, BlobError> {
+        self.maybe_pause(|point| *point == PausePoint::OpenRead)
+            .await;
         {
             let mut failures = lock(&self.read_failures);
             if *failures > 0 {
@@ -224,6 +283,8 @@ impl BlobStore for MemoryBlobStore {
     }
 
     async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), BlobError> {
+        self.maybe_pause(|point| matches!(point, PausePoint::PutUnder(prefix) if key.starts_with(prefix.as_str())))
+            .await;
         lock(&self.state)
             .objects
             .insert(key.to_owned(), bytes.into());
@@ -360,6 +421,7 @@ struct TableState {
     batches: HashMap<String, Batch>,
     oracle_values: HashMap<String, OracleValue>,
     account_nonces: HashMap<String, u64>,
+    leases: BTreeMap<(LeaseKind, String), Lease>,
 }
 
 impl TableState {
@@ -627,6 +689,46 @@ impl Table for MemoryTable {
         }
         state.nonces.insert(id, nonce.clone());
         Ok(())
+    }
+
+    async fn delete_sample(&self, sample_id: &str) -> Result<(), TableError> {
+        lock(&self.state).samples.remove(sample_id);
+        Ok(())
+    }
+
+    async fn put_lease(&self, lease: &Lease) -> Result<(), TableError> {
+        lock(&self.state)
+            .leases
+            .insert((lease.kind, lease.id.clone()), lease.clone());
+        Ok(())
+    }
+
+    async fn get_lease(&self, kind: LeaseKind, id: &str) -> Result<Option<Lease>, TableError> {
+        Ok(lock(&self.state)
+            .leases
+            .get(&(kind, id.to_owned()))
+            .cloned())
+    }
+
+    async fn delete_lease(&self, kind: LeaseKind, id: &str) -> Result<(), TableError> {
+        lock(&self.state).leases.remove(&(kind, id.to_owned()));
+        Ok(())
+    }
+
+    async fn expired_leases(
+        &self,
+        at: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<Lease>, TableError> {
+        let mut expired: Vec<Lease> = lock(&self.state)
+            .leases
+            .values()
+            .filter(|lease| lease.expires_at <= at)
+            .cloned()
+            .collect();
+        expired.sort_by(|a, b| (a.expires_at, a.kind, &a.id).cmp(&(b.expires_at, b.kind, &b.id)));
+        expired.truncate(limit);
+        Ok(expired)
     }
 }
 

@@ -370,3 +370,86 @@ pub struct OracleValue {
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
 }
+
+/// What a [`Lease`] covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeaseKind {
+    /// A dataset's validation (`uploaded`, or `pending` once handed back), by dataset id.
+    Validation,
+    /// A sample's analysis (`analysis_requested`, `analyzing`), by sample id.
+    Analysis,
+    /// A sample claimed into an anchoring batch that is not stored yet (`anchoring`), by
+    /// sample id.
+    Anchoring,
+    /// A deleted dataset whose objects are removed once more when the work that was in flight
+    /// has surely ended (late results, late uploads), by dataset id.
+    Deletion,
+}
+
+impl LeaseKind {
+    /// Every kind.
+    pub const ALL: [Self; 4] = [
+        Self::Validation,
+        Self::Analysis,
+        Self::Anchoring,
+        Self::Deletion,
+    ];
+
+    /// The snake_case name (JSON, table keys, logs).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Validation => "validation",
+            Self::Analysis => "analysis",
+            Self::Anchoring => "anchoring",
+            Self::Deletion => "deletion",
+        }
+    }
+}
+
+/// A claim's marker for the sweeper (`usecases::sweeper`): written before a handler claims work
+/// (or when a deletion leaves objects to remove again), removed when the work reaches a final
+/// state. The sweeper lists the leases whose `expires_at` has passed and decides from the
+/// record itself whether the work is stuck: `expires_at` only says when to look.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lease {
+    /// What it covers.
+    pub kind: LeaseKind,
+    /// The dataset or sample id.
+    pub id: String,
+    /// When the sweeper should look at the record.
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+    /// How many times the sweeper returned the work (handed the claim back and sent the
+    /// request again); past the limit it fails the work instead.
+    pub returns: u32,
+    /// The object key a deletion removes again (`uploads/{owner}/{dataset_id}/{filename}`).
+    #[serde(default)]
+    pub key: Option<String>,
+    /// Why the work was last returned.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// The last write.
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+impl Lease {
+    /// A lease of `(kind, id)` written `now`, to be looked at `expires_at`, never returned yet.
+    pub fn new(
+        kind: LeaseKind,
+        id: impl Into<String>,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Self {
+        Self {
+            kind,
+            id: id.into(),
+            expires_at,
+            returns: 0,
+            key: None,
+            reason: None,
+            updated_at: now,
+        }
+    }
+}

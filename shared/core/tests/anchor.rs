@@ -10,7 +10,10 @@ use std::sync::Arc;
 use genoflow_core::{
     lifecycle::{SampleStatus, Status},
     memory::MemoryChain,
-    model::{AnalysisRecord, AnchorRef, Dataset, Proof, Sample, SubmissionStatus, UploadKind},
+    model::{
+        AnalysisRecord, AnchorRef, Dataset, Lease, LeaseKind, Proof, Sample, SubmissionStatus,
+        UploadKind,
+    },
     ports::{AnchorRequested, BlobStore, Chain, Clock, Message, Table},
     usecases::{
         anchor::{AnchorBatches, Anchorer, PROOF_FILE},
@@ -115,6 +118,21 @@ async fn analysed(world: &World, name: &str) -> AnchorRequested {
         sample_id: dataset.sample_id,
         item,
     }
+}
+
+/// What an anchor run that died between its claim and its batch's write leaves.
+async fn claim_into_a_batch_never_stored(world: &World, sample_id: &str) {
+    let mut sample = world.table.get_sample(sample_id).await.unwrap().unwrap();
+    sample.status = SampleStatus::Anchoring;
+    sample.anchor = Some(AnchorRef {
+        batch_id: "never-stored".to_owned(),
+        index: 0,
+    });
+    world
+        .table
+        .update_sample(&sample, SampleStatus::Analyzed)
+        .await
+        .unwrap();
 }
 
 async fn stored_proof(world: &World, name: &str) -> Proof {
@@ -485,17 +503,7 @@ async fn a_claim_whose_batch_was_never_stored_is_released_after_the_lease() {
     } = anchoring(true);
     let request = analysed(&world, "a").await;
     // A run claimed the sample and died before storing its batch.
-    let mut sample = world.table.get_sample("s-a").await.unwrap().unwrap();
-    sample.status = SampleStatus::Anchoring;
-    sample.anchor = Some(AnchorRef {
-        batch_id: "never-stored".to_owned(),
-        index: 0,
-    });
-    world
-        .table
-        .update_sample(&sample, SampleStatus::Analyzed)
-        .await
-        .unwrap();
+    claim_into_a_batch_never_stored(&world, "s-a").await;
 
     let early = anchor.anchor(std::slice::from_ref(&request)).await.unwrap();
     assert_eq!((early.batch, early.skipped), (None, vec!["s-a".to_owned()]));
@@ -537,4 +545,84 @@ async fn the_proof_route_says_when_a_dataset_is_not_anchored_yet() {
     let early = world.datasets.proof(ALICE, "d-a").await.unwrap_err();
     assert_eq!((early.http_status(), early.code()), (409, "not_anchored"));
     assert!(world.blobs.list("results/d-a/").await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn the_sweeper_returns_a_claim_whose_batch_was_never_stored() {
+    let Anchoring {
+        world,
+        chain,
+        anchor,
+    } = anchoring(true);
+    analysed(&world, "a").await;
+    // A run claimed the sample (lease first) and died before storing its batch; no request
+    // arrives again.
+    let now = world.clock.now();
+    let until = now + time::Duration::minutes(5);
+    let lease = Lease::new(LeaseKind::Anchoring, "s-a", until, now);
+    world.table.put_lease(&lease).await.unwrap();
+    claim_into_a_batch_never_stored(&world, "s-a").await;
+
+    assert!(world.sweeper.sweep().await.unwrap().returned.is_empty());
+    world.clock.advance(time::Duration::minutes(5));
+    let swept = world.sweeper.sweep().await.unwrap();
+    assert_eq!(swept.returned, ["anchoring:s-a"]);
+    assert_eq!(sample_status(&world, "a").await, SampleStatus::Analyzed);
+    let Some(Message::AnchorRequested(request)) = world.queue.sent().last().cloned() else {
+        panic!("no anchor request sent again");
+    };
+    let outcome = anchor.anchor(&[request]).await.unwrap();
+    assert!(outcome.batch.is_some());
+    assert_eq!(chain.transactions().len(), 1);
+    assert_eq!(sample_status(&world, "a").await, SampleStatus::Anchored);
+    // The stored batch ends the claim's lease: nothing left for the sweeper.
+    assert_eq!(
+        world
+            .table
+            .get_lease(LeaseKind::Anchoring, "s-a")
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+#[tokio::test]
+async fn a_deleted_dataset_gets_no_proof_back_from_the_anchor_schedule() {
+    let Anchoring {
+        world,
+        chain,
+        anchor,
+    } = anchoring(true);
+    let requests = [analysed(&world, "a").await, analysed(&world, "b").await];
+    anchor.anchor(&requests).await.unwrap();
+    stored_proof(&world, "a").await;
+
+    let deleted = world
+        .datasets
+        .delete(ALICE, "d-a", world.clock.now())
+        .await
+        .unwrap();
+    assert!(
+        deleted
+            .removed
+            .contains(&format!("results/d-a/{PROOF_FILE}"))
+    );
+    assert_eq!(world.table.get_sample("s-a").await.unwrap(), None);
+
+    // The batch confirms: the proofs are rewritten, but not the deleted dataset's.
+    chain.mine();
+    let report = anchor.confirm().await.unwrap();
+    assert_eq!(report.confirmed.len(), 1);
+    assert_eq!(stored_proof(&world, "b").await.tx_status, "confirmed");
+    assert_eq!(
+        world.blobs.list("results/d-a/").await.unwrap(),
+        Vec::<String>::new()
+    );
+    // A redelivered request for the deleted sample does nothing either.
+    let again = anchor.anchor(&requests[..1]).await.unwrap();
+    assert_eq!(again.skipped, ["s-a"]);
+    assert_eq!(
+        world.blobs.list("results/d-a/").await.unwrap(),
+        Vec::<String>::new()
+    );
 }

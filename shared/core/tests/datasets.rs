@@ -165,7 +165,11 @@ async fn someone_elses_dataset_cannot_be_read_or_deleted() {
 
     for result in [
         world.datasets.get(BOB, dataset_id).await.map(|_| ()),
-        world.datasets.delete(BOB, dataset_id).await.map(|_| ()),
+        world
+            .datasets
+            .delete(BOB, dataset_id, world.clock.now())
+            .await
+            .map(|_| ()),
     ] {
         let error = result.unwrap_err();
         assert!(matches!(error, Error::NotFound { .. }), "{error:?}");
@@ -206,7 +210,11 @@ async fn the_owner_deletes_the_objects_and_the_record() {
         .await
         .unwrap();
 
-    let deleted = world.datasets.delete(ALICE, dataset_id).await.unwrap();
+    let deleted = world
+        .datasets
+        .delete(ALICE, dataset_id, world.clock.now())
+        .await
+        .unwrap();
     assert_eq!(deleted.removed, [key.clone(), report.clone()]);
     assert!(world.blobs.object(&key).is_none());
     assert!(world.blobs.object(&report).is_none());

@@ -610,22 +610,17 @@ async fn a_claim_left_by_a_dead_validator_is_taken_over_after_the_lease() {
         .await
         .unwrap();
 
-    // Within the lease a retried event leaves the claim alone.
-    world.clock.advance(Duration::minutes(14));
+    // Within the lease (15 minutes and the margin) a retried event leaves the claim alone and
+    // says it is in progress.
+    world.clock.advance(Duration::minutes(15));
     let early = world.object_created(ALICE, dataset_id, R1).await;
     assert!(
-        matches!(
-            early,
-            ObjectOutcome::Duplicate {
-                status: Status::Uploaded,
-                ..
-            }
-        ),
+        matches!(early, ObjectOutcome::InProgress { .. }),
         "{early:?}"
     );
 
     // After it, the retry takes over and finishes.
-    world.clock.advance(Duration::minutes(2));
+    world.clock.advance(Duration::minutes(1));
     let late = world.object_created(ALICE, dataset_id, R1).await;
     assert!(
         matches!(
@@ -652,4 +647,117 @@ async fn a_claim_left_by_a_dead_validator_is_taken_over_after_the_lease() {
         Err(TableError::ConditionFailed { .. })
     ));
     assert_eq!(world.view(ALICE, dataset_id).await.status, Status::Valid);
+}
+
+/// `POST /uploads` for `owner` of files of these names and sizes, whose bytes are never sent.
+async fn request(
+    world: &World,
+    owner: &str,
+    files: &[(&str, u64)],
+) -> Result<genoflow_core::usecases::upload::UploadResponse, Error> {
+    let files = files
+        .iter()
+        .map(
+            |&(filename, size)| genoflow_core::usecases::upload::FileDeclaration {
+                filename: filename.into(),
+                size,
+                sha256: "ab".repeat(32),
+                format: None,
+            },
+        )
+        .collect();
+    let request = UploadRequest {
+        files,
+        sample_name: None,
+    };
+    world.uploads.create(owner, &request).await
+}
+
+#[tokio::test]
+async fn quotas_refuse_past_the_bytes_stored_with_413_and_past_the_uploads_in_flight_with_429() {
+    let limits = UploadLimits {
+        max_bytes_per_user: 1_000,
+        max_uploads_in_flight: 3,
+        max_sample_size: 600,
+        ..UploadLimits::default()
+    };
+    let world = World::with_limits(limits.clone());
+    let refused = |result: Result<_, Error>| {
+        let error = result.unwrap_err();
+        (
+            error.http_status(),
+            error.code(),
+            error.body()["error"]["message"].to_string(),
+        )
+    };
+    // A sample above its limit: refused whatever the quota.
+    let (status, code, message) =
+        refused(request(&world, ALICE, &[("a.fq", 400), ("b.fq", 201)]).await);
+    assert_eq!((status, code), (400, "bad_upload_request"));
+    assert!(
+        message.contains("above the 600-byte limit of one sample"),
+        "{message}"
+    );
+
+    request(&world, ALICE, &[("a.fq", 300), ("b.fq", 300)])
+        .await
+        .unwrap();
+    // Two in flight: two more would be four.
+    let (status, code, _) = refused(request(&world, ALICE, &[("c.fq", 10), ("d.fq", 10)]).await);
+    assert_eq!((status, code), (429, "too_many_uploads"));
+    // 600 stored (declared, in flight): 500 more would pass 1,000.
+    let (status, code, message) = refused(request(&world, ALICE, &[("c.fq", 500)]).await);
+    assert_eq!((status, code), (413, "quota_exceeded"));
+    assert!(message.contains("1000-byte quota"), "{message}");
+    // Another user is not counted against Alice; Alice may fill her quota exactly.
+    request(&world, BOB, &[("c.fq", 500)]).await.unwrap();
+    request(&world, ALICE, &[("c.fq", 400)]).await.unwrap();
+
+    // Uploads whose URLs expired can no longer arrive: they count neither way.
+    world
+        .clock
+        .advance(limits.put_url_ttl + Duration::seconds(1));
+    request(&world, ALICE, &[("e.fq", 500), ("f.fq", 100)])
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_part_urls_of_the_largest_sample_fit_one_lambda_response() {
+    // Every limit at its widest: the file size is then bound by the plan itself.
+    let limits = UploadLimits {
+        max_file_size: u64::MAX,
+        max_sample_size: u64::MAX,
+        max_bytes_per_user: u64::MAX,
+        ..UploadLimits::default()
+    };
+    let largest = genoflow_core::usecases::upload::MAX_PLANNED_FILE;
+    let world = World::with_limits(limits);
+    let error = request(&world, ALICE, &[("a.fq", largest + 1)])
+        .await
+        .unwrap_err();
+    assert_eq!(error.http_status(), 400, "{error}");
+    let created = request(&world, ALICE, &[("a.fq", largest), ("b.fq", largest)])
+        .await
+        .unwrap();
+    let json = serde_json::to_string(&created).unwrap();
+    // The memory store's URLs are short; an S3 part URL is at most about 3,100 bytes of JSON
+    // (a 63-byte bucket, a 255-byte file name percent-encoded, the upload id, the Lambda role's
+    // session token, the signature): the answer as S3 would make it.
+    let mut urls = (0usize, 0usize);
+    for dataset in &created.datasets {
+        let UploadInstructions::Multipart(plan) = &dataset.upload else {
+            panic!("expected multipart");
+        };
+        assert!(plan.parts.len() as u64 <= genoflow_core::usecases::upload::MAX_PARTS_PER_FILE);
+        assert!(plan.part_size <= genoflow_core::usecases::upload::S3_MAX_PART);
+        urls.0 += plan.parts.len();
+        urls.1 += plan.parts.iter().map(|part| part.url.len()).sum::<usize>();
+    }
+    let as_s3 = json.len() - urls.1 + urls.0 * 3_100;
+    println!(
+        "two files of {largest} bytes: {} part URLs, about {as_s3} bytes with S3's URLs",
+        urls.0
+    );
+    assert!(as_s3 < 6_291_456 / 2 + 100_000, "{as_s3} bytes");
 }

@@ -73,6 +73,9 @@ impl fmt::Display for Diagnostic {
 pub(crate) enum Failure {
     /// The input is invalid.
     Invalid(Diagnostic),
+    /// The input is in a version of its format GenoFlow cannot validate (CRAM 2.1): neither
+    /// shown valid nor invalid.
+    Unsupported(Diagnostic),
     /// Reading or decoding failed; the caller decides whether the input or the system is at fault.
     Io(std::io::Error),
     /// The reference given for CRAM could not be read.

@@ -143,6 +143,11 @@ pub struct Report {
     pub warnings: Vec<Diagnostic>,
     /// Per-format statistics (empty when invalid).
     pub stats: Stats,
+    /// The file is in a version of its format GenoFlow cannot validate (CRAM 2.1, whose structure
+    /// was found whole): not `valid`, and not shown invalid either; `error` says which version and
+    /// how to convert it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unsupported: bool,
 }
 
 /// Why validation could not be done at all (as opposed to the input being invalid).
@@ -229,9 +234,12 @@ pub fn validate<R: Read + Send + 'static>(source: R, options: &Options) -> Resul
     let summary = stored.finish().map_err(Error::Read)?;
     let outcome =
         outcome.and_then(|stats| check_bgzf_eof(format, &summary, &mut ctx).map(|()| stats));
+    let unsupported = matches!(outcome, Err(Failure::Unsupported(_)));
     let (stats, error) = match outcome {
         Ok(stats) => (stats, None),
-        Err(Failure::Invalid(diagnostic)) => (Stats::None {}, Some(diagnostic)),
+        Err(Failure::Invalid(diagnostic) | Failure::Unsupported(diagnostic)) => {
+            (Stats::None {}, Some(diagnostic))
+        }
         Err(Failure::Io(e)) if input::is_source_error(&e) => return Err(Error::Read(e)),
         Err(Failure::Reference(source)) => {
             let path = options.reference.clone().unwrap_or_default();
@@ -252,6 +260,7 @@ pub fn validate<R: Read + Send + 'static>(source: R, options: &Options) -> Resul
         error,
         warnings: ctx.warnings.into_vec(),
         stats,
+        unsupported,
     })
 }
 

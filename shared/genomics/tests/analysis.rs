@@ -433,3 +433,42 @@ fn a_mixed_population_is_reported_as_mixed() {
             .all(|v| !v.mixed)
     );
 }
+
+/// A stream that hands out a few bytes at a time and cannot seek (an object store's reads).
+struct Trickle(std::io::Cursor<Vec<u8>>);
+
+impl Read for Trickle {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(1000);
+        self.0.read(&mut buf[..n])
+    }
+}
+
+#[test]
+fn streamed_inputs_give_the_report_of_the_files_and_the_mate_is_opened_after_the_first() {
+    use genoflow_genomics::analysis::{Input, analyze_inputs};
+    use std::sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    };
+    let opened = Arc::new(AtomicUsize::new(0));
+    let input = |name: &'static str| {
+        let opened = opened.clone();
+        Input::new(name, move || {
+            let order = opened.fetch_add(1, Ordering::SeqCst);
+            let bytes = std::fs::read(sample(name))?;
+            // R2 is opened once R1 has been read through: one file in flight at a time.
+            assert_eq!(order, usize::from(name.contains("R2")), "{name}");
+            Ok(Box::new(Trickle(std::io::Cursor::new(bytes))) as Box<dyn Read + Send>)
+        })
+    };
+    let panel = Panel::load("tb-who-2023").unwrap();
+    let streamed = analyze_inputs(
+        vec![input("tb-demo_R1.fastq.gz"), input("tb-demo_R2.fastq.gz")],
+        &panel,
+        &Options::default(),
+    )
+    .unwrap();
+    assert_eq!(streamed.to_json(), default_report().to_json());
+    assert_eq!(opened.load(Ordering::SeqCst), 2);
+}

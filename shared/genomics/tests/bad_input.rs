@@ -295,3 +295,67 @@ fn time_limit_is_sized_to_the_compression() {
         error.message
     );
 }
+
+/// The smallest whole CRAM 2.1 file: a two-line SAM header, no records (tests/data/cram).
+fn cram21() -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/data/cram/cram21-header-only.cram");
+    std::fs::read(path).unwrap()
+}
+
+#[test]
+fn cram_2_1_is_unsupported_when_whole_and_invalid_when_damaged() {
+    let whole = cram21();
+    let report = validate(std::io::Cursor::new(whole.clone()), &Options::default()).unwrap();
+    let message = report.error.as_ref().unwrap().message.clone();
+    assert!(!report.valid && report.unsupported, "{message}");
+    assert!(
+        message.starts_with("CRAM 2.1 is not supported (its structure is whole")
+            && message.contains("samtools view -C"),
+        "{message}"
+    );
+
+    // Cut short (no end-of-file container), a container whose blocks do not fill it, a bad
+    // header line, bytes after the end: invalid, as a damaged CRAM 3 file is.
+    let mut bad_length = whole.clone();
+    bad_length[26] -= 1;
+    let mut bad_header_line = whole.clone();
+    let at = whole.windows(3).position(|w| w == b"@SQ").unwrap();
+    bad_header_line[at + 1..at + 3].copy_from_slice(b"XX");
+    for (damaged, expected) in [
+        (
+            whole[..whole.len() - 30].to_vec(),
+            "without the end-of-file container",
+        ),
+        (bad_length, "its block takes"),
+        (bad_header_line, "header line 2"),
+        (
+            [whole.as_slice(), b"x"].concat(),
+            "bytes follow the end-of-file container",
+        ),
+    ] {
+        let report = validate(std::io::Cursor::new(damaged), &Options::default()).unwrap();
+        let message = report.error.unwrap().message;
+        assert!(!report.valid && !report.unsupported, "{message}");
+        assert!(
+            message.contains(expected),
+            "{expected:?} not in {message:?}"
+        );
+    }
+
+    // samtools' own CRAM 2.1 files, when Debian's samtools-test is installed.
+    let quickcheck = std::path::Path::new("/usr/share/samtools/test/quickcheck");
+    if quickcheck.is_dir() {
+        for (name, unsupported) in [
+            ("6.quickcheck.cram21.ok.cram", true),
+            ("8.quickcheck.cram21.truncated.cram", false),
+        ] {
+            let file = std::fs::File::open(quickcheck.join(name)).unwrap();
+            let report = validate(file, &Options::default()).unwrap();
+            let message = report.error.unwrap().message;
+            assert!(!report.valid, "{name}");
+            assert_eq!(report.unsupported, unsupported, "{name}: {message}");
+            println!("{name}: {message}");
+        }
+    }
+}

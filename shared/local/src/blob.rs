@@ -11,7 +11,8 @@ use std::{
 
 use async_trait::async_trait;
 use genoflow_core::ports::{
-    BlobError, BlobStore, CompletedPart, MultipartUpload, ObjectIntegrity, PartUrl, PresignedPut,
+    BlobError, BlobStore, CompletedPart, MultipartUpload, ObjectIntegrity, PartPlan, PartUrl,
+    PresignedPut,
 };
 use hmac::{Hmac, Mac};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
@@ -254,10 +255,15 @@ struct TempFile {
 
 impl TempFile {
     fn new_in(directory: &Path) -> io::Result<Self> {
-        std::fs::create_dir_all(directory)?;
+        crate::private::create_private_dir_all(directory)?;
+        Self::new_in_existing(directory)
+    }
+
+    /// In `directory`, which must exist (a multipart upload's: once it is gone, the upload is).
+    fn new_in_existing(directory: &Path) -> io::Result<Self> {
         // Keys never have a segment starting with '.', so this name is never an object.
         let path = directory.join(format!(".tmp-{}", uuid::Uuid::new_v4()));
-        let file = File::create_new(&path)?;
+        let file = crate::private::create_new_private_file(&path)?;
         Ok(Self {
             path,
             file,
@@ -287,48 +293,257 @@ impl Drop for TempFile {
     }
 }
 
-/// Which side of a copy failed: the client's body, or the store's disk.
-enum CopyError {
-    Read(io::Error),
-    Write(io::Error),
+/// How many bytes a body must be: exactly `size`, or (a part of an upload started without a
+/// plan) at most `size`.
+#[derive(Clone, Copy, Debug)]
+struct Expected {
+    size: u64,
+    exact: bool,
 }
 
-impl CopyError {
-    fn into_accept_error(self, operation: &'static str, key: &str) -> AcceptError {
+/// Where an accepted body goes once whole.
+enum Target {
+    /// An object, whose body must hash to the signed SHA-256.
+    Object {
+        destination: PathBuf,
+        sha256: [u8; 32],
+    },
+    /// A part of a multipart upload.
+    Part {
+        directory: PathBuf,
+        number: u32,
+        upload_id: String,
+    },
+}
+
+impl Target {
+    /// A temporary file beside the destination: an object's directory is made if missing, a
+    /// part's must exist (once it is gone, so is the upload).
+    fn temp_file(&self, key: &str) -> Result<TempFile, AcceptError> {
         match self {
-            Self::Read(error) => AcceptError::Body(error),
-            Self::Write(error) => AcceptError::Store(unavailable(operation, key, &error)),
+            Self::Object { destination, .. } => {
+                TempFile::new_in(destination.parent().unwrap_or(destination))
+                    .map_err(|e| AcceptError::Store(unavailable("PUT", key, &e)))
+            }
+            Self::Part {
+                directory,
+                upload_id,
+                ..
+            } => TempFile::new_in_existing(directory).map_err(|e| match e.kind() {
+                io::ErrorKind::NotFound => AcceptError::NoSuchUpload {
+                    upload_id: upload_id.clone(),
+                },
+                _ => AcceptError::Store(unavailable("PUT part", key, &e)),
+            }),
         }
     }
 }
 
-/// Copies `reader` into `writer` while hashing, reading at most `limit` bytes (plus one, to
-/// see whether there are more). Answers the byte count, whether there was more, the SHA-256.
-fn copy_hashing(
-    reader: &mut dyn Read,
-    writer: &mut dyn Write,
-    limit: u64,
-) -> Result<(u64, bool, [u8; 32]), CopyError> {
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0; CHUNK];
-    let mut total = 0u64;
-    loop {
-        let read = match reader.read(&mut buffer) {
-            Ok(read) => read,
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-            Err(error) => return Err(CopyError::Read(error)),
-        };
-        if read == 0 {
-            return Ok((total, false, hasher.finalize().into()));
-        }
-        let chunk = buffer.get(..read).unwrap_or_default();
-        total += read as u64;
-        if total > limit {
-            return Ok((total, true, hasher.finalize().into()));
-        }
-        hasher.update(chunk);
-        writer.write_all(chunk).map_err(CopyError::Write)?;
+/// What a presigned `PUT` stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Accepted {
+    /// A whole object (emit its object-created event).
+    Object(StoredObject),
+    /// A part of a multipart upload, with the ETag the completion lists.
+    Part {
+        /// The quoted hex SHA-256 of the part.
+        etag: String,
+    },
+}
+
+/// A presigned `PUT` whose URL and headers passed, taking its body a chunk at a time: the server
+/// reads the body without a thread waiting on the network and hands over each chunk
+/// ([`PendingUpload::write`], a short blocking write to disk), then
+/// [`PendingUpload::finish`]. A body past its size is refused at the first chunk that passes
+/// it. Dropped unfinished, nothing is stored.
+pub struct PendingUpload {
+    key: String,
+    target: Target,
+    expected: Expected,
+    /// The body so far, made at the first write (a client that sends nothing holds no file).
+    temp: Option<TempFile>,
+    hasher: Sha256,
+    received: u64,
+}
+
+impl fmt::Debug for PendingUpload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PendingUpload")
+            .field("key", &self.key)
+            .field("expected", &self.expected)
+            .field("received", &self.received)
+            .finish_non_exhaustive()
     }
+}
+
+impl PendingUpload {
+    /// The key written to.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The most bytes the body may have.
+    pub fn max_bytes(&self) -> u64 {
+        self.expected.size
+    }
+
+    /// Refuses a declared body length (`content-length`) this upload cannot take, before any
+    /// byte is read.
+    ///
+    /// # Errors
+    /// [`AcceptError::WrongLength`].
+    pub fn check_declared_length(&self, length: u64) -> Result<(), AcceptError> {
+        let fits = if self.expected.exact {
+            length == self.expected.size
+        } else {
+            length <= self.expected.size
+        };
+        if fits {
+            Ok(())
+        } else {
+            Err(AcceptError::WrongLength {
+                expected: self.expected.size,
+                actual: length,
+                more: false,
+            })
+        }
+    }
+
+    fn operation(&self) -> &'static str {
+        match self.target {
+            Target::Object { .. } => "PUT",
+            Target::Part { .. } => "PUT part",
+        }
+    }
+
+    /// Appends `chunk` to the body. Blocking (a write to disk): run it in `spawn_blocking`.
+    ///
+    /// # Errors
+    /// [`AcceptError::WrongLength`] once the body passes its size (nothing is stored then);
+    /// [`AcceptError::Store`] when the disk fails.
+    pub fn write(&mut self, chunk: &[u8]) -> Result<(), AcceptError> {
+        let total = self.received + chunk.len() as u64;
+        if total > self.expected.size {
+            return Err(AcceptError::WrongLength {
+                expected: self.expected.size,
+                actual: total,
+                more: true,
+            });
+        }
+        self.hasher.update(chunk);
+        let temp = match &mut self.temp {
+            Some(temp) => temp,
+            None => self.temp.insert(self.target.temp_file(&self.key)?),
+        };
+        temp.file
+            .write_all(chunk)
+            .map_err(|e| AcceptError::Store(unavailable(self.operation(), &self.key, &e)))?;
+        self.received = total;
+        Ok(())
+    }
+
+    /// Checks the length (and an object's SHA-256) and stores the body: an object atomically
+    /// under its key, a part in its upload, replacing any earlier upload of the same part.
+    /// Blocking: run it in `spawn_blocking`.
+    ///
+    /// # Errors
+    /// [`AcceptError::WrongLength`], [`AcceptError::WrongChecksum`]; for a part,
+    /// [`AcceptError::NoSuchUpload`] when the upload was completed or aborted meanwhile.
+    pub fn finish(self) -> Result<Accepted, AcceptError> {
+        let operation = self.operation();
+        let Self {
+            key,
+            target,
+            expected,
+            temp,
+            hasher,
+            received,
+        } = self;
+        if expected.exact && received != expected.size {
+            return Err(AcceptError::WrongLength {
+                expected: expected.size,
+                actual: received,
+                more: false,
+            });
+        }
+        let sha256: [u8; 32] = hasher.finalize().into();
+        let temp = match temp {
+            Some(temp) => temp,
+            None => target.temp_file(&key)?,
+        };
+        match target {
+            Target::Object {
+                destination,
+                sha256: signed,
+            } => {
+                if sha256 != signed {
+                    return Err(AcceptError::WrongChecksum {
+                        expected: hex::encode(signed),
+                        actual: hex::encode(sha256),
+                    });
+                }
+                temp.persist(&destination)
+                    .map_err(|e| unavailable(operation, &key, &e))?;
+                Ok(Accepted::Object(StoredObject {
+                    key,
+                    size: received,
+                }))
+            }
+            Target::Part {
+                directory,
+                number,
+                upload_id,
+            } => {
+                let sha256_hex = hex::encode(sha256);
+                let name = part_file(number, &sha256_hex);
+                temp.persist(&directory.join(&name))
+                    .map_err(|e| match e.kind() {
+                        // Completed or aborted while the part streamed.
+                        io::ErrorKind::NotFound => AcceptError::NoSuchUpload {
+                            upload_id: upload_id.clone(),
+                        },
+                        _ => AcceptError::Store(unavailable(operation, &key, &e)),
+                    })?;
+                remove_superseded_parts(&directory, number, &name)
+                    .map_err(|e| AcceptError::Store(unavailable(operation, &key, &e)))?;
+                Ok(Accepted::Part {
+                    etag: format!("\"{sha256_hex}\""),
+                })
+            }
+        }
+    }
+
+    /// Reads `body` to its end into this upload, then [`PendingUpload::finish`]. Blocking.
+    fn read_from(mut self, body: &mut dyn Read) -> Result<Accepted, AcceptError> {
+        let mut buffer = vec![0; CHUNK];
+        loop {
+            let read = match body.read(&mut buffer) {
+                Ok(0) => return self.finish(),
+                Ok(read) => read,
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+                Err(error) => return Err(AcceptError::Body(error)),
+            };
+            self.write(buffer.get(..read).unwrap_or_default())?;
+        }
+    }
+}
+
+/// Removes the earlier uploads of part `number` (files `{number:05}.*` other than `kept`): a part
+/// uploaded again replaces the one before. A completion that already opened a removed file
+/// still reads it whole; one that had not gets "another ETag", as S3 answers.
+fn remove_superseded_parts(directory: &Path, number: u32, kept: &str) -> io::Result<()> {
+    let prefix = format!("{number:05}.");
+    for entry in std::fs::read_dir(directory)? {
+        let name = entry?.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if name.starts_with(&prefix) && name != kept {
+            match std::fs::remove_file(directory.join(name)) {
+                Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(error),
+                _ => {}
+            }
+        }
+    }
+    Ok(())
 }
 
 /// What a multipart upload's directory records.
@@ -338,6 +553,33 @@ struct UploadRecord {
     part_count: u32,
     /// When its part URLs expire, unix seconds: after it the upload can only be swept.
     expires: i64,
+    /// The object's size and the size of every part but the last, when the upload was started
+    /// with a plan ([`BlobStore::start_planned_multipart`]): each part must be exactly its size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    plan: Option<(u64, u64)>,
+}
+
+impl UploadRecord {
+    /// What part `number` (1..=part_count) must be.
+    fn expected(&self, number: u32) -> Expected {
+        match self.plan {
+            Some((size, part_size)) => {
+                let before = part_size.saturating_mul(u64::from(number - 1));
+                Expected {
+                    size: if number == self.part_count {
+                        size.saturating_sub(before)
+                    } else {
+                        part_size
+                    },
+                    exact: true,
+                }
+            }
+            None => Expected {
+                size: MAX_PART_BYTES,
+                exact: false,
+            },
+        }
+    }
 }
 
 /// Upload ids are UUIDs the store made: anything else names no upload (and no path).
@@ -423,7 +665,8 @@ impl FileBlobStore {
     ) -> Result<Self, crate::OpenError> {
         for directory in [BLOBS, MULTIPART] {
             let path = data_dir.join(directory);
-            std::fs::create_dir_all(&path)
+            crate::private::create_private_dir_all(&path)
+                .and_then(|()| crate::private::restrict_dir(&path))
                 .map_err(|source| crate::OpenError::Io { path, source })?;
         }
         Ok(Self {
@@ -543,7 +786,8 @@ impl FileBlobStore {
     /// request line has it, `/blobs/…?…`): stores `body` under the signed key only if the
     /// signature holds, the URL has not expired at `now`, `content-length` and
     /// `x-amz-checksum-sha256` are the signed ones and the body has exactly that length and
-    /// SHA-256. Streams with bounded memory. Blocking: run it in `spawn_blocking`.
+    /// SHA-256. Streams with bounded memory. Blocking: run it in `spawn_blocking` (a server
+    /// reading bodies asynchronously uses [`FileBlobStore::begin_put`]).
     ///
     /// # Errors
     /// [`AcceptError`] saying which check failed; nothing is stored then.
@@ -554,6 +798,29 @@ impl FileBlobStore {
         mut body: impl Read,
         now: OffsetDateTime,
     ) -> Result<StoredObject, AcceptError> {
+        match self
+            .begin_put(url_path_and_query, headers, now)?
+            .read_from(&mut body)?
+        {
+            Accepted::Object(stored) => Ok(stored),
+            Accepted::Part { .. } => Err(AcceptError::Malformed {
+                reason: "not an object URL".to_owned(),
+            }),
+        }
+    }
+
+    /// The checks of [`FileBlobStore::accept_put`] that come before the body (signature, expiry,
+    /// headers): the body is then written with [`PendingUpload::write`] and stored by
+    /// [`PendingUpload::finish`]. No I/O: call it anywhere.
+    ///
+    /// # Errors
+    /// [`AcceptError`] saying which check failed.
+    pub fn begin_put(
+        &self,
+        url_path_and_query: &str,
+        headers: &BTreeMap<String, String>,
+        now: OffsetDateTime,
+    ) -> Result<PendingUpload, AcceptError> {
         let url = SignedUrl::parse(url_path_and_query)?;
         let (expires, size, sha256) = (url.get("expires")?, url.get("size")?, url.get("sha256")?);
         self.verify(&url, &["PUT", &url.key, expires, size, sha256], now)?;
@@ -575,26 +842,17 @@ impl FileBlobStore {
             }
         }
         let destination = self.object_path("PUT", &url.key)?;
-        let directory = destination.parent().unwrap_or(&destination);
-        let mut temp = TempFile::new_in(directory).map_err(|e| unavailable("PUT", &url.key, &e))?;
-        let (actual, more, actual_sha256) = copy_hashing(&mut body, &mut temp.file, size)
-            .map_err(|e| e.into_accept_error("PUT", &url.key))?;
-        if actual != size || more {
-            return Err(AcceptError::WrongLength {
-                expected: size,
-                actual,
-                more,
-            });
-        }
-        if actual_sha256 != sha256 {
-            return Err(AcceptError::WrongChecksum {
-                expected: hex::encode(sha256),
-                actual: hex::encode(actual_sha256),
-            });
-        }
-        temp.persist(&destination)
-            .map_err(|e| unavailable("PUT", &url.key, &e))?;
-        Ok(StoredObject { key: url.key, size })
+        Ok(PendingUpload {
+            key: url.key,
+            target: Target::Object {
+                destination,
+                sha256,
+            },
+            expected: Expected { size, exact: true },
+            temp: None,
+            hasher: Sha256::new(),
+            received: 0,
+        })
     }
 
     /// What the server does with a `GET` of a presigned download URL: opens the object if the
@@ -626,10 +884,11 @@ impl FileBlobStore {
     }
 
     /// What the server does with a `PUT` to a part URL of [`BlobStore::start_multipart`]:
-    /// stores the part if the signature holds and the URL has not expired at `now`, and
-    /// answers its ETag (the quoted hex SHA-256 of the part) for the completion. A part may be
-    /// uploaded again; the completion takes the one its ETag names. Blocking: run it in
-    /// `spawn_blocking`.
+    /// stores the part if the signature holds, the URL has not expired at `now` and the part
+    /// has its planned size (when the upload was started with a plan), and answers its ETag
+    /// (the quoted hex SHA-256 of the part) for the completion. A part may be uploaded again:
+    /// the new one replaces the old. Blocking: run it in `spawn_blocking` (a server reading
+    /// bodies asynchronously uses [`FileBlobStore::begin_part`]).
     ///
     /// # Errors
     /// [`AcceptError`]; [`AcceptError::NoSuchUpload`] once the upload is completed or aborted.
@@ -639,6 +898,27 @@ impl FileBlobStore {
         mut body: impl Read,
         now: OffsetDateTime,
     ) -> Result<String, AcceptError> {
+        match self
+            .begin_part(url_path_and_query, now)?
+            .read_from(&mut body)?
+        {
+            Accepted::Part { etag } => Ok(etag),
+            Accepted::Object(_) => Err(AcceptError::Malformed {
+                reason: "not a part URL".to_owned(),
+            }),
+        }
+    }
+
+    /// The checks of [`FileBlobStore::accept_part`] that come before the body; then
+    /// [`PendingUpload::write`] and [`PendingUpload::finish`]. Blocking.
+    ///
+    /// # Errors
+    /// [`AcceptError`]; [`AcceptError::NoSuchUpload`] once the upload is completed or aborted.
+    pub fn begin_part(
+        &self,
+        url_path_and_query: &str,
+        now: OffsetDateTime,
+    ) -> Result<PendingUpload, AcceptError> {
         let url = SignedUrl::parse(url_path_and_query)?;
         let (upload_id, number, expires) = (
             url.get("uploadId")?,
@@ -664,25 +944,78 @@ impl FileBlobStore {
                 reason: format!("part {number} of {upload_id} is not part of the upload"),
             });
         }
-        let mut temp =
-            TempFile::new_in(&directory).map_err(|e| unavailable("PUT part", &url.key, &e))?;
-        let (size, more, sha256) = copy_hashing(&mut body, &mut temp.file, MAX_PART_BYTES)
-            .map_err(|e| e.into_accept_error("PUT part", &url.key))?;
-        if more {
-            return Err(AcceptError::WrongLength {
-                expected: MAX_PART_BYTES,
-                actual: size,
-                more,
-            });
+        Ok(PendingUpload {
+            expected: record.expected(number),
+            target: Target::Part {
+                directory,
+                number,
+                upload_id: upload_id.to_owned(),
+            },
+            key: url.key,
+            temp: None,
+            hasher: Sha256::new(),
+            received: 0,
+        })
+    }
+
+    /// Starts a multipart upload of `part_count` parts, each bound to its size when `plan`
+    /// (object size, part size) is given.
+    async fn start_upload(
+        &self,
+        key: &str,
+        part_count: u32,
+        plan: Option<(u64, u64)>,
+        expires: OffsetDateTime,
+    ) -> Result<MultipartUpload, BlobError> {
+        check_key("start multipart", key)?;
+        if part_count == 0 {
+            return Err(rejected(
+                "start multipart",
+                key,
+                "an upload has 1 part or more",
+            ));
         }
-        let sha256_hex = hex::encode(sha256);
-        temp.persist(&directory.join(part_file(number, &sha256_hex)))
-            .map_err(|e| match e.kind() {
-                // Completed or aborted while the part streamed.
-                io::ErrorKind::NotFound => no_such_upload(),
-                _ => AcceptError::Store(unavailable("PUT part", &url.key, &e)),
-            })?;
-        Ok(format!("\"{sha256_hex}\""))
+        let upload_id = uuid::Uuid::new_v4().to_string();
+        let directory = self.data_dir.join(MULTIPART).join(&upload_id);
+        let record = serde_json::to_vec(&UploadRecord {
+            key: key.to_owned(),
+            part_count,
+            expires: expires.unix_timestamp(),
+            plan,
+        })
+        .map_err(|e| BlobError::Unavailable {
+            operation: "start multipart",
+            key: key.to_owned(),
+            message: e.to_string(),
+        })?;
+        let owned_key = key.to_owned();
+        blocking("start multipart", key, move || {
+            write_object(
+                "start multipart",
+                &owned_key,
+                &directory.join(UPLOAD_FILE),
+                &mut record.as_slice(),
+            )
+        })
+        .await?;
+        let expires = expires.unix_timestamp().to_string();
+        let parts = (1..=part_count)
+            .map(|number| {
+                let number_text = number.to_string();
+                let signature =
+                    self.sign(&["PUT part", key, &upload_id, &number_text, &expires]);
+                PartUrl {
+                    number,
+                    url: self.url(
+                        key,
+                        &format!(
+                            "uploadId={upload_id}&partNumber={number}&expires={expires}&signature={signature}"
+                        ),
+                    ),
+                }
+            })
+            .collect();
+        Ok(MultipartUpload { upload_id, parts })
     }
 }
 
@@ -882,54 +1215,36 @@ impl BlobStore for FileBlobStore {
         part_count: u32,
         expires: OffsetDateTime,
     ) -> Result<MultipartUpload, BlobError> {
-        check_key("start multipart", key)?;
-        if part_count == 0 {
+        self.start_upload(key, part_count, None, expires).await
+    }
+
+    async fn start_planned_multipart(
+        &self,
+        key: &str,
+        plan: PartPlan,
+        expires: OffsetDateTime,
+    ) -> Result<MultipartUpload, BlobError> {
+        if plan.part_size == 0
+            || plan.part_count == 0
+            || plan.part_size.saturating_mul(u64::from(plan.part_count)) < plan.size
+            || plan
+                .part_size
+                .saturating_mul(u64::from(plan.part_count - 1))
+                >= plan.size
+        {
             return Err(rejected(
                 "start multipart",
                 key,
-                "an upload has 1 part or more",
+                format!("{plan:?} does not cut the object into its parts"),
             ));
         }
-        let upload_id = uuid::Uuid::new_v4().to_string();
-        let directory = self.data_dir.join(MULTIPART).join(&upload_id);
-        let record = serde_json::to_vec(&UploadRecord {
-            key: key.to_owned(),
-            part_count,
-            expires: expires.unix_timestamp(),
-        })
-        .map_err(|e| BlobError::Unavailable {
-            operation: "start multipart",
-            key: key.to_owned(),
-            message: e.to_string(),
-        })?;
-        let owned_key = key.to_owned();
-        blocking("start multipart", key, move || {
-            write_object(
-                "start multipart",
-                &owned_key,
-                &directory.join(UPLOAD_FILE),
-                &mut record.as_slice(),
-            )
-        })
-        .await?;
-        let expires = expires.unix_timestamp().to_string();
-        let parts = (1..=part_count)
-            .map(|number| {
-                let number_text = number.to_string();
-                let signature =
-                    self.sign(&["PUT part", key, &upload_id, &number_text, &expires]);
-                PartUrl {
-                    number,
-                    url: self.url(
-                        key,
-                        &format!(
-                            "uploadId={upload_id}&partNumber={number}&expires={expires}&signature={signature}"
-                        ),
-                    ),
-                }
-            })
-            .collect();
-        Ok(MultipartUpload { upload_id, parts })
+        self.start_upload(
+            key,
+            plan.part_count,
+            Some((plan.size, plan.part_size)),
+            expires,
+        )
+        .await
     }
 
     async fn complete_multipart(

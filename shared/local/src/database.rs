@@ -74,6 +74,14 @@ CREATE TABLE IF NOT EXISTS account_nonces (
     address TEXT PRIMARY KEY,
     next TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS leases (
+    kind TEXT NOT NULL,
+    id TEXT NOT NULL,
+    expires_nanos INTEGER NOT NULL,
+    record TEXT NOT NULL,
+    PRIMARY KEY (kind, id)
+);
+CREATE INDEX IF NOT EXISTS leases_by_expiry ON leases (expires_nanos, kind, id);
 CREATE TABLE IF NOT EXISTS messages (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     queue TEXT NOT NULL,
@@ -97,11 +105,29 @@ pub(crate) struct Interrupted(pub(crate) String);
 
 impl Database {
     pub(crate) fn open(data_dir: &Path) -> Result<Self, OpenError> {
-        std::fs::create_dir_all(data_dir).map_err(|source| OpenError::Io {
-            path: data_dir.to_owned(),
-            source,
-        })?;
         let path = data_dir.join(DATABASE_FILE);
+        // The database (and its -wal and -shm files, which SQLite creates with the database's
+        // mode) is the owner's only, as is the directory.
+        crate::private::create_private_dir_all(data_dir)
+            .and_then(|()| crate::private::restrict_dir(data_dir))
+            .and_then(|()| {
+                crate::private::private_file_options()
+                    .create(true)
+                    .truncate(false)
+                    .open(&path)
+                    .map(drop)
+            })
+            .and_then(|()| {
+                ["", "-wal", "-shm"].iter().try_for_each(|suffix| {
+                    crate::private::restrict_file(
+                        &data_dir.join(format!("{DATABASE_FILE}{suffix}")),
+                    )
+                })
+            })
+            .map_err(|source| OpenError::Io {
+                path: data_dir.to_owned(),
+                source,
+            })?;
         let failed = |source| OpenError::Database {
             path: path.clone(),
             source,
@@ -120,6 +146,7 @@ impl Database {
             .pragma_update(None, "synchronous", "FULL")
             .map_err(failed)?;
         connection.execute_batch(SCHEMA).map_err(failed)?;
+        add_missing_columns(&connection).map_err(failed)?;
         Ok(Self {
             connection: Arc::new(Mutex::new(connection)),
         })
@@ -141,6 +168,28 @@ impl Database {
         .await
         .map_err(|error| Interrupted(error.to_string()))
     }
+}
+
+/// Columns added after the first release: `CREATE TABLE IF NOT EXISTS` keeps an older table as
+/// it was, so each is added to a database that lacks it.
+const ADDED_COLUMNS: [(&str, &str, &str); 2] = [
+    // Why a message was dead-lettered, and when (unix milliseconds).
+    ("messages", "reason", "TEXT"),
+    ("messages", "dead_at_ms", "INTEGER"),
+];
+
+fn add_missing_columns(connection: &Connection) -> rusqlite::Result<()> {
+    for (table, column, kind) in ADDED_COLUMNS {
+        let exists: bool = connection.query_row(
+            "SELECT COUNT(*) > 0 FROM pragma_table_info(?1) WHERE name = ?2",
+            [table, column],
+            |row| row.get(0),
+        )?;
+        if !exists {
+            connection.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {kind}"))?;
+        }
+    }
+    Ok(())
 }
 
 /// Unix nanoseconds as SQLite's 64-bit integer (years 1677 to 2262).

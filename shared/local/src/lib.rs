@@ -13,12 +13,16 @@
 
 mod blob;
 mod database;
+pub mod metrics;
+mod private;
 mod queue;
 mod table;
 
 pub use blob::{
-    AcceptError, Download, FileBlobStore, MAX_PART_BYTES, SigningSecret, StoredObject, WeakSecret,
+    AcceptError, Accepted, Download, FileBlobStore, MAX_PART_BYTES, PendingUpload, SigningSecret,
+    StoredObject, WeakSecret,
 };
 pub use database::OpenError;
+pub use private::{create_private_dir_all, private_file_options, restrict_dir, restrict_file};
 pub use queue::{DeadLetter, Delivery, LocalQueue, QueueSettings};
 pub use table::SqliteTable;

@@ -54,7 +54,7 @@ impl Delivery {
     }
 }
 
-/// A message that used up its attempts.
+/// A message that used up its attempts, or whose failure retrying cannot mend.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeadLetter {
     /// The message's row id.
@@ -63,7 +63,15 @@ pub struct DeadLetter {
     pub body: String,
     /// How many times it was delivered.
     pub attempts: u32,
+    /// Why it is here: the last failure (`None`: dead-lettered by a version that kept none).
+    pub reason: Option<String>,
+    /// When it was dead-lettered, unix milliseconds (`None`: by a version that kept none).
+    pub dead_at_ms: Option<i64>,
 }
+
+/// Why a message whose consumer never settled it is dead-lettered.
+const LOST_ON_LAST_ATTEMPT: &str =
+    "its last delivery was never settled (the server stopped or crashed while handling it)";
 
 /// The queues of `genoflow serve`, in `{data_dir}/genoflow.sqlite3`.
 ///
@@ -154,9 +162,14 @@ impl LocalQueue {
                 .map_err(|e| e.to_string())?;
             transaction
                 .execute(
-                    "UPDATE messages SET dead = 1
+                    "UPDATE messages SET dead = 1, dead_at_ms = ?2, reason = COALESCE(reason, ?4)
                      WHERE queue = ?1 AND dead = 0 AND visible_at_ms <= ?2 AND attempts >= ?3",
-                    params![queue_column(queue), millis(now), settings.max_attempts],
+                    params![
+                        queue_column(queue),
+                        millis(now),
+                        settings.max_attempts,
+                        LOST_ON_LAST_ATTEMPT
+                    ],
                 )
                 .map_err(|e| e.to_string())?;
             let next: Option<(i64, String, u32)> = transaction
@@ -251,14 +264,68 @@ impl LocalQueue {
         retry_after: Duration,
         now: OffsetDateTime,
     ) -> Result<(), QueueError> {
+        let dead = delivery.attempt >= self.settings.max_attempts;
+        self.settle_failed(delivery, dead, None, retry_after, now)
+            .await
+    }
+
+    /// [`LocalQueue::nack`], keeping `reason` (the failure) with the message: it is the
+    /// dead letter's reason if this was the last attempt. Answers whether it was dead-lettered.
+    ///
+    /// # Errors
+    /// [`QueueError`] when the delivery is stale or the database fails.
+    pub async fn fail(
+        &self,
+        delivery: &Delivery,
+        reason: &str,
+        retry_after: Duration,
+        now: OffsetDateTime,
+    ) -> Result<bool, QueueError> {
+        let dead = delivery.attempt >= self.settings.max_attempts;
+        self.settle_failed(delivery, dead, Some(reason.to_owned()), retry_after, now)
+            .await?;
+        Ok(dead)
+    }
+
+    /// Moves the message to the dead letters at once, with `reason`: a failure retrying cannot
+    /// mend (a message no consumer can read, a use case's final error), kept for the operator.
+    ///
+    /// # Errors
+    /// [`QueueError`] when the delivery is stale or the database fails.
+    pub async fn dead_letter(
+        &self,
+        delivery: &Delivery,
+        reason: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), QueueError> {
+        self.settle_failed(delivery, true, Some(reason.to_owned()), Duration::ZERO, now)
+            .await
+    }
+
+    async fn settle_failed(
+        &self,
+        delivery: &Delivery,
+        dead: bool,
+        reason: Option<String>,
+        retry_after: Duration,
+        now: OffsetDateTime,
+    ) -> Result<(), QueueError> {
         let (id, attempt) = (delivery.id, delivery.attempt);
-        let dead = attempt >= self.settings.max_attempts;
         self.run(delivery.queue, move |connection| {
             let updated = connection
                 .execute(
-                    "UPDATE messages SET dead = ?3, visible_at_ms = ?4
+                    "UPDATE messages SET dead = ?3, visible_at_ms = ?4,
+                         reason = COALESCE(?5, reason),
+                         dead_at_ms = CASE WHEN ?3 THEN ?6 ELSE NULL END
                      WHERE id = ?1 AND attempts = ?2 AND dead = 0",
-                    params![id, attempt, dead, millis(now + retry_after)],
+                    params![
+                        id,
+                        attempt,
+                        dead,
+                        millis(now + retry_after),
+                        reason,
+                        millis(now)
+                    ],
                 )
                 .map_err(|e| e.to_string())?;
             owned(updated, id)
@@ -274,7 +341,7 @@ impl LocalQueue {
         self.run(queue, move |connection| {
             let mut statement = connection
                 .prepare(
-                    "SELECT id, body, attempts FROM messages
+                    "SELECT id, body, attempts, reason, dead_at_ms FROM messages
                      WHERE queue = ?1 AND dead = 1 ORDER BY id",
                 )
                 .map_err(|e| e.to_string())?;
@@ -284,6 +351,8 @@ impl LocalQueue {
                         id: row.get(0)?,
                         body: row.get(1)?,
                         attempts: row.get(2)?,
+                        reason: row.get(3)?,
+                        dead_at_ms: row.get(4)?,
                     })
                 })
                 .map_err(|e| e.to_string())?;

@@ -5,7 +5,7 @@ use std::path::Path;
 use async_trait::async_trait;
 use genoflow_core::{
     lifecycle::SampleStatus,
-    model::{Batch, Dataset, LoginNonce, OracleValue, Sample},
+    model::{Batch, Dataset, Lease, LeaseKind, LoginNonce, OracleValue, Sample},
     ports::{DatasetPage, DatasetState, NonceClaim, Table, TableError},
 };
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
@@ -609,6 +609,103 @@ impl Table for SqliteTable {
                 )));
             }
             Ok(())
+        })
+        .await
+    }
+
+    async fn delete_sample(&self, sample_id: &str) -> Result<(), TableError> {
+        let sample_id = sample_id.to_owned();
+        self.write("delete sample", move |transaction| {
+            transaction
+                .execute("DELETE FROM samples WHERE sample_id = ?1", [sample_id])
+                .map_err(|e| unavailable("delete sample", &e))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn put_lease(&self, lease: &Lease) -> Result<(), TableError> {
+        let lease = lease.clone();
+        self.write("put lease", move |transaction| {
+            let what = format!("lease {}:{}", lease.kind.as_str(), lease.id);
+            let expires = nanos(lease.expires_at).ok_or_else(|| TableError::Corrupt {
+                what: what.clone(),
+                message: format!(
+                    "expires_at {} is outside the years 1677 to 2262",
+                    lease.expires_at
+                ),
+            })?;
+            transaction
+                .execute(
+                    "INSERT OR REPLACE INTO leases (kind, id, expires_nanos, record)
+                     VALUES (?1, ?2, ?3, ?4)",
+                    params![
+                        lease.kind.as_str(),
+                        lease.id,
+                        expires,
+                        to_json(&lease, &what)?
+                    ],
+                )
+                .map_err(|e| unavailable("put lease", &e))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get_lease(&self, kind: LeaseKind, id: &str) -> Result<Option<Lease>, TableError> {
+        let id = id.to_owned();
+        self.read("get lease", move |connection| {
+            let what = format!("lease {}:{id}", kind.as_str());
+            let json: Option<String> = connection
+                .query_row(
+                    "SELECT record FROM leases WHERE kind = ?1 AND id = ?2",
+                    params![kind.as_str(), id],
+                    |row| row.get(0),
+                )
+                .optional()
+                .map_err(|e| unavailable("get lease", &e))?;
+            json.map(|json| parse(&json, &what)).transpose()
+        })
+        .await
+    }
+
+    async fn delete_lease(&self, kind: LeaseKind, id: &str) -> Result<(), TableError> {
+        let id = id.to_owned();
+        self.write("delete lease", move |transaction| {
+            transaction
+                .execute(
+                    "DELETE FROM leases WHERE kind = ?1 AND id = ?2",
+                    params![kind.as_str(), id],
+                )
+                .map_err(|e| unavailable("delete lease", &e))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn expired_leases(
+        &self,
+        at: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<Lease>, TableError> {
+        let at = nanos(at).unwrap_or(i64::MAX);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.read("expired leases", move |connection| {
+            let mut statement = connection
+                .prepare(
+                    "SELECT record FROM leases WHERE expires_nanos <= ?1
+                     ORDER BY expires_nanos, kind, id LIMIT ?2",
+                )
+                .map_err(|e| unavailable("expired leases", &e))?;
+            let rows = statement
+                .query_map(params![at, limit], |row| row.get::<_, String>(0))
+                .map_err(|e| unavailable("expired leases", &e))?;
+            let mut leases = Vec::new();
+            for json in rows {
+                let json = json.map_err(|e| unavailable("expired leases", &e))?;
+                leases.push(parse(&json, "a lease")?);
+            }
+            Ok(leases)
         })
         .await
     }

@@ -529,3 +529,92 @@ async fn temporaries_left_by_a_crash_are_removed_and_objects_kept() {
     assert_eq!(store.read_range(KEY, 0..4).await.unwrap(), b"kept");
     assert_eq!(store.remove_stray_temporaries().unwrap(), 0);
 }
+
+#[tokio::test]
+async fn planned_parts_must_be_their_size_and_a_part_sent_again_replaces_the_first() {
+    use genoflow_core::ports::PartPlan;
+    let data_dir = tempfile::tempdir().unwrap();
+    let store = store(data_dir.path());
+    let plan = PartPlan {
+        size: 10,
+        part_size: 4,
+        part_count: 3,
+    };
+    let upload = store
+        .start_planned_multipart(KEY, plan, now() + Duration::hours(1))
+        .await
+        .unwrap();
+    let url = |number: usize| path_of(&upload.parts[number].url).to_owned();
+    // A body past the part's size is refused at the first bytes past it (the reader is
+    // endless), and one short of it at its end.
+    let endless = std::io::repeat(b'x');
+    assert!(matches!(
+        store.accept_part(&url(0), endless, now()),
+        Err(AcceptError::WrongLength {
+            expected: 4,
+            more: true,
+            ..
+        })
+    ));
+    assert!(matches!(
+        store.accept_part(&url(0), &b"abc"[..], now()),
+        Err(AcceptError::WrongLength {
+            expected: 4,
+            actual: 3,
+            more: false
+        })
+    ));
+    assert!(matches!(
+        store.accept_part(&url(2), &b"ijkl"[..], now()),
+        Err(AcceptError::WrongLength { expected: 2, .. })
+    ));
+    // The declared length is checked before any byte.
+    let pending = store.begin_part(&url(1), now()).unwrap();
+    assert!(pending.check_declared_length(5).is_err());
+    assert!(pending.check_declared_length(4).is_ok());
+    // Part 1 sent twice: the second replaces the first.
+    store.accept_part(&url(0), &b"ABCD"[..], now()).unwrap();
+    let etags = [
+        store.accept_part(&url(0), &b"abcd"[..], now()).unwrap(),
+        store.accept_part(&url(1), &b"efgh"[..], now()).unwrap(),
+        store.accept_part(&url(2), &b"ij"[..], now()).unwrap(),
+    ];
+    let directory = data_dir.path().join("multipart").join(&upload.upload_id);
+    let parts = std::fs::read_dir(&directory)
+        .unwrap()
+        .filter(|entry| {
+            entry
+                .as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("00001.")
+        })
+        .count();
+    assert_eq!(parts, 1);
+    let listed: Vec<CompletedPart> = etags
+        .iter()
+        .enumerate()
+        .map(|(index, etag)| CompletedPart {
+            number: index as u32 + 1,
+            etag: etag.clone(),
+        })
+        .collect();
+    store
+        .complete_multipart(KEY, &upload.upload_id, &listed)
+        .await
+        .unwrap();
+    assert_eq!(store.read_range(KEY, 0..10).await.unwrap(), b"abcdefghij");
+    // A plan that does not cut the object is refused.
+    let bad = PartPlan {
+        size: 10,
+        part_size: 2,
+        part_count: 3,
+    };
+    assert!(matches!(
+        store
+            .start_planned_multipart(KEY, bad, now() + Duration::hours(1))
+            .await,
+        Err(BlobError::Rejected { .. })
+    ));
+}

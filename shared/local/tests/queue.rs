@@ -241,3 +241,70 @@ async fn a_new_sole_consumer_takes_over_what_a_dead_one_held_at_once() {
         (1, analysis("waiting"))
     );
 }
+
+#[tokio::test]
+async fn dead_letters_keep_why_and_when() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let queue = LocalQueue::open(data_dir.path(), settings()).unwrap();
+    queue.send(&analysis("s1")).await.unwrap();
+    queue.send(&analysis("s2")).await.unwrap();
+    // s1: not worth retrying, dead at once.
+    let first = queue
+        .receive(QueueName::Analysis, now())
+        .await
+        .unwrap()
+        .unwrap();
+    queue
+        .dead_letter(&first, "no such sample", now())
+        .await
+        .unwrap();
+    // s2: fails on every attempt; the last failure is its reason.
+    let mut clock = now();
+    for attempt in 1..=3 {
+        let delivery = queue
+            .receive(QueueName::Analysis, clock)
+            .await
+            .unwrap()
+            .unwrap();
+        let dead = queue
+            .fail(
+                &delivery,
+                &format!("outage {attempt}"),
+                Duration::seconds(1),
+                clock,
+            )
+            .await
+            .unwrap();
+        assert_eq!(dead, attempt == 3);
+        clock += Duration::seconds(1);
+    }
+    let dead = queue.dead_letters(QueueName::Analysis).await.unwrap();
+    assert_eq!(dead.len(), 2);
+    assert_eq!(dead[0].reason.as_deref(), Some("no such sample"));
+    assert_eq!(dead[0].attempts, 1);
+    assert_eq!(dead[1].reason.as_deref(), Some("outage 3"));
+    assert!(dead.iter().all(|letter| letter.dead_at_ms.is_some()));
+    // Reopened by a later start: kept.
+    drop(queue);
+    let queue = LocalQueue::open(data_dir.path(), settings()).unwrap();
+    assert_eq!(queue.dead_letters(QueueName::Analysis).await.unwrap(), dead);
+}
+
+#[tokio::test]
+async fn a_database_of_an_earlier_version_gains_the_dead_letter_columns() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let connection = rusqlite::Connection::open(data_dir.path().join("genoflow.sqlite3")).unwrap();
+    connection
+        .execute_batch(
+            "CREATE TABLE messages (id INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL,
+                 body TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+                 visible_at_ms INTEGER NOT NULL, dead INTEGER NOT NULL DEFAULT 0);
+             INSERT INTO messages (queue, body, attempts, visible_at_ms, dead)
+                 VALUES ('analysis', '{}', 5, 0, 1);",
+        )
+        .unwrap();
+    drop(connection);
+    let queue = LocalQueue::open(data_dir.path(), settings()).unwrap();
+    let dead = queue.dead_letters(QueueName::Analysis).await.unwrap();
+    assert_eq!((dead.len(), dead[0].reason.clone()), (1, None));
+}

@@ -35,6 +35,7 @@ both_tables!(
     nonce_expiry,
     batches_and_the_nonce_counter,
     oracle_values,
+    leases_and_sample_deletion,
 );
 
 /// Of many tasks racing the same conditional write, through separate connections to the same

@@ -8,14 +8,25 @@
 //! - Presigned URLs pointing at this server: `PUT /blobs/{key}` (single or part) and
 //!   `GET /blobs/{key}`, checked by [`genoflow_local::FileBlobStore`]'s `accept_*`.
 //! - The web page (`web/`, embedded in the binary) at `/`, with `/config.json`.
-//! - Background workers, one per queue, running the same use cases as the validate, analyze
-//!   and anchor functions; the anchor schedule (confirmations) and the multipart sweep.
+//! - Background workers (`--workers` per queue for validation and analysis), running the same
+//!   use cases as the validate, analyze and anchor functions, each job within `--job-timeout`;
+//!   the anchor schedule (confirmations) and the multipart sweep. Failures not worth retrying
+//!   are kept as dead letters, logged, and listed at `GET /admin/dead-letters` for the operator
+//!   (bearer token in `{data_dir}/admin-token`).
+//! - Under abuse: at most `--max-connections` open connections (503 past it), headers within
+//!   `--header-timeout`, upload bodies that never wait on a thread and stop after
+//!   `--body-idle-timeout` without a byte; the data directory and its files are the owner's only
+//!   (0700, 0600); log fields are escaped ([`escaped_fields`]).
 //!
-//! One server per data directory (a lock file enforces it), one consumer per queue: so a
-//! claim found in progress at start-up belongs to a process that died, and is taken over at
-//! once (the use cases' leases are zero here; on AWS they cover concurrent Lambdas).
+//! One server per data directory (a lock file enforces it): so a claim older than the process
+//! belongs to one that died, and the sweeper returns it at start-up. Within the process claims
+//! are leased for the job timeout plus a minute, as on AWS, so a consumer never takes over a
+//! sibling's live claim; the sweeper then runs every minute (`workers`).
 //! `docs/LOCAL.md` describes the layout and the choices.
 
+mod admin;
+mod listen;
+mod logging;
 mod node;
 mod routes;
 mod secrets;
@@ -32,13 +43,15 @@ use std::{
 
 use genoflow_core::{
     http::{ChainReads, DatasetRoutes, MarketplaceRoutes, RoutePorts, UploadRoutes},
-    ports::{Chain, HmacTokenSigner, SystemClock, Table},
+    ports::{Chain, HmacTokenSigner, QueueName, SystemClock, Table},
     usecases::{onchain::Contracts, upload::UploadLimits},
 };
 use genoflow_local::{FileBlobStore, LocalQueue, QueueSettings, SqliteTable};
 use genoflow_stacks::{client::NodeClient, keys::PrivateKey, transaction::Network};
 use tokio::net::TcpListener;
 
+pub use admin::ADMIN_TOKEN_FILE;
+pub use logging::escaped_fields;
 pub use secrets::{SECRETS_FILE, Secrets, SecretsError};
 pub use store::NotifyingStore;
 pub use workers::Workers;
@@ -76,6 +89,21 @@ pub struct Config {
     pub poll_interval: std::time::Duration,
     /// How often open anchor transactions are checked.
     pub confirm_interval: std::time::Duration,
+    /// Consumers of the validation queue, and of the analysis queue (`--workers`).
+    pub workers: usize,
+    /// The longest one validation or analysis may run before it is failed and retried.
+    pub job_timeout: std::time::Duration,
+    /// Deliveries of a message before it is kept as a dead letter.
+    pub max_attempts: u32,
+    /// Open connections at most; one more is answered 503.
+    pub max_connections: usize,
+    /// Time a client has to send a request's headers (and the longest a connection may sit
+    /// idle between requests).
+    pub header_read_timeout: std::time::Duration,
+    /// The longest wait for the next bytes of a request body.
+    pub body_idle_timeout: std::time::Duration,
+    /// Serve the business metrics as Prometheus text at `GET /metrics` (`--metrics`).
+    pub metrics: bool,
 }
 
 impl Config {
@@ -95,6 +123,13 @@ impl Config {
             token_ttl: time::Duration::hours(1),
             poll_interval: std::time::Duration::from_millis(250),
             confirm_interval: std::time::Duration::from_secs(15),
+            workers: 1,
+            job_timeout: std::time::Duration::from_secs(900),
+            max_attempts: QueueSettings::default().max_attempts,
+            max_connections: 512,
+            header_read_timeout: std::time::Duration::from_secs(10),
+            body_idle_timeout: std::time::Duration::from_secs(30),
+            metrics: false,
         }
     }
 }
@@ -137,6 +172,11 @@ pub(crate) struct App {
     pub node: Option<node::NodeProxy>,
     pub store: NotifyingStore,
     pub web_config: serde_json::Value,
+    pub queue: LocalQueue,
+    pub admin: admin::AdminToken,
+    pub body_idle_timeout: std::time::Duration,
+    /// With `--metrics`: what the workers counted, served at `GET /metrics`.
+    pub metrics: Option<Arc<genoflow_local::metrics::PrometheusMetrics>>,
 }
 
 /// Serves on `listener` until `shutdown` resolves, then stops the workers (a step in progress
@@ -164,10 +204,40 @@ pub async fn serve(
         path: config.data_dir.clone(),
         message,
     };
+    let admin = admin::AdminToken::load_or_create(&config.data_dir)
+        .map_err(|e| data_error(format!("{ADMIN_TOKEN_FILE}: {e}")))?;
+    // A data directory written by an earlier version: its files become the owner's only too.
+    let private_dir = config.data_dir.clone();
+    tokio::task::spawn_blocking(move || restrict_tree(&private_dir))
+        .await
+        .map_err(|e| data_error(e.to_string()))?
+        .map_err(|e| data_error(format!("cannot make it private (0700, files 0600): {e}")))?;
     let table: Arc<dyn Table> =
         Arc::new(SqliteTable::open(&config.data_dir).map_err(|e| data_error(e.to_string()))?);
-    let queue = LocalQueue::open(&config.data_dir, QueueSettings::default())
+    // A job is hidden from the other consumers for as long as it may run, and a minute more.
+    let queue_settings = QueueSettings {
+        visibility_timeout: time::Duration::try_from(config.job_timeout)
+            .unwrap_or(time::Duration::MAX)
+            .saturating_add(time::Duration::minutes(1)),
+        max_attempts: config.max_attempts.max(1),
+    };
+    let queue = LocalQueue::open(&config.data_dir, queue_settings)
         .map_err(|e| data_error(e.to_string()))?;
+    for name in [
+        QueueName::Validation,
+        QueueName::Analysis,
+        QueueName::Anchor,
+    ] {
+        match queue.dead_letters(name).await {
+            Ok(letters) if !letters.is_empty() => tracing::warn!(
+                queue = admin::queue_name(name),
+                dead_letters = letters.len(),
+                "messages kept as dead letters: GET /admin/dead-letters lists them"
+            ),
+            Ok(_) => {}
+            Err(error) => return Err(data_error(error.to_string())),
+        }
+    }
     // Only this process uses the directory: whatever it had in flight died with it.
     let released = queue
         .release_in_flight()
@@ -217,6 +287,13 @@ pub async fn serve(
     if let Some(reads) = &reads {
         datasets = datasets.with_chain(reads.clone());
     }
+    let prometheus = config
+        .metrics
+        .then(|| Arc::new(genoflow_local::metrics::PrometheusMetrics::default()));
+    let metrics: Arc<dyn genoflow_core::ports::Metrics> = match &prometheus {
+        Some(prometheus) => prometheus.clone(),
+        None => Arc::new(genoflow_core::ports::NoMetrics),
+    };
     let app = Arc::new(App {
         uploads: UploadRoutes::new(
             ports.clone(),
@@ -228,6 +305,10 @@ pub async fn serve(
         marketplace: MarketplaceRoutes::new(ports, reads),
         node,
         store: store.clone(),
+        queue: queue.clone(),
+        admin,
+        body_idle_timeout: config.body_idle_timeout,
+        metrics: prometheus,
         web_config: serde_json::json!({
             "api_base": "",
             "network": match config.network { Network::Mainnet => "mainnet", Network::Testnet => "testnet" },
@@ -243,28 +324,61 @@ pub async fn serve(
     });
     let anchor_key = config.anchor_key.clone().unwrap_or(secrets.anchor_key);
     let anchor_account = anchor_key.address(config.network.single_sig_version());
-    let workers = Workers::start(&config, table, store, queue, clock, chain, anchor_key);
-    tracing::info!(%address, %base_url, released, %anchor_account, "serving");
+    let workers = Workers::start(
+        &config, table, store, queue, clock, chain, anchor_key, metrics,
+    );
+    tracing::info!(
+        %address,
+        %base_url,
+        released,
+        %anchor_account,
+        workers = config.workers,
+        admin_token = %admin::token_path(&config.data_dir).display(),
+        "serving"
+    );
     let router = routes::router(app);
-    let result = axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(ServeError::Http);
+    let limits = listen::ConnectionLimits {
+        max_connections: config.max_connections.max(1),
+        header_read_timeout: config.header_read_timeout,
+    };
+    listen::serve(listener, router, limits, shutdown).await;
     workers.stop().await;
-    result
+    Ok(())
 }
 
-/// Takes the data directory's lock for the life of the returned file.
+/// Makes `data_dir` and everything under it its owner's only: directories 0700, files 0600.
+fn restrict_tree(directory: &Path) -> std::io::Result<()> {
+    genoflow_local::restrict_dir(directory)?;
+    for entry in std::fs::read_dir(directory)? {
+        let entry = entry?;
+        let file_type = entry.file_type()?;
+        if file_type.is_dir() {
+            restrict_tree(&entry.path())?;
+        } else if file_type.is_file() {
+            genoflow_local::restrict_file(&entry.path())?;
+        }
+    }
+    Ok(())
+}
+
+/// Takes the data directory's lock for the life of the returned file (creating the directory,
+/// 0700).
 fn lock(data_dir: &Path) -> Result<File, ServeError> {
-    std::fs::create_dir_all(data_dir).map_err(|e| ServeError::DataDir {
-        path: data_dir.to_owned(),
-        message: e.to_string(),
-    })?;
+    genoflow_local::create_private_dir_all(data_dir)
+        .and_then(|()| genoflow_local::restrict_dir(data_dir))
+        .map_err(|e| ServeError::DataDir {
+            path: data_dir.to_owned(),
+            message: e.to_string(),
+        })?;
     let path = data_dir.join("serve.lock");
-    let file = File::create(&path).map_err(|e| ServeError::DataDir {
-        path: data_dir.to_owned(),
-        message: e.to_string(),
-    })?;
+    let file = genoflow_local::private_file_options()
+        .create(true)
+        .truncate(true)
+        .open(&path)
+        .map_err(|e| ServeError::DataDir {
+            path: data_dir.to_owned(),
+            message: e.to_string(),
+        })?;
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(std::fs::TryLockError::WouldBlock) => Err(ServeError::Locked(path)),

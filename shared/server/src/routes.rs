@@ -1,6 +1,6 @@
 //! The HTTP routes: the API (core's route sets), the presigned blob URLs and the page.
 
-use std::{collections::BTreeMap, sync::Arc};
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use axum::{
     Router,
@@ -10,19 +10,22 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{any, get},
 };
-use futures_util::TryStreamExt;
+use futures_util::StreamExt;
 use genoflow_core::{
     http::{ApiRequest, ApiResponse, json_response},
     ports::BlobError,
 };
-use genoflow_local::AcceptError;
+use genoflow_local::{AcceptError, Accepted, PendingUpload};
 use time::OffsetDateTime;
-use tokio_util::io::{ReaderStream, StreamReader, SyncIoBridge};
+use tokio_util::io::ReaderStream;
 
 use crate::{App, web};
 
 /// API request bodies are small JSON documents (uploads declare files, they do not carry them).
 const MAX_API_BODY: usize = 1024 * 1024;
+/// Upload bodies are gathered into writes of this size: the blocking pool sees one short write
+/// per 256 KiB, never a wait on the network.
+const WRITE_BYTES: usize = 256 * 1024;
 
 pub(crate) fn router(app: Arc<App>) -> Router {
     Router::new()
@@ -44,6 +47,8 @@ pub(crate) fn router(app: Arc<App>) -> Router {
                 .layer(axum::middleware::map_response(blob_cors)),
         )
         .route("/config.json", get(web_config))
+        .route("/admin/dead-letters", get(admin_dead_letters))
+        .route("/metrics", get(metrics))
         .fallback(web::page)
         .with_state(app)
 }
@@ -72,22 +77,43 @@ async fn blob_cors(mut response: Response) -> Response {
     response
 }
 
+async fn admin_dead_letters(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+    respond(crate::admin::dead_letters(&app.admin, &app.queue, &headers).await)
+}
+
+/// `GET /metrics` with `--metrics`: the workers' counts as Prometheus text; without it, the
+/// API's 404.
+async fn metrics(State(app): State<Arc<App>>) -> Response {
+    match &app.metrics {
+        Some(metrics) => (
+            [(header::CONTENT_TYPE, genoflow_local::metrics::CONTENT_TYPE)],
+            metrics.render(),
+        )
+            .into_response(),
+        None => respond(json_response(
+            404,
+            &serde_json::json!({"error": {"code": "no_route",
+                "message": "metrics are off: start genoflow serve with --metrics"}}),
+        )),
+    }
+}
+
 async fn upload_routes(State(app): State<Arc<App>>, request: Request) -> Response {
-    match api_request(request).await {
+    match api_request(request, app.body_idle_timeout).await {
         Ok(request) => respond(app.uploads.handle(request).await),
         Err(response) => respond(response),
     }
 }
 
 async fn dataset_routes(State(app): State<Arc<App>>, request: Request) -> Response {
-    match api_request(request).await {
+    match api_request(request, app.body_idle_timeout).await {
         Ok(request) => respond(app.datasets.handle(request).await),
         Err(response) => respond(response),
     }
 }
 
 async fn marketplace_routes(State(app): State<Arc<App>>, request: Request) -> Response {
-    match api_request(request).await {
+    match api_request(request, app.body_idle_timeout).await {
         Ok(request) => respond(app.marketplace.handle(request).await),
         Err(response) => respond(response),
     }
@@ -100,16 +126,28 @@ async fn node_proxy(State(app): State<Arc<App>>, request: Request) -> Response {
     }
 }
 
-/// The core's view of an HTTP request; a body over [`MAX_API_BODY`] is refused (413).
-async fn api_request(request: Request) -> Result<ApiRequest, ApiResponse> {
+/// The core's view of an HTTP request; a body over [`MAX_API_BODY`] is refused (413), one
+/// not whole within `timeout` too (408).
+async fn api_request(request: Request, timeout: Duration) -> Result<ApiRequest, ApiResponse> {
     let (parts, body) = request.into_parts();
-    let body = to_bytes(body, MAX_API_BODY).await.map_err(|_| {
-        json_response(
-            413,
-            &serde_json::json!({"error": {"code": "body_too_large",
-                "message": format!("request bodies are at most {MAX_API_BODY} bytes")}}),
-        )
-    })?;
+    let body = match tokio::time::timeout(timeout, to_bytes(body, MAX_API_BODY)).await {
+        Err(_) => {
+            tracing::warn!(path = parts.uri.path(), "request body too slow: refused");
+            return Err(json_response(
+                408,
+                &serde_json::json!({"error": {"code": "body_timeout",
+                    "message": format!("the request body did not arrive within {} s", timeout.as_secs())}}),
+            ));
+        }
+        Ok(Err(_)) => {
+            return Err(json_response(
+                413,
+                &serde_json::json!({"error": {"code": "body_too_large",
+                    "message": format!("request bodies are at most {MAX_API_BODY} bytes")}}),
+            ));
+        }
+        Ok(Ok(body)) => body,
+    };
     let query = parts
         .uri
         .query()
@@ -145,7 +183,9 @@ async fn web_config(State(app): State<Arc<App>>) -> Response {
     respond(json_response(200, &app.web_config))
 }
 
-/// What a presigned URL request got wrong, as the API's error body.
+/// What a presigned URL request got wrong, as the API's error body: the caller's mistakes are
+/// 4xx (logged as warnings), the store's failures 503 with a message that names no path (the
+/// log has it).
 fn refused(error: &AcceptError) -> Response {
     let (status, code) = match error {
         AcceptError::Malformed { .. } => (400, "malformed_url"),
@@ -157,29 +197,61 @@ fn refused(error: &AcceptError) -> Response {
         AcceptError::NoSuchUpload { .. } => (404, "no_such_upload"),
         AcceptError::Body(_) => (400, "body_unreadable"),
         AcceptError::Store(BlobError::NotFound { .. }) => (404, "not_found"),
-        AcceptError::Store(_) => (500, "store_unavailable"),
+        AcceptError::Store(BlobError::Rejected { .. }) => (400, "bad_key"),
+        AcceptError::Store(BlobError::Unavailable { .. }) => (503, "store_unavailable"),
     };
     if status >= 500 {
         tracing::error!(%error, "presigned request failed");
-    } else {
-        tracing::info!(code, %error, "presigned request refused");
+        return unavailable();
     }
+    tracing::warn!(code, %error, "presigned request refused");
     respond(json_response(
         status,
         &serde_json::json!({"error": {"code": code, "message": error.to_string()}}),
     ))
 }
 
+/// A failure of the server's side: logged whole, answered without internals.
 fn internal(message: impl std::fmt::Display) -> Response {
     tracing::error!(%message, "request failed");
     respond(json_response(
         500,
-        &serde_json::json!({"error": {"code": "internal", "message": message.to_string()}}),
+        &serde_json::json!({"error": {"code": "internal",
+            "message": "the server failed to answer; its operator can find why in its log"}}),
     ))
 }
 
-/// A presigned `PUT`: the whole object, or a part (`?uploadId=&partNumber=`). The body streams
-/// to disk through the store's checks; the object-created event is queued once it is stored.
+/// The store or the queue did not answer (logged by the caller).
+fn unavailable() -> Response {
+    respond(json_response(
+        503,
+        &serde_json::json!({"error": {"code": "store_unavailable",
+            "message": "the server's storage did not answer; try again shortly"}}),
+    ))
+}
+
+/// No byte of an upload's body arrived for `idle`: refused, and the connection closed.
+fn body_timeout(idle: Duration) -> Response {
+    tracing::warn!(
+        idle_seconds = idle.as_secs(),
+        "upload stalled: refused, nothing stored"
+    );
+    let mut response = respond(json_response(
+        408,
+        &serde_json::json!({"error": {"code": "body_timeout",
+            "message": format!("no bytes of the body arrived for {} s; nothing was stored, upload again", idle.as_secs())}}),
+    ));
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
+/// A presigned `PUT`: the whole object, or a part (`?uploadId=&partNumber=`). The body is read
+/// asynchronously (no thread waits on a slow client) and written through the store's checks in
+/// [`WRITE_BYTES`] steps; one longer than the URL allows is refused at the first chunk past it,
+/// and one that stalls for the idle timeout is refused. The object-created event is queued once
+/// the object is stored.
 async fn put_blob(State(app): State<Arc<App>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let Some(path_and_query) = parts.uri.path_and_query().map(|pq| pq.as_str().to_owned()) else {
@@ -195,36 +267,90 @@ async fn put_blob(State(app): State<Arc<App>>, request: Request) -> Response {
             Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
         })
         .collect();
-    let reader = StreamReader::new(body.into_data_stream().map_err(std::io::Error::other));
-    let body = SyncIoBridge::new(reader);
     let files = app.store.files.clone();
     let now = OffsetDateTime::now_utc();
-    let accepted = tokio::task::spawn_blocking(move || {
+    // A part's upload record is read from disk: quick blocking work.
+    let begun = tokio::task::spawn_blocking(move || {
         if is_part {
-            files
-                .accept_part(&path_and_query, body, now)
-                .map(Accepted::Part)
+            files.begin_part(&path_and_query, now)
         } else {
-            files
-                .accept_put(&path_and_query, &headers, body, now)
-                .map(Accepted::Object)
+            files.begin_put(&path_and_query, &headers, now)
         }
     })
     .await;
-    match accepted {
+    let mut pending = match begun {
+        Err(panic) => return internal(format!("the upload worker failed: {panic}")),
+        Ok(Err(error)) => return refused(&error),
+        Ok(Ok(pending)) => pending,
+    };
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if let Some(Err(error)) = declared.map(|length| pending.check_declared_length(length)) {
+        return refused(&error);
+    }
+    let mut stream = body.into_data_stream();
+    let mut buffer: Vec<u8> = Vec::with_capacity(WRITE_BYTES);
+    let mut buffered_from = 0u64;
+    loop {
+        let next = match tokio::time::timeout(app.body_idle_timeout, stream.next()).await {
+            Err(_) => return body_timeout(app.body_idle_timeout),
+            Ok(next) => next,
+        };
+        match next {
+            Some(Ok(chunk)) => {
+                let total = buffered_from + (buffer.len() + chunk.len()) as u64;
+                if total > pending.max_bytes() {
+                    return refused(&AcceptError::WrongLength {
+                        expected: pending.max_bytes(),
+                        actual: total,
+                        more: true,
+                    });
+                }
+                buffer.extend_from_slice(&chunk);
+                if buffer.len() >= WRITE_BYTES {
+                    buffered_from += buffer.len() as u64;
+                    pending = match write(pending, std::mem::take(&mut buffer)).await {
+                        Ok(pending) => pending,
+                        Err(response) => return response,
+                    };
+                }
+            }
+            Some(Err(error)) => {
+                return refused(&AcceptError::Body(std::io::Error::other(error)));
+            }
+            None => break,
+        }
+    }
+    if !buffer.is_empty() {
+        pending = match write(pending, buffer).await {
+            Ok(pending) => pending,
+            Err(response) => return response,
+        };
+    }
+    match tokio::task::spawn_blocking(move || pending.finish()).await {
         Err(panic) => internal(format!("the upload worker failed: {panic}")),
         Ok(Err(error)) => refused(&error),
-        Ok(Ok(Accepted::Part(etag))) => (StatusCode::OK, [(header::ETAG, etag)]).into_response(),
+        Ok(Ok(Accepted::Part { etag })) => (StatusCode::OK, [(header::ETAG, etag)]).into_response(),
         Ok(Ok(Accepted::Object(stored))) => match app.store.object_created(&stored.key).await {
             Ok(()) => StatusCode::OK.into_response(),
-            Err(error) => internal(error),
+            Err(error) => {
+                tracing::error!(%error, "the object-created event could not be queued");
+                unavailable()
+            }
         },
     }
 }
 
-enum Accepted {
-    Object(genoflow_local::StoredObject),
-    Part(String),
+/// Writes `bytes` to the upload in the blocking pool (a short write to disk).
+async fn write(mut pending: PendingUpload, bytes: Vec<u8>) -> Result<PendingUpload, Response> {
+    match tokio::task::spawn_blocking(move || pending.write(&bytes).map(|()| pending)).await {
+        Err(panic) => Err(internal(format!("the upload worker failed: {panic}"))),
+        Ok(Err(error)) => Err(refused(&error)),
+        Ok(Ok(pending)) => Ok(pending),
+    }
 }
 
 /// A presigned `GET`: streams the object.

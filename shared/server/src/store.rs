@@ -8,7 +8,7 @@ use genoflow_core::{
     keys::encode_event_key,
     ports::{
         BlobError, BlobStore, CompletedPart, MultipartUpload, ObjectIntegrity, ObjectStored,
-        PresignedPut, Queue,
+        PartPlan, PresignedPut, Queue,
     },
 };
 use genoflow_local::{FileBlobStore, LocalQueue};
@@ -96,6 +96,15 @@ impl BlobStore for NotifyingStore {
         expires: OffsetDateTime,
     ) -> Result<MultipartUpload, BlobError> {
         self.files.start_multipart(key, part_count, expires).await
+    }
+
+    async fn start_planned_multipart(
+        &self,
+        key: &str,
+        plan: PartPlan,
+        expires: OffsetDateTime,
+    ) -> Result<MultipartUpload, BlobError> {
+        self.files.start_planned_multipart(key, plan, expires).await
     }
 
     async fn complete_multipart(

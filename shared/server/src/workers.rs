@@ -1,17 +1,35 @@
-//! The background workers: one sequential consumer per queue, running the use cases the
-//! validate, analyze and anchor functions run; the anchor worker also runs the confirmation
-//! schedule, and a timer sweeps abandoned multipart uploads.
+//! The background workers: consumers of each queue, running the use cases the validate,
+//! analyze and anchor functions run (`--workers` consumers each for validation and analysis,
+//! one for anchoring); the anchor worker also runs the confirmation schedule, and a timer
+//! sweeps abandoned multipart uploads.
+//!
+//! Each job has `--job-timeout` (the functions' 900 s by default); one that runs past it is
+//! failed and retried. A failure retrying cannot mend (a final error of the use case, a message
+//! no consumer reads) goes to the dead letters at once, one that keeps failing after its last
+//! attempt; either way it is logged, and `GET /admin/dead-letters` lists them.
+//!
+//! Leases follow the functions' rule: a validation or analysis claim is leased for the job
+//! timeout plus a minute, so a sibling's live claim is never taken over; a delivery that finds
+//! one is put back until the lease ends (not counted as a failure), and on its last attempt is
+//! acknowledged, the sweeper returning the claim if its holder died. The sweeper
+//! ([`genoflow_core::usecases::sweeper`]) runs at start, where every claim older than the
+//! process is returned at once (one process per data directory: its holder died with the last
+//! one), then every [`CLAIM_SWEEP_INTERVAL`]. A job that panics fails its delivery like one
+//! that fails, and its worker carries on.
 
 use std::{sync::Arc, time::Duration};
 
 use genoflow_core::{
     Error,
-    ports::{AnchorRequested, Chain, Clock, Message, Queue, QueueName, Table},
+    ports::{AnchorRequested, Chain, Clock, Message, Metrics, Queue, QueueName, Table},
     usecases::{
-        analyze::{AnalyzeSamples, PanelSource},
+        Attempt,
+        analyze::{AnalysisOutcome, AnalyzeSamples, PanelSource},
         anchor::{AnchorBatches, Anchorer},
-        object_created::{ObjectCreated, ValidateObjects},
+        metrics as record,
+        object_created::{LEASE_MARGIN, ObjectCreated, ObjectOutcome, ValidateObjects},
         submit::ContractSender,
+        sweeper::{SweepSettings, Sweeper},
     },
 };
 use genoflow_local::{Delivery, LocalQueue};
@@ -24,6 +42,8 @@ use crate::{Config, NotifyingStore};
 const ANCHOR_BATCH: usize = 100;
 /// How often abandoned multipart uploads are swept.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(600);
+/// How often the sweeper looks for claims past their lease (and deleted datasets to purge).
+pub const CLAIM_SWEEP_INTERVAL: Duration = Duration::from_secs(60);
 
 /// The running workers.
 pub struct Workers {
@@ -36,6 +56,10 @@ struct Shared {
     clock: Arc<dyn Clock>,
     poll: Duration,
     stop: watch::Receiver<bool>,
+    /// Deliveries of a message before it is dead-lettered (the queue's `max_attempts`).
+    max_attempts: u32,
+    /// Where the outcomes are counted (`/metrics` with `--metrics`).
+    metrics: Arc<dyn Metrics>,
 }
 
 impl Shared {
@@ -61,38 +85,75 @@ impl Shared {
     }
 
     /// Acks a handled delivery; a failed one goes back with a back-off growing with its
-    /// attempts (or to the dead letters after the last). A poison body is never retried
-    /// successfully, so it ends in the dead letters too.
-    async fn settle(&self, delivery: &Delivery, result: Result<(), String>) {
-        let outcome = match result {
-            Ok(()) => self.queue.ack(delivery).await,
-            Err(error) => {
-                tracing::warn!(queue = ?delivery.queue, attempt = delivery.attempt, %error, "delivery failed");
+    /// attempts (or to the dead letters after the last); one not worth retrying goes to the
+    /// dead letters at once.
+    async fn settle(&self, delivery: &Delivery, outcome: Outcome) {
+        let queue = crate::admin::queue_name(delivery.queue);
+        let settled = match outcome {
+            Outcome::Done => self.queue.ack(delivery).await,
+            Outcome::Retry(error) => {
                 let back_off = time::Duration::seconds(2_i64.pow(delivery.attempt.min(8)));
-                self.queue.nack(delivery, back_off, self.clock.now()).await
+                match self
+                    .queue
+                    .fail(delivery, &error, back_off, self.clock.now())
+                    .await
+                {
+                    Ok(true) => {
+                        tracing::error!(queue, message = delivery.id, attempt = delivery.attempt, %error, "failed on its last attempt: kept as a dead letter (GET /admin/dead-letters)");
+                        Ok(())
+                    }
+                    Ok(false) => {
+                        tracing::warn!(queue, message = delivery.id, attempt = delivery.attempt, %error, "delivery failed; retrying");
+                        Ok(())
+                    }
+                    Err(error) => Err(error),
+                }
+            }
+            Outcome::Later(until) => {
+                let now = self.clock.now();
+                let wait = (until - now).max(time::Duration::seconds(1));
+                tracing::info!(queue, message = delivery.id, attempt = delivery.attempt, %until, "claimed by another job: delivered again when its lease ends");
+                self.queue.nack(delivery, wait, now).await
+            }
+            Outcome::Dead(error) => {
+                tracing::error!(queue, message = delivery.id, attempt = delivery.attempt, %error, "not worth retrying: kept as a dead letter (GET /admin/dead-letters)");
+                self.queue
+                    .dead_letter(delivery, &error, self.clock.now())
+                    .await
             }
         };
-        if let Err(error) = outcome {
+        if let Err(error) = settled {
             tracing::error!(%error, "could not settle a delivery");
         }
     }
 }
 
-/// A use case's error as a delivery result: retried, or logged and dropped when retrying
-/// cannot help (the use case has already recorded what the user needs to know).
-fn retry_if_worth_it(result: Result<(), Error>) -> Result<(), String> {
+/// What becomes of a delivery.
+#[derive(Clone, Debug)]
+enum Outcome {
+    /// Handled: acked.
+    Done,
+    /// Failed in a way a later attempt may not: back to the queue, after a back-off.
+    Retry(String),
+    /// Failed in a way no attempt mends: to the dead letters now.
+    Dead(String),
+    /// Claimed by another job until then: back to the queue until the claim's lease ends.
+    Later(time::OffsetDateTime),
+}
+
+/// A use case's result as an outcome: its retryable errors are retried, the others kept as dead
+/// letters (the use case has already recorded what the user needs to know).
+fn outcome_of(result: Result<(), Error>) -> Outcome {
     match result {
-        Ok(()) => Ok(()),
-        Err(error) if error.is_retryable() => Err(error.to_string()),
-        Err(error) => {
-            tracing::error!(%error, "not retryable: dropped");
-            Ok(())
-        }
+        Ok(()) => Outcome::Done,
+        Err(error) if error.is_retryable() => Outcome::Retry(error.to_string()),
+        Err(error) => Outcome::Dead(error.to_string()),
     }
 }
 
 impl Workers {
     /// Starts the workers.
+    #[allow(clippy::too_many_arguments)] // the ports, each once
     pub(crate) fn start(
         config: &Config,
         table: Arc<dyn Table>,
@@ -101,6 +162,7 @@ impl Workers {
         clock: Arc<dyn Clock>,
         chain: Option<Arc<dyn Chain>>,
         anchor_key: PrivateKey,
+        metrics: Arc<dyn Metrics>,
     ) -> Self {
         let (stop, stopped) = watch::channel(false);
         let blobs = Arc::new(store.clone());
@@ -110,16 +172,38 @@ impl Workers {
             clock: clock.clone(),
             poll: config.poll_interval,
             stop: stopped.clone(),
+            max_attempts: config.max_attempts.max(1),
+            metrics: metrics.clone(),
         };
-        // Zero leases: one consumer per queue in the one process the lock allows, so a claim
-        // found in progress belongs to a process that died.
+        // A claim in progress may be a sibling's, or a job's that ran past its timeout and whose
+        // blocking work still runs: it is leased for as long as a job may run, and a minute
+        // more. Claims of a process that died are returned by the sweeper at start.
+        let lease = time::Duration::try_from(config.job_timeout)
+            .unwrap_or(time::Duration::MAX)
+            .saturating_add(LEASE_MARGIN);
+        let sweep = Sweeper {
+            table: table.clone(),
+            blobs: blobs.clone(),
+            queue: sender.clone(),
+            clock: clock.clone(),
+            settings: SweepSettings {
+                validation_lease: lease,
+                analysis_lease: lease,
+                dead_before: Some(clock.now()),
+                ..SweepSettings::default()
+            },
+        };
         let validate = ValidateObjects {
             table: table.clone(),
             blobs: blobs.clone(),
             queue: sender.clone(),
             clock: clock.clone(),
-            options: genoflow_genomics::Options::default(),
-            validation_lease: time::Duration::ZERO,
+            // A file validation could not finish within the job's time is invalid at once,
+            // as in the validate function.
+            options: genoflow_genomics::Options::for_time_limit(
+                config.job_timeout.as_secs().max(1),
+            ),
+            validation_lease: lease,
         };
         let analyze = AnalyzeSamples {
             table: table.clone(),
@@ -128,8 +212,7 @@ impl Workers {
             clock: clock.clone(),
             panel: Arc::new(PanelSource::named(config.panel.clone())),
             options: genoflow_genomics::analysis::Options::default(),
-            work_dir: config.data_dir.join("work"),
-            analysis_lease: time::Duration::ZERO,
+            analysis_lease: lease,
         };
         let anchor = AnchorBatches {
             table,
@@ -147,16 +230,29 @@ impl Workers {
             },
             claim_lease: time::Duration::ZERO,
         };
-        let tasks = vec![
-            tokio::spawn(worker(shared(&queue), Job::Validate(validate))),
-            tokio::spawn(worker(shared(&queue), Job::Analyze(analyze))),
+        let (validate, analyze) = (
+            Arc::new(Job::Validate(validate)),
+            Arc::new(Job::Analyze(analyze)),
+        );
+        let mut tasks = Vec::new();
+        for _ in 0..config.workers.max(1) {
+            for job in [&validate, &analyze] {
+                tasks.push(tokio::spawn(worker(
+                    shared(&queue),
+                    Arc::clone(job),
+                    config.job_timeout,
+                )));
+            }
+        }
+        tasks.extend([
             tokio::spawn(anchor_worker(
                 shared(&queue),
                 anchor,
                 config.confirm_interval,
             )),
             tokio::spawn(sweeper(shared(&queue), store)),
-        ];
+            tokio::spawn(claim_sweeper(shared(&queue), sweep)),
+        ]);
         Self { stop, tasks }
     }
 
@@ -185,27 +281,51 @@ impl Job {
         }
     }
 
-    async fn run(&self, message: Result<Message, serde_json::Error>) -> Result<(), String> {
+    async fn run(
+        &self,
+        message: Result<Message, serde_json::Error>,
+        attempt: Attempt,
+        metrics: &dyn Metrics,
+    ) -> Outcome {
+        // A live claim of another job: put back until its lease ends, unless this is the last
+        // attempt (then the sweeper returns the claim if its holder died).
+        let later = |until: time::OffsetDateTime| {
+            if attempt.is_last() {
+                Outcome::Done
+            } else {
+                Outcome::Later(until)
+            }
+        };
         match (self, message) {
-            (Self::Validate(validate), Ok(Message::ObjectStored(stored))) => retry_if_worth_it(
-                validate
-                    .handle(&ObjectCreated { key: stored.key })
-                    .await
-                    .map(|outcome| tracing::info!(?outcome, "object validated")),
-            ),
-            (Self::Analyze(analyze), Ok(Message::AnalysisRequested(request))) => retry_if_worth_it(
-                analyze
-                    .handle(&request)
-                    .await
-                    .map(|outcome| tracing::info!(?outcome, "analysis done")),
-            ),
-            (_, other) => Err(format!("not a message for this queue: {other:?}")),
+            (Self::Validate(validate), Ok(Message::ObjectStored(stored))) => {
+                let object = ObjectCreated { key: stored.key };
+                match validate.handle_attempt(&object, attempt).await {
+                    Ok(ObjectOutcome::InProgress { until, .. }) => later(until),
+                    result => outcome_of(result.map(|outcome| {
+                        record::object_handled(metrics, &outcome);
+                        tracing::info!(?outcome, "object validated");
+                    })),
+                }
+            }
+            (Self::Analyze(analyze), Ok(Message::AnalysisRequested(request))) => {
+                let started = std::time::Instant::now();
+                match analyze.handle_attempt(&request, attempt).await {
+                    Ok(AnalysisOutcome::InProgress { until, .. }) => later(until),
+                    result => outcome_of(result.map(|outcome| {
+                        record::sample_analyzed(metrics, &outcome, started.elapsed());
+                        tracing::info!(?outcome, "analysis done");
+                    })),
+                }
+            }
+            (_, other) => Outcome::Dead(format!("not a message for this queue: {other:?}")),
         }
     }
 }
 
-/// Runs `job` on each delivery of its queue, one at a time, until the server stops.
-async fn worker(mut shared: Shared, job: Job) {
+/// Runs `job` on each delivery of its queue, one at a time, until the server stops; a job
+/// running past `timeout` is dropped at its next await and its delivery failed (work in the
+/// blocking pool, such as a validation, runs on to its own end: its writes are conditional).
+async fn worker(mut shared: Shared, job: Arc<Job>, timeout: Duration) {
     loop {
         let Some(delivery) = shared.next(job.queue()).await else {
             if shared.pause(shared.poll).await {
@@ -213,8 +333,30 @@ async fn worker(mut shared: Shared, job: Job) {
             }
             return;
         };
-        let result = job.run(delivery.message()).await;
-        shared.settle(&delivery, result).await;
+        let attempt = Attempt {
+            receive_count: delivery.attempt,
+            max_receive_count: shared.max_attempts,
+        };
+        // On a task of its own, so a panic fails the delivery instead of ending this worker
+        // (the claim it leaves is the sweeper's to return).
+        let run = tokio::spawn({
+            let (job, message) = (Arc::clone(&job), delivery.message());
+            let metrics = Arc::clone(&shared.metrics);
+            async move { job.run(message, attempt, metrics.as_ref()).await }
+        });
+        let abort = run.abort_handle();
+        let outcome = match tokio::time::timeout(timeout, run).await {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(failed)) => Outcome::Retry(format!("the job failed: {failed}")),
+            Err(_) => {
+                abort.abort();
+                Outcome::Retry(format!(
+                    "the job ran past its {} ms timeout (--job-timeout)",
+                    timeout.as_millis()
+                ))
+            }
+        };
+        shared.settle(&delivery, outcome).await;
     }
 }
 
@@ -226,7 +368,10 @@ async fn anchor_worker(mut shared: Shared, anchor: AnchorBatches, confirm_every:
         if last_confirm.elapsed() >= confirm_every {
             last_confirm = tokio::time::Instant::now();
             match anchor.confirm().await {
-                Ok(report) => tracing::info!(?report, "open batches checked"),
+                Ok(report) => {
+                    record::anchors_checked(shared.metrics.as_ref(), &report);
+                    tracing::info!(?report, "open batches checked");
+                }
                 Err(error) => tracing::warn!(%error, "confirmation failed; trying again later"),
             }
         }
@@ -243,7 +388,7 @@ async fn anchor_worker(mut shared: Shared, anchor: AnchorBatches, confirm_every:
                 }
                 other => {
                     let error = format!("not an anchor request: {other:?}");
-                    shared.settle(&delivery, Err(error)).await;
+                    shared.settle(&delivery, Outcome::Dead(error)).await;
                 }
             }
         }
@@ -253,14 +398,27 @@ async fn anchor_worker(mut shared: Shared, anchor: AnchorBatches, confirm_every:
             }
             return;
         }
-        let result = retry_if_worth_it(
+        let outcome = outcome_of(
             anchor
                 .anchor(&requests)
                 .await
                 .map(|outcome| tracing::info!(?outcome, "anchored")),
         );
         for delivery in &deliveries {
-            shared.settle(delivery, result.clone()).await;
+            shared.settle(delivery, outcome.clone()).await;
+        }
+    }
+}
+
+/// Runs the sweeper now (claims of a process that died are returned at once), then every
+/// [`CLAIM_SWEEP_INTERVAL`].
+async fn claim_sweeper(mut shared: Shared, sweeper: Sweeper) {
+    loop {
+        if let Err(error) = sweeper.sweep().await {
+            tracing::warn!(%error, "sweep failed; trying again later");
+        }
+        if !shared.pause(CLAIM_SWEEP_INTERVAL).await {
+            return;
         }
     }
 }

@@ -21,10 +21,14 @@ mod wallet;
 
 use std::{sync::Arc, time::Duration};
 
-use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use aws_sdk_sqs::types::QueueAttributeName;
 use genoflow_aws::{
     DynamoTable, S3BlobStore, SqsQueue, config,
-    lambda::{http::HttpEvent, s3::S3Event, sqs::SqsEvent},
+    lambda::{
+        http::HttpEvent,
+        s3::S3Event,
+        sqs::{SqsEvent, poll_once},
+    },
     setup::{MAX_RECEIVES, ResourceNames, create_resources},
 };
 use genoflow_core::{
@@ -85,7 +89,6 @@ struct Stack {
     analyze: Analyze,
     anchor: Anchor,
     api: Api,
-    _work_dir: tempfile::TempDir,
 }
 
 async fn stack() -> Stack {
@@ -114,7 +117,6 @@ async fn stack() -> Stack {
     ));
     let node = NodeClient::new(&standin, ClientConfig::default()).unwrap();
     let chain: Arc<dyn Chain> = Arc::new(node.clone());
-    let work_dir = tempfile::tempdir().unwrap();
     Stack {
         sqs: aws_sdk_sqs::Client::new(&sdk),
         bucket: resources.bucket.clone(),
@@ -137,15 +139,12 @@ async fn stack() -> Stack {
             queue: queue.clone(),
             clock: clock.clone(),
         }),
-        analyze: Analyze::new(
-            genoflow_function_analyze::Ports {
-                table: table.clone(),
-                blobs: blobs.clone(),
-                queue: queue.clone(),
-                clock: clock.clone(),
-            },
-            work_dir.path().to_owned(),
-        ),
+        analyze: Analyze::new(genoflow_function_analyze::Ports {
+            table: table.clone(),
+            blobs: blobs.clone(),
+            queue: queue.clone(),
+            clock: clock.clone(),
+        }),
         anchor: Anchor::new(
             genoflow_function_anchor::Ports {
                 table: table.clone(),
@@ -183,7 +182,6 @@ async fn stack() -> Stack {
         table,
         blobs,
         node,
-        _work_dir: work_dir,
     }
 }
 
@@ -297,71 +295,7 @@ impl Stack {
         F: FnOnce(SqsEvent) -> Fut,
         Fut: Future<Output = Vec<String>>,
     {
-        let received = self
-            .sqs
-            .receive_message()
-            .queue_url(queue_url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(1)
-            .message_system_attribute_names(MessageSystemAttributeName::All)
-            .send()
-            .await
-            .unwrap();
-        let messages = received.messages.unwrap_or_default();
-        if messages.is_empty() {
-            return (0, Vec::new());
-        }
-        let records: Vec<Value> = messages
-            .iter()
-            .map(|m| {
-                let attributes: serde_json::Map<String, Value> = m
-                    .attributes()
-                    .map(|a| {
-                        a.iter()
-                            .map(|(k, v)| (k.as_str().to_owned(), Value::from(v.as_str())))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                json!({
-                    "messageId": m.message_id(),
-                    "receiptHandle": m.receipt_handle(),
-                    "body": m.body(),
-                    "attributes": attributes,
-                    "messageAttributes": {},
-                    "md5OfBody": m.md5_of_body(),
-                    "eventSource": "aws:sqs",
-                    "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:genoflow",
-                    "awsRegion": "us-east-1",
-                })
-            })
-            .collect();
-        let event: SqsEvent = serde_json::from_value(json!({ "Records": records })).unwrap();
-        let failed = handle(event).await;
-        for message in &messages {
-            let handle = message.receipt_handle().unwrap();
-            if failed
-                .iter()
-                .any(|id| Some(id.as_str()) == message.message_id())
-            {
-                self.sqs
-                    .change_message_visibility()
-                    .queue_url(queue_url)
-                    .receipt_handle(handle)
-                    .visibility_timeout(0)
-                    .send()
-                    .await
-                    .unwrap();
-            } else {
-                self.sqs
-                    .delete_message()
-                    .queue_url(queue_url)
-                    .receipt_handle(handle)
-                    .send()
-                    .await
-                    .unwrap();
-            }
-        }
-        (messages.len(), failed)
+        poll_once(&self.sqs, queue_url, 10, handle).await.unwrap()
     }
 
     async fn poll_analysis(&self) -> (usize, Vec<String>) {

@@ -7,11 +7,13 @@
 //! | [`s3`] | S3 event notification | `ObjectCreated:*` records to [`ObjectCreated`](genoflow_core::usecases::object_created::ObjectCreated) keys (core decodes them); failures fail the invocation, so Lambda retries and then sends it to the on-failure destination |
 //! | [`sqs`] | SQS batch | each body to a core [`Message`](genoflow_core::ports::Message); a partial batch response naming every message that failed or did not parse, so SQS redelivers them and its redrive policy moves them to the dead-letter queue |
 //! | [`settings`] | the environment | the bearer-token secret (environment or Secrets Manager), the Stacks network |
+//! | [`leases`] | the environment | the claim leases, the queues' `maxReceiveCount`, the sweeper's limits |
 //!
 //! [`init_logging`] sets up JSON logs for CloudWatch. Nothing here logs request bodies, headers
 //! or secrets: only methods, paths, statuses, ids and error messages.
 
 pub mod http;
+pub mod leases;
 pub mod s3;
 pub mod settings;
 pub mod sqs;
@@ -28,7 +30,8 @@ use crate::{
 
 /// The adapters every function builds once at cold start, from the environment
 /// (`GENOFLOW_BUCKET`, `GENOFLOW_TABLE`, `GENOFLOW_ANALYSIS_QUEUE_URL`,
-/// `GENOFLOW_ANCHOR_QUEUE_URL`, and the standard AWS variables).
+/// `GENOFLOW_ANCHOR_QUEUE_URL`, optionally `GENOFLOW_VALIDATION_QUEUE_URL`, and the standard AWS
+/// variables).
 pub struct Adapters {
     /// The SDK configuration (for further clients, e.g. Secrets Manager).
     pub sdk: aws_config::SdkConfig,
@@ -47,17 +50,25 @@ impl Adapters {
     /// [`MissingSetting`] naming the first unset `GENOFLOW_*` variable.
     pub async fn from_env() -> Result<Self, MissingSetting> {
         let resources = Resources::from_env()?;
-        let sdk = config::load().await;
-        Ok(Self {
+        Ok(Self::new(config::load().await, &resources))
+    }
+
+    /// The three adapters over `resources` (tests and local runs name them themselves).
+    pub fn new(sdk: aws_config::SdkConfig, resources: &Resources) -> Self {
+        let mut queue = SqsQueue::new(
+            &sdk,
+            &resources.analysis_queue_url,
+            &resources.anchor_queue_url,
+        );
+        if let Some(url) = &resources.validation_queue_url {
+            queue = queue.with_validation_queue(url);
+        }
+        Self {
             blobs: Arc::new(S3BlobStore::new(&sdk, &resources.bucket)),
             table: Arc::new(DynamoTable::new(&sdk, &resources.table)),
-            queue: Arc::new(SqsQueue::new(
-                &sdk,
-                &resources.analysis_queue_url,
-                &resources.anchor_queue_url,
-            )),
+            queue: Arc::new(queue),
             sdk,
-        })
+        }
     }
 }
 

@@ -35,8 +35,9 @@ pub const TOKEN_TTL_ENV: &str = "GENOFLOW_TOKEN_TTL_SECONDS";
 /// The default bearer token lifetime.
 pub const DEFAULT_TOKEN_TTL: time::Duration = time::Duration::hours(1);
 
-/// A setting that is missing or wrong.
-#[derive(Debug, thiserror::Error)]
+/// A setting that is missing or wrong. Prints as its message under `Debug` too (what a
+/// function's `main` shows when its cold start returns it).
+#[derive(thiserror::Error)]
 pub enum SettingError {
     /// Unset.
     #[error(transparent)]
@@ -61,7 +62,7 @@ pub enum SettingError {
     },
     /// Secrets Manager refused or failed.
     #[error(
-        "could not read the token secret {secret_id} from Secrets Manager: {message} (the function's role needs secretsmanager:GetSecretValue on it)"
+        "could not read the secret {secret_id} from Secrets Manager: {message} (the function's role needs secretsmanager:GetSecretValue on it: the template grants it on the ARN its parameter names, so pass the secret's full ARN, not its name)"
     )]
     SecretsManager {
         /// The secret's ARN or name.
@@ -69,6 +70,12 @@ pub enum SettingError {
         /// The service's message.
         message: String,
     },
+}
+
+impl std::fmt::Debug for SettingError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
 }
 
 /// The bearer token secret: from Secrets Manager when `GENOFLOW_TOKEN_SECRET_ARN` is set (its

@@ -75,10 +75,8 @@ impl DatasetRoutes {
         match (&request.method, route.as_slice()) {
             (&Method::GET, ["datasets"]) => {
                 let limit = page_limit(request.query("limit"), DEFAULT_PAGE, MAX_PAGE)?;
-                let page = self
-                    .datasets
-                    .list(&owner, limit, request.query("cursor"))
-                    .await?;
+                let cursor = request.query("cursor").map(checked_cursor).transpose()?;
+                let page = self.datasets.list(&owner, limit, cursor).await?;
                 Ok(json_response(200, &page))
             }
             (&Method::GET, ["datasets", dataset_id]) => Ok(json_response(
@@ -105,9 +103,32 @@ impl DatasetRoutes {
             )),
             (&Method::DELETE, ["datasets", dataset_id]) => Ok(json_response(
                 200,
-                &self.datasets.delete(&owner, dataset_id).await?,
+                &self
+                    .datasets
+                    .delete(&owner, dataset_id, self.clock.now())
+                    .await?,
             )),
             _ => Err(request.no_route()),
         }
+    }
+}
+
+/// `?cursor=` as the tables write it (`{created_at unix nanoseconds}:{dataset_id}`): anything
+/// else is the caller's mistake (400), not a table failure.
+fn checked_cursor(cursor: &str) -> Result<&str, super::ApiError> {
+    let well_formed = cursor.split_once(':').is_some_and(|(nanos, id)| {
+        nanos.parse::<i64>().is_ok()
+            && !id.is_empty()
+            && id.len() <= 128
+            && !id.chars().any(char::is_control)
+    });
+    if well_formed {
+        Ok(cursor)
+    } else {
+        Err(super::ApiError::BadQuery {
+            name: "cursor",
+            message: "not a cursor this API returned; pass the `next` of the previous page"
+                .to_owned(),
+        })
     }
 }

@@ -39,6 +39,15 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// The message the response carries ([`crate::Error::public_message`]: no internals in a
+    /// 5xx).
+    pub fn public_message(&self) -> String {
+        match self {
+            Self::Core(error) => error.public_message(),
+            other => other.to_string(),
+        }
+    }
+
     /// The HTTP status.
     pub fn http_status(&self) -> u16 {
         match self {
@@ -238,16 +247,17 @@ pub fn json_response(status: u16, body: &impl Serialize) -> ApiResponse {
     ApiResponse { status, body }
 }
 
-/// The documented error body with the error's status.
+/// The documented error body with the error's status (a 5xx says nothing of the server's
+/// internals: [`ApiError::public_message`]).
 pub fn error_response(error: &ApiError) -> ApiResponse {
     json_response(
         error.http_status(),
-        &serde_json::json!({"error": {"code": error.code(), "message": error.to_string()}}),
+        &serde_json::json!({"error": {"code": error.code(), "message": error.public_message()}}),
     )
 }
 
 /// Runs `route` on `request` and answers: the route's response, or the error's. Logs one line
-/// per request (method, path, status, request id; a refusal at `info` and a 5xx at `error` with
+/// per request (method, path, status, request id; a refusal at `warn` and a 5xx at `error` with
 /// its message; never headers or bodies).
 ///
 /// ```
@@ -280,7 +290,7 @@ where
             if error.http_status() >= 500 {
                 tracing::error!(%method, %path, %request_id, code = error.code(), error = %error, "request failed");
             } else {
-                tracing::info!(%method, %path, %request_id, code = error.code(), error = %error, "request refused");
+                tracing::warn!(%method, %path, %request_id, code = error.code(), error = %error, "request refused");
             }
             error_response(&error)
         }
@@ -360,5 +370,32 @@ mod tests {
             "{}",
             response.body
         );
+    }
+
+    #[test]
+    fn a_5xx_body_names_no_internals_and_a_4xx_keeps_its_message() {
+        use crate::ports::{BlobError, TableError};
+        let outage = ApiError::from(crate::Error::Table(TableError::Unavailable {
+            operation: "update dataset",
+            message: "SQLITE_FULL: INSERT INTO datasets failed in /srv/data/genoflow.sqlite3"
+                .into(),
+        }));
+        let blob = ApiError::from(crate::Error::Blob(BlobError::Unavailable {
+            operation: "PUT",
+            key: "uploads/SP1/d1/r.fq".into(),
+            message: "/srv/data/blobs/uploads: No space left on device".into(),
+        }));
+        for error in [outage, blob] {
+            let response = error_response(&error);
+            assert_eq!(response.status, 503);
+            for internal in ["/srv", "INSERT", "SQLITE", "uploads/"] {
+                assert!(!response.body.contains(internal), "{}", response.body);
+            }
+        }
+        let refused = ApiError::from(crate::Error::NotFound {
+            what: "dataset",
+            id: "d1".into(),
+        });
+        assert!(error_response(&refused).body.contains("no dataset d1"));
     }
 }

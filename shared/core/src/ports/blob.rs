@@ -67,6 +67,40 @@ pub struct MultipartUpload {
     pub parts: Vec<PartUrl>,
 }
 
+/// How a multipart upload cuts its object: every part `part_size` bytes but the last, which
+/// holds the rest of `size`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PartPlan {
+    /// The object's size.
+    pub size: u64,
+    /// The size of every part but the last.
+    pub part_size: u64,
+    /// How many parts.
+    pub part_count: u32,
+}
+
+impl PartPlan {
+    /// The size of part `number` (1-based); `None` outside `1..=part_count`.
+    ///
+    /// ```
+    /// use genoflow_core::ports::PartPlan;
+    /// let plan = PartPlan { size: 10, part_size: 4, part_count: 3 };
+    /// assert_eq!((plan.part_bytes(1), plan.part_bytes(3), plan.part_bytes(4)), (Some(4), Some(2), None));
+    /// ```
+    pub fn part_bytes(&self, number: u32) -> Option<u64> {
+        if number == 0 || number > self.part_count {
+            return None;
+        }
+        if number < self.part_count {
+            return Some(self.part_size);
+        }
+        Some(
+            self.size
+                .saturating_sub(self.part_size.saturating_mul(u64::from(number - 1))),
+        )
+    }
+}
+
 /// A part as the client reports it in `POST /uploads/{id}/complete`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CompletedPart {
@@ -150,6 +184,18 @@ pub trait BlobStore: Send + Sync {
         part_count: u32,
         expires: OffsetDateTime,
     ) -> Result<MultipartUpload, BlobError>;
+
+    /// Starts a multipart upload cut as `plan` says. A store that can hold each part to its
+    /// size does (the embedded store refuses a part of any other length); by default the part
+    /// URLs are those of [`BlobStore::start_multipart`], bounded by the store's own part limit.
+    async fn start_planned_multipart(
+        &self,
+        key: &str,
+        plan: PartPlan,
+        expires: OffsetDateTime,
+    ) -> Result<MultipartUpload, BlobError> {
+        self.start_multipart(key, plan.part_count, expires).await
+    }
 
     /// Assembles the parts, in number order, into the object (which emits object-created).
     async fn complete_multipart(

@@ -8,16 +8,19 @@ mod blob;
 mod chain;
 mod clock;
 mod fetch;
+mod metrics;
 mod queue;
 mod table;
 mod token;
 
 pub use blob::{
-    BlobError, BlobStore, CompletedPart, MultipartUpload, ObjectIntegrity, PartUrl, PresignedPut,
+    BlobError, BlobStore, CompletedPart, MultipartUpload, ObjectIntegrity, PartPlan, PartUrl,
+    PresignedPut,
 };
 pub use chain::{Chain, ChainError};
 pub use clock::{Clock, SystemClock};
 pub use fetch::{FetchError, FetchResponse, HttpFetcher, MAX_FETCH_BYTES};
+pub use metrics::{Metric, Metrics, NoMetrics, Unit};
 pub use queue::{
     AnalysisRequested, AnchorRequested, Message, ObjectStored, Queue, QueueError, QueueName,
 };

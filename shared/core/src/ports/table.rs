@@ -3,7 +3,7 @@ use time::OffsetDateTime;
 
 use crate::{
     lifecycle::{SampleStatus, Status},
-    model::{Batch, Dataset, LoginNonce, OracleValue, Sample},
+    model::{Batch, Dataset, Lease, LeaseKind, LoginNonce, OracleValue, Sample},
 };
 
 /// A move of the anchor account's nonce counter: the table holds the next nonce the anchor
@@ -159,4 +159,24 @@ pub trait Table: Send + Sync {
     /// Records a login nonce as used. [`TableError::ConditionFailed`] if the same address
     /// already used it and that record has not expired at `now`.
     async fn claim_nonce(&self, nonce: &LoginNonce, now: OffsetDateTime) -> Result<(), TableError>;
+
+    /// Removes the sample record; removing a missing one succeeds.
+    async fn delete_sample(&self, sample_id: &str) -> Result<(), TableError>;
+
+    /// Stores the lease of its `(kind, id)`, replacing any (leases are markers for the sweeper:
+    /// the records' conditional writes decide who does the work).
+    async fn put_lease(&self, lease: &Lease) -> Result<(), TableError>;
+
+    /// The lease of `(kind, id)`.
+    async fn get_lease(&self, kind: LeaseKind, id: &str) -> Result<Option<Lease>, TableError>;
+
+    /// Removes the lease of `(kind, id)`; removing a missing one succeeds.
+    async fn delete_lease(&self, kind: LeaseKind, id: &str) -> Result<(), TableError>;
+
+    /// Up to `limit` leases whose `expires_at` is at or before `at`, soonest expired first.
+    async fn expired_leases(
+        &self,
+        at: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<Lease>, TableError>;
 }

@@ -1,28 +1,32 @@
 //! The analyze function: a sample's files are all valid; analyse them once.
 //!
-//! The files are copied from the blob store into a work directory (Lambda's ephemeral `/tmp`,
-//! up to 10 GiB) because the pipeline reads a read pair side by side; the directory is removed
-//! afterwards whatever happens.
+//! The files are streamed from the blob store into the pipeline (no copy to a work directory:
+//! every input format is read front to back, a pair one file after the other), so the function
+//! needs no ephemeral storage for its inputs.
+//!
+//! A dataset deleted while its sample is analysed stops the analysis from writing: the datasets
+//! are checked before the results are written, and results written while a delete ran are
+//! removed again when the conditional writes that follow find a dataset gone.
 
 use std::{
-    fs,
-    io::{self, Write},
-    path::{Path, PathBuf},
-    sync::{Arc, OnceLock},
+    io::{self, Read},
+    path::Path,
+    sync::{Arc, Mutex, OnceLock, PoisonError},
 };
 
-use genoflow_genomics::analysis::{self, Panel, Report};
+use genoflow_genomics::analysis::{self, Input, Panel, Report};
 use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
 
 use crate::{
     error::Error,
     keys::results_prefix,
     lifecycle::{SampleStatus, Status},
-    model::{AnalysisRecord, Dataset, Problem, Sample, SampleError},
+    model::{AnalysisRecord, Dataset, LeaseKind, Problem, Sample, SampleError},
     ports::{AnalysisRequested, AnchorRequested, BlobStore, Clock, Message, Queue, Table},
 };
 
-use super::{transition_dataset, transition_sample};
+use super::{Attempt, hold_lease, release_lease, transition_dataset, transition_sample};
 
 /// The report's file name under `results/{dataset_id}/`.
 pub const REPORT_FILE: &str = "report.json";
@@ -53,7 +57,16 @@ pub enum AnalysisOutcome {
         /// The sample.
         sample_id: String,
     },
-    /// Another analyser holds a fresh claim, or the sample is past analysis or failed: nothing
+    /// Another analyser holds a live claim (until `until`): nothing done. On a queue this is a
+    /// retry later (a batch item failure), never a success: if the holder died, the retry after
+    /// the lease (or the sweeper) takes the sample over.
+    InProgress {
+        /// The sample.
+        sample_id: String,
+        /// When the claim's lease ends.
+        until: OffsetDateTime,
+    },
+    /// The sample is past analysis or failed, or another analyser took the claim over: nothing
     /// to do.
     Skipped {
         /// The sample.
@@ -82,10 +95,9 @@ pub struct AnalyzeSamples {
     pub panel: Arc<PanelSource>,
     /// Thresholds (they enter the pipeline id) and threads.
     pub options: analysis::Options,
-    /// Where the files are copied for the analysis (a directory per sample, removed after).
-    pub work_dir: PathBuf,
-    /// How long an analysis claim holds before a redelivered message takes it over: at least
-    /// the analyze function's timeout.
+    /// How long an analysis claim holds before a redelivered message (or the sweeper) takes it
+    /// over: the analyze function's timeout plus a margin
+    /// ([`super::object_created::LEASE_MARGIN`]), so a live analyser is never taken over.
     pub analysis_lease: time::Duration,
 }
 
@@ -135,49 +147,98 @@ impl PanelSource {
     }
 }
 
-/// Why an analysis attempt stopped before deciding the sample; the claim is handed back.
+/// Why an analysis attempt stopped before deciding the sample.
 enum Interrupted {
-    /// Storage or disk failed: the redelivery retries.
+    /// Storage or the table failed: the claim is handed back and the redelivery retries.
     Retry(Error),
     /// The pipeline refused the input: the sample fails.
     Refused(SampleError),
+    /// A dataset of the sample was deleted meanwhile: nothing is written.
+    Deleted,
+}
+
+/// The first failure of the blob store seen while the pipeline streamed its inputs: an I/O error
+/// the pipeline reports is a storage outage (retried) when this is set, the input's fault
+/// otherwise.
+#[derive(Clone, Default)]
+struct StoreFailure(Arc<Mutex<Option<String>>>);
+
+impl StoreFailure {
+    fn record(&self, error: &dyn std::fmt::Display) {
+        let mut first = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if first.is_none() {
+            *first = Some(error.to_string());
+        }
+    }
+
+    fn take(&self) -> Option<String> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
+}
+
+/// A blob's bytes as the pipeline reads them, recording the store's failures.
+struct Watched {
+    inner: Box<dyn Read + Send>,
+    failure: StoreFailure,
+}
+
+impl Read for Watched {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner
+            .read(buf)
+            .inspect_err(|error| self.failure.record(error))
+    }
 }
 
 impl AnalyzeSamples {
     /// Handles one analysis request: claims the sample (`analysis_requested → analyzing`,
-    /// conditional, so a redelivery does nothing while the claim is fresh), copies its files,
-    /// runs the pipeline, writes `report.json` and `variants.vcf` under each dataset's
-    /// `results/{dataset_id}/`, records the hashes (`analyzed`) and sends one anchor request.
+    /// conditional; a live claim of another analyser is [`AnalysisOutcome::InProgress`]),
+    /// streams its files through the pipeline, writes `report.json` and `variants.vcf` under
+    /// each dataset's `results/{dataset_id}/`, records the hashes (`analyzed`) and sends one
+    /// anchor request.
     ///
     /// # Errors
     /// Storage, table and queue failures; the claim is handed back first, so the redelivered
     /// message analyses again. A refused input is not an error: the sample becomes `failed`.
     pub async fn handle(&self, request: &AnalysisRequested) -> Result<AnalysisOutcome, Error> {
+        self.handle_attempt(request, Attempt::RETRIED).await
+    }
+
+    /// [`AnalyzeSamples::handle`] on a queue delivery: on the last one, an analysis that cannot
+    /// run (storage or table outage) fails the sample with the reason instead of handing the
+    /// claim back for a retry that will not come.
+    ///
+    /// # Errors
+    /// As [`AnalyzeSamples::handle`].
+    pub async fn handle_attempt(
+        &self,
+        request: &AnalysisRequested,
+        attempt: Attempt,
+    ) -> Result<AnalysisOutcome, Error> {
         let sample_id = request.sample_id.clone();
         let Some(sample) = self.table.get_sample(&sample_id).await? else {
             return Ok(AnalysisOutcome::Gone { sample_id });
         };
         let now = self.clock.now();
-        let claimable = match sample.status {
-            SampleStatus::AnalysisRequested => true,
-            SampleStatus::Analyzing => now - sample.updated_at >= self.analysis_lease,
+        match sample.status {
+            SampleStatus::AnalysisRequested => {}
+            SampleStatus::Analyzing => {
+                let until = sample.updated_at + self.analysis_lease;
+                if now < until {
+                    return Ok(AnalysisOutcome::InProgress { sample_id, until });
+                }
+                tracing::warn!(%sample_id, claimed_at = %sample.updated_at, "taking over an analysis claim older than the lease");
+            }
             SampleStatus::Analyzed => return self.resend_anchor_request(&sample).await,
-            _ => false,
-        };
-        if !claimable {
-            return Ok(AnalysisOutcome::Skipped {
-                sample_id,
-                status: sample.status,
-            });
+            status => return Ok(AnalysisOutcome::Skipped { sample_id, status }),
         }
         let table = self.table.as_ref();
+        let until = now + self.analysis_lease;
+        hold_lease(table, LeaseKind::Analysis, &sample_id, until, now).await?;
         let Some(claimed) =
             transition_sample(table, &sample, SampleStatus::Analyzing, now, |_| {}).await?
         else {
-            return Ok(AnalysisOutcome::Skipped {
-                sample_id,
-                status: SampleStatus::Analyzing,
-            });
+            return Ok(AnalysisOutcome::InProgress { sample_id, until });
         };
         let mut datasets = Vec::with_capacity(claimed.dataset_ids.len());
         for id in &claimed.dataset_ids {
@@ -195,10 +256,7 @@ impl AnalyzeSamples {
                     transition_dataset(table, &dataset, Status::Analyzing, now, |_| {}).await?;
                 // Another analyser took the claim over meanwhile: it does the work.
                 let Some(moved) = moved else {
-                    return Ok(AnalysisOutcome::Skipped {
-                        sample_id,
-                        status: SampleStatus::Analyzing,
-                    });
+                    return Ok(AnalysisOutcome::InProgress { sample_id, until });
                 };
                 moved
             } else {
@@ -207,16 +265,14 @@ impl AnalyzeSamples {
             datasets.push(dataset);
         }
 
-        let dir = self.work_dir.join(&claimed.sample_id);
-        let attempt = self.analyse(&claimed, &datasets, &dir).await;
-        if let Err(error) = fs::remove_dir_all(&dir)
-            && error.kind() != io::ErrorKind::NotFound
-        {
-            tracing::warn!(dir = %dir.display(), %error, "could not remove the work directory");
-        }
-        match attempt {
+        match self.analyse(&claimed, &datasets).await {
             Ok(record) => self.finish(&claimed, &datasets, record).await,
             Err(Interrupted::Refused(error)) => self.fail(&claimed, &datasets, error).await,
+            Err(Interrupted::Deleted) => self.abandon(&claimed, &datasets).await,
+            Err(Interrupted::Retry(error)) if attempt.is_last() => {
+                tracing::error!(%sample_id, %error, receive_count = attempt.receive_count, "the analysis could not run on its last delivery; the sample fails");
+                self.give_up(&claimed, &datasets).await
+            }
             Err(Interrupted::Retry(error)) => {
                 self.hand_back(&claimed, &datasets).await?;
                 Err(error)
@@ -224,63 +280,73 @@ impl AnalyzeSamples {
         }
     }
 
-    /// Copies the files, runs the pipeline and writes the artifacts.
+    /// Streams the files through the pipeline and writes the artifacts, unless a dataset was
+    /// deleted meanwhile.
     async fn analyse(
         &self,
         sample: &Sample,
         datasets: &[Dataset],
-        dir: &Path,
     ) -> Result<AnalysisRecord, Interrupted> {
         let retry = |error: Error| Interrupted::Retry(error);
-        let local = |error: io::Error, what: &str| {
+        let local = |message: String| {
             Interrupted::Retry(Error::Analysis {
                 sample_id: sample.sample_id.clone(),
-                message: format!("{what}: {error}"),
+                message,
             })
         };
-        fs::create_dir_all(dir).map_err(|e| local(e, "cannot create the work directory"))?;
-        let mut paths = Vec::with_capacity(datasets.len());
-        for dataset in datasets {
-            let reader = self
-                .blobs
-                .open_read(&dataset.key)
-                .await
-                .map_err(|e| retry(e.into()))?;
-            let path = dir.join(&dataset.filename);
-            let target = path.clone();
-            tokio::task::spawn_blocking(move || -> io::Result<u64> {
-                let mut file = fs::File::create(&target)?;
-                let copied = io::copy(&mut { reader }, &mut file)?;
-                file.flush()?;
-                Ok(copied)
+        let failure = StoreFailure::default();
+        let runtime = tokio::runtime::Handle::current();
+        let inputs: Vec<Input> = datasets
+            .iter()
+            .map(|dataset| {
+                let (blobs, key, failure) =
+                    (self.blobs.clone(), dataset.key.clone(), failure.clone());
+                let runtime = runtime.clone();
+                // Opened on the pipeline's thread when it reaches the file.
+                Input::new(dataset.filename.clone(), move || {
+                    match runtime.block_on(blobs.open_read(&key)) {
+                        Ok(inner) => {
+                            Ok(Box::new(Watched { inner, failure }) as Box<dyn Read + Send>)
+                        }
+                        Err(error) => {
+                            failure.record(&error);
+                            Err(io::Error::other(error.to_string()))
+                        }
+                    }
+                })
             })
-            .await
-            .map_err(|e| local(io::Error::other(e), "the copy task failed"))?
-            .map_err(|e| local(e, &format!("cannot copy {}", dataset.key)))?;
-            paths.push(path);
-        }
+            .collect();
 
         let source = self.panel.clone();
         let options = self.options.clone();
-        let (report, panel) = tokio::task::spawn_blocking(move || {
+        let ran = tokio::task::spawn_blocking(move || {
             // A panel that does not load is ours to fix, not the user's input: retried.
             let panel = source.get().map_err(|error| Err(error.to_string()))?;
-            analysis::analyze(&paths, &panel, &options)
+            analysis::analyze_inputs(inputs, &panel, &options)
                 .map(|report| (report, panel))
                 .map_err(Ok)
         })
         .await
-        .map_err(|e| local(io::Error::other(e), "the analysis task failed"))?
-        .map_err(|error| match error {
-            Ok(refused) => Interrupted::Refused(refusal(datasets, &refused)),
-            Err(panel) => local(io::Error::other(panel), "the panel does not load"),
-        })?;
+        .map_err(|e| local(format!("the analysis task failed: {e}")))?;
+        if self.vanished(datasets).await.map_err(retry)? {
+            return Err(Interrupted::Deleted);
+        }
+        let (report, panel) = match ran {
+            Ok(done) => done,
+            Err(Err(panel)) => return Err(local(format!("the panel does not load: {panel}"))),
+            Err(Ok(refused)) => {
+                return Err(match failure.take() {
+                    Some(store) => local(format!("reading the files failed: {store}")),
+                    None => Interrupted::Refused(refusal(datasets, &refused)),
+                });
+            }
+        };
 
         let report_json = report.to_json().into_bytes();
         let mut variants = Vec::new();
         report
             .write_vcf(&panel, &mut variants)
-            .map_err(|e| local(e, "cannot write the VCF"))?;
+            .map_err(|e| local(format!("cannot write the VCF: {e}")))?;
         let record = attest(datasets, &report, &report_json);
         for dataset in datasets {
             let prefix = results_prefix(&dataset.dataset_id);
@@ -296,6 +362,58 @@ impl AnalyzeSamples {
         Ok(record)
     }
 
+    /// Whether a dataset of the sample is no longer in the table (deleted).
+    async fn vanished(&self, datasets: &[Dataset]) -> Result<bool, Error> {
+        for dataset in datasets {
+            if self.table.get_dataset(&dataset.dataset_id).await?.is_none() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Removes the artifacts this analysis may have written for `datasets`.
+    async fn remove_results(&self, datasets: &[Dataset]) -> Result<(), Error> {
+        for dataset in datasets {
+            let prefix = results_prefix(&dataset.dataset_id);
+            for name in [REPORT_FILE, VARIANTS_FILE] {
+                self.blobs.delete(&format!("{prefix}{name}")).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A dataset of the sample was deleted during the analysis: nothing of it is kept. The
+    /// artifacts are removed (a delete may have run between their write and now); a sample that
+    /// still has a file fails, saying which was deleted.
+    async fn abandon(
+        &self,
+        sample: &Sample,
+        datasets: &[Dataset],
+    ) -> Result<AnalysisOutcome, Error> {
+        self.remove_results(datasets).await?;
+        let mut gone = None;
+        for dataset in datasets {
+            if self.table.get_dataset(&dataset.dataset_id).await?.is_none() {
+                gone = Some(dataset);
+                break;
+            }
+        }
+        tracing::info!(sample_id = %sample.sample_id, "a file was deleted during the analysis: nothing written");
+        if self.table.get_sample(&sample.sample_id).await?.is_none() {
+            release_lease(self.table.as_ref(), LeaseKind::Analysis, &sample.sample_id).await;
+            return Ok(AnalysisOutcome::Gone {
+                sample_id: sample.sample_id.clone(),
+            });
+        }
+        let error = SampleError {
+            dataset_id: gone.map(|d| d.dataset_id.clone()).unwrap_or_default(),
+            filename: gone.map(|d| d.filename.clone()).unwrap_or_default(),
+            error: Problem::new("the file was deleted during the analysis"),
+        };
+        self.fail(sample, datasets, error).await
+    }
+
     async fn finish(
         &self,
         sample: &Sample,
@@ -305,7 +423,14 @@ impl AnalyzeSamples {
         let now = self.clock.now();
         let table = self.table.as_ref();
         for dataset in datasets.iter().filter(|d| d.status == Status::Analyzing) {
-            transition_dataset(table, dataset, Status::Analyzed, now, |_| {}).await?;
+            if transition_dataset(table, dataset, Status::Analyzed, now, |_| {})
+                .await?
+                .is_none()
+                && self.vanished(std::slice::from_ref(dataset)).await?
+            {
+                // Deleted while the artifacts were written: late results are removed.
+                return self.abandon(sample, datasets).await;
+            }
         }
         let stored = record.clone();
         let Some(analyzed) = transition_sample(table, sample, SampleStatus::Analyzed, now, |s| {
@@ -313,11 +438,15 @@ impl AnalyzeSamples {
         })
         .await?
         else {
+            if table.get_sample(&sample.sample_id).await?.is_none() {
+                return self.abandon(sample, datasets).await;
+            }
             return Ok(AnalysisOutcome::Skipped {
                 sample_id: sample.sample_id.clone(),
                 status: SampleStatus::Analyzing,
             });
         };
+        release_lease(table, LeaseKind::Analysis, &sample.sample_id).await;
         self.send_anchor_request(&analyzed, &record).await?;
         tracing::info!(sample_id = %sample.sample_id, item = %record.item, "sample analysed");
         Ok(AnalysisOutcome::Analyzed {
@@ -349,7 +478,26 @@ impl AnalyzeSamples {
         Ok(())
     }
 
-    async fn fail(
+    /// Fails a claimed sample whose analysis cannot run (its last delivery, or the sweeper's
+    /// last return): the user reads why without the internals, the log has them.
+    pub(crate) async fn give_up(
+        &self,
+        sample: &Sample,
+        datasets: &[Dataset],
+    ) -> Result<AnalysisOutcome, Error> {
+        let first = datasets.first();
+        let error = SampleError {
+            dataset_id: first.map(|d| d.dataset_id.clone()).unwrap_or_default(),
+            filename: first.map(|d| d.filename.clone()).unwrap_or_default(),
+            error: Problem::new(
+                "the analysis could not finish (the service timed out, crashed or could not \
+                 read the files, on every attempt); upload the sample again, or ask the operator",
+            ),
+        };
+        self.fail(sample, datasets, error).await
+    }
+
+    pub(crate) async fn fail(
         &self,
         sample: &Sample,
         datasets: &[Dataset],
@@ -376,6 +524,7 @@ impl AnalyzeSamples {
             s.error = Some(recorded);
         })
         .await?;
+        release_lease(table, LeaseKind::Analysis, &sample.sample_id).await;
         tracing::warn!(sample_id = %sample.sample_id, error = %error.error.message, "analysis failed");
         Ok(AnalysisOutcome::Failed {
             sample_id: sample.sample_id.clone(),
@@ -384,7 +533,11 @@ impl AnalyzeSamples {
     }
 
     /// Returns the claim so the redelivered message analyses again.
-    async fn hand_back(&self, sample: &Sample, datasets: &[Dataset]) -> Result<(), Error> {
+    pub(crate) async fn hand_back(
+        &self,
+        sample: &Sample,
+        datasets: &[Dataset],
+    ) -> Result<(), Error> {
         let now = self.clock.now();
         let table = self.table.as_ref();
         for dataset in datasets.iter().filter(|d| d.status == Status::Analyzing) {

@@ -24,13 +24,14 @@ use crate::{
     keys::results_prefix,
     lifecycle::{SampleStatus, Status},
     model::{
-        AnchorRef, Batch, BatchItem, ChainTransaction, Dataset, Proof, Sample, SubmissionStatus,
-        new_id,
+        AnchorRef, Batch, BatchItem, ChainTransaction, Dataset, LeaseKind, Proof, Sample,
+        SubmissionStatus, new_id,
     },
     ports::{AnchorRequested, BlobStore, Chain, Clock, Message, Queue, Table, TableError},
 };
 
 use super::{
+    datasets_of, hold_lease, release_lease,
     submit::{Broadcast, ContractSender, NONCE_CLAIM_ATTEMPTS, broadcast, hash32},
     transition_dataset, transition_sample,
 };
@@ -170,6 +171,10 @@ impl AnchorBatches {
                 batch_id: batch_id.clone(),
                 index: items.len() as u64,
             };
+            // The sweeper releases the claim if this run dies before the batch is stored.
+            let table = self.table.as_ref();
+            let until = now + self.claim_lease;
+            hold_lease(table, LeaseKind::Anchoring, &sample.sample_id, until, now).await?;
             let claimed = transition_sample(
                 self.table.as_ref(),
                 sample,
@@ -183,7 +188,10 @@ impl AnchorBatches {
                     sample_id: sample.sample_id.clone(),
                     item,
                 }),
-                None => outcome.skipped.push(sample.sample_id.clone()),
+                None => {
+                    release_lease(table, LeaseKind::Anchoring, &sample.sample_id).await;
+                    outcome.skipped.push(sample.sample_id.clone());
+                }
             }
         }
         if items.is_empty() {
@@ -213,6 +221,10 @@ impl AnchorBatches {
         };
         self.sign_and_store(&mut batch, None, 0).await?;
         tracing::info!(batch_id = %batch.batch_id, root = %batch.root, size = batch.items.len(), nonce = batch.transaction.nonce, "batch signed");
+        // Stored: the schedule follows the batch from here.
+        for item in &batch.items {
+            release_lease(self.table.as_ref(), LeaseKind::Anchoring, &item.sample_id).await;
+        }
 
         // 3. and 4. Broadcast and mark.
         let batch = self.publish(batch).await?;
@@ -553,16 +565,12 @@ impl AnchorBatches {
     }
 
     async fn datasets(&self, sample: &Sample) -> Result<Vec<Dataset>, Error> {
-        let mut datasets = Vec::with_capacity(sample.dataset_ids.len());
-        for id in &sample.dataset_ids {
-            if let Some(dataset) = self.table.get_dataset(id).await? {
-                datasets.push(dataset);
-            }
-        }
-        Ok(datasets)
+        datasets_of(self.table.as_ref(), sample).await
     }
 
-    /// Writes `proof.json` for every dataset of the batch's samples.
+    /// Writes `proof.json` for every dataset of the batch's samples that still exists: a deleted
+    /// dataset gets none (checked before the write, and a proof written while a delete ran is
+    /// removed again).
     async fn write_proofs(&self, batch: &Batch) -> Result<(), Error> {
         for item in &batch.items {
             let Some(sample) = self.table.get_sample(&item.sample_id).await? else {
@@ -580,12 +588,14 @@ impl AnchorBatches {
             let mut bytes = serde_json::to_vec_pretty(&proof).unwrap_or_default();
             bytes.push(b'\n');
             for id in &sample.dataset_ids {
-                self.blobs
-                    .put(
-                        &format!("{}{PROOF_FILE}", results_prefix(id)),
-                        bytes.clone(),
-                    )
-                    .await?;
+                if self.table.get_dataset(id).await?.is_none() {
+                    continue;
+                }
+                let key = format!("{}{PROOF_FILE}", results_prefix(id));
+                self.blobs.put(&key, bytes.clone()).await?;
+                if self.table.get_dataset(id).await?.is_none() {
+                    self.blobs.delete(&key).await?;
+                }
             }
         }
         Ok(())

@@ -14,9 +14,9 @@ use time::OffsetDateTime;
 
 use crate::{
     error::Error,
-    keys::results_prefix,
+    keys::{parse_upload_key, quarantine_key, results_prefix, upload_key},
     lifecycle::Status,
-    model::{Dataset, DatasetView, Proof, Sample, SampleSummary, UploadKind},
+    model::{Dataset, DatasetView, Lease, LeaseKind, Proof, Sample, SampleSummary, UploadKind},
     ports::{BlobError, BlobStore, Table},
 };
 
@@ -32,6 +32,13 @@ pub const MAX_PAGE: usize = 100;
 
 /// How long the download URLs of `GET /datasets/{id}/report` work.
 pub const DOWNLOAD_URL_LIFETIME: time::Duration = time::Duration::minutes(15);
+
+/// How long after a delete the sweeper removes the dataset's objects once more: past the longest
+/// run of the work that was in flight (Lambda's 15 minutes, plus the lease margin), so results
+/// a crashed analyser left behind are removed too. Objects that arrive later still (a single
+/// PUT URL lives an hour from the upload request) are removed by the validator, which finds the
+/// deletion's lease, until the upload URL has expired.
+pub const PURGE_AFTER: time::Duration = time::Duration::minutes(20);
 
 /// Why the caller may read a dataset.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -443,33 +450,87 @@ impl Datasets {
         })
     }
 
-    /// `DELETE /datasets/{id}`: removes the uploaded object, an unfinished multipart upload and
-    /// everything under `results/{id}/`, then the record. What was anchored on chain stays.
+    /// `DELETE /datasets/{id}`: removes every object of the dataset (the upload, an unfinished
+    /// multipart upload, quarantined copies, everything under `results/{id}/`) and its record,
+    /// and its sample's record once no dataset of the sample remains. What was anchored on chain
+    /// stays.
+    ///
+    /// The record goes first, so work in flight finds the dataset gone at its next conditional
+    /// write and writes nothing more (analysis and anchoring check before writing and remove
+    /// what they wrote while the delete ran). A deletion lease makes the sweeper remove the
+    /// objects once more after [`PURGE_AFTER`] (a crash mid-way, late results) and the validator
+    /// remove uploads that arrive through a URL issued before the delete.
     ///
     /// # Errors
-    /// [`Error::NotFound`] when absent or someone else's; port failures (a retry finishes the
-    /// job: every step tolerates what is already gone).
-    pub async fn delete(&self, owner: &str, dataset_id: &str) -> Result<Deleted, Error> {
+    /// [`Error::NotFound`] when absent or someone else's; port failures (once the deletion lease
+    /// is written, the sweeper finishes the job whatever fails after it).
+    pub async fn delete(
+        &self,
+        owner: &str,
+        dataset_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<Deleted, Error> {
         let dataset = owned_dataset(self.table.as_ref(), owner, dataset_id).await?;
+        let late_uploads = dataset.created_at + super::upload::UploadLimits::default().put_url_ttl;
+        let until = (now + PURGE_AFTER).max(late_uploads);
+        self.table
+            .put_lease(&Lease {
+                key: Some(dataset.key.clone()),
+                ..Lease::new(LeaseKind::Deletion, dataset_id, until, now)
+            })
+            .await?;
         if let (UploadKind::Multipart { upload_id, .. }, Status::Pending) =
             (&dataset.upload, dataset.status)
         {
             self.blobs.abort_multipart(&dataset.key, upload_id).await?;
         }
-        let mut removed = Vec::new();
-        if !self.blobs.list(&dataset.key).await?.is_empty() {
-            self.blobs.delete(&dataset.key).await?;
-            removed.push(dataset.key.clone());
-        }
-        for key in self.blobs.list(&results_prefix(dataset_id)).await? {
-            self.blobs.delete(&key).await?;
-            removed.push(key);
-        }
         self.table.delete_dataset(dataset_id).await?;
+        self.table
+            .delete_lease(LeaseKind::Validation, dataset_id)
+            .await?;
+        let removed = purge_objects(self.blobs.as_ref(), dataset_id, &dataset.key).await?;
+        if let Some(sample) = self.table.get_sample(&dataset.sample_id).await? {
+            let mut remaining = false;
+            for id in &sample.dataset_ids {
+                remaining |= self.table.get_dataset(id).await?.is_some();
+            }
+            if !remaining {
+                self.table.delete_sample(&sample.sample_id).await?;
+                for kind in [LeaseKind::Analysis, LeaseKind::Anchoring] {
+                    self.table.delete_lease(kind, &sample.sample_id).await?;
+                }
+            }
+        }
         tracing::info!(%owner, %dataset_id, objects = removed.len(), "dataset deleted");
         Ok(Deleted {
             dataset_id: dataset_id.to_owned(),
             removed,
         })
     }
+}
+
+/// Removes every object of the dataset `dataset_id` whose upload key is `key`: everything under
+/// its upload folder `uploads/{owner}/{dataset_id}/` (the upload, and any other name put there),
+/// the quarantined copies of that folder, and `results/{dataset_id}/`. Answers the keys removed.
+pub(crate) async fn purge_objects(
+    blobs: &dyn BlobStore,
+    dataset_id: &str,
+    key: &str,
+) -> Result<Vec<String>, Error> {
+    let folder = match parse_upload_key(key) {
+        Some(parsed) => upload_key(parsed.owner, parsed.dataset_id, ""),
+        None => key.to_owned(),
+    };
+    let mut removed = Vec::new();
+    for prefix in [
+        folder.clone(),
+        quarantine_key(&folder),
+        results_prefix(dataset_id),
+    ] {
+        for object in blobs.list(&prefix).await? {
+            blobs.delete(&object).await?;
+            removed.push(object);
+        }
+    }
+    Ok(removed)
 }

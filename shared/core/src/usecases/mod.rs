@@ -17,17 +17,20 @@
 //! | [`datasets::Datasets`] | api | `GET /datasets`, `GET /datasets/{id}` (with its `chain` block), `/report`, `/proof`, `/download` (owner or buyer), `DELETE /datasets/{id}` |
 //! | [`marketplace::Marketplace`] | api | `GET /marketplace`, `GET /marketplace/{listing_id}`, `GET /purchases` |
 //! | [`onchain::ChainReads`] | api | the contracts' read-only calls behind a 30 s cache; the sample ↔ registry record link |
+//! | [`sweeper::Sweeper`] | sweeper (schedule), `genoflow serve` (timer) | claims past their lease: returned or failed |
 
 pub mod analyze;
 pub mod anchor;
 pub mod datasets;
 pub mod login;
 pub mod marketplace;
+pub mod metrics;
 pub mod object_created;
 pub mod onchain;
 pub mod oracle;
 pub mod submit;
 pub mod subscription;
+pub mod sweeper;
 pub mod upload;
 pub mod verify;
 
@@ -37,9 +40,85 @@ use time::OffsetDateTime;
 use crate::{
     error::Error,
     lifecycle::{SampleStatus, Status},
-    model::{Dataset, Sample},
+    model::{Dataset, Lease, LeaseKind, Sample},
     ports::{DatasetState, Table, TableError},
 };
+
+/// Which delivery of a message a handler runs. On the last one (the queue's `maxReceiveCount`,
+/// after which the message is dead-lettered), a handler that cannot finish records why (the
+/// work becomes `failed`) instead of handing it back for a retry that will never come.
+///
+/// ```
+/// use genoflow_core::usecases::Attempt;
+/// assert!(!Attempt::RETRIED.is_last());
+/// assert!(Attempt { receive_count: 5, max_receive_count: 5 }.is_last());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Attempt {
+    /// This delivery, from 1 (SQS `ApproximateReceiveCount`, the local queue's attempt).
+    pub receive_count: u32,
+    /// Deliveries before the message goes to the dead letters (the queue's `maxReceiveCount`).
+    pub max_receive_count: u32,
+}
+
+impl Attempt {
+    /// A delivery with retries left (an S3 notification, a direct call).
+    pub const RETRIED: Self = Self {
+        receive_count: 1,
+        max_receive_count: u32::MAX,
+    };
+
+    /// Whether no retry follows this delivery.
+    pub fn is_last(self) -> bool {
+        self.receive_count >= self.max_receive_count
+    }
+}
+
+impl Default for Attempt {
+    fn default() -> Self {
+        Self::RETRIED
+    }
+}
+
+/// Writes the lease of `(kind, id)`, to be looked at by the sweeper at `until`, keeping the
+/// count of returns it had. Written before the claim it covers, so no claim exists without one.
+pub(crate) async fn hold_lease(
+    table: &dyn Table,
+    kind: LeaseKind,
+    id: &str,
+    until: OffsetDateTime,
+    now: OffsetDateTime,
+) -> Result<(), Error> {
+    let lease = match table.get_lease(kind, id).await? {
+        Some(previous) => Lease {
+            expires_at: until,
+            updated_at: now,
+            ..previous
+        },
+        None => Lease::new(kind, id, until, now),
+    };
+    table.put_lease(&lease).await?;
+    Ok(())
+}
+
+/// The sample's datasets that still exist, in upload order.
+pub(crate) async fn datasets_of(table: &dyn Table, sample: &Sample) -> Result<Vec<Dataset>, Error> {
+    let mut datasets = Vec::with_capacity(sample.dataset_ids.len());
+    for id in &sample.dataset_ids {
+        if let Some(dataset) = table.get_dataset(id).await? {
+            datasets.push(dataset);
+        }
+    }
+    Ok(datasets)
+}
+
+/// Removes the lease of `(kind, id)` once its work is final. A failure is only logged: a lease
+/// left behind makes the sweeper look at a finished record and drop it.
+pub(crate) async fn release_lease(table: &dyn Table, kind: LeaseKind, id: &str) {
+    if let Err(error) = table.delete_lease(kind, id).await {
+        tracing::warn!(kind = kind.as_str(), %id, %error, "could not remove a lease; the sweeper will");
+    }
+}
 
 /// The dataset if it exists and belongs to `owner`. Someone else's dataset is reported exactly
 /// like a missing one, so dataset ids cannot be probed.

@@ -4,15 +4,20 @@ use std::sync::Arc;
 
 use genoflow_genomics::{Format, Options, Report};
 
+use time::OffsetDateTime;
+
 use crate::{
     error::Error,
     keys::{UPLOADS_PREFIX, decode_event_key, parse_upload_key, quarantine_key},
     lifecycle::{SampleStatus, Status},
-    model::{Dataset, Problem, Sample, SampleError},
+    model::{Dataset, LeaseKind, Problem, Sample, SampleError},
     ports::{AnalysisRequested, BlobError, BlobStore, Clock, Message, Queue, Table},
 };
 
-use super::{transition_dataset, transition_sample};
+use super::{
+    Attempt, hold_lease, release_lease, sweeper::DEFAULT_REQUEST_WAIT, transition_dataset,
+    transition_sample,
+};
 
 /// One object-created notification.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -61,6 +66,31 @@ pub enum ObjectOutcome {
         /// The sample step's outcome.
         sample: SampleProgress,
     },
+    /// The object belongs to a dataset deleted a moment ago (its upload URL was still valid):
+    /// removed, not quarantined, so nothing of a deleted dataset is kept.
+    Discarded {
+        /// The decoded key.
+        key: String,
+    },
+    /// Another validator holds a live claim on the dataset (until `until`): this event did
+    /// nothing. On a queue this is a retry later, never a success; the sweeper returns the
+    /// claim if its holder died.
+    InProgress {
+        /// The dataset.
+        dataset_id: String,
+        /// When the claim's lease ends.
+        until: OffsetDateTime,
+    },
+    /// The validation could not finish on the last attempt: the dataset is `failed` with the
+    /// reason, and so is its sample.
+    Failed {
+        /// The dataset.
+        dataset_id: String,
+        /// Why.
+        error: Problem,
+        /// The sample step's outcome.
+        sample: SampleProgress,
+    },
     /// This event validated the dataset.
     Validated {
         /// The dataset.
@@ -86,13 +116,19 @@ pub struct ValidateObjects {
     pub clock: Arc<dyn Clock>,
     /// Validator options (threads, decompression limit); the format is the declared one.
     pub options: Options,
-    /// How long a validation claim holds before a retried event takes it over: at least the
-    /// validate function's timeout ([`DEFAULT_VALIDATION_LEASE`] fits Lambda's 15-minute limit).
+    /// How long a validation claim holds before a retried event (or the sweeper) takes it over:
+    /// the validate function's timeout plus a margin, so a live validator is never taken over
+    /// ([`DEFAULT_VALIDATION_LEASE`]: Lambda's 15-minute limit + [`LEASE_MARGIN`]).
     pub validation_lease: time::Duration,
 }
 
-/// Lambda's longest timeout.
-pub const DEFAULT_VALIDATION_LEASE: time::Duration = time::Duration::minutes(15);
+/// What a claim's lease adds to the longest run it covers (clock differences between hosts, the
+/// time from the claim to the run's start): a lease is the function timeout plus this.
+pub const LEASE_MARGIN: time::Duration = time::Duration::seconds(60);
+
+/// Lambda's longest timeout (15 minutes) plus [`LEASE_MARGIN`].
+pub const DEFAULT_VALIDATION_LEASE: time::Duration =
+    time::Duration::seconds(15 * 60 + LEASE_MARGIN.whole_seconds());
 
 impl ValidateObjects {
     /// Handles one object-created event: quarantines what no dataset expects, claims the
@@ -107,6 +143,21 @@ impl ValidateObjects {
     /// Port failures and a validator that could not read the object; the claim is handed back
     /// first, so the retried event does the work. [`Error::is_retryable`] says which.
     pub async fn handle(&self, event: &ObjectCreated) -> Result<ObjectOutcome, Error> {
+        self.handle_attempt(event, Attempt::RETRIED).await
+    }
+
+    /// [`ValidateObjects::handle`] on a queue delivery: on the last one a validator that cannot
+    /// run fails the dataset (and its sample) with the reason instead of handing the claim back.
+    /// A live claim of another validator is [`ObjectOutcome::InProgress`], whatever the attempt.
+    ///
+    /// # Errors
+    /// As [`ValidateObjects::handle`]; on the last attempt only the failures of the writes that
+    /// record the failure.
+    pub async fn handle_attempt(
+        &self,
+        event: &ObjectCreated,
+        attempt: Attempt,
+    ) -> Result<ObjectOutcome, Error> {
         let key = decode_event_key(&event.key)?;
         if !key.starts_with(UPLOADS_PREFIX) {
             return Ok(ObjectOutcome::Ignored { key });
@@ -121,6 +172,14 @@ impl ValidateObjects {
         };
         let dataset = match self.table.get_dataset(parsed.dataset_id).await? {
             None => {
+                let deleted = self
+                    .table
+                    .get_lease(LeaseKind::Deletion, parsed.dataset_id)
+                    .await?
+                    .is_some();
+                if deleted {
+                    return self.discard(key).await;
+                }
                 let reason = format!("no dataset {} expects an upload", parsed.dataset_id);
                 return self.quarantine(key, reason).await;
             }
@@ -131,37 +190,57 @@ impl ValidateObjects {
             Some(dataset) => dataset,
         };
         let now = self.clock.now();
-        let stale_claim =
-            dataset.status == Status::Uploaded && now - dataset.updated_at >= self.validation_lease;
-        if dataset.status != Status::Pending && !stale_claim {
-            let sample = self.sample_step(&dataset).await?;
-            return Ok(ObjectOutcome::Duplicate {
-                dataset_id: dataset.dataset_id,
-                status: dataset.status,
-                sample,
-            });
+        match dataset.status {
+            Status::Pending => {}
+            Status::Uploaded => {
+                let until = dataset.updated_at + self.validation_lease;
+                if now < until {
+                    return Ok(ObjectOutcome::InProgress {
+                        dataset_id: dataset.dataset_id,
+                        until,
+                    });
+                }
+                tracing::warn!(%key, claimed_at = %dataset.updated_at, "taking over a validation claim older than the lease");
+            }
+            status => {
+                let sample = self.sample_step(&dataset).await?;
+                return Ok(ObjectOutcome::Duplicate {
+                    dataset_id: dataset.dataset_id,
+                    status,
+                    sample,
+                });
+            }
         }
-        if stale_claim {
-            tracing::warn!(%key, claimed_at = %dataset.updated_at, "taking over a validation claim older than the lease");
-        }
+        let table = self.table.as_ref();
+        let until = now + self.validation_lease;
+        hold_lease(
+            table,
+            LeaseKind::Validation,
+            &dataset.dataset_id,
+            until,
+            now,
+        )
+        .await?;
         let Some(claimed) =
-            transition_dataset(self.table.as_ref(), &dataset, Status::Uploaded, now, |_| {})
-                .await?
+            transition_dataset(table, &dataset, Status::Uploaded, now, |_| {}).await?
         else {
-            return Ok(ObjectOutcome::Duplicate {
+            // Another event claimed it a moment ago.
+            return Ok(ObjectOutcome::InProgress {
                 dataset_id: dataset.dataset_id,
-                status: Status::Uploaded,
-                sample: SampleProgress::AlreadyDecided,
+                until,
             });
         };
 
         let report = match self.run_validator(&claimed).await {
             Ok(report) => report,
+            Err(error) if attempt.is_last() => {
+                tracing::error!(key = %claimed.key, %error, receive_count = attempt.receive_count, "validation could not run on its last attempt; the dataset fails");
+                return self.give_up(&claimed, &error.to_string()).await;
+            }
             Err(error) => {
                 tracing::warn!(key = %claimed.key, %error, "validation could not run; handing the claim back");
                 let now = self.clock.now();
-                transition_dataset(self.table.as_ref(), &claimed, Status::Pending, now, |_| {})
-                    .await?;
+                transition_dataset(table, &claimed, Status::Pending, now, |_| {}).await?;
                 return Err(error);
             }
         };
@@ -182,13 +261,14 @@ impl ValidateObjects {
         })
         .await?
         else {
-            // Deleted while we validated.
+            // Deleted while we validated (or taken over after the lease): nothing is written.
             return Ok(ObjectOutcome::Duplicate {
                 dataset_id: claimed.dataset_id,
                 status: Status::Uploaded,
                 sample: SampleProgress::AlreadyDecided,
             });
         };
+        release_lease(table, LeaseKind::Validation, &done.dataset_id).await;
         tracing::info!(key = %done.key, %status, "validated");
         let sample = self.sample_step(&done).await?;
         Ok(ObjectOutcome::Validated {
@@ -197,6 +277,55 @@ impl ValidateObjects {
             error,
             sample,
         })
+    }
+
+    /// Fails a claimed dataset whose validation cannot finish (`why`, for the log: the user
+    /// reads a message without internals), then its sample.
+    pub(crate) async fn give_up(
+        &self,
+        claimed: &Dataset,
+        why: &str,
+    ) -> Result<ObjectOutcome, Error> {
+        let error = Problem::new(
+            "the validation could not finish (the service timed out, crashed or could not read \
+             the file, on every attempt); upload the file again, or ask the operator",
+        );
+        tracing::warn!(dataset_id = %claimed.dataset_id, %why, "validation given up");
+        let recorded = error.clone();
+        let failed = transition_dataset(
+            self.table.as_ref(),
+            claimed,
+            Status::Failed,
+            self.clock.now(),
+            |d| d.error = Some(recorded),
+        )
+        .await?;
+        release_lease(
+            self.table.as_ref(),
+            LeaseKind::Validation,
+            &claimed.dataset_id,
+        )
+        .await;
+        let Some(failed) = failed else {
+            return Ok(ObjectOutcome::Duplicate {
+                dataset_id: claimed.dataset_id.clone(),
+                status: claimed.status,
+                sample: SampleProgress::AlreadyDecided,
+            });
+        };
+        let sample = self.sample_step(&failed).await?;
+        Ok(ObjectOutcome::Failed {
+            dataset_id: failed.dataset_id,
+            error,
+            sample,
+        })
+    }
+
+    /// Removes an object of a deleted dataset.
+    async fn discard(&self, key: String) -> Result<ObjectOutcome, Error> {
+        self.blobs.delete(&key).await?;
+        tracing::info!(%key, "upload of a deleted dataset removed");
+        Ok(ObjectOutcome::Discarded { key })
     }
 
     async fn quarantine(&self, key: String, reason: String) -> Result<ObjectOutcome, Error> {
@@ -238,8 +367,11 @@ impl ValidateObjects {
     /// Advances the dataset's sample after a validation (or on a duplicate event, to finish
     /// an interrupted one). Every write is conditional on `waiting`, so only one event ever
     /// sends the analysis request or fails the sample.
-    async fn sample_step(&self, dataset: &Dataset) -> Result<SampleProgress, Error> {
-        if !matches!(dataset.status, Status::Valid | Status::Invalid) {
+    pub(crate) async fn sample_step(&self, dataset: &Dataset) -> Result<SampleProgress, Error> {
+        if !matches!(
+            dataset.status,
+            Status::Valid | Status::Invalid | Status::Failed
+        ) {
             return Ok(SampleProgress::AlreadyDecided);
         }
         let Some(sample) = self.table.get_sample(&dataset.sample_id).await? else {
@@ -253,10 +385,21 @@ impl ValidateObjects {
         for id in &sample.dataset_ids {
             match self.table.get_dataset(id).await? {
                 Some(member) => members.push(member),
-                None => return Ok(SampleProgress::Waiting),
+                None => {
+                    // The other file was deleted: the sample can never be complete.
+                    let error = SampleError {
+                        dataset_id: id.clone(),
+                        filename: String::new(),
+                        error: Problem::new("the other file of the sample was deleted"),
+                    };
+                    return self.record_sample_failure(&sample, error).await;
+                }
             }
         }
-        if let Some(invalid) = members.iter().find(|m| m.status == Status::Invalid) {
+        if let Some(invalid) = members
+            .iter()
+            .find(|m| matches!(m.status, Status::Invalid | Status::Failed))
+        {
             let problem = invalid
                 .error
                 .clone()
@@ -284,6 +427,9 @@ impl ValidateObjects {
     async fn request_analysis(&self, sample: &Sample) -> Result<SampleProgress, Error> {
         let now = self.clock.now();
         let table = self.table.as_ref();
+        // The sweeper sends the request again if it is lost (a crash before the send).
+        let until = now + DEFAULT_REQUEST_WAIT;
+        hold_lease(table, LeaseKind::Analysis, &sample.sample_id, until, now).await?;
         let Some(requested) =
             transition_sample(table, sample, SampleStatus::AnalysisRequested, now, |_| {}).await?
         else {
@@ -319,6 +465,14 @@ impl ValidateObjects {
             filename: culprit.filename.clone(),
             error: problem,
         };
+        self.record_sample_failure(sample, error).await
+    }
+
+    async fn record_sample_failure(
+        &self,
+        sample: &Sample,
+        error: SampleError,
+    ) -> Result<SampleProgress, Error> {
         let recorded = error.clone();
         let now = self.clock.now();
         let failed = transition_sample(

@@ -10,7 +10,9 @@ use crate::{
     keys::{check_filename, upload_key},
     lifecycle::{SampleStatus, Status},
     model::{Dataset, Sample, UploadKind, new_id},
-    ports::{BlobStore, Clock, CompletedPart, ObjectIntegrity, PartUrl, PresignedPut, Table},
+    ports::{
+        BlobStore, Clock, CompletedPart, ObjectIntegrity, PartPlan, PartUrl, PresignedPut, Table,
+    },
 };
 
 /// S3's largest single PUT: 5 GiB.
@@ -19,14 +21,36 @@ pub const S3_MAX_SINGLE_PUT: u64 = 5 * 1024 * 1024 * 1024;
 pub const S3_MAX_PARTS: u64 = 10_000;
 /// S3's largest object: 5 TiB.
 pub const S3_MAX_OBJECT: u64 = 5 * 1024 * 1024 * 1024 * 1024;
+/// S3's largest part: 5 GiB.
+pub const S3_MAX_PART: u64 = 5 * 1024 * 1024 * 1024;
+/// The most part URLs one file's multipart plan lists: larger files get larger parts. Lambda
+/// answers at most 6 MB (6,291,456 bytes); a presigned S3 part URL is at most about 3,100 bytes
+/// of JSON (bucket, a percent-encoded 255-byte file name, the upload id and the Lambda role's
+/// session token), so two files of 500 parts stay near 3.1 MB, half the limit
+/// (`docs/OPERATIONS.md`, "Limits and where they come from").
+pub const MAX_PARTS_PER_FILE: u64 = 500;
+/// The largest file whose plan keeps to [`MAX_PARTS_PER_FILE`] parts of at most
+/// [`S3_MAX_PART`]: about 2.4 TiB, whatever `max_file_size` says.
+pub const MAX_PLANNED_FILE: u64 = MAX_PARTS_PER_FILE * S3_MAX_PART;
+const GIB: u64 = 1024 * 1024 * 1024;
 /// The longest `sample_name`.
 pub const MAX_SAMPLE_NAME_LEN: usize = 200;
+/// Datasets read per page when counting a user's quota.
+const QUOTA_PAGE: usize = 100;
 
-/// What uploads may be.
+/// What uploads may be, and how much one user may store and have in flight.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UploadLimits {
     /// Largest file accepted (at most [`S3_MAX_OBJECT`]).
     pub max_file_size: u64,
+    /// Largest sample (its files together): what one analysis gets through in its time.
+    pub max_sample_size: u64,
+    /// Bytes one user may have stored (every dataset but the uploads that can no longer
+    /// arrive); a request past it is refused with 413 `quota_exceeded`.
+    pub max_bytes_per_user: u64,
+    /// Files one user may have waiting for their bytes (URLs issued and unexpired); a request
+    /// past it is refused with 429 `too_many_uploads`.
+    pub max_uploads_in_flight: u32,
     /// Files up to this size get one presigned PUT, larger ones a multipart upload (at most
     /// [`S3_MAX_SINGLE_PUT`] on S3).
     pub single_put_max: u64,
@@ -39,10 +63,17 @@ pub struct UploadLimits {
 }
 
 impl Default for UploadLimits {
-    /// 200 GiB files; one PUT up to 5 GiB; 64 MiB parts; URLs for 1 h (single) or 12 h (parts).
+    /// Files and samples up to 2 GiB (what one analysis gets through in Lambda's 900 s even
+    /// when every read falls on the panel, measured: `docs/OPERATIONS.md`, "Limits and where
+    /// they come from"); 100 GiB stored and 100 files in flight (a batch of 50 read pairs) per
+    /// user; one PUT up to 5 GiB; parts of 64 MiB or more; URLs for 1 h (single) or 12 h
+    /// (parts).
     fn default() -> Self {
         Self {
-            max_file_size: 200 * 1024 * 1024 * 1024,
+            max_file_size: 2 * GIB,
+            max_sample_size: 2 * GIB,
+            max_bytes_per_user: 100 * GIB,
+            max_uploads_in_flight: 100,
             single_put_max: S3_MAX_SINGLE_PUT,
             min_part_size: 64 * 1024 * 1024,
             put_url_ttl: time::Duration::hours(1),
@@ -53,23 +84,25 @@ impl Default for UploadLimits {
 
 impl UploadLimits {
     /// `(part_size, part_count)` for a multipart upload of `size` bytes: parts of at least
-    /// `min_part_size`, and larger (rounded up to whole MiB) when that would need more than
-    /// [`S3_MAX_PARTS`] parts.
+    /// `min_part_size`, and larger (rounded up to whole MiB, up to S3's 5 GiB) when that would
+    /// need more than [`MAX_PARTS_PER_FILE`] parts, so that the part URLs of a sample fit one
+    /// Lambda response.
     ///
     /// ```
     /// use genoflow_core::usecases::upload::UploadLimits;
     /// let limits = UploadLimits::default();
     /// assert_eq!(limits.parts_for(6 << 30), (64 << 20, 96));
+    /// assert_eq!(limits.parts_for(200 << 30), (410 << 20, 500));
     /// let (part_size, count) = limits.parts_for(5 << 40);
-    /// assert!(count <= 10_000 && part_size * u64::from(count) >= 5 << 40);
+    /// assert!(count <= 10_000 && part_size <= 5 << 30 && part_size * u64::from(count) >= 5 << 40);
     /// ```
     pub fn parts_for(&self, size: u64) -> (u64, u32) {
         const MIB: u64 = 1024 * 1024;
-        let needed = size.div_ceil(S3_MAX_PARTS);
+        let needed = size.div_ceil(MAX_PARTS_PER_FILE.min(S3_MAX_PARTS));
         let part_size = if needed <= self.min_part_size {
             self.min_part_size.max(1)
         } else {
-            needed.div_ceil(MIB) * MIB
+            (needed.div_ceil(MIB) * MIB).min(S3_MAX_PART)
         };
         let count = size.div_ceil(part_size);
         (part_size, u32::try_from(count).unwrap_or(u32::MAX))
@@ -221,6 +254,7 @@ impl Uploads {
     ) -> Result<UploadResponse, Error> {
         let files = self.check(request)?;
         let now = self.clock.now();
+        self.check_quota(owner, &files, now).await?;
         let sample_id = new_id();
         let mut datasets = Vec::with_capacity(files.len());
         let mut uploads = Vec::with_capacity(files.len());
@@ -237,9 +271,14 @@ impl Uploads {
             } else {
                 let expires = now + self.limits.multipart_url_ttl;
                 let (part_size, part_count) = self.limits.parts_for(file.integrity.size);
+                let plan = PartPlan {
+                    size: file.integrity.size,
+                    part_size,
+                    part_count,
+                };
                 let started = self
                     .blobs
-                    .start_multipart(&key, part_count, expires)
+                    .start_planned_multipart(&key, plan, expires)
                     .await?;
                 (
                     UploadKind::Multipart {
@@ -319,7 +358,11 @@ impl Uploads {
         {
             return Err(UploadRejection::DuplicateFilename(first.filename.clone()));
         }
-        let max = self.limits.max_file_size.min(S3_MAX_OBJECT);
+        let max = self
+            .limits
+            .max_file_size
+            .min(S3_MAX_OBJECT)
+            .min(MAX_PLANNED_FILE);
         let files = request
             .files
             .iter()
@@ -358,6 +401,16 @@ impl Uploads {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let sample_size = files
+            .iter()
+            .map(|file| file.integrity.size)
+            .fold(0u64, u64::saturating_add);
+        if sample_size > self.limits.max_sample_size {
+            return Err(UploadRejection::SampleSize {
+                size: sample_size,
+                max: self.limits.max_sample_size,
+            });
+        }
         if files.len() == 2 {
             for file in &files {
                 if let Some(format) = file.format.filter(|&format| format != Format::Fastq) {
@@ -369,6 +422,61 @@ impl Uploads {
             }
         }
         Ok(files)
+    }
+
+    /// Refuses a request that would take `owner` past their stored bytes or uploads in flight.
+    /// Counts every dataset of theirs but the pending ones whose URLs expired (those bytes can
+    /// no longer arrive).
+    async fn check_quota(
+        &self,
+        owner: &str,
+        files: &[CheckedFile<'_>],
+        now: time::OffsetDateTime,
+    ) -> Result<(), Error> {
+        let (mut stored, mut in_flight) = (0u64, 0u32);
+        let mut cursor = None;
+        loop {
+            let page = self
+                .table
+                .list_datasets(owner, QUOTA_PAGE, cursor.as_deref())
+                .await?;
+            for dataset in &page.datasets {
+                if dataset.status == Status::Pending {
+                    let ttl = match dataset.upload {
+                        UploadKind::Single => self.limits.put_url_ttl,
+                        UploadKind::Multipart { .. } => self.limits.multipart_url_ttl,
+                    };
+                    if dataset.created_at + ttl <= now {
+                        continue;
+                    }
+                    in_flight = in_flight.saturating_add(1);
+                }
+                stored = stored.saturating_add(dataset.size);
+            }
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        let asked = files
+            .iter()
+            .map(|file| file.integrity.size)
+            .fold(0u64, u64::saturating_add);
+        let count = u32::try_from(files.len()).unwrap_or(u32::MAX);
+        if in_flight.saturating_add(count) > self.limits.max_uploads_in_flight {
+            return Err(Error::TooManyUploads {
+                in_flight,
+                max: self.limits.max_uploads_in_flight,
+            });
+        }
+        if stored.saturating_add(asked) > self.limits.max_bytes_per_user {
+            return Err(Error::QuotaExceeded {
+                stored,
+                asked,
+                max: self.limits.max_bytes_per_user,
+            });
+        }
+        Ok(())
     }
 
     /// Completes `owner`'s multipart upload of a dataset with the parts' ETags.

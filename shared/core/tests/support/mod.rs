@@ -6,13 +6,17 @@
 use std::{path::PathBuf, sync::Arc};
 
 use genoflow_core::{
+    lifecycle::Status,
     memory::{ManualClock, MemoryBlobStore, MemoryQueue, MemoryTable},
     model::DatasetView,
-    ports::Clock,
+    ports::{Clock, DatasetState, Table},
     usecases::{
         analyze::{AnalyzeSamples, PanelSource},
         datasets::Datasets,
-        object_created::{DEFAULT_VALIDATION_LEASE, ObjectCreated, ObjectOutcome, ValidateObjects},
+        object_created::{
+            DEFAULT_VALIDATION_LEASE, ObjectCreated, ObjectOutcome, SampleProgress, ValidateObjects,
+        },
+        sweeper::{SweepSettings, Sweeper},
         upload::{
             FileDeclaration, UploadInstructions, UploadLimits, UploadRequest, UploadResponse,
             Uploads,
@@ -64,8 +68,7 @@ pub struct World {
     pub validate: ValidateObjects,
     pub datasets: Datasets,
     pub analyze: AnalyzeSamples,
-    /// The analysis work directory, removed with the world.
-    pub work_dir: tempfile::TempDir,
+    pub sweeper: Sweeper,
 }
 
 impl World {
@@ -80,7 +83,6 @@ impl World {
         let clock = Arc::new(ManualClock::new(
             OffsetDateTime::from_unix_timestamp(START).unwrap(),
         ));
-        let work_dir = tempfile::tempdir().unwrap();
         Self {
             analyze: AnalyzeSamples {
                 table: table.clone(),
@@ -89,10 +91,18 @@ impl World {
                 clock: clock.clone(),
                 panel: Arc::new(PanelSource::named(BUILTIN_TB)),
                 options: analysis::Options::default(),
-                work_dir: work_dir.path().to_owned(),
                 analysis_lease: time::Duration::minutes(15),
             },
-            work_dir,
+            sweeper: Sweeper {
+                table: table.clone(),
+                blobs: blobs.clone(),
+                queue: queue.clone(),
+                clock: clock.clone(),
+                settings: SweepSettings {
+                    analysis_lease: time::Duration::minutes(15),
+                    ..SweepSettings::default()
+                },
+            },
             uploads: Uploads {
                 table: table.clone(),
                 blobs: blobs.clone(),
@@ -139,6 +149,60 @@ impl World {
                 .unwrap();
         }
         response
+    }
+
+    /// Uploads and validates `files` as one sample of Alice's: its analysis is requested.
+    /// Answers the sample id and the dataset ids.
+    pub async fn validated_sample(&self, files: &[(&str, Vec<u8>)]) -> (String, Vec<String>) {
+        let pairs: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (*n, b.as_slice())).collect();
+        let created = self.upload(ALICE, &pairs).await;
+        let ids: Vec<String> = created
+            .datasets
+            .iter()
+            .map(|d| d.dataset_id.clone())
+            .collect();
+        let mut last = None;
+        for ((name, _), id) in files.iter().zip(&ids) {
+            last = Some(self.object_created(ALICE, id, name).await);
+        }
+        assert!(
+            matches!(
+                last,
+                Some(ObjectOutcome::Validated {
+                    sample: SampleProgress::AnalysisRequested,
+                    ..
+                })
+            ),
+            "{last:?}"
+        );
+        (created.sample_id, ids)
+    }
+
+    /// Moves the dataset to `status` (the next revision), as a handler that claimed it and died
+    /// left it.
+    pub async fn force_status(&self, dataset_id: &str, status: Status) {
+        let dataset = self.table.get_dataset(dataset_id).await.unwrap().unwrap();
+        let mut moved = dataset.clone();
+        moved.status = status;
+        moved.revision += 1;
+        moved.updated_at = self.clock.now();
+        self.table
+            .update_dataset(&moved, DatasetState::of(&dataset))
+            .await
+            .unwrap();
+    }
+
+    /// Another analyser over the same ports (to run one in a task of its own).
+    pub fn analyzer(&self) -> AnalyzeSamples {
+        AnalyzeSamples {
+            table: self.table.clone(),
+            blobs: self.blobs.clone(),
+            queue: self.queue.clone(),
+            clock: self.clock.clone(),
+            panel: self.analyze.panel.clone(),
+            options: self.analyze.options.clone(),
+            analysis_lease: self.analyze.analysis_lease,
+        }
     }
 
     /// `GET /datasets/{id}`'s dataset view, as `owner` reads it.

@@ -10,6 +10,7 @@
 //! records were not decoded.
 
 mod budget;
+mod legacy;
 
 use std::{
     error::Error as StdError,
@@ -677,17 +678,30 @@ fn read_header<R: BufRead>(
     let version = header_reader
         .read_format_version()
         .map_err(|e| Diagnostic::at_offset(format!("the CRAM version is invalid: {e}"), None, 4))?;
-    if !matches!((version.major(), version.minor()), (3, 0 | 1)) {
-        return Err(Diagnostic::at_offset(
-            format!(
-                "CRAM version {}.{} cannot be validated: GenoFlow reads CRAM 3.0 and 3.1 (convert with `samtools view -C`)",
-                version.major(),
-                version.minor()
-            ),
-            None,
-            4,
-        )
-        .into());
+    match (version.major(), version.minor()) {
+        (3, 0 | 1) => {}
+        // Versions that exist but whose records noodles cannot decode: CRAM 2's structure is
+        // walked (a damaged file is invalid), then the file is reported unsupported.
+        (major @ 2, minor @ (0 | 1)) => {
+            return Err(legacy::check(reader.get_mut(), major, minor, ctx));
+        }
+        (major @ (1 | 4), minor @ 0) => {
+            return Err(Failure::Unsupported(Diagnostic::at_offset(
+                legacy::unsupported_message(major, minor, None),
+                None,
+                4,
+            )));
+        }
+        (major, minor) => {
+            return Err(Diagnostic::at_offset(
+                format!(
+                    "CRAM version {major}.{minor} does not exist (CRAM versions are 1.0, 2.0, 2.1, 3.0, 3.1 and 4.0)"
+                ),
+                None,
+                4,
+            )
+            .into());
+        }
     }
     header_reader.read_file_id().map_err(|e| {
         Diagnostic::at_offset(format!("the CRAM file ID is cut short: {e}"), None, 6)
@@ -711,17 +725,27 @@ fn read_header<R: BufRead>(
         drop(raw);
         container_reader.discard_to_end().map_err(header_error)?;
     }
+    check_header_text(&text, HEADER_OFFSET, ctx)
+}
+
+/// Checks the SAM header text of a CRAM file (NUL padding allowed at its end) like SAM's, and
+/// parses it for noodles.
+fn check_header_text(
+    text: &[u8],
+    header_offset: u64,
+    ctx: &mut Context<'_>,
+) -> Result<(Header, sam::Header), Failure> {
     let text = match text.iter().position(|&b| b == 0) {
         Some(nul) if text[nul..].iter().all(|&b| b == 0) => &text[..nul],
         Some(_) => {
             return Err(Diagnostic::at_offset(
                 "the SAM header text holds a NUL byte",
                 None,
-                HEADER_OFFSET,
+                header_offset,
             )
             .into());
         }
-        None => &text[..],
+        None => text,
     };
     let mut checker = HeaderChecker::default();
     for line in text.split(|&b| b == b'\n') {
@@ -729,13 +753,13 @@ fn read_header<R: BufRead>(
         if line.is_empty() {
             continue;
         }
-        checker.check_binary_line(line, HEADER_OFFSET, ctx)?;
+        checker.check_binary_line(line, header_offset, ctx)?;
     }
     let header = checker.finish().map_err(|e| {
         Diagnostic::at_offset(
             format!("header line {}: {}", e.line, e.message),
             None,
-            HEADER_OFFSET,
+            header_offset,
         )
     })?;
     let noodles_header = std::str::from_utf8(text)
@@ -745,7 +769,7 @@ fn read_header<R: BufRead>(
             Diagnostic::at_offset(
                 format!("the SAM header cannot be decoded: {e}"),
                 None,
-                HEADER_OFFSET,
+                header_offset,
             )
         })?;
     Ok((header, noodles_header))

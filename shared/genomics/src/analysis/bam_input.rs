@@ -6,11 +6,12 @@ use std::{
     path::Path,
 };
 
+use crate::input::Stored;
+
 use noodles::{
     bam, cram, fasta,
     sam::{self, alignment::record::cigar::op::Kind},
 };
-use sha2::{Digest, Sha256};
 
 use super::{
     Error, Options,
@@ -24,14 +25,17 @@ use super::{
 /// reference (a CRAM is decoded with the whole reference sequence of `options.reference`).
 /// Records reaching outside the panel's segments are skipped (segments extend 300 bp past every
 /// gene and catalogue entry, so gene bodies keep their full depth).
+///
+/// `source` is read once from start to end (no seeking), hashed on the way.
 pub(crate) fn pileup_bam(
-    path: &Path,
+    name: &str,
+    source: Box<dyn Read + Send>,
     is_cram: bool,
     panel: &Panel,
     reference: &Reference,
     options: &Options,
 ) -> Result<(Pileup, InputSummary), Error> {
-    let shown = path.display().to_string();
+    let shown = name.to_owned();
     let io_error = |source| Error::Io {
         path: shown.clone(),
         source,
@@ -40,19 +44,7 @@ pub(crate) fn pileup_bam(
         path: shown.clone(),
         message,
     };
-    let sha256 = {
-        let mut file = File::open(path).map_err(io_error)?;
-        let mut hasher = Sha256::new();
-        let mut buffer = vec![0u8; 1 << 16];
-        loop {
-            let n = file.read(&mut buffer).map_err(io_error)?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buffer[..n]);
-        }
-        hex::encode(hasher.finalize())
-    };
+    let (stored_reader, stored) = Stored::spawn(source);
     let mut pileup = Pileup::new(reference);
     let mut counts = RecordCounts::default();
     let format = if is_cram {
@@ -65,8 +57,7 @@ pub(crate) fn pileup_bam(
         let repository = load_reference(fasta, panel)?;
         let mut reader = cram::io::reader::Builder::default()
             .set_reference_sequence_repository(repository)
-            .build_from_path(path)
-            .map_err(io_error)?;
+            .build_from_reader(stored_reader);
         let header = reader
             .read_header()
             .map_err(|e| fail(format!("the header is unreadable: {e}")))?;
@@ -92,7 +83,7 @@ pub(crate) fn pileup_bam(
         }
         "cram"
     } else {
-        let mut reader = bam::io::Reader::new(File::open(path).map_err(io_error)?);
+        let mut reader = bam::io::Reader::new(stored_reader);
         let header = reader
             .read_header()
             .map_err(|e| fail(format!("the header is unreadable: {e}")))?;
@@ -117,6 +108,8 @@ pub(crate) fn pileup_bam(
         }
         "bam"
     };
+    // The hash covers every stored byte, read to the end whatever the decoder left.
+    let sha256 = hex::encode(stored.finish().map_err(io_error)?.sha256);
     let summary = InputSummary {
         sha256,
         format,

@@ -25,8 +25,10 @@ mod report;
 mod vcf_input;
 
 use std::{
+    fmt,
+    io::{self, Read},
     num::NonZero,
-    path::PathBuf,
+    path::{Path, PathBuf},
     sync::{Mutex, mpsc::sync_channel},
 };
 
@@ -50,7 +52,7 @@ pub enum Error {
         path: String,
         /// What went wrong.
         #[source]
-        source: std::io::Error,
+        source: io::Error,
     },
     /// A panel could not be loaded.
     #[error("panel {panel}: {message}")]
@@ -143,47 +145,150 @@ impl Default for Options {
     }
 }
 
+/// Opens an input's bytes, from the start.
+type Opener = Box<dyn FnOnce() -> io::Result<Box<dyn Read + Send>> + Send>;
+
+/// One input of [`analyze_inputs`]: a name and a way to open its bytes as a stream.
+///
+/// Every format is read once, front to back, without seeking: FASTQ (plain, gzip, BGZF), BAM,
+/// CRAM (with [`Options::reference`] on disk) and VCF. The bytes can come from anywhere (an
+/// object store's ranged reads, a pipe); a pair's second file is opened only once the first is
+/// read.
+pub struct Input {
+    /// How the input is named in the report (its last path segment) and in errors.
+    pub name: String,
+    open: Opener,
+}
+
+impl Input {
+    /// An input opened by `open` when the analysis reaches it.
+    pub fn new(
+        name: impl Into<String>,
+        open: impl FnOnce() -> io::Result<Box<dyn Read + Send>> + Send + 'static,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            open: Box::new(open),
+        }
+    }
+
+    /// A file, named by its path.
+    pub fn file(path: &Path) -> Self {
+        let owned = path.to_owned();
+        Self::new(path.display().to_string(), move || {
+            Ok(Box::new(std::fs::File::open(owned)?) as Box<dyn Read + Send>)
+        })
+    }
+
+    fn open(self) -> Result<(String, Box<dyn Read + Send>), Error> {
+        let Self { name, open } = self;
+        match open() {
+            Ok(reader) => Ok((name, reader)),
+            Err(source) => Err(Error::Io { path: name, source }),
+        }
+    }
+}
+
+impl fmt::Debug for Input {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Input").field("name", &self.name).finish()
+    }
+}
+
 /// Analyses one FASTQ file or a pair against a panel, or annotates one VCF called on the panel's
 /// reference (no reads: no coverage, so drugs without evidence are `unknown`).
 pub fn analyze(inputs: &[PathBuf], panel: &Panel, options: &Options) -> Result<Report, Error> {
+    analyze_inputs(
+        inputs.iter().map(|path| Input::file(path)).collect(),
+        panel,
+        options,
+    )
+}
+
+/// [`analyze`] over streamed inputs: each is opened when the analysis reaches it and read once.
+pub fn analyze_inputs(
+    inputs: Vec<Input>,
+    panel: &Panel,
+    options: &Options,
+) -> Result<Report, Error> {
     if !(1..=2).contains(&inputs.len()) {
         return Err(Error::InputCount(inputs.len()));
     }
-    if let [path] = inputs
-        && vcf_input::is_vcf(path)?
-    {
-        let (calls, summary) = vcf_input::read_calls(path, panel)?;
-        let observations = report::Observations {
-            calls,
-            depth: None,
-            mapped_reads: 0,
-        };
-        return Ok(report::build(
-            panel,
-            observations,
-            &[(path, summary)],
-            options,
-        ));
-    }
     let reference = Reference::new(panel);
-    let alignments = match inputs {
-        [path] => {
-            let head = vcf_input::sniff(path)?;
-            (head.starts_with(b"BAM\x01") || head.starts_with(b"CRAM"))
-                .then(|| (path, head.starts_with(b"CRAM")))
-        }
-        _ => None,
+    let mut inputs = inputs.into_iter();
+    let (first, first_reader) = match inputs.next() {
+        Some(input) => input.open()?,
+        None => return Err(Error::InputCount(0)),
     };
-    if let Some((path, is_cram)) = alignments {
-        let (pileup, summary) = bam_input::pileup_bam(path, is_cram, panel, &reference, options)?;
-        return Ok(observe(
-            panel,
-            &reference,
-            &pileup,
-            &[(path, summary)],
-            options,
-        ));
+    let second = inputs.next();
+    if second.is_none() {
+        // One input: a VCF, a BAM or CRAM, or FASTQ, told apart by its first bytes.
+        let (head, reader) = peek(&first, first_reader, vcf_input::HEAD_BYTES)?;
+        let decoded = vcf_input::sniff(&head);
+        if vcf_input::is_vcf(&decoded) {
+            let (calls, summary) = vcf_input::read_calls(&first, reader, panel)?;
+            let observations = report::Observations {
+                calls,
+                depth: None,
+                mapped_reads: 0,
+            };
+            return Ok(report::build(
+                panel,
+                observations,
+                &[(first.as_str(), summary)],
+                options,
+            ));
+        }
+        if decoded.starts_with(b"BAM\x01") || decoded.starts_with(b"CRAM") {
+            let is_cram = decoded.starts_with(b"CRAM");
+            let (pileup, summary) =
+                bam_input::pileup_bam(&first, reader, is_cram, panel, &reference, options)?;
+            return Ok(observe(
+                panel,
+                &reference,
+                &pileup,
+                &[(first.as_str(), summary)],
+                options,
+            ));
+        }
+        return reads_to_report(vec![(first, reader)], None, panel, &reference, options);
     }
+    reads_to_report(
+        vec![(first, first_reader)],
+        second,
+        panel,
+        &reference,
+        options,
+    )
+}
+
+/// The first `limit` bytes of `reader` (fewer at its end), and a reader of the whole stream.
+fn peek(
+    name: &str,
+    mut reader: Box<dyn Read + Send>,
+    limit: u64,
+) -> Result<(Vec<u8>, Box<dyn Read + Send>), Error> {
+    let mut head = Vec::new();
+    (&mut reader)
+        .take(limit)
+        .read_to_end(&mut head)
+        .map_err(|source| Error::Io {
+            path: name.to_owned(),
+            source,
+        })?;
+    let whole = io::Cursor::new(head.clone()).chain(reader);
+    Ok((head, Box::new(whole)))
+}
+
+/// Aligns the reads of the opened FASTQ inputs, then of `next` (opened once they are read),
+/// piles them up and reports.
+fn reads_to_report(
+    opened: Vec<(String, Box<dyn Read + Send>)>,
+    next: Option<Input>,
+    panel: &Panel,
+    reference: &Reference,
+    options: &Options,
+) -> Result<Report, Error> {
     let (sender, receiver) = sync_channel::<Vec<reads::Read1>>(2 * options.threads.get());
     let receiver = Mutex::new(receiver);
     let workers = options.threads.get();
@@ -191,7 +296,7 @@ pub fn analyze(inputs: &[PathBuf], panel: &Panel, options: &Options) -> Result<R
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 scope.spawn(|| {
-                    let mut pileup = Pileup::new(&reference);
+                    let mut pileup = Pileup::new(reference);
                     let mut scratch = Scratch::default();
                     loop {
                         let batch = match receiver.lock() {
@@ -201,7 +306,7 @@ pub fn analyze(inputs: &[PathBuf], panel: &Panel, options: &Options) -> Result<R
                         let Ok(batch) = batch else { break };
                         for read in batch {
                             if let Some(alignment) =
-                                align::align(&reference, &read.bases, &mut scratch)
+                                align::align(reference, &read.bases, &mut scratch)
                             {
                                 let (bases, qualities) = if alignment.reverse {
                                     let mut qualities = read.qualities.clone();
@@ -212,7 +317,7 @@ pub fn analyze(inputs: &[PathBuf], panel: &Panel, options: &Options) -> Result<R
                                 };
                                 pileup.add(
                                     panel,
-                                    &reference,
+                                    reference,
                                     &alignment,
                                     &bases,
                                     &qualities,
@@ -225,16 +330,28 @@ pub fn analyze(inputs: &[PathBuf], panel: &Panel, options: &Options) -> Result<R
                 })
             })
             .collect();
-        let summaries: Result<Vec<_>, Error> = inputs
-            .iter()
-            .map(|path| {
-                reads::stream_fastq(path, options.threads, |batch| {
+        let mut summaries: Result<Vec<_>, Error> = Ok(Vec::new());
+        let pending = opened
+            .into_iter()
+            .map(Ok)
+            .chain(next.map(|input| input.open()));
+        for input in pending {
+            let streamed = input.and_then(|(name, reader)| {
+                reads::stream_fastq(&name, reader, options.threads, |batch| {
                     // A closed channel means every worker has stopped; the join below reports it.
                     let _ = sender.send(batch);
                 })
-                .map(|summary| (path, summary))
-            })
-            .collect();
+                .map(|summary| (name, summary))
+            });
+            match (&mut summaries, streamed) {
+                (Ok(done), Ok(summary)) => done.push(summary),
+                (Ok(_), Err(error)) => {
+                    summaries = Err(error);
+                    break;
+                }
+                (Err(_), _) => break,
+            }
+        }
         drop(sender);
         let pileups: Vec<Pileup> = handles
             .into_iter()
@@ -248,11 +365,15 @@ pub fn analyze(inputs: &[PathBuf], panel: &Panel, options: &Options) -> Result<R
     });
     let summaries = summaries?;
     let mut pileups = pileups.into_iter();
-    let mut pileup = pileups.next().unwrap_or_else(|| Pileup::new(&reference));
+    let mut pileup = pileups.next().unwrap_or_else(|| Pileup::new(reference));
     for other in pileups {
         pileup.merge(other);
     }
-    Ok(observe(panel, &reference, &pileup, &summaries, options))
+    let named: Vec<(&str, reads::InputSummary)> = summaries
+        .iter()
+        .map(|(name, summary)| (name.as_str(), summary.clone()))
+        .collect();
+    Ok(observe(panel, reference, &pileup, &named, options))
 }
 
 /// Calls the pileup and builds the report.
@@ -260,7 +381,7 @@ fn observe(
     panel: &Panel,
     reference: &Reference,
     pileup: &Pileup,
-    inputs: &[(&PathBuf, reads::InputSummary)],
+    inputs: &[(&str, reads::InputSummary)],
     options: &Options,
 ) -> Report {
     let depth = |pos| pileup.depth_at(reference, pos);

@@ -2,10 +2,8 @@
 //! handed out in batches so alignment can run on other threads.
 
 use std::{
-    fs::File,
     io::{BufRead, Read},
     num::NonZero,
-    path::Path,
 };
 
 use crate::{
@@ -36,19 +34,20 @@ pub(crate) struct InputSummary {
     pub quality_sum: u64,
 }
 
-/// Streams the reads of a FASTQ file (plain, gzip or BGZF) in batches to `consume`.
+/// Streams the reads of a FASTQ input (plain, gzip or BGZF) named `name` in batches to
+/// `consume`, reading `source` once from start to end (no seeking).
 pub(crate) fn stream_fastq(
-    path: &Path,
+    name: &str,
+    source: Box<dyn Read + Send>,
     threads: NonZero<usize>,
     mut consume: impl FnMut(Vec<Read1>),
 ) -> Result<InputSummary, Error> {
-    let shown = path.display().to_string();
+    let shown = name.to_owned();
     let io_error = |source| Error::Io {
         path: shown.clone(),
         source,
     };
-    let file = File::open(path).map_err(io_error)?;
-    let (mut stored_reader, stored) = Stored::spawn(Box::new(file));
+    let (mut stored_reader, stored) = Stored::spawn(source);
     let head = stored_reader.fill_buf().map_err(io_error)?.to_vec();
     let compression = detect_compression(&head);
     let mut decoded = input::decode(stored_reader, compression, threads);

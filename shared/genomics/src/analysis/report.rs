@@ -1,6 +1,6 @@
 //! The `genoflow.report/1` document and the VCF of the called variants.
 
-use std::{io::Write, path::PathBuf};
+use std::io::Write;
 
 use noodles::vcf::{
     self,
@@ -311,7 +311,7 @@ pub(super) struct Observations<'a> {
 pub(super) fn build(
     panel: &Panel,
     observations: Observations<'_>,
-    inputs: &[(&PathBuf, reads::InputSummary)],
+    inputs: &[(&str, reads::InputSummary)],
     options: &Options,
 ) -> Report {
     let reads_total: u64 = inputs.iter().map(|(_, s)| s.records).sum();
@@ -435,11 +435,10 @@ pub(super) fn build(
         },
         inputs: inputs
             .iter()
-            .map(|(path, summary)| InputSummary {
-                path: path.file_name().map_or_else(
-                    || path.display().to_string(),
-                    |n| n.to_string_lossy().into_owned(),
-                ),
+            .map(|(name, summary)| InputSummary {
+                path: std::path::Path::new(name)
+                    .file_name()
+                    .map_or_else(|| (*name).to_owned(), |n| n.to_string_lossy().into_owned()),
                 sha256: summary.sha256.clone(),
                 format: summary.format,
                 records: summary.records,

@@ -1,50 +1,51 @@
 //! VCF input: variants already called on the panel's reference, annotated without reads.
 
-use std::{io::Read, path::Path};
+use std::io::Read;
 
 use sha2::{Digest, Sha256};
 
 use super::{Error, panel::Panel, pileup::Call, reads::InputSummary};
 
-/// Whether a file (plain or gzip/BGZF) starts like a VCF.
-pub(crate) fn is_vcf(path: &Path) -> Result<bool, Error> {
-    Ok(sniff(path)?.starts_with(b"##fileformat=VCF"))
+/// How many stored bytes [`sniff`] looks at.
+pub(crate) const HEAD_BYTES: u64 = 1 << 16;
+
+/// Whether a stream's first (decoded) bytes, as [`sniff`] returns them, are a VCF's.
+pub(crate) fn is_vcf(decoded_head: &[u8]) -> bool {
+    decoded_head.starts_with(b"##fileformat=VCF")
 }
 
-/// The first (up to 64) decoded bytes of a plain or gzip/BGZF file.
-pub(crate) fn sniff(path: &Path) -> Result<Vec<u8>, Error> {
-    let io_error = |source| Error::Io {
-        path: path.display().to_string(),
-        source,
-    };
-    let mut head = Vec::new();
-    std::fs::File::open(path)
-        .map_err(io_error)?
-        .take(1 << 16)
-        .read_to_end(&mut head)
-        .map_err(io_error)?;
+/// The first (up to 64) decoded bytes of the first [`HEAD_BYTES`] stored bytes of a plain or
+/// gzip/BGZF stream.
+pub(crate) fn sniff(head: &[u8]) -> Vec<u8> {
     let mut text = Vec::new();
     if head.starts_with(&[0x1f, 0x8b]) {
         // A truncated gzip prefix decodes as far as it goes; the error at its end is expected.
-        let _ = flate2::read::MultiGzDecoder::new(&head[..])
+        let _ = flate2::read::MultiGzDecoder::new(head)
             .take(64)
             .read_to_end(&mut text);
     } else {
-        text = head;
+        text = head.to_vec();
     }
     text.truncate(64);
-    Ok(text)
+    text
 }
 
 /// Reads the variants of a VCF on the panel's reference: PASS (or unfiltered) records whose first
 /// sample, if any, carries the allele. Depth and allele fraction come from INFO DP and AF when
 /// present (else 0 and 1).
-pub(crate) fn read_calls(path: &Path, panel: &Panel) -> Result<(Vec<Call>, InputSummary), Error> {
-    let shown = path.display().to_string();
-    let stored = std::fs::read(path).map_err(|source| Error::Io {
-        path: shown.clone(),
-        source,
-    })?;
+pub(crate) fn read_calls(
+    name: &str,
+    mut source: impl Read,
+    panel: &Panel,
+) -> Result<(Vec<Call>, InputSummary), Error> {
+    let shown = name.to_owned();
+    let mut stored = Vec::new();
+    source
+        .read_to_end(&mut stored)
+        .map_err(|source| Error::Io {
+            path: shown.clone(),
+            source,
+        })?;
     let mut text = String::new();
     let decoded = if stored.starts_with(&[0x1f, 0x8b]) {
         flate2::read::MultiGzDecoder::new(&stored[..]).read_to_string(&mut text)

@@ -408,3 +408,71 @@ pub async fn oracle_values(table: &dyn Table) {
             .await
     ));
 }
+
+/// The sweeper's leases: replaced by `(kind, id)`, listed soonest expired first up to a limit,
+/// deleted; samples deleted.
+pub async fn leases_and_sample_deletion(table: &dyn Table) {
+    use genoflow_core::model::{Lease, LeaseKind};
+    let lease = |kind, id: &str, expires| Lease::new(kind, id, at(expires), at(0));
+    table
+        .put_lease(&lease(LeaseKind::Analysis, "s1", 300))
+        .await
+        .unwrap();
+    table
+        .put_lease(&lease(LeaseKind::Validation, "d1", 100))
+        .await
+        .unwrap();
+    table
+        .put_lease(&lease(LeaseKind::Deletion, "d2", 900))
+        .await
+        .unwrap();
+    // Replaced, not added: one lease per (kind, id).
+    let mut returned = lease(LeaseKind::Analysis, "s1", 200);
+    returned.returns = 2;
+    returned.key = Some("uploads/SP1/d1/r.fq".into());
+    table.put_lease(&returned).await.unwrap();
+    assert_eq!(
+        table.get_lease(LeaseKind::Analysis, "s1").await.unwrap(),
+        Some(returned.clone())
+    );
+    assert_eq!(
+        table.get_lease(LeaseKind::Anchoring, "s1").await.unwrap(),
+        None
+    );
+
+    let expired = |at_seconds, limit| async move {
+        table
+            .expired_leases(at(at_seconds), limit)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|lease| (lease.kind, lease.id))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(expired(99, 10).await, []);
+    assert_eq!(
+        expired(200, 10).await,
+        [
+            (LeaseKind::Validation, "d1".to_owned()),
+            (LeaseKind::Analysis, "s1".to_owned())
+        ]
+    );
+    assert_eq!(
+        expired(1000, 1).await,
+        [(LeaseKind::Validation, "d1".to_owned())]
+    );
+    table
+        .delete_lease(LeaseKind::Validation, "d1")
+        .await
+        .unwrap();
+    table
+        .delete_lease(LeaseKind::Validation, "d1")
+        .await
+        .unwrap();
+    assert_eq!(expired(1000, 10).await.len(), 2);
+
+    table.create_sample(&sample("s9")).await.unwrap();
+    table.delete_sample("s9").await.unwrap();
+    table.delete_sample("s9").await.unwrap();
+    assert_eq!(table.get_sample("s9").await.unwrap(), None);
+}

@@ -203,6 +203,11 @@ pub struct Running {
 }
 
 impl Running {
+    /// The server's data directory.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     /// Stops the server and waits for it (workers included).
     pub async fn stop(mut self) {
         let _ = self.stop.take().unwrap().send(());
