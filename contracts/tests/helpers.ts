@@ -205,7 +205,7 @@ export function hash32(label: string): Uint8Array {
 }
 
 // ---------------------------------------------------------------------------
-// Merkle reference (ARCHITECTURE.md "Attestation and Merkle batches")
+// Merkle reference (docs/ARCHITECTURE.md "Attestation and Merkle batches")
 // ---------------------------------------------------------------------------
 
 const LEAF_PREFIX = Uint8Array.of(0x00);

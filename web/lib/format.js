@@ -83,7 +83,7 @@ export function humanKey(key) {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-// The order and names of the validator's statistics (INTERFACES.md) and of the report's QC.
+// The order and names of the validator's statistics (docs/API.md) and of the report's QC.
 const FIGURE_ORDER = [
   'reads', 'sequences', 'records', 'samples', 'bases', 'mapped_to_panel', 'mapped', 'unmapped',
   'min_length', 'max_length', 'mean_length', 'gc_fraction', 'n_fraction', 'mean_quality',

@@ -1,6 +1,6 @@
 // SIP-018 signed structured data:
 //   hash = sha256("SIP018" ‖ sha256(serialize(domain)) ‖ sha256(serialize(message)))
-// and the GenoFlow login message and domain (ARCHITECTURE.md, "Wallet authentication").
+// and the GenoFlow login message and domain (docs/ARCHITECTURE.md, "Wallet authentication").
 
 import { sha256, concatBytes } from './sha256.js';
 import { serialize, stringAscii, tuple, uint } from './clarity.js';

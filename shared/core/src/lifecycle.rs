@@ -42,7 +42,7 @@ pub enum Status {
     Confirmed,
 }
 
-/// Every allowed dataset transition and why it happens (ARCHITECTURE.md, "Dataset lifecycle").
+/// Every allowed dataset transition and why it happens (docs/ARCHITECTURE.md, "Dataset lifecycle").
 ///
 /// `invalid` and `failed` are terminal. Two edges serve retries: `uploaded → pending` hands a
 /// validation claim back when the validator could not run at all (storage unreachable), and

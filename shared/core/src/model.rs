@@ -105,7 +105,7 @@ pub struct Sample {
     pub updated_at: OffsetDateTime,
 }
 
-/// What an analysis produced and the hashes that attest it (ARCHITECTURE.md, "Attestation and
+/// What an analysis produced and the hashes that attest it (docs/ARCHITECTURE.md, "Attestation and
 /// Merkle batches"). All hashes are lowercase hex of 32 bytes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AnalysisRecord {
@@ -142,7 +142,7 @@ pub struct LoginNonce {
     pub expires_at: i64,
 }
 
-/// The `GET /datasets/{id}` body (INTERFACES.md).
+/// The `GET /datasets/{id}` body (docs/API.md).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct DatasetView {
     /// The dataset id.
@@ -298,7 +298,7 @@ pub struct Batch {
     pub updated_at: OffsetDateTime,
 }
 
-/// The `GET /datasets/{id}/proof` body and `proof.json` (INTERFACES.md): everything needed to
+/// The `GET /datasets/{id}/proof` body and `proof.json` (docs/API.md): everything needed to
 /// check the sample's attestation offline, and on chain with `registry.verify-inclusion`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Proof {

@@ -96,7 +96,7 @@ async fn a_read_pair_is_analysed_once_and_its_item_sent_for_anchoring() {
         report["variants"].as_array().unwrap().len()
     );
 
-    // The attestation hashes, recomputed from their definition in ARCHITECTURE.md.
+    // The attestation hashes, recomputed from their definition in docs/ARCHITECTURE.md.
     let inputs_hash: [u8; 32] = Sha256::new()
         .chain_update(Sha256::digest(&r1))
         .chain_update(Sha256::digest(&r2))

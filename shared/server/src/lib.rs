@@ -1,6 +1,6 @@
 //! `genoflow serve`: the whole pipeline in one process, over one data directory.
 //!
-//! - The HTTP API of `INTERFACES.md`, answered by the same route sets as the Lambda functions
+//! - The HTTP API of `docs/API.md`, answered by the same route sets as the Lambda functions
 //!   ([`genoflow_core::http`]), at the root: `/auth/login`, `/uploads`, `/datasets`, `/health`,
 //!   `/marketplace`, `/purchases`; with a Stacks node, the chain is read through it (the `chain`
 //!   block, purchases, the marketplace: `docs/MARKETPLACE.md`).

@@ -8,7 +8,7 @@
 //! | [`keys`] | secp256k1 keys (secrets redacted in `Debug`), low-S recoverable signatures |
 //! | [`transaction`] | SIP-005 contract calls and STX transfers: build, sign, serialize, decode, txid |
 //! | [`sip018`] | SIP-018 structured data: hash, sign, verify, recover the signer |
-//! | [`merkle`] | the Merkle batches of ARCHITECTURE.md: build, prove, verify |
+//! | [`merkle`] | the Merkle batches of docs/ARCHITECTURE.md: build, prove, verify |
 //! | [`client`] | the Stacks node API: nonce, broadcast, status, read-only calls |
 //!
 //! Anchoring a batch, end to end without a node:

@@ -1,6 +1,6 @@
 //! Merkle batches of 32-byte items, as anchored by `registry.anchor-batch`.
 //!
-//! The rule (ARCHITECTURE.md, "Attestation and Merkle batches"; the Clarity
+//! The rule (docs/ARCHITECTURE.md, "Attestation and Merkle batches"; the Clarity
 //! `registry.verify-inclusion` computes the same):
 //!
 //! - `leaf = SHA-256(0x00 ‖ item)`;

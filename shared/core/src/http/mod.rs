@@ -1,4 +1,4 @@
-//! The HTTP API of `../spec/INTERFACES.md`, independent of the server that carries it: the
+//! The HTTP API of `docs/API.md`, independent of the server that carries it: the
 //! Lambda functions (API Gateway events, `genoflow_aws::lambda::http`) and `genoflow serve`
 //! (axum) turn their requests into an [`ApiRequest`], call a route set, and send back the
 //! [`ApiResponse`]. Both answer the same routes with the same bodies and errors because both

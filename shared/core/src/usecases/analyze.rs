@@ -548,7 +548,7 @@ impl AnalyzeSamples {
     }
 }
 
-/// The attestation hashes of an analysis (ARCHITECTURE.md): `inputs_hash` over the files'
+/// The attestation hashes of an analysis (docs/ARCHITECTURE.md): `inputs_hash` over the files'
 /// SHA-256 in upload order, and `item = SHA-256(inputs_hash ‖ report_sha256 ‖ pipeline_id)`.
 fn attest(datasets: &[Dataset], report: &Report, report_json: &[u8]) -> AnalysisRecord {
     let mut inputs = Sha256::new();

@@ -1,6 +1,6 @@
 //! The oracle function: external records (ClinVar variant classifications and NCBI Gene
 //! annotation, both through NCBI E-utilities `esummary`) fetched, canonicalised, hashed, signed
-//! and submitted to `oracle.submit` (ARCHITECTURE.md, "Oracle").
+//! and submitted to `oracle.submit` (docs/ARCHITECTURE.md, "Oracle").
 //!
 //! - key = `SHA-256("{source}:{id}")`, value = `SHA-256(canonical document)`, where the
 //!   canonical document is the fields GenoFlow attests, as JSON with sorted keys and no

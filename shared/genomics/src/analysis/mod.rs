@@ -3,7 +3,7 @@
 //! FASTQ reads (single or paired; plain, gzip or BGZF) are aligned to a [`Panel`] (a k-mer index
 //! drops reads from elsewhere, a banded local alignment places the rest), piled up, called as
 //! haploid SNVs and small indels, annotated against the panel's genes and catalogue, and summed
-//! up per drug. The [`Report`] is the `genoflow.report/1` document of INTERFACES.md; the same
+//! up per drug. The [`Report`] is the `genoflow.report/1` document of docs/API.md; the same
 //! inputs and [`Options`] give the same bytes.
 //!
 //! ```no_run

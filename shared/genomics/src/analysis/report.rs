@@ -30,7 +30,7 @@ use super::{
 /// Schema name of the report.
 pub const REPORT_SCHEMA: &str = "genoflow.report/1";
 
-/// The analysis report (INTERFACES.md).
+/// The analysis report (docs/API.md).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Report {
     /// Always [`REPORT_SCHEMA`].
