@@ -20,6 +20,9 @@ step "Rust: format and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "Rust: what the binaries link (no test kit in a binary; no HTTP client in stacks or core)"
+bash tests/crate_graph.sh
+
 step "Rust: tests"
 cargo test --workspace --locked
 
@@ -77,7 +80,7 @@ step "Chain stand-in: its own tests, then shared/stacks end to end against it"
 # A fresh stand-in for the Rust suite; the script prints how many transactions
 # it executed and how long the suite took.
 bash tests/chain-standin/with-standin.sh \
-  cargo test -p genoflow-stacks --locked --test standin -- --ignored
+  cargo test -p genoflow-node --locked --test standin --test chain_scenarios -- --ignored
 # --- end issue 8 (chain stand-in) ----------------------------------------------
 
 # --- issue 5: end to end (functions over moto, anchoring on the stand-in) ------

@@ -1,5 +1,6 @@
 //! `genoflow verify --report report.json --proof proof.json [--node URL] [--registry ID]`.
 
+use genoflow_node::{ClientConfig, NodeClient};
 use std::{fs, path::PathBuf, process::ExitCode};
 
 use anyhow::Context as _;
@@ -7,7 +8,6 @@ use genoflow_core::{
     model::Proof,
     usecases::verify::{Check, verify_offline, verify_on_chain},
 };
-use genoflow_stacks::client::{ClientConfig, NodeClient};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {

@@ -6,18 +6,18 @@
 
 use std::{path::Path, process::Command};
 
+use genoflow_node::{ClientConfig, NodeClient};
+
 use genoflow_stacks::{
     clarity::{ClarityValue, Principal},
-    client::{ClientConfig, NodeClient, TxStatus},
     keys::PrivateKey,
+    node::TxStatus,
     transaction::{ContractCall, Network, Payload, Transaction, TransactionOptions},
 };
 
-/// The devnet deployer: the six contracts' owner on the stand-in (a public devnet key).
-const DEPLOYER_KEY: &str = "753b7cc01a1a2e86221266a154af739463fce51219d97e4f856cd7200c3bd2a601";
-const DEPLOYER: &str = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM";
-/// The devnet faucet: funds the key that is not the owner.
-const FAUCET_KEY: &str = "de433bdfa14ec43aa1098d5be594c8ffb20a31485ff9de2923b2689471c401b801";
+use genoflow_testkit::keys::DEPLOYER;
+use genoflow_testkit::keys::DEPLOYER_KEY;
+use genoflow_testkit::keys::FAUCET_KEY;
 
 struct Output {
     code: i32,

@@ -5,8 +5,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-#[path = "../../shared/server/tests/support/mod.rs"]
-mod support;
+use genoflow_testkit::serve as support;
 
 use std::{
     io::{BufRead, BufReader},

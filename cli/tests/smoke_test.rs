@@ -33,7 +33,7 @@ use genoflow_aws::{
     },
     setup::{ResourceNames, create_resources},
 };
-use genoflow_core::ports::{Clock, HmacTokenSigner, Metric, SystemClock, TokenSecret};
+use genoflow_core::ports::{Clock, HmacSecret, HmacTokenSigner, Metric, SystemClock};
 use genoflow_function_analyze::Analyze;
 use genoflow_function_api::Api;
 use genoflow_function_presign::Presign;
@@ -175,7 +175,7 @@ async fn the_smoke_test_script_signs_in_uploads_the_tb_demo_pair_and_gets_its_re
         blobs: blobs.clone(),
         clock: clock.clone(),
         tokens: Arc::new(HmacTokenSigner::new(
-            TokenSecret::new(b"smoke-test-secret-0123456789abcdef0123".to_vec()).unwrap(),
+            HmacSecret::new(b"smoke-test-secret-0123456789abcdef0123".to_vec()).unwrap(),
         )),
     };
     // The handlers' business metrics, counted as `genoflow serve --metrics` counts them.

@@ -5,6 +5,8 @@
 
 use std::{path::Path, process::Command};
 
+use genoflow_node::{ClientConfig, NodeClient};
+
 use genoflow_stacks::merkle::MerkleTree;
 use sha2::{Digest, Sha256};
 
@@ -191,8 +193,8 @@ fn the_api_answer_instead_of_report_json_and_a_bad_proof_are_explained() {
 fn with_a_node_the_batch_transaction_and_verify_inclusion_are_checked() {
     use genoflow_stacks::{
         clarity::{ClarityValue, Principal},
-        client::{ClientConfig, NodeClient, TxStatus},
         keys::PrivateKey,
+        node::TxStatus,
         transaction::{ContractCall, Network, Transaction, TransactionOptions},
     };
     let url = std::env::var("GENOFLOW_STANDIN_URL").expect("GENOFLOW_STANDIN_URL");

@@ -3,7 +3,7 @@
 //   node server.mjs [--port 0] [--block-ms 200] [--fee-rate 1] [--response-delay-ms 0]
 //                   [--manifest ../../contracts/Clarinet.toml] [--paused]
 //
-// Serves the endpoints `genoflow_stacks::client::NodeClient` uses, with the real
+// Serves the endpoints `genoflow_node::NodeClient` uses, with the real
 // node's and API's answer shapes, on top of the clarinet SDK simnet with
 // GenoFlow's six contracts deployed. Prints `listening http://127.0.0.1:PORT`
 // once ready (port 0 = any free port), then logs to stderr.

@@ -8,6 +8,7 @@ use anyhow::{anyhow, bail};
 use genoflow_stacks::{
     address::StacksAddress,
     clarity::{ClarityValue, Principal},
+    contracts::{Binding, CallError, marketplace, oracle, registry, reputation, subscription},
     transaction::ContractCall,
 };
 
@@ -54,97 +55,80 @@ pub(crate) enum Setting {
 impl Setting {
     /// The contract's name (`ADDRESS.name` with the deployer's address).
     pub(crate) fn contract(&self) -> &'static str {
+        self.setter().contract
+    }
+
+    /// The read-only function that shows the current value.
+    fn getter(&self) -> &'static Binding {
         match self {
-            Self::Anchorer { .. } => "registry",
-            Self::Oracle { .. } => "oracle",
-            Self::Plan { .. } | Self::SubscriptionTreasury(_) => "subscription",
-            Self::MarketplaceFee(_) | Self::MarketplaceTreasury(_) => "marketplace",
-            Self::MinRatingPrice(_) => "reputation",
+            Self::Anchorer { .. } => &registry::IS_ANCHORER,
+            Self::Oracle { .. } => &oracle::IS_ORACLE,
+            Self::Plan { .. } => &subscription::GET_PLAN,
+            Self::MarketplaceFee(_) => &marketplace::GET_FEE_BPS,
+            Self::MarketplaceTreasury(_) => &marketplace::GET_TREASURY,
+            Self::SubscriptionTreasury(_) => &subscription::GET_TREASURY,
+            Self::MinRatingPrice(_) => &reputation::GET_MIN_RATING_PRICE,
         }
     }
 
-    /// The read-only function and its arguments.
-    fn getter(&self) -> (&'static str, Vec<ClarityValue>) {
+    /// The owner function that sets the wanted value.
+    fn setter(&self) -> &'static Binding {
         match self {
-            Self::Anchorer { who, .. } => {
-                ("is-anchorer", vec![ClarityValue::Principal(who.clone())])
-            }
-            Self::Oracle { public_key, .. } => {
-                ("is-oracle", vec![ClarityValue::Buffer(public_key.to_vec())])
-            }
-            Self::Plan { id, .. } => ("get-plan", vec![ClarityValue::UInt(*id)]),
-            Self::MarketplaceFee(_) => ("get-fee-bps", vec![]),
-            Self::MarketplaceTreasury(_) | Self::SubscriptionTreasury(_) => {
-                ("get-treasury", vec![])
-            }
-            Self::MinRatingPrice(_) => ("get-min-rating-price", vec![]),
+            Self::Anchorer { .. } => &registry::SET_ANCHORER,
+            Self::Oracle { .. } => &oracle::SET_ORACLE,
+            Self::Plan { .. } => &subscription::SET_PLAN,
+            Self::MarketplaceFee(_) => &marketplace::SET_FEE_BPS,
+            Self::MarketplaceTreasury(_) => &marketplace::SET_TREASURY,
+            Self::SubscriptionTreasury(_) => &subscription::SET_TREASURY,
+            Self::MinRatingPrice(_) => &reputation::SET_MIN_RATING_PRICE,
         }
     }
 
-    /// The owner function and its arguments.
-    fn setter(&self) -> (&'static str, Vec<ClarityValue>) {
-        match self {
-            Self::Anchorer { who, enabled } => (
-                "set-anchorer",
-                vec![
-                    ClarityValue::Principal(who.clone()),
-                    ClarityValue::Bool(*enabled),
-                ],
-            ),
+    fn built(call: Result<ContractCall, CallError>) -> ContractCall {
+        // The deployer's address and the contracts' names make valid ids, and none of these
+        // functions takes an argument that can be out of bounds.
+        #[allow(clippy::expect_used)]
+        call.expect("valid contract ids and arguments")
+    }
+
+    /// The read-only call that shows the current value.
+    pub(crate) fn read_call(&self, contracts: &StacksAddress) -> ContractCall {
+        let contract = &format!("{contracts}.{}", self.contract());
+        Self::built(match self {
+            Self::Anchorer { who, .. } => registry::is_anchorer(contract, who),
+            Self::Oracle { public_key, .. } => oracle::is_oracle(contract, public_key),
+            Self::Plan { id, .. } => subscription::get_plan(contract, *id),
+            Self::MarketplaceFee(_) => marketplace::get_fee_bps(contract),
+            Self::MarketplaceTreasury(_) => marketplace::get_treasury(contract),
+            Self::SubscriptionTreasury(_) => subscription::get_treasury(contract),
+            Self::MinRatingPrice(_) => reputation::get_min_rating_price(contract),
+        })
+    }
+
+    /// The owner call that sets the wanted value.
+    pub(crate) fn write_call(&self, contracts: &StacksAddress) -> ContractCall {
+        let contract = &format!("{contracts}.{}", self.contract());
+        Self::built(match self {
+            Self::Anchorer { who, enabled } => registry::set_anchorer(contract, who, *enabled),
             Self::Oracle {
                 public_key,
                 enabled,
-            } => (
-                "set-oracle",
-                vec![
-                    ClarityValue::Buffer(public_key.to_vec()),
-                    ClarityValue::Bool(*enabled),
-                ],
-            ),
+            } => oracle::set_oracle(contract, public_key, *enabled),
             Self::Plan {
                 id,
                 price,
                 days,
                 active,
-            } => (
-                "set-plan",
-                vec![
-                    ClarityValue::UInt(*id),
-                    ClarityValue::UInt(*price),
-                    ClarityValue::UInt(days_to_seconds(*days)),
-                    ClarityValue::Bool(*active),
-                ],
-            ),
-            Self::MarketplaceFee(bps) => ("set-fee-bps", vec![ClarityValue::UInt(*bps)]),
-            Self::MarketplaceTreasury(who) | Self::SubscriptionTreasury(who) => (
-                "set-treasury",
-                vec![ClarityValue::Principal(Principal::Standard(*who))],
-            ),
-            Self::MinRatingPrice(price) => {
-                ("set-min-rating-price", vec![ClarityValue::UInt(*price)])
+            } => subscription::set_plan(contract, *id, *price, days_to_seconds(*days), *active),
+            Self::MarketplaceFee(bps) => marketplace::set_fee_bps(contract, *bps),
+            Self::MarketplaceTreasury(who) => {
+                marketplace::set_treasury(contract, &Principal::Standard(*who))
             }
-        }
-    }
-
-    fn call(
-        &self,
-        contracts: &StacksAddress,
-        (function, args): (&str, Vec<ClarityValue>),
-    ) -> ContractCall {
-        let contract_id = format!("{contracts}.{}", self.contract());
-        // Both names are constants of this file, valid by construction.
-        #[allow(clippy::expect_used)]
-        ContractCall::new(&contract_id, function, args).expect("valid contract and function names")
-    }
-
-    /// The read-only call that shows the current value.
-    pub(crate) fn read_call(&self, contracts: &StacksAddress) -> ContractCall {
-        self.call(contracts, self.getter())
-    }
-
-    /// The owner call that sets the wanted value.
-    pub(crate) fn write_call(&self, contracts: &StacksAddress) -> ContractCall {
-        self.call(contracts, self.setter())
+            Self::SubscriptionTreasury(who) => {
+                subscription::set_treasury(contract, &Principal::Standard(*who))
+            }
+            Self::MinRatingPrice(price) => reputation::set_min_rating_price(contract, *price),
+        })
     }
 
     /// Whether the getter's `answer` already is the wanted value.
@@ -154,9 +138,8 @@ impl Setting {
     pub(crate) fn holds(&self, answer: &ClarityValue) -> anyhow::Result<bool> {
         let unexpected = || {
             anyhow!(
-                "{}.{} answered {answer}, which is not what the GenoFlow contract answers",
-                self.contract(),
-                self.getter().0
+                "{} answered {answer}, which is not what the GenoFlow contract answers",
+                self.getter()
             )
         };
         Ok(match (self, answer) {
@@ -212,7 +195,7 @@ impl Setting {
 /// `contract.function arguments`, as printed before each outcome.
 impl fmt::Display for Setting {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}", self.contract(), self.setter().0)?;
+        write!(f, "{}", self.setter())?;
         match self {
             Self::Anchorer { who, enabled } => write!(f, " {who} {enabled}"),
             Self::Oracle {
@@ -482,6 +465,21 @@ mod tests {
             sent(&steps_of(&settings, &answers)),
             vec![format!("subscription.set-treasury '{DEPLOYER}")]
         );
+    }
+
+    #[test]
+    fn each_call_is_the_binding_it_names() {
+        let contracts = address(DEPLOYER);
+        for setting in settings() {
+            for (call, binding) in [
+                (setting.read_call(&contracts), setting.getter()),
+                (setting.write_call(&contracts), setting.setter()),
+            ] {
+                assert_eq!(call.contract_name.as_str(), binding.contract, "{setting}");
+                assert_eq!(call.function_name.as_str(), binding.function, "{setting}");
+                assert_eq!(call.args.len(), binding.args.len(), "{setting}");
+            }
+        }
     }
 
     fn steps_of<'s>(settings: &'s [Setting], answers: &[ClarityValue]) -> Vec<Step<'s>> {

@@ -19,10 +19,11 @@ use std::{
 
 use anyhow::{Context as _, bail};
 use genoflow_core::usecases::submit::ContractSender;
+use genoflow_node::{ClientConfig, NodeClient, NodeError};
 use genoflow_stacks::{
     clarity::Principal,
-    client::{BroadcastRejection, ClientConfig, NodeClient, NodeError, TxStatus},
     keys::PrivateKey,
+    node::{BroadcastRejection, TxStatus},
     transaction::{ContractCall, Network, Transaction, TransactionOptions},
 };
 

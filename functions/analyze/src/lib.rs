@@ -10,6 +10,7 @@
 //! holds a live claim on is listed too (retried after the visibility timeout), never
 //! acknowledged; on its last delivery (`GENOFLOW_MAX_RECEIVE_COUNT`) an analysis that cannot
 //! run fails the sample with the reason instead of leaving it `analyzing`.
+#![warn(missing_docs)]
 
 use std::sync::Arc;
 

@@ -8,7 +8,6 @@ use std::sync::Arc;
 use genoflow_aws::lambda::sqs::SqsEvent;
 use genoflow_core::{
     lifecycle::SampleStatus,
-    memory::{ManualClock, MemoryBlobStore, MemoryQueue, MemoryTable},
     ports::{Clock, Message, Table},
     usecases::{
         object_created::{DEFAULT_VALIDATION_LEASE, ObjectCreated, ValidateObjects},
@@ -16,10 +15,11 @@ use genoflow_core::{
     },
 };
 use genoflow_function_analyze::{Analyze, Ports};
+use genoflow_testkit::memory::{ManualClock, MemoryBlobStore, MemoryQueue, MemoryTable};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-const ALICE: &str = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM";
+use genoflow_testkit::keys::DEPLOYER as ALICE;
 const READS: &str = "tb-demo_R1.fastq.gz";
 
 struct World {

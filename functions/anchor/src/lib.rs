@@ -10,6 +10,7 @@
 //!
 //! One invocation at a time (reserved concurrency 1) keeps the batches few; the nonce counter
 //! in the table keeps nonces unique even without it.
+#![warn(missing_docs)]
 
 use std::sync::Arc;
 

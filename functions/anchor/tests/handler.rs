@@ -7,18 +7,20 @@ use std::sync::Arc;
 
 use genoflow_core::{
     lifecycle::{SampleStatus, Status},
-    memory::{ManualClock, MemoryBlobStore, MemoryChain, MemoryQueue, MemoryTable},
     model::{AnalysisRecord, Dataset, Proof, Sample, UploadKind},
     ports::{Chain, Clock, Table},
     usecases::{anchor::Anchorer, submit::ContractSender},
 };
 use genoflow_function_anchor::{Anchor, AnchorAnswer, AnchorEvent, Ports};
 use genoflow_stacks::{keys::PrivateKey, merkle::verify_inclusion, transaction::Network};
+use genoflow_testkit::memory::{
+    ManualClock, MemoryBlobStore, MemoryChain, MemoryQueue, MemoryTable,
+};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-const ALICE: &str = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM";
-const KEY: &str = "edf9aee84d9b7abc145504dde6726c64f369d37ee34ded868fabd876c26570bc01";
+use genoflow_testkit::keys::ANCHOR_KEY as KEY;
+use genoflow_testkit::keys::DEPLOYER as ALICE;
 
 struct World {
     anchor: Anchor,
@@ -180,12 +182,12 @@ async fn one_sqs_batch_is_one_transaction_and_the_schedule_confirms_it() {
 #[tokio::test]
 async fn a_node_refusal_lists_every_request_and_an_unknown_payload_is_refused() {
     let world = world().await;
-    world.chain.reject_next(vec![
-        genoflow_stacks::client::BroadcastRejection::FeeTooLow {
+    world
+        .chain
+        .reject_next(vec![genoflow_stacks::node::BroadcastRejection::FeeTooLow {
             expected: 20_000,
             actual: 10_000,
-        },
-    ]);
+        }]);
     let answer = world.anchor.handle(sqs_event()).await.unwrap();
     let failures = answer_json(&answer)["batchItemFailures"]
         .as_array()

@@ -4,15 +4,12 @@
 
 #![allow(clippy::unwrap_used)]
 
-#[path = "../../support/cold_start.rs"]
-mod support;
-
 use std::path::Path;
 
-use support::{Changes, RESOURCES, cold_start, with};
+use genoflow_testkit::process::{Changes, RESOURCES, cold_start, with};
 
 /// wallet_2 of the devnet (a test key).
-const KEY: &str = "530d9f61984c888536871c6573073bdfc0058896dc1adfe9a6a10dfacadc209101";
+const KEY: &str = genoflow_testkit::keys::WALLET_2_KEY;
 
 fn complete() -> Vec<(&'static str, &'static str)> {
     let mut vars = RESOURCES.to_vec();

@@ -3,6 +3,7 @@
 //! [`genoflow_core::http::DatasetRoutes`] and [`genoflow_core::http::MarketplaceRoutes`] (tables
 //! of them there); this crate maps API Gateway's events onto them
 //! ([`genoflow_aws::lambda::http`]).
+#![warn(missing_docs)]
 
 use std::sync::Arc;
 

@@ -7,8 +7,7 @@ use std::sync::Arc;
 
 use genoflow_aws::lambda::http::HttpEvent;
 use genoflow_core::{
-    memory::{ManualClock, MemoryBlobStore, MemoryQueue, MemoryTable},
-    ports::{Claims, HmacTokenSigner, Message, TokenSecret, TokenSigner},
+    ports::{Claims, HmacSecret, HmacTokenSigner, Message, TokenSigner},
     usecases::{
         analyze::{AnalyzeSamples, PanelSource},
         anchor::{AnchorBatches, Anchorer},
@@ -20,12 +19,13 @@ use genoflow_core::{
 use genoflow_function_api::{Api, Ports};
 use genoflow_genomics::analysis::{self, BUILTIN_TB};
 use genoflow_stacks::{keys::PrivateKey, transaction::Network};
+use genoflow_testkit::memory::{ManualClock, MemoryBlobStore, MemoryQueue, MemoryTable};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-const ALICE: &str = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM";
-const BOB: &str = "ST2CY5V39NHDPWSXMW9QDT3HC3GD6Q6XX4CFRK9AG";
+use genoflow_testkit::keys::DEPLOYER as ALICE;
+use genoflow_testkit::keys::WALLET_2 as BOB;
 const START: i64 = 1_800_000_000;
 /// The path's dataset id in the fixtures, replaced by the test's.
 const FIXTURE_ID: &str = "00000000-0000-4000-8000-000000000000";
@@ -46,7 +46,7 @@ fn world() -> World {
         OffsetDateTime::from_unix_timestamp(START).unwrap(),
     ));
     let tokens = Arc::new(HmacTokenSigner::new(
-        TokenSecret::new(b"api-handler-test-secret-0123456789abcdef".to_vec()).unwrap(),
+        HmacSecret::new(b"api-handler-test-secret-0123456789abcdef".to_vec()).unwrap(),
     ));
     World {
         api: Api::new(Ports {

@@ -4,12 +4,9 @@
 
 #![allow(clippy::unwrap_used)]
 
-#[path = "../../support/cold_start.rs"]
-mod support;
-
 use std::path::Path;
 
-use support::{Changes, RESOURCES, cold_start, with};
+use genoflow_testkit::process::{Changes, RESOURCES, cold_start, with};
 
 const SECRET: &str = "api-settings-test-secret-0123456789abcdef";
 

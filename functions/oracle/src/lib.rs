@@ -10,6 +10,7 @@
 //! A record whose document has not changed is not signed again; a source that is down or
 //! answers garbage produces no signed record (logged, and for SQS, listed for redelivery or the
 //! dead-letter queue).
+#![warn(missing_docs)]
 
 use std::sync::Arc;
 

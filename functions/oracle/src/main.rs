@@ -58,10 +58,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     };
     let watch = parse_watch_list(&settings::optional("GENOFLOW_ORACLE_WATCH").unwrap_or_default())
         .map_err(|e| format!("GENOFLOW_ORACLE_WATCH: {e}"))?;
-    let fetcher = reqwest::Client::builder()
-        .timeout(Duration::from_secs(20))
-        .user_agent(concat!("genoflow-oracle/", env!("CARGO_PKG_VERSION")))
-        .build()?;
+    let fetcher = genoflow_node::WebFetcher::new(Duration::from_secs(20))?;
     tracing::info!(
         ?signer,
         broadcast = chain.is_some(),

@@ -7,7 +7,6 @@
 use std::sync::Arc;
 
 use genoflow_core::{
-    memory::{ManualClock, MemoryBlobStore, MemoryChain, MemoryFetcher, MemoryTable},
     ports::Chain,
     usecases::{
         oracle::{ORACLE_CONTRACT_SETTING, OracleSigner, SourceUrls, message_hash},
@@ -20,10 +19,13 @@ use genoflow_stacks::{
     keys::{PrivateKey, RecoverableSignature},
     transaction::{Network, Payload},
 };
+use genoflow_testkit::memory::{
+    ManualClock, MemoryBlobStore, MemoryChain, MemoryFetcher, MemoryTable,
+};
 use time::OffsetDateTime;
 
 const BASE: &str = "http://eutils.test";
-const ORACLE_KEY: &str = "c1d4a3e6bd5cf9a5b4b0e3c1fb3d5b5e8b4ad64d5a1ac0ee0ad7a6f5b2c3d4e501";
+use genoflow_testkit::keys::ORACLE_KEY;
 const ORACLE_CONTRACT: &str = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.oracle";
 
 struct World {

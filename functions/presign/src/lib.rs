@@ -1,6 +1,7 @@
 //! The `presign` function: sign-in and upload URLs, behind the HTTP API. The routes are
 //! [`genoflow_core::http::UploadRoutes`] (a table of them there); this crate maps API Gateway's
 //! events onto them ([`genoflow_aws::lambda::http`]).
+#![warn(missing_docs)]
 
 use genoflow_aws::lambda::http::{HttpEvent, HttpResponse, handle};
 use genoflow_core::{

@@ -8,8 +8,7 @@ use std::sync::Arc;
 use base64::{Engine, engine::general_purpose::STANDARD};
 use genoflow_aws::lambda::http::HttpEvent;
 use genoflow_core::{
-    memory::{ManualClock, MemoryBlobStore, MemoryChain, MemoryTable},
-    ports::{HmacTokenSigner, TokenSecret},
+    ports::{HmacSecret, HmacTokenSigner},
     usecases::{
         login::{LoginMessage, LoginRequest, login_domain},
         subscription::SubscriptionGate,
@@ -23,15 +22,14 @@ use genoflow_stacks::{
     sip018,
     transaction::{ContractCall, Network},
 };
+use genoflow_testkit::memory::{ManualClock, MemoryBlobStore, MemoryChain, MemoryTable};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-/// The SIP-018 document's test key; its testnet address is [`ALICE`].
-const ALICE_KEY: &str = "753b7cc01a1a2e86221266a154af739463fce51219d97e4f856cd7200c3bd2a601";
-const ALICE: &str = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM";
-/// Another key (33 bytes ending in 01: compressed public key).
-const BOB_KEY: &str = "010101010101010101010101010101010101010101010101010101010101010101";
+use genoflow_testkit::keys::DEPLOYER as ALICE;
+use genoflow_testkit::keys::DEPLOYER_KEY as ALICE_KEY;
+use genoflow_testkit::keys::MALLORY_KEY as BOB_KEY;
 const START: i64 = 1_800_000_000;
 
 struct World {
@@ -49,7 +47,7 @@ fn world(limits: UploadLimits) -> World {
                 OffsetDateTime::from_unix_timestamp(START).unwrap(),
             )),
             tokens: Arc::new(HmacTokenSigner::new(
-                TokenSecret::new(b"presign-handler-test-secret-0123456789".to_vec()).unwrap(),
+                HmacSecret::new(b"presign-handler-test-secret-0123456789".to_vec()).unwrap(),
             )),
         },
         Network::Testnet,
@@ -199,7 +197,7 @@ async fn uploads_need_a_valid_bearer_token() {
     );
 
     // A token of another deployment (another secret) is refused too.
-    let other = HmacTokenSigner::new(TokenSecret::new(vec![7; 32]).unwrap());
+    let other = HmacTokenSigner::new(HmacSecret::new(vec![7; 32]).unwrap());
     let foreign = genoflow_core::ports::TokenSigner::issue(
         &other,
         &genoflow_core::ports::Claims {

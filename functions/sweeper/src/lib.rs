@@ -4,6 +4,7 @@
 //!
 //! A run that could not handle some lease (an outage) fails the invocation, so the function's
 //! `Errors` metric (and its alarm) sees it; the next run tries again.
+#![warn(missing_docs)]
 
 use std::sync::Arc;
 

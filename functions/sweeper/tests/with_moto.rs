@@ -23,7 +23,6 @@ use genoflow_aws::{
 use genoflow_core::{
     keys::upload_key,
     lifecycle::{SampleStatus, Status},
-    memory::{ManualClock, Pause},
     model::{Lease, LeaseKind},
     ports::{
         BlobError, BlobStore, Clock, CompletedPart, MultipartUpload, ObjectIntegrity, PresignedPut,
@@ -38,10 +37,11 @@ use genoflow_core::{
 use genoflow_function_analyze::Analyze;
 use genoflow_function_sweeper::{Ports, Sweep};
 use genoflow_function_validate::Validate;
+use genoflow_testkit::memory::{ManualClock, Pause};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-const ALICE: &str = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM";
+use genoflow_testkit::keys::DEPLOYER as ALICE;
 const READS: &str = "tb-demo_R1.fastq.gz";
 
 /// S3, stopping the next `open_read` until told (an analyser mid-way).

@@ -14,6 +14,7 @@
 //! failed object fails the invocation ([`genoflow_aws::lambda::s3`]), so Lambda retries it and
 //! then its on-failure destination keeps it; a live claim is acknowledged there (S3's two
 //! retries come too soon to outlast a lease) and the sweeper returns it if its holder died.
+#![warn(missing_docs)]
 
 use std::sync::Arc;
 

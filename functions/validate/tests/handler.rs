@@ -9,16 +9,16 @@ use std::sync::Arc;
 use genoflow_aws::lambda::s3::{S3Event, S3EventError};
 use genoflow_core::{
     lifecycle::Status,
-    memory::{ManualClock, MemoryBlobStore, MemoryQueue, MemoryTable},
     ports::{BlobStore, Clock, Message, Table},
     usecases::upload::{FileDeclaration, UploadInstructions, UploadRequest, Uploads},
 };
 use genoflow_function_validate::{Ports, Validate};
+use genoflow_testkit::memory::{ManualClock, MemoryBlobStore, MemoryQueue, MemoryTable};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-const ALICE: &str = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM";
+use genoflow_testkit::keys::DEPLOYER as ALICE;
 const START: i64 = 1_800_000_000;
 
 struct World {

@@ -26,7 +26,7 @@ use aws_sdk_dynamodb::{
 use genoflow_core::{
     lifecycle::SampleStatus,
     model::{Batch, Dataset, Lease, LeaseKind, LoginNonce, OracleValue, Sample},
-    ports::{DatasetPage, DatasetState, NonceClaim, Table, TableError},
+    ports::{DatasetPage, DatasetState, NonceClaim, PageCursor, Table, TableError},
 };
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::{Map, Number, Value};
@@ -247,28 +247,13 @@ fn dataset_order(created_at: OffsetDateTime, dataset_id: &str) -> String {
     format!("{:020}#{dataset_id}", created_at.unix_timestamp_nanos())
 }
 
-/// The page cursor, `{created_at unix nanoseconds}:{dataset_id}` of the last dataset returned
-/// (the in-memory table's format).
-fn dataset_cursor(dataset: &Dataset) -> String {
-    format!(
-        "{}:{}",
-        dataset.created_at.unix_timestamp_nanos(),
-        dataset.dataset_id
-    )
-}
-
 /// The `ExclusiveStartKey` a cursor stands for.
 fn start_key(owner: &str, cursor: &str) -> Result<HashMap<String, AttributeValue>, TableError> {
-    let corrupt = || TableError::Corrupt {
-        what: "list cursor".to_owned(),
-        message: format!("{cursor:?} is not a cursor this API returned"),
-    };
-    let (nanos, dataset_id) = cursor.split_once(':').ok_or_else(corrupt)?;
-    let nanos: i128 = nanos.parse().map_err(|_| corrupt())?;
-    let created_at = OffsetDateTime::from_unix_timestamp_nanos(nanos).map_err(|_| corrupt())?;
-    if dataset_id.is_empty() {
-        return Err(corrupt());
-    }
+    let PageCursor {
+        created_at,
+        dataset_id,
+    } = PageCursor::parse(cursor)?;
+    let dataset_id = dataset_id.as_str();
     Ok(HashMap::from([
         (PARTITION_KEY.to_owned(), s(dataset_pk(dataset_id))),
         (SORT_KEY.to_owned(), s("dataset".to_owned())),
@@ -645,7 +630,9 @@ impl Table for DynamoTable {
         }
         let next = (datasets.len() > limit).then(|| {
             datasets.truncate(limit);
-            datasets.last().map(dataset_cursor)
+            datasets
+                .last()
+                .map(|last| PageCursor::after(last).to_string())
         });
         Ok(DatasetPage {
             datasets,

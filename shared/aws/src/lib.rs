@@ -28,6 +28,7 @@
 //! let queue: Arc<dyn Queue> = Arc::new(SqsQueue::new(&sdk, &resources.analysis_queue_url, &resources.anchor_queue_url));
 //! # Ok(()) }
 //! ```
+#![warn(missing_docs)]
 
 pub mod config;
 pub mod dynamodb;

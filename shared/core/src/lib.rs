@@ -7,8 +7,8 @@
 //! | [`lifecycle`] | dataset and sample statuses and their transition tables |
 //! | [`model`] | table records and API views |
 //! | [`keys`] | the object key layout, event key decoding, file-name rules |
-//! | [`ports`] | blob store, table, queue, clock, token signer |
-//! | [`memory`] | in-memory adapters of every port |
+//! | [`ports`] | blob store, table, queue, chain, fetcher, clock, metrics, token signer |
+//! | `genoflow_testkit::memory` | in-memory adapters of every port (a dev-dependency: the test kit) |
 //! | [`stream`] | a blocking `Read` fed by async chunk producers (for adapters' `open_read`) |
 //! | [`usecases`] | login, uploads, object-created validation, dataset routes |
 //! | [`http`] | the HTTP API's routes, for any server that carries them |
@@ -18,7 +18,7 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use genoflow_core::memory::{ManualClock, MemoryBlobStore, MemoryQueue, MemoryTable};
+//! use genoflow_testkit::memory::{ManualClock, MemoryBlobStore, MemoryQueue, MemoryTable};
 //! use genoflow_core::usecases::object_created::{ObjectCreated, ObjectOutcome, SampleProgress, ValidateObjects};
 //! use genoflow_core::usecases::upload::{UploadInstructions, UploadLimits, UploadRequest, Uploads};
 //! use sha2::{Digest, Sha256};
@@ -46,12 +46,12 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(()) })
 //! # .map_err(|e| e.to_string())?; Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+#![warn(missing_docs)]
 
 pub mod error;
 pub mod http;
 pub mod keys;
 pub mod lifecycle;
-pub mod memory;
 pub mod model;
 pub mod ports;
 pub mod stream;

@@ -3,15 +3,17 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
 use genoflow_core::{
     lifecycle::{SampleStatus, Status},
     ports::{AnalysisRequested, AnchorRequested, BlobStore, Clock, Message, Table},
     usecases::analyze::{AnalysisOutcome, REPORT_FILE, VARIANTS_FILE},
 };
+use genoflow_testkit::{
+    fixtures::data,
+    keys::{ALICE, BOB},
+    world::World,
+};
 use sha2::{Digest, Sha256};
-use support::{ALICE, BOB, World, data};
 
 const R1: &str = "tb-demo_R1.fastq.gz";
 const R2: &str = "tb-demo_R2.fastq.gz";

@@ -3,13 +3,10 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
 use std::sync::Arc;
 
 use genoflow_core::{
     lifecycle::{SampleStatus, Status},
-    memory::MemoryChain,
     model::{
         AnalysisRecord, AnchorRef, Dataset, Lease, LeaseKind, Proof, Sample, SubmissionStatus,
         UploadKind,
@@ -22,16 +19,19 @@ use genoflow_core::{
 };
 use genoflow_stacks::{
     clarity::ClarityValue,
-    client::{BroadcastRejection, TxStatus},
     keys::PrivateKey,
     merkle::verify_inclusion,
+    node::{BroadcastRejection, TxStatus},
     transaction::{Network, Payload, Transaction, TransactionOptions},
 };
+use genoflow_testkit::memory::MemoryChain;
+use genoflow_testkit::{
+    keys::{ALICE, BOB},
+    world::World,
+};
 use sha2::{Digest, Sha256};
-use support::{ALICE, BOB, World};
 
-/// A testnet key enabled as anchorer (hex of 32 bytes + 01: compressed).
-const ANCHOR_KEY: &str = "edf9aee84d9b7abc145504dde6726c64f369d37ee34ded868fabd876c26570bc01";
+use genoflow_testkit::keys::ANCHOR_KEY;
 const REGISTRY: &str = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.registry";
 
 fn anchorer() -> Anchorer {

@@ -2,8 +2,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
 use base64::{Engine, engine::general_purpose::STANDARD};
 use genoflow_core::{
     Error,
@@ -13,9 +11,13 @@ use genoflow_core::{
     ports::{BlobError, BlobStore, Clock},
     usecases::upload::{FileDeclaration, UploadInstructions, UploadRequest},
 };
+use genoflow_testkit::{
+    fixtures::{data, declare},
+    keys::{ALICE, BOB},
+    world::World,
+};
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use support::{ALICE, BOB, World, data, declare};
 use time::Duration;
 
 #[tokio::test]
@@ -44,7 +46,7 @@ async fn the_upload_response_has_the_documented_shape() {
             "x-amz-checksum-sha256": STANDARD.encode(Sha256::digest(&r1)),
         })
     );
-    assert_eq!(upload["expires"], support::START + 3600);
+    assert_eq!(upload["expires"], genoflow_testkit::keys::START + 3600);
     let view = world.view(ALICE, dataset_id).await;
     assert_eq!(
         view.format.as_deref(),

@@ -2,25 +2,21 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
 use std::sync::Arc;
 
 use genoflow_core::{
     Error,
     error::LoginRejection,
-    memory::{ManualClock, MemoryTable},
-    ports::{HmacTokenSigner, TokenSecret},
+    ports::{HmacSecret, HmacTokenSigner},
     usecases::login::{Login, LoginMessage, LoginRequest, authenticate, login_domain},
 };
 use genoflow_stacks::{keys::PrivateKey, sip018, transaction::Network};
-use support::{ALICE, START};
+use genoflow_testkit::keys::{ALICE, START};
+use genoflow_testkit::memory::{ManualClock, MemoryTable};
 use time::{Duration, OffsetDateTime};
 
-/// The SIP-018 document's test key; its testnet address is [`ALICE`].
-const ALICE_KEY: &str = "753b7cc01a1a2e86221266a154af739463fce51219d97e4f856cd7200c3bd2a601";
-/// 33 bytes ending in `01`: a key whose public key is written compressed.
-const MALLORY_KEY: &str = "010101010101010101010101010101010101010101010101010101010101010101";
+use genoflow_testkit::keys::DEPLOYER_KEY as ALICE_KEY;
+use genoflow_testkit::keys::MALLORY_KEY;
 
 struct Server {
     login: Login,
@@ -32,9 +28,7 @@ fn server(network: Network) -> Server {
     let clock = Arc::new(ManualClock::new(
         OffsetDateTime::from_unix_timestamp(START).unwrap(),
     ));
-    let tokens = Arc::new(HmacTokenSigner::new(
-        TokenSecret::new(vec![42; 32]).unwrap(),
-    ));
+    let tokens = Arc::new(HmacTokenSigner::new(HmacSecret::new(vec![42; 32]).unwrap()));
     Server {
         login: Login {
             table: Arc::new(MemoryTable::default()),

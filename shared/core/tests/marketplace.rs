@@ -4,8 +4,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
 use std::sync::Arc;
 
 use genoflow_core::{
@@ -13,9 +11,8 @@ use genoflow_core::{
         ApiRequest, ChainReads, DatasetRoutes, HeaderMap, MarketplaceRoutes, Method, RoutePorts,
     },
     lifecycle::SampleStatus,
-    memory::MemoryChain,
     model::{AnalysisRecord, Proof},
-    ports::{BlobStore, Chain, Claims, Clock, HmacTokenSigner, Table, TokenSecret, TokenSigner},
+    ports::{BlobStore, Chain, Claims, Clock, HmacSecret, HmacTokenSigner, Table, TokenSigner},
     usecases::{
         marketplace::MAX_EXAMINED,
         onchain::{self, CACHE_TTL},
@@ -25,14 +22,17 @@ use genoflow_stacks::{
     clarity::{ClarityValue, Principal},
     transaction::{ContractCall, Network},
 };
+use genoflow_testkit::memory::MemoryChain;
+use genoflow_testkit::{
+    keys::{ALICE, BOB},
+    world::World,
+};
 use http::{HeaderValue, header};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use support::{ALICE, BOB, World};
 
-/// A third address, who bought nothing.
-const CAROL: &str = "ST2JHG361ZXG51QTKY2NQCVBPPRRE2KZB1HR05NNC";
-const DEPLOYER: &str = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM";
+use genoflow_testkit::keys::DEPLOYER;
+use genoflow_testkit::keys::WALLET_3 as CAROL;
 const PRICE: u64 = 2_000_000;
 
 fn contract(name: &str) -> String {
@@ -73,7 +73,7 @@ impl Market {
         let world = World::new();
         let chain = Arc::new(MemoryChain::default());
         let tokens = Arc::new(HmacTokenSigner::new(
-            TokenSecret::new(b"marketplace-route-tests-secret-0123456789".to_vec()).unwrap(),
+            HmacSecret::new(b"marketplace-route-tests-secret-0123456789".to_vec()).unwrap(),
         ));
         let ports = RoutePorts {
             table: world.table.clone(),

@@ -6,7 +6,6 @@
 use std::sync::Arc;
 
 use genoflow_core::{
-    memory::{ManualClock, MemoryBlobStore, MemoryChain, MemoryFetcher, MemoryTable},
     model::SubmissionStatus,
     ports::{BlobStore, Chain, Table},
     usecases::{
@@ -19,14 +18,17 @@ use genoflow_core::{
 };
 use genoflow_stacks::{
     clarity::{ClarityValue, Principal},
-    client::TxStatus,
     keys::{PrivateKey, RecoverableSignature},
+    node::TxStatus,
     transaction::{Network, Payload},
+};
+use genoflow_testkit::memory::{
+    ManualClock, MemoryBlobStore, MemoryChain, MemoryFetcher, MemoryTable,
 };
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-const ORACLE_KEY: &str = "c1d4a3e6bd5cf9a5b4b0e3c1fb3d5b5e8b4ad64d5a1ac0ee0ad7a6f5b2c3d4e501";
+use genoflow_testkit::keys::ORACLE_KEY;
 const ORACLE_CONTRACT: &str = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.oracle";
 const CLINVAR: &str = "http://ncbi.test/eutils";
 const GENE: &str = "http://genes.test/eutils";

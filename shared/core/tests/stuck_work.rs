@@ -5,15 +5,12 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
 use std::sync::Arc;
 
 use genoflow_core::{
     Error,
     keys::{decode_event_key, upload_key},
     lifecycle::{SampleStatus, Status},
-    memory::{Pause, PausePoint},
     model::{Lease, LeaseKind},
     ports::{AnalysisRequested, BlobStore, Clock, Message, Table},
     usecases::{
@@ -22,7 +19,12 @@ use genoflow_core::{
         object_created::{ObjectCreated, ObjectOutcome, SampleProgress},
     },
 };
-use support::{ALICE, World, data, s3_event_key};
+use genoflow_testkit::memory::{Pause, PausePoint};
+use genoflow_testkit::{
+    fixtures::{data, s3_event_key},
+    keys::ALICE,
+    world::World,
+};
 use time::Duration;
 use tokio::task::JoinHandle;
 

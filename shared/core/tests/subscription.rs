@@ -4,14 +4,15 @@
 
 use std::sync::Arc;
 
-use genoflow_core::{memory::MemoryChain, ports::Chain, usecases::subscription::SubscriptionGate};
+use genoflow_core::{ports::Chain, usecases::subscription::SubscriptionGate};
 use genoflow_stacks::{
     clarity::{ClarityValue, Principal},
     transaction::ContractCall,
 };
+use genoflow_testkit::memory::MemoryChain;
 
-const ALICE: &str = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM";
-const BOB: &str = "ST2CY5V39NHDPWSXMW9QDT3HC3GD6Q6XX4CFRK9AG";
+use genoflow_testkit::keys::DEPLOYER as ALICE;
+use genoflow_testkit::keys::WALLET_2 as BOB;
 const CONTRACT: &str = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.subscription";
 
 fn is_active(who: &str) -> ContractCall {

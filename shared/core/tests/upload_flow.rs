@@ -3,8 +3,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
 use genoflow_core::{
     Error,
     lifecycle::{SampleStatus, Status},
@@ -18,7 +16,11 @@ use genoflow_core::{
         upload::{UploadInstructions, UploadLimits, UploadRequest},
     },
 };
-use support::{ALICE, BOB, World, data, declare, s3_event_key};
+use genoflow_testkit::{
+    fixtures::{data, declare, s3_event_key},
+    keys::{ALICE, BOB},
+    world::World,
+};
 use time::Duration;
 
 const R1: &str = "tb demo_R1.fastq.gz";

@@ -136,17 +136,6 @@ fn count_bases_by_class(data: &[u8], alphabet: Alphabet) -> Result<BaseCounts, u
     Ok(BaseCounts { gc, n })
 }
 
-/// A byte as a user reads it: the character if printable, else its code.
-pub(crate) fn shown_byte(b: u8) -> String {
-    match b {
-        b' ' => "' ' (space)".to_owned(),
-        b'\t' => "'\\t' (tab)".to_owned(),
-        b'\r' => "'\\r' (carriage return)".to_owned(),
-        _ if b.is_ascii_graphic() => format!("'{}'", char::from(b)),
-        _ => format!("0x{b:02x}"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,7 +18,7 @@ use std::{
 
 use libdeflater::Decompressor;
 
-use crate::input::{fill, read_from_buffer};
+use crate::reading::{fill, read_from_buffer};
 
 /// Blocks per hand-off between threads.
 const BLOCKS_PER_BATCH: usize = 16;

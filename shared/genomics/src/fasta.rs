@@ -11,11 +11,11 @@ use std::io::BufRead;
 use serde::Serialize;
 
 use crate::{
-    alphabet::{Alphabet, count_bases, shown_byte},
+    alphabet::{Alphabet, count_bases},
+    context::Context,
     diagnostic::{Diagnostic, Failure},
-    fastq::shown_line,
+    shown::{shown_byte, shown_line},
     text::LineReader,
-    validate::Context,
 };
 
 /// Statistics of a FASTA file.

@@ -15,11 +15,12 @@ use std::io::BufRead;
 use serde::Serialize;
 
 use crate::{
-    alphabet::{Alphabet, count_bases, shown_byte},
+    alphabet::{Alphabet, count_bases},
+    context::Context,
     diagnostic::{Diagnostic, Failure},
     lanes::{self, LANES, LaneCounter},
+    shown::shown_byte,
     text::{DEFAULT_MAX_LINE_BYTES, LineReader},
-    validate::Context,
 };
 
 /// Statistics of a FASTQ file. Qualities are Phred scores in the Sanger (offset 33) encoding.
@@ -577,17 +578,6 @@ impl LaneCounter for QualityCounter {
     }
 }
 
-/// The start of a line, quoted, for messages.
-pub(crate) fn shown_line(data: &[u8]) -> String {
-    const SHOWN: usize = 40;
-    let text = String::from_utf8_lossy(&data[..data.len().min(SHOWN)]);
-    if data.len() > SHOWN {
-        format!("{text:?}…")
-    } else {
-        format!("{text:?}")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -597,7 +587,7 @@ mod tests {
     use proptest::{collection::vec, prelude::*, sample::select};
 
     use super::*;
-    use crate::{diagnostic::Warnings, format::Compression, validate::Options};
+    use crate::{diagnostic::Warnings, format::Compression, options::Options};
 
     /// Everything validation says about `input` read through buffers of `capacity` bytes.
     fn outcome(input: &[u8], capacity: usize) -> String {

@@ -17,7 +17,10 @@ use std::{
 
 use sha2::{Digest, Sha256};
 
-use crate::format::Compression;
+use crate::{
+    format::Compression,
+    reading::{fill, read_from_buffer},
+};
 
 /// Size of the buffers passed between pipeline threads.
 const CHUNK_SIZE: usize = 1 << 20;
@@ -264,15 +267,6 @@ fn lock(source: &Mutex<Source>) -> MutexGuard<'_, Source> {
     source.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// `Read::read` for a type whose reading is done by its `BufRead` side.
-pub(crate) fn read_from_buffer<R: BufRead>(reader: &mut R, buf: &mut [u8]) -> io::Result<usize> {
-    let available = reader.fill_buf()?;
-    let n = available.len().min(buf.len());
-    buf[..n].copy_from_slice(&available[..n]);
-    reader.consume(n);
-    Ok(n)
-}
-
 /// A chunk of bytes sent between threads, or the error that ended the stream.
 type Message = io::Result<Vec<u8>>;
 
@@ -309,26 +303,6 @@ where
         pos: 0,
         done: false,
     }
-}
-
-/// Reads until `buf` is full or the end; a short chunk only at the end.
-pub(crate) fn fill<R: Read>(reader: &mut R, buf: &mut [u8]) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match reader.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                if filled > 0 {
-                    // Deliver what was read; the error repeats on the next read.
-                    break;
-                }
-                return Err(e);
-            }
-        }
-    }
-    Ok(filled)
 }
 
 /// The consuming end of [`read_ahead`].

@@ -10,6 +10,7 @@
 //! They keep the semantics of the in-memory adapters of `genoflow_core::memory` (the tests run
 //! the same scenarios against both), and everything survives a restart. `docs/LOCAL.md`
 //! describes the layout, the URL signing scheme and the queue.
+#![warn(missing_docs)]
 
 mod blob;
 mod database;
@@ -19,8 +20,7 @@ mod queue;
 mod table;
 
 pub use blob::{
-    AcceptError, Accepted, Download, FileBlobStore, MAX_PART_BYTES, PendingUpload, SigningSecret,
-    StoredObject, WeakSecret,
+    AcceptError, Accepted, Download, FileBlobStore, MAX_PART_BYTES, PendingUpload, StoredObject,
 };
 pub use database::OpenError;
 pub use private::{create_private_dir_all, private_file_options, restrict_dir, restrict_file};

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use genoflow_core::{
     lifecycle::SampleStatus,
     model::{Batch, Dataset, Lease, LeaseKind, LoginNonce, OracleValue, Sample},
-    ports::{DatasetPage, DatasetState, NonceClaim, Table, TableError},
+    ports::{DatasetPage, DatasetState, NonceClaim, PageCursor, Table, TableError},
 };
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use serde::{Serialize, de::DeserializeOwned};
@@ -17,7 +17,7 @@ use crate::database::{Database, OpenError, nanos};
 /// The records in `{data_dir}/genoflow.sqlite3`.
 ///
 /// Every conditional write is one `BEGIN IMMEDIATE` transaction that reads the stored record,
-/// checks the condition exactly as `genoflow_core::memory::MemoryTable` does and writes: two
+/// checks the condition exactly as `genoflow_testkit::memory::MemoryTable` does and writes: two
 /// processes or tasks racing for the same step see one succeed and the other get
 /// [`TableError::ConditionFailed`].
 ///
@@ -228,29 +228,6 @@ fn put_batch(
     Ok(())
 }
 
-/// A page cursor: `{created_at unix nanoseconds}:{dataset_id}` of the last dataset returned,
-/// the format of the memory and DynamoDB tables.
-fn dataset_cursor(dataset: &Dataset) -> String {
-    format!(
-        "{}:{}",
-        dataset.created_at.unix_timestamp_nanos(),
-        dataset.dataset_id
-    )
-}
-
-fn parse_cursor(cursor: &str) -> Result<(i64, String), TableError> {
-    let corrupt = || TableError::Corrupt {
-        what: "list cursor".to_owned(),
-        message: format!("{cursor:?} is not a cursor this API returned"),
-    };
-    let (nanos, dataset_id) = cursor.split_once(':').ok_or_else(corrupt)?;
-    let nanos: i64 = nanos.parse().map_err(|_| corrupt())?;
-    if dataset_id.is_empty() {
-        return Err(corrupt());
-    }
-    Ok((nanos, dataset_id.to_owned()))
-}
-
 #[async_trait]
 impl Table for SqliteTable {
     async fn create_dataset(&self, dataset: &Dataset) -> Result<(), TableError> {
@@ -343,8 +320,13 @@ impl Table for SqliteTable {
     ) -> Result<DatasetPage, TableError> {
         // Keyset paging: the page after the cursor's (created_at, id), newest first. One more
         // row than asked tells whether there is a next page.
-        let after = cursor.map(parse_cursor).transpose()?;
-        let (before_nanos, before_id) = after.unwrap_or((i64::MAX, String::new()));
+        let (before_nanos, before_id) = match cursor.map(PageCursor::parse).transpose()? {
+            Some(after) => (
+                created_nanos(after.created_at, "list cursor")?,
+                after.dataset_id,
+            ),
+            None => (i64::MAX, String::new()),
+        };
         let unbounded = cursor.is_none();
         let owner = owner.to_owned();
         let fetch = i64::try_from(limit).unwrap_or(i64::MAX - 1) + 1;
@@ -373,7 +355,9 @@ impl Table for SqliteTable {
             .await?;
         let next = (datasets.len() > limit).then(|| {
             datasets.truncate(limit);
-            datasets.last().map(dataset_cursor)
+            datasets
+                .last()
+                .map(|last| PageCursor::after(last).to_string())
         });
         Ok(DatasetPage {
             datasets,

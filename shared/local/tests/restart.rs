@@ -1,10 +1,11 @@
 //! Everything survives a restart: drop every adapter, reopen the same data directory.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use genoflow_testkit::fixtures as common;
 
+use genoflow_core::ports::HmacSecret as SigningSecret;
 use genoflow_core::ports::{AnalysisRequested, BlobStore, Message, Queue, QueueName, Table};
-use genoflow_local::{FileBlobStore, LocalQueue, QueueSettings, SigningSecret, SqliteTable};
+use genoflow_local::{FileBlobStore, LocalQueue, QueueSettings, SqliteTable};
 use time::{Duration, OffsetDateTime};
 
 fn open(data_dir: &std::path::Path) -> (SqliteTable, FileBlobStore, LocalQueue) {

@@ -1,42 +1,17 @@
-//! Every table scenario runs against the in-memory table and the SQLite one: the embedded
-//! adapter cannot drift from the semantics the use cases are tested with.
+//! The SQLite table passes every table scenario of the test kit (as the in-memory and DynamoDB
+//! tables do), plus what only a database file shared by processes can show.
 #![allow(clippy::unwrap_used)]
-
-mod common;
 
 use std::sync::Arc;
 
 use genoflow_core::ports::{DatasetState, Table};
 use genoflow_local::SqliteTable;
+use genoflow_testkit::fixtures as common;
 
-macro_rules! both_tables {
-    ($($scenario:ident),* $(,)?) => {
-        mod memory {
-            $(#[tokio::test]
-            async fn $scenario() {
-                super::common::$scenario(&genoflow_core::memory::MemoryTable::default()).await;
-            })*
-        }
-        mod sqlite {
-            $(#[tokio::test]
-            async fn $scenario() {
-                let data_dir = tempfile::tempdir().unwrap();
-                let table = genoflow_local::SqliteTable::open(data_dir.path()).unwrap();
-                super::common::$scenario(&table).await;
-            })*
-        }
-    };
-}
-
-both_tables!(
-    dataset_conditions,
-    sample_conditions,
-    dataset_paging,
-    nonce_expiry,
-    batches_and_the_nonce_counter,
-    oracle_values,
-    leases_and_sample_deletion,
-);
+genoflow_testkit::table_scenarios!(async {
+    let data_dir = tempfile::tempdir().unwrap();
+    (SqliteTable::open(data_dir.path()).unwrap(), data_dir)
+});
 
 /// Of many tasks racing the same conditional write, through separate connections to the same
 /// file (as two processes would), exactly one wins — for every kind of condition.

@@ -23,6 +23,7 @@
 //! are leased for the job timeout plus a minute, as on AWS, so a consumer never takes over a
 //! sibling's live claim; the sweeper then runs every minute (`workers`).
 //! `docs/LOCAL.md` describes the layout and the choices.
+#![warn(missing_docs)]
 
 mod admin;
 mod listen;
@@ -47,7 +48,8 @@ use genoflow_core::{
     usecases::{onchain::Contracts, upload::UploadLimits},
 };
 use genoflow_local::{FileBlobStore, LocalQueue, QueueSettings, SqliteTable};
-use genoflow_stacks::{client::NodeClient, keys::PrivateKey, transaction::Network};
+use genoflow_node::NodeClient;
+use genoflow_stacks::{keys::PrivateKey, transaction::Network};
 use tokio::net::TcpListener;
 
 pub use admin::ADMIN_TOKEN_FILE;

@@ -8,8 +8,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use genoflow_core::ports::TokenSecret;
-use genoflow_local::SigningSecret;
+use genoflow_core::ports::HmacSecret;
 use genoflow_stacks::keys::PrivateKey;
 use serde::{Deserialize, Serialize};
 
@@ -52,9 +51,9 @@ struct Stored {
 /// The loaded secrets. `Debug` shows none of them (the key's address only).
 pub struct Secrets {
     /// Signs the presigned blob URLs.
-    pub url_signing: SigningSecret,
+    pub url_signing: HmacSecret,
     /// Signs bearer tokens.
-    pub token: TokenSecret,
+    pub token: HmacSecret,
     /// The anchor account's key.
     pub anchor_key: PrivateKey,
 }
@@ -121,12 +120,9 @@ impl Secrets {
             hex::decode(value).map_err(|_| corrupt(format!("{name} is not hex")))
         };
         Ok(Self {
-            url_signing: SigningSecret::new(decode(
-                "url_signing_secret",
-                &stored.url_signing_secret,
-            )?)
-            .map_err(|e| corrupt(format!("url_signing_secret: {e}")))?,
-            token: TokenSecret::new(decode("token_secret", &stored.token_secret)?)
+            url_signing: HmacSecret::new(decode("url_signing_secret", &stored.url_signing_secret)?)
+                .map_err(|e| corrupt(format!("url_signing_secret: {e}")))?,
+            token: HmacSecret::new(decode("token_secret", &stored.token_secret)?)
                 .map_err(|e| corrupt(format!("token_secret: {e}")))?,
             anchor_key: PrivateKey::from_hex(&stored.anchor_key)
                 .map_err(|e| corrupt(format!("anchor_key: {e}")))?,

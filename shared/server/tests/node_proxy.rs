@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod support;
+use genoflow_testkit::serve as support;
 
 use std::sync::{Arc, Mutex};
 
@@ -79,7 +79,7 @@ async fn fake_node() -> (
     (url, log, stop, task)
 }
 
-const DEPLOYER: &str = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM";
+use genoflow_testkit::keys::DEPLOYER;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_four_node_paths_pass_through_and_nothing_else_does() {

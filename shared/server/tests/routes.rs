@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod support;
+use genoflow_testkit::serve as support;
 
 use std::time::Duration;
 

@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod support;
+use genoflow_testkit::serve as support;
 
 use std::{path::Path, time::Duration};
 

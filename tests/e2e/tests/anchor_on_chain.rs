@@ -11,7 +11,6 @@ use std::{sync::Arc, time::Duration};
 use faults::NodeWithoutAccounts;
 use genoflow_core::{
     lifecycle::{SampleStatus, Status},
-    memory::{MemoryBlobStore, MemoryQueue, MemoryTable},
     model::{AnalysisRecord, Dataset, Proof, Sample, UploadKind},
     ports::{AnchorRequested, Chain, SystemClock, Table},
     usecases::{
@@ -20,17 +19,18 @@ use genoflow_core::{
         verify::verify_on_chain,
     },
 };
+use genoflow_node::{ClientConfig, NodeClient};
 use genoflow_stacks::{
     clarity::{ClarityValue, Principal},
-    client::{ClientConfig, NodeClient, TxStatus},
     keys::PrivateKey,
+    node::TxStatus,
     transaction::{ContractCall, Network, Payload, Transaction, TransactionOptions},
 };
+use genoflow_testkit::memory::{MemoryBlobStore, MemoryQueue, MemoryTable};
 use sha2::{Digest, Sha256};
 
-const DEPLOYER_KEY: &str = "753b7cc01a1a2e86221266a154af739463fce51219d97e4f856cd7200c3bd2a601";
-/// wallet_2: the anchorer.
-const ANCHOR_KEY: &str = "530d9f61984c888536871c6573073bdfc0058896dc1adfe9a6a10dfacadc209101";
+use genoflow_testkit::keys::DEPLOYER_KEY;
+use genoflow_testkit::keys::WALLET_2_KEY as ANCHOR_KEY;
 const FEE: u64 = 10_000;
 
 fn address(key: &str) -> String {
@@ -44,10 +44,11 @@ fn address(key: &str) -> String {
 /// relies on its own nonce counter, which another user of the key has left behind.
 mod faults {
     use genoflow_core::ports::{Chain, ChainError};
+    use genoflow_node::NodeClient;
     use genoflow_stacks::{
         address::StacksAddress,
         clarity::{ClarityValue, Principal},
-        client::{NodeClient, TxStatus},
+        node::TxStatus,
         transaction::{ContractCall, Transaction},
     };
 

@@ -15,8 +15,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-#[path = "../../../shared/server/tests/support/mod.rs"]
-mod support;
+use genoflow_testkit::serve as support;
 mod wallet;
 
 use std::{sync::Arc, time::Duration};
@@ -33,7 +32,7 @@ use genoflow_aws::{
 };
 use genoflow_core::{
     http::ChainReads,
-    ports::{BlobStore, Chain, Clock, HmacTokenSigner, Queue, SystemClock, Table, TokenSecret},
+    ports::{BlobStore, Chain, Clock, HmacSecret, HmacTokenSigner, Queue, SystemClock, Table},
     usecases::{
         anchor::Anchorer,
         submit::ContractSender,
@@ -46,19 +45,19 @@ use genoflow_function_anchor::{Anchor, AnchorEvent};
 use genoflow_function_api::Api;
 use genoflow_function_presign::Presign;
 use genoflow_function_validate::Validate;
+use genoflow_node::{ClientConfig, NodeClient};
 use genoflow_stacks::{
     clarity::{ClarityValue, Principal},
-    client::{ClientConfig, NodeClient, TxStatus},
     keys::PrivateKey,
+    node::TxStatus,
     transaction::{ContractCall, Network, Transaction, TransactionOptions},
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-/// Clarinet's public devnet keys (the stand-in's accounts; worthless anywhere else).
-const DEPLOYER_KEY: &str = "753b7cc01a1a2e86221266a154af739463fce51219d97e4f856cd7200c3bd2a601";
-const WALLET_1_KEY: &str = "7287ba251d44a4d3fd9276c88ce34c5c52a038955511cccaf77e61068649c17801";
-const WALLET_2_KEY: &str = "530d9f61984c888536871c6573073bdfc0058896dc1adfe9a6a10dfacadc209101";
+use genoflow_testkit::keys::DEPLOYER_KEY;
+use genoflow_testkit::keys::WALLET_1_KEY;
+use genoflow_testkit::keys::WALLET_2_KEY;
 const FEE: u64 = 10_000;
 
 fn repo(path: &str) -> String {
@@ -113,7 +112,7 @@ async fn stack() -> Stack {
     ));
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let tokens = Arc::new(HmacTokenSigner::new(
-        TokenSecret::new(b"end-to-end-test-secret-0123456789abcdef".to_vec()).unwrap(),
+        HmacSecret::new(b"end-to-end-test-secret-0123456789abcdef".to_vec()).unwrap(),
     ));
     let node = NodeClient::new(&standin, ClientConfig::default()).unwrap();
     let chain: Arc<dyn Chain> = Arc::new(node.clone());

@@ -9,8 +9,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-#[path = "../../../shared/server/tests/support/mod.rs"]
-mod support;
+use genoflow_testkit::serve as support;
 mod wallet;
 
 use std::time::{Duration, Instant};

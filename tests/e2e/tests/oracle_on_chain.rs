@@ -13,7 +13,6 @@
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use genoflow_core::{
-    memory::{MemoryBlobStore, MemoryTable},
     model::SubmissionStatus,
     ports::{BlobStore, Chain, SystemClock, Table},
     usecases::{
@@ -24,22 +23,22 @@ use genoflow_core::{
         submit::ContractSender,
     },
 };
+use genoflow_node::{ClientConfig, NodeClient};
 use genoflow_stacks::{
     clarity::{ClarityValue, Principal},
-    client::{ClientConfig, NodeClient, TxStatus},
     keys::PrivateKey,
+    node::TxStatus,
     transaction::{ContractCall, Network, Transaction, TransactionOptions},
 };
+use genoflow_testkit::memory::{MemoryBlobStore, MemoryTable};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::TcpListener,
 };
 
-const DEPLOYER_KEY: &str = "753b7cc01a1a2e86221266a154af739463fce51219d97e4f856cd7200c3bd2a601";
-/// wallet_3 of the devnet: the oracle here (it signs and pays).
-const ORACLE_KEY: &str = "d655b2523bcd65e34889725c73064feb17ceb796831c0e111ba1a552b0f31b3901";
-/// wallet_4: a key the contract does not know as an oracle.
-const STRANGER_KEY: &str = "f9d7206a47f14d2870c163ebab4bf3e70d18f5d14ce1031f3902fbbc894fe4c701";
+use genoflow_testkit::keys::DEPLOYER_KEY;
+use genoflow_testkit::keys::WALLET_3_KEY as ORACLE_KEY;
+use genoflow_testkit::keys::WALLET_4_KEY as STRANGER_KEY;
 const FEE: u64 = 10_000;
 
 fn deployer() -> String {
@@ -244,7 +243,7 @@ async fn oracle_values_reach_the_contract_and_forgeries_do_not() {
         blobs: blobs.clone(),
         clock: Arc::new(SystemClock),
         chain: Some(Arc::new(node.clone()) as Arc<dyn Chain>),
-        fetcher: Arc::new(reqwest::Client::new()),
+        fetcher: Arc::new(genoflow_node::WebFetcher::new(Duration::from_secs(10)).unwrap()),
         urls: SourceUrls {
             clinvar: sources.clone(),
             gene: sources.clone(),

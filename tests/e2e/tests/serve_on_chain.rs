@@ -4,8 +4,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-#[path = "../../../shared/server/tests/support/mod.rs"]
-mod support;
+use genoflow_testkit::serve as support;
 
 use std::time::Duration;
 
@@ -13,10 +12,11 @@ use genoflow_core::{
     model::Proof,
     usecases::verify::{verify_offline, verify_on_chain},
 };
+use genoflow_node::{ClientConfig, NodeClient};
 use genoflow_stacks::{
     clarity::{ClarityValue, Principal},
-    client::{ClientConfig, NodeClient, TxStatus},
     keys::PrivateKey,
+    node::TxStatus,
     transaction::{ContractCall, Network, Transaction, TransactionOptions},
 };
 use reqwest::Method;
@@ -24,8 +24,7 @@ use support::{ALICE_KEY, Client, start_with, tb_demo};
 
 /// The registry's deployer (also the SIP-018 test key the support client signs in with).
 const DEPLOYER_KEY: &str = ALICE_KEY;
-/// wallet_2: the anchor account.
-const ANCHOR_KEY: &str = "530d9f61984c888536871c6573073bdfc0058896dc1adfe9a6a10dfacadc209101";
+use genoflow_testkit::keys::WALLET_2_KEY as ANCHOR_KEY;
 
 fn address(key: &str) -> String {
     PrivateKey::from_hex(key)

@@ -10,13 +10,11 @@
 mod wallet;
 
 use genoflow_genomics::{Options, validate};
-use genoflow_stacks::{clarity::ClarityValue, client::TxStatus};
+use genoflow_stacks::{clarity::ClarityValue, node::TxStatus};
 use wallet::{Wallets, address, principal};
 
-/// wallet_1: the seller.
-const SELLER_KEY: &str = "7287ba251d44a4d3fd9276c88ce34c5c52a038955511cccaf77e61068649c17801";
-/// faucet: the buyer.
-const BUYER_KEY: &str = "de433bdfa14ec43aa1098d5be594c8ffb20a31485ff9de2923b2689471c401b801";
+use genoflow_testkit::keys::FAUCET_KEY as BUYER_KEY;
+use genoflow_testkit::keys::WALLET_1_KEY as SELLER_KEY;
 const FEE: u64 = wallet::FEE;
 const PRICE: u64 = 2_000_000;
 

@@ -11,12 +11,9 @@
 //! | `GENOFLOW_REGISTRY_CONTRACT` | `ADDRESS.registry` (anchor; the api function reads the six contracts deployed next to it) |
 
 use aws_config::SdkConfig;
-use genoflow_core::ports::{TokenError, TokenSecret};
-use genoflow_stacks::{
-    client::{ClientConfig, NodeClient},
-    keys::PrivateKey,
-    transaction::Network,
-};
+use genoflow_core::ports::{HmacSecret, WeakSecret};
+use genoflow_node::{ClientConfig, NodeClient};
+use genoflow_stacks::{keys::PrivateKey, transaction::Network};
 
 use crate::config::MissingSetting;
 
@@ -58,7 +55,7 @@ pub enum SettingError {
         /// Where it came from.
         source_name: String,
         /// Why it is refused.
-        error: TokenError,
+        error: WeakSecret,
     },
     /// Secrets Manager refused or failed.
     #[error(
@@ -84,7 +81,7 @@ impl std::fmt::Debug for SettingError {
 ///
 /// # Errors
 /// [`SettingError`]: neither variable set, Secrets Manager failing, or a short secret.
-pub async fn token_secret(sdk: &SdkConfig) -> Result<TokenSecret, SettingError> {
+pub async fn token_secret(sdk: &SdkConfig) -> Result<HmacSecret, SettingError> {
     let (text, source_name) = secret_text(
         sdk,
         TOKEN_SECRET_ARN_ENV,
@@ -92,7 +89,7 @@ pub async fn token_secret(sdk: &SdkConfig) -> Result<TokenSecret, SettingError> 
         "bearer token secret (or set GENOFLOW_TOKEN_SECRET_ARN to a Secrets Manager secret)",
     )
     .await?;
-    TokenSecret::new(text.into_bytes())
+    HmacSecret::new(text.into_bytes())
         .map_err(|error| SettingError::WeakSecret { source_name, error })
 }
 

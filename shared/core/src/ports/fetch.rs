@@ -29,28 +29,3 @@ pub trait HttpFetcher: Send + Sync {
     /// GETs `url`.
     async fn get(&self, url: &str) -> Result<FetchResponse, FetchError>;
 }
-
-/// The adapter over `reqwest` (timeouts are the client's).
-#[async_trait]
-impl HttpFetcher for reqwest::Client {
-    async fn get(&self, url: &str) -> Result<FetchResponse, FetchError> {
-        let failed = |message: String| FetchError {
-            url: url.to_owned(),
-            message,
-        };
-        let mut response = reqwest::Client::get(self, url)
-            .header("accept", "application/json")
-            .send()
-            .await
-            .map_err(|e| failed(e.to_string()))?;
-        let status = response.status().as_u16();
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| failed(e.to_string()))? {
-            if body.len() + chunk.len() > MAX_FETCH_BYTES {
-                return Err(failed(format!("the body is over {MAX_FETCH_BYTES} bytes")));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(FetchResponse { status, body })
-    }
-}

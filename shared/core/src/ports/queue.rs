@@ -113,6 +113,7 @@ pub struct QueueError {
 /// Message queues (SQS on AWS, in-process when embedded).
 #[async_trait]
 pub trait Queue: Send + Sync {
-    /// Sends `message` to [`Message::queue`].
+    /// Sends `message` to [`Message::queue`]. Every send is delivered (a message sent twice
+    /// arrives twice); no order between messages is promised (SQS standard queues keep none).
     async fn send(&self, message: &Message) -> Result<(), QueueError>;
 }

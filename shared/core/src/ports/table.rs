@@ -74,6 +74,69 @@ pub struct DatasetPage {
     pub next: Option<String>,
 }
 
+/// Where a page of an owner's datasets ends: the last dataset returned, written
+/// `{created_at unix nanoseconds}:{dataset_id}`. Every adapter writes and reads this one format,
+/// so a cursor means the same on all of them; to callers it is opaque.
+///
+/// ```
+/// use genoflow_core::ports::PageCursor;
+///
+/// let cursor = PageCursor::parse("1800000000000000000:d1")?;
+/// assert_eq!(cursor.dataset_id, "d1");
+/// assert_eq!(cursor.to_string(), "1800000000000000000:d1");
+/// assert!(PageCursor::parse("yesterday").is_err());
+/// # Ok::<(), genoflow_core::ports::TableError>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PageCursor {
+    /// When the last dataset returned was created.
+    pub created_at: OffsetDateTime,
+    /// Its id (ties on `created_at` are ordered by id).
+    pub dataset_id: String,
+}
+
+impl PageCursor {
+    /// The cursor after `dataset`.
+    pub fn after(dataset: &Dataset) -> Self {
+        Self {
+            created_at: dataset.created_at,
+            dataset_id: dataset.dataset_id.clone(),
+        }
+    }
+
+    /// Reads a cursor this API returned.
+    ///
+    /// # Errors
+    /// [`TableError::Corrupt`] for anything else.
+    pub fn parse(cursor: &str) -> Result<Self, TableError> {
+        let corrupt = || TableError::Corrupt {
+            what: "list cursor".to_owned(),
+            message: format!("{cursor:?} is not a cursor this API returned"),
+        };
+        let (nanos, dataset_id) = cursor.split_once(':').ok_or_else(corrupt)?;
+        let nanos: i128 = nanos.parse().map_err(|_| corrupt())?;
+        let created_at = OffsetDateTime::from_unix_timestamp_nanos(nanos).map_err(|_| corrupt())?;
+        if dataset_id.is_empty() {
+            return Err(corrupt());
+        }
+        Ok(Self {
+            created_at,
+            dataset_id: dataset_id.to_owned(),
+        })
+    }
+}
+
+impl std::fmt::Display for PageCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{}",
+            self.created_at.unix_timestamp_nanos(),
+            self.dataset_id
+        )
+    }
+}
+
 /// The records of GenoFlow (DynamoDB on AWS, an embedded database locally).
 ///
 /// Reads must be strongly consistent: a handler that just wrote a dataset must see it when it

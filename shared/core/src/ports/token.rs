@@ -32,14 +32,6 @@ pub enum TokenError {
         /// When it expired.
         exp: i64,
     },
-    /// The token secret is too short.
-    #[error("the token secret must be at least {min} bytes; got {got}")]
-    WeakSecret {
-        /// The minimum.
-        min: usize,
-        /// What was given.
-        got: usize,
-    },
 }
 
 /// Issues and checks bearer tokens.
@@ -54,43 +46,73 @@ pub trait TokenSigner: Send + Sync {
     fn verify(&self, token: &str, now: OffsetDateTime) -> Result<Claims, TokenError>;
 }
 
-/// The HMAC key of bearer tokens. `Debug` never shows it.
+/// An HMAC-SHA256 key of at least [`HmacSecret::MIN_BYTES`]: it signs bearer tokens
+/// ([`HmacTokenSigner`]) and the presigned URLs of `genoflow serve` (`genoflow_local`'s
+/// `FileBlobStore`), each with its own secret. `Debug` never shows it, and the bytes never leave
+/// it: it signs and checks messages itself.
 #[derive(Clone)]
-pub struct TokenSecret(Vec<u8>);
+pub struct HmacSecret(Vec<u8>);
 
-impl TokenSecret {
+/// A secret shorter than [`HmacSecret::MIN_BYTES`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the secret must be at least {min} bytes; got {got}")]
+pub struct WeakSecret {
+    /// The minimum.
+    pub min: usize,
+    /// What was given.
+    pub got: usize,
+}
+
+impl HmacSecret {
     /// The shortest secret accepted (the HMAC-SHA256 block of security).
     pub const MIN_BYTES: usize = 32;
 
     /// Wraps secret bytes.
     ///
     /// # Errors
-    /// [`TokenError::WeakSecret`] below [`TokenSecret::MIN_BYTES`].
-    pub fn new(bytes: Vec<u8>) -> Result<Self, TokenError> {
+    /// [`WeakSecret`] below [`HmacSecret::MIN_BYTES`].
+    pub fn new(bytes: Vec<u8>) -> Result<Self, WeakSecret> {
         if bytes.len() < Self::MIN_BYTES {
-            return Err(TokenError::WeakSecret {
+            return Err(WeakSecret {
                 min: Self::MIN_BYTES,
                 got: bytes.len(),
             });
         }
         Ok(Self(bytes))
     }
+
+    fn mac(&self, message: &[u8]) -> Hmac<Sha256> {
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC accepts any key length");
+        mac.update(message);
+        mac
+    }
+
+    /// `HMAC-SHA256(secret, message)`.
+    pub fn sign(&self, message: &[u8]) -> [u8; 32] {
+        self.mac(message).finalize().into_bytes().into()
+    }
+
+    /// Whether `signature` is `HMAC-SHA256(secret, message)`, compared in constant time.
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        self.mac(message).verify_slice(signature).is_ok()
+    }
 }
 
-impl fmt::Debug for TokenSecret {
+impl fmt::Debug for HmacSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("TokenSecret(redacted)")
+        f.write_str("HmacSecret(redacted)")
     }
 }
 
 /// Tokens `base64url(claims JSON) . base64url(HMAC-SHA256(secret, first part))`.
 ///
 /// ```
-/// use genoflow_core::ports::{Claims, HmacTokenSigner, TokenSecret, TokenSigner};
+/// use genoflow_core::ports::{Claims, HmacSecret, HmacTokenSigner, TokenSigner};
 /// use time::OffsetDateTime;
 ///
-/// let signer = HmacTokenSigner::new(TokenSecret::new(vec![7; 32])?);
-/// assert_eq!(format!("{signer:?}"), "HmacTokenSigner { secret: TokenSecret(redacted) }");
+/// let signer = HmacTokenSigner::new(HmacSecret::new(vec![7; 32])?);
+/// assert_eq!(format!("{signer:?}"), "HmacTokenSigner { secret: HmacSecret(redacted) }");
 /// let claims = Claims { sub: "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM".into(), iat: 1_700_000_000, exp: 1_700_003_600 };
 /// let token = signer.issue(&claims);
 /// let now = OffsetDateTime::from_unix_timestamp(1_700_000_100)?;
@@ -100,17 +122,13 @@ impl fmt::Debug for TokenSecret {
 /// ```
 #[derive(Debug, Clone)]
 pub struct HmacTokenSigner {
-    secret: TokenSecret,
+    secret: HmacSecret,
 }
 
 impl HmacTokenSigner {
     /// A signer with this secret.
-    pub fn new(secret: TokenSecret) -> Self {
+    pub fn new(secret: HmacSecret) -> Self {
         Self { secret }
-    }
-
-    fn mac(&self) -> Hmac<Sha256> {
-        <Hmac<Sha256> as Mac>::new_from_slice(&self.secret.0).expect("HMAC accepts any key length")
     }
 }
 
@@ -119,9 +137,7 @@ impl TokenSigner for HmacTokenSigner {
         let payload = URL_SAFE_NO_PAD.encode(
             serde_json::to_vec(claims).expect("claims of strings and integers always serialise"),
         );
-        let mut mac = self.mac();
-        mac.update(payload.as_bytes());
-        let signature = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+        let signature = URL_SAFE_NO_PAD.encode(self.secret.sign(payload.as_bytes()));
         format!("{payload}.{signature}")
     }
 
@@ -130,11 +146,10 @@ impl TokenSigner for HmacTokenSigner {
         let signature = URL_SAFE_NO_PAD
             .decode(signature)
             .map_err(|_| TokenError::Malformed)?;
-        let mut mac = self.mac();
-        mac.update(payload.as_bytes());
         // Constant-time comparison.
-        mac.verify_slice(&signature)
-            .map_err(|_| TokenError::BadSignature)?;
+        if !self.secret.verify(payload.as_bytes(), &signature) {
+            return Err(TokenError::BadSignature);
+        }
         let claims: Claims = URL_SAFE_NO_PAD
             .decode(payload)
             .ok()
@@ -158,8 +173,8 @@ mod tests {
 
     #[test]
     fn tokens_expire_and_do_not_verify_under_another_secret() {
-        let signer = HmacTokenSigner::new(TokenSecret::new(vec![1; 32]).unwrap());
-        let other = HmacTokenSigner::new(TokenSecret::new(vec![2; 32]).unwrap());
+        let signer = HmacTokenSigner::new(HmacSecret::new(vec![1; 32]).unwrap());
+        let other = HmacTokenSigner::new(HmacSecret::new(vec![2; 32]).unwrap());
         let claims = Claims {
             sub: "SP000".into(),
             iat: 100,
@@ -177,7 +192,7 @@ mod tests {
 
     #[test]
     fn a_changed_payload_breaks_the_signature() {
-        let signer = HmacTokenSigner::new(TokenSecret::new(vec![1; 32]).unwrap());
+        let signer = HmacTokenSigner::new(HmacSecret::new(vec![1; 32]).unwrap());
         let token = signer.issue(&Claims {
             sub: "SP000".into(),
             iat: 100,
@@ -194,10 +209,33 @@ mod tests {
     #[test]
     fn short_secrets_are_refused_and_never_printed() {
         assert_eq!(
-            TokenSecret::new(vec![1; 31]).unwrap_err(),
-            TokenError::WeakSecret { min: 32, got: 31 }
+            HmacSecret::new(vec![1; 31]).unwrap_err(),
+            WeakSecret { min: 32, got: 31 }
         );
-        let secret = TokenSecret::new(b"super-secret-value-that-is-long!".to_vec()).unwrap();
-        assert!(!format!("{secret:?}").contains("super"));
+        let bytes = b"super-secret-value-that-is-long!";
+        let secret = HmacSecret::new(bytes.to_vec()).unwrap();
+        let printed = format!("{secret:?} {:?}", HmacTokenSigner::new(secret.clone()));
+        assert!(!printed.contains("super"), "{printed}");
+        assert_eq!(
+            printed,
+            "HmacSecret(redacted) HmacTokenSigner { secret: HmacSecret(redacted) }"
+        );
+    }
+
+    #[test]
+    fn signatures_are_hmac_sha256_and_verify_only_their_message() {
+        let secret = HmacSecret::new(vec![1; 32]).unwrap();
+        let signature = secret.sign(b"message");
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&[1; 32]).unwrap();
+        mac.update(b"message");
+        assert_eq!(signature, <[u8; 32]>::from(mac.finalize().into_bytes()));
+        assert!(secret.verify(b"message", &signature));
+        assert!(!secret.verify(b"messagf", &signature));
+        assert!(!secret.verify(b"message", &signature[..31]));
+        assert!(
+            !HmacSecret::new(vec![2; 32])
+                .unwrap()
+                .verify(b"message", &signature)
+        );
     }
 }

@@ -16,7 +16,7 @@
 use std::sync::Arc;
 
 use genoflow_stacks::{
-    clarity::ClarityValue, client::TxStatus, merkle::MerkleTree, transaction::ContractCall,
+    clarity::ClarityValue, contracts::registry, merkle::MerkleTree, node::TxStatus,
 };
 
 use crate::{
@@ -336,13 +336,10 @@ impl AnchorBatches {
         expected_revision: Option<u64>,
         min_nonce: u64,
     ) -> Result<(), Error> {
-        let call = ContractCall::new(
+        let call = registry::anchor_batch(
             &self.anchorer.registry,
-            "anchor-batch",
-            vec![
-                ClarityValue::Buffer(hash32(&batch.root)?.to_vec()),
-                ClarityValue::UInt(batch.items.len() as u128),
-            ],
+            &hash32(&batch.root)?,
+            batch.items.len() as u128,
         )
         .map_err(|e| Error::Chain(format!("the registry {}: {e}", self.anchorer.registry)))?;
         let sender = &self.anchorer.sender;

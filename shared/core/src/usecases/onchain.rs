@@ -26,6 +26,7 @@ use std::{
 
 use genoflow_stacks::{
     clarity::{ClarityValue, Principal},
+    contracts::{Binding, CallError, identity, marketplace, registry, reputation},
     transaction::{ContractCall, Network},
 };
 use serde::Serialize;
@@ -226,19 +227,19 @@ impl ChainReads {
         &self.contracts
     }
 
-    /// Runs `contract.function(args)`, or answers the kept answer (not a kept `none` or
-    /// `false` when `fresh`); keeps the answer as the module's notes say.
+    /// Runs `call` (a binding's), or answers the kept answer (not a kept `none` or `false`
+    /// when `fresh`); keeps the answer as the module's notes say.
     async fn call(
         &self,
-        contract: &str,
-        function: &str,
-        args: Vec<ClarityValue>,
+        call: Result<ContractCall, CallError>,
         fresh: bool,
     ) -> Result<ClarityValue, Error> {
-        let call = ContractCall::new(contract, function, args).map_err(|e| Error::ChainRead {
-            call: format!("{contract}.{function}"),
+        let call = call.map_err(|e| Error::ChainRead {
+            call: e.binding().to_string(),
             message: e.to_string(),
         })?;
+        let contract = call.contract_id();
+        let function = call.function_name.as_str();
         let key = format!(
             "{contract}.{function}({})",
             call.args
@@ -265,8 +266,11 @@ impl ChainReads {
                 });
             }
         };
-        let keep = match (function, not_yet(&value)) {
-            ("has-access" | "get-purchase", true) => None,
+        let never_kept = [marketplace::HAS_ACCESS, marketplace::GET_PURCHASE]
+            .iter()
+            .any(|b| b.function == function);
+        let keep = match (never_kept, not_yet(&value)) {
+            (true, true) => None,
             (_, true) => Some(NOT_YET_TTL),
             (_, false) => Some(CACHE_TTL),
         };
@@ -299,15 +303,12 @@ impl ChainReads {
     /// [`Error::ChainUnavailable`] when the node is down; [`Error::ChainRead`] for a call that
     /// fails or answers another shape (the same for every read below).
     pub async fn dataset_id_of(&self, hash: &[u8], fresh: bool) -> Result<Option<u64>, Error> {
+        let contract = &self.contracts.registry;
+        let hash = hash_arg(contract, &registry::GET_DATASET_ID, hash)?;
         let answer = self
-            .call(
-                &self.contracts.registry,
-                "get-dataset-id",
-                vec![ClarityValue::Buffer(hash.to_vec())],
-                fresh,
-            )
+            .call(registry::get_dataset_id(contract, hash), fresh)
             .await?;
-        let read = Answer::new(&self.contracts.registry, "get-dataset-id", &answer);
+        let read = Answer::new(contract, registry::GET_DATASET_ID.function, &answer);
         read.optional(&answer)?.map(|id| read.uint(id)).transpose()
     }
 
@@ -316,15 +317,11 @@ impl ChainReads {
     /// # Errors
     /// As [`ChainReads::dataset_id_of`].
     pub async fn dataset(&self, dataset_id: u64) -> Result<Option<DatasetRecord>, Error> {
+        let contract = &self.contracts.registry;
         let answer = self
-            .call(
-                &self.contracts.registry,
-                "get-dataset",
-                vec![uint(dataset_id)],
-                false,
-            )
+            .call(registry::get_dataset(contract, dataset_id.into()), false)
             .await?;
-        let read = Answer::new(&self.contracts.registry, "get-dataset", &answer);
+        let read = Answer::new(contract, registry::GET_DATASET.function, &answer);
         let Some(record) = read.optional(&answer)? else {
             return Ok(None);
         };
@@ -345,15 +342,15 @@ impl ChainReads {
         dataset_id: u64,
         result_hash: &[u8],
     ) -> Result<bool, Error> {
+        let contract = &self.contracts.registry;
+        let result_hash = hash_arg(contract, &registry::GET_RESULT, result_hash)?;
         let answer = self
             .call(
-                &self.contracts.registry,
-                "get-result",
-                vec![uint(dataset_id), ClarityValue::Buffer(result_hash.to_vec())],
+                registry::get_result(contract, dataset_id.into(), result_hash),
                 false,
             )
             .await?;
-        let read = Answer::new(&self.contracts.registry, "get-result", &answer);
+        let read = Answer::new(contract, registry::GET_RESULT.function, &answer);
         Ok(read.optional(&answer)?.is_some())
     }
 
@@ -362,15 +359,14 @@ impl ChainReads {
     /// # Errors
     /// As [`ChainReads::dataset_id_of`].
     pub async fn active_listing(&self, dataset_id: u64) -> Result<Option<u64>, Error> {
+        let contract = &self.contracts.marketplace;
         let answer = self
             .call(
-                &self.contracts.marketplace,
-                "get-active-listing",
-                vec![uint(dataset_id)],
+                marketplace::get_active_listing(contract, dataset_id.into()),
                 false,
             )
             .await?;
-        let read = Answer::new(&self.contracts.marketplace, "get-active-listing", &answer);
+        let read = Answer::new(contract, marketplace::GET_ACTIVE_LISTING.function, &answer);
         read.optional(&answer)?.map(|id| read.uint(id)).transpose()
     }
 
@@ -379,15 +375,11 @@ impl ChainReads {
     /// # Errors
     /// As [`ChainReads::dataset_id_of`].
     pub async fn listing(&self, listing_id: u64) -> Result<Option<Listing>, Error> {
+        let contract = &self.contracts.marketplace;
         let answer = self
-            .call(
-                &self.contracts.marketplace,
-                "get-listing",
-                vec![uint(listing_id)],
-                false,
-            )
+            .call(marketplace::get_listing(contract, listing_id.into()), false)
             .await?;
-        let read = Answer::new(&self.contracts.marketplace, "get-listing", &answer);
+        let read = Answer::new(contract, marketplace::GET_LISTING.function, &answer);
         let Some(listing) = read.optional(&answer)? else {
             return Ok(None);
         };
@@ -437,15 +429,14 @@ impl ChainReads {
     /// As [`ChainReads::dataset_id_of`].
     pub async fn has_access(&self, dataset_id: u64, who: &str) -> Result<bool, Error> {
         let who = self.principal_arg(who)?;
+        let contract = &self.contracts.marketplace;
         let answer = self
             .call(
-                &self.contracts.marketplace,
-                "has-access",
-                vec![uint(dataset_id), who],
+                marketplace::has_access(contract, dataset_id.into(), &who),
                 false,
             )
             .await?;
-        Answer::new(&self.contracts.marketplace, "has-access", &answer).bool(&answer)
+        Answer::new(contract, marketplace::HAS_ACCESS.function, &answer).bool(&answer)
     }
 
     /// Whether `marketplace.get-purchase(listing_id, who)` holds a purchase; a `none` is never
@@ -455,15 +446,14 @@ impl ChainReads {
     /// As [`ChainReads::dataset_id_of`].
     pub async fn purchased(&self, listing_id: u64, who: &str) -> Result<bool, Error> {
         let who = self.principal_arg(who)?;
+        let contract = &self.contracts.marketplace;
         let answer = self
             .call(
-                &self.contracts.marketplace,
-                "get-purchase",
-                vec![uint(listing_id), who],
+                marketplace::get_purchase(contract, listing_id.into(), &who),
                 false,
             )
             .await?;
-        let read = Answer::new(&self.contracts.marketplace, "get-purchase", &answer);
+        let read = Answer::new(contract, marketplace::GET_PURCHASE.function, &answer);
         Ok(read.optional(&answer)?.is_some())
     }
 
@@ -473,10 +463,11 @@ impl ChainReads {
     /// As [`ChainReads::dataset_id_of`].
     pub async fn identity(&self, who: &str) -> Result<Option<Identity>, Error> {
         let who = self.principal_arg(who)?;
+        let contract = &self.contracts.identity;
         let answer = self
-            .call(&self.contracts.identity, "get-identity", vec![who], false)
+            .call(identity::get_identity(contract, &who), false)
             .await?;
-        let read = Answer::new(&self.contracts.identity, "get-identity", &answer);
+        let read = Answer::new(contract, identity::GET_IDENTITY.function, &answer);
         let Some(identity) = read.optional(&answer)? else {
             return Ok(None);
         };
@@ -500,15 +491,11 @@ impl ChainReads {
     /// As [`ChainReads::dataset_id_of`].
     pub async fn reputation(&self, who: &str) -> Result<Reputation, Error> {
         let who = self.principal_arg(who)?;
+        let contract = &self.contracts.reputation;
         let answer = self
-            .call(
-                &self.contracts.reputation,
-                "get-reputation",
-                vec![who],
-                false,
-            )
+            .call(reputation::get_reputation(contract, &who), false)
             .await?;
-        let read = Answer::new(&self.contracts.reputation, "get-reputation", &answer);
+        let read = Answer::new(contract, reputation::GET_REPUTATION.function, &answer);
         let number = |name: &str| read.uint(read.field(&answer, name)?);
         Ok(Reputation {
             ratings: number("ratings")?,
@@ -542,14 +529,12 @@ impl ChainReads {
         }
     }
 
-    fn principal_arg(&self, who: &str) -> Result<ClarityValue, Error> {
+    fn principal_arg(&self, who: &str) -> Result<Principal, Error> {
         // Addresses come from verified tokens and from the chain itself.
-        Principal::parse(who)
-            .map(ClarityValue::Principal)
-            .map_err(|e| Error::ChainRead {
-                call: self.contracts.marketplace.clone(),
-                message: format!("{who} is not a principal: {e}"),
-            })
+        Principal::parse(who).map_err(|e| Error::ChainRead {
+            call: self.contracts.marketplace.clone(),
+            message: format!("{who} is not a principal: {e}"),
+        })
     }
 }
 
@@ -561,8 +546,12 @@ fn not_yet(value: &ClarityValue) -> bool {
     )
 }
 
-fn uint(value: u64) -> ClarityValue {
-    ClarityValue::UInt(value.into())
+/// `bytes` as the 32-byte hash argument of `binding` on `contract`.
+fn hash_arg<'h>(contract: &str, binding: &Binding, bytes: &'h [u8]) -> Result<&'h [u8; 32], Error> {
+    bytes.try_into().map_err(|_| Error::ChainRead {
+        call: format!("{contract}.{}", binding.function),
+        message: format!("the hash is {} bytes, not 32", bytes.len()),
+    })
 }
 
 /// A sample's `inputs_hash`: `SHA-256(sha256 of file 1 ‖ … ‖ sha256 of file n)` in upload order,

@@ -20,7 +20,8 @@ use std::sync::Arc;
 
 use genoflow_stacks::{
     clarity::{ClarityValue, Principal},
-    client::TxStatus,
+    contracts::oracle,
+    node::TxStatus,
     transaction::ContractCall,
 };
 use serde::{Deserialize, Serialize};
@@ -363,15 +364,14 @@ impl OracleUpdates {
     fn submit_call(&self, record: &OracleValue) -> Result<ContractCall, Error> {
         let signature = hex::decode(&record.signature)
             .map_err(|e| Error::Chain(format!("stored signature: {e}")))?;
-        ContractCall::new(
+        let signature = <[u8; 65]>::try_from(signature)
+            .map_err(|s| Error::Chain(format!("stored signature: {} bytes, not 65", s.len())))?;
+        oracle::submit(
             &self.signer.contract,
-            "submit",
-            vec![
-                ClarityValue::Buffer(hash32(&record.key)?.to_vec()),
-                ClarityValue::Buffer(hash32(&record.value)?.to_vec()),
-                ClarityValue::UInt(u128::from(record.timestamp)),
-                ClarityValue::Buffer(signature),
-            ],
+            &hash32(&record.key)?,
+            &hash32(&record.value)?,
+            u128::from(record.timestamp),
+            &signature,
         )
         .map_err(|e| Error::Chain(format!("the oracle contract {}: {e}", self.signer.contract)))
     }

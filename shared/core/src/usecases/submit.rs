@@ -9,8 +9,8 @@ use std::fmt;
 
 use genoflow_stacks::{
     address::StacksAddress,
-    client::{BroadcastRejection, TxStatus},
     keys::PrivateKey,
+    node::{BroadcastRejection, TxStatus},
     transaction::{ContractCall, Network, Transaction, TransactionOptions},
 };
 

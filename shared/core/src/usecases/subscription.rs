@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use genoflow_stacks::{
     clarity::{ClarityValue, Principal},
-    transaction::ContractCall,
+    contracts::subscription,
 };
 
 use crate::{
@@ -32,12 +32,9 @@ impl SubscriptionGate {
     pub async fn require_active(&self, owner: &str) -> Result<(), Error> {
         let principal = Principal::parse(owner)
             .map_err(|e| Error::Chain(format!("{owner} is not a principal: {e}")))?;
-        let call = ContractCall::new(
-            &self.contract,
-            "is-active",
-            vec![ClarityValue::Principal(principal.clone())],
-        )
-        .map_err(|e| Error::Chain(format!("the subscription contract {}: {e}", self.contract)))?;
+        let call = subscription::is_active(&self.contract, &principal).map_err(|e| {
+            Error::Chain(format!("the subscription contract {}: {e}", self.contract))
+        })?;
         match self.chain.call_read_only(&call, &principal).await {
             Ok(ClarityValue::Bool(true)) => Ok(()),
             Ok(ClarityValue::Bool(false)) => Err(Error::SubscriptionRequired {
@@ -45,8 +42,9 @@ impl SubscriptionGate {
                 contract: self.contract.clone(),
             }),
             Ok(other) => Err(Error::Chain(format!(
-                "{}.is-active answered {} instead of a bool",
+                "{}.{} answered {} instead of a bool",
                 self.contract,
+                subscription::IS_ACTIVE.function,
                 other.to_hex()
             ))),
             Err(ChainError::Unavailable(message)) => Err(Error::ChainUnavailable(message)),

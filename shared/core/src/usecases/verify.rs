@@ -5,9 +5,9 @@
 
 use genoflow_stacks::{
     clarity::{ClarityValue, Principal},
-    client::TxStatus,
+    contracts::{self, CallError},
     merkle::root_from_proof,
-    transaction::ContractCall,
+    node::TxStatus,
 };
 use sha2::{Digest, Sha256};
 
@@ -189,9 +189,10 @@ pub async fn verify_on_chain(chain: &dyn Chain, proof: &Proof, registry: &str) -
             None
         }
     };
+    const INCLUSION: &str = contracts::registry::VERIFY_INCLUSION.function;
     let Some(batch_id) = chain_batch_id.or(proof.batch_id) else {
         checks.push(check(
-            "verify-inclusion",
+            INCLUSION,
             false,
             "no batch id: the batch is not confirmed",
         ));
@@ -206,62 +207,52 @@ pub async fn verify_on_chain(chain: &dyn Chain, proof: &Proof, registry: &str) -
             .collect::<Option<Vec<_>>>(),
     ) else {
         checks.push(check(
-            "verify-inclusion",
+            INCLUSION,
             false,
             "the proof's hashes are not 32 bytes of hex",
         ));
         return checks;
     };
-    let call = ClarityValue::list(
-        siblings
-            .iter()
-            .map(|s| ClarityValue::Buffer(s.to_vec()))
-            .collect(),
-    )
-    .map_err(|e| e.to_string())
-    .and_then(|list| {
-        ContractCall::new(
-            registry,
-            "verify-inclusion",
-            vec![
-                ClarityValue::UInt(batch_id.into()),
-                ClarityValue::Buffer(item.to_vec()),
-                ClarityValue::UInt(proof.index.into()),
-                list,
-            ],
-        )
-        .map_err(|e| e.to_string())
-    });
+    let call = contracts::registry::verify_inclusion(
+        registry,
+        batch_id.into(),
+        &item,
+        proof.index.into(),
+        &siblings,
+    );
     let sender = registry
         .split_once('.')
         .and_then(|(address, _)| Principal::parse(address).ok());
-    let (Ok(call), Some(sender)) = (call, sender) else {
-        checks.push(check(
-            "verify-inclusion",
-            false,
-            format!("{registry:?} is not a contract id (ADDRESS.registry)"),
-        ));
-        return checks;
+    let (call, sender) = match (call, sender) {
+        (Ok(call), Some(sender)) => (call, sender),
+        (Err(error @ CallError::Argument { .. }), _) => {
+            checks.push(check(INCLUSION, false, error.to_string()));
+            return checks;
+        }
+        _ => {
+            checks.push(check(
+                INCLUSION,
+                false,
+                format!("{registry:?} is not a contract id (ADDRESS.registry)"),
+            ));
+            return checks;
+        }
     };
     checks.push(match chain.call_read_only(&call, &sender).await {
         Ok(ClarityValue::Bool(true)) => check(
-            "verify-inclusion",
+            INCLUSION,
             true,
             format!(
-                "{registry}.verify-inclusion(u{batch_id}, item, u{}, proof) = true",
+                "{registry}.{INCLUSION}(u{batch_id}, item, u{}, proof) = true",
                 proof.index
             ),
         ),
         Ok(other) => check(
-            "verify-inclusion",
+            INCLUSION,
             false,
-            format!("{registry}.verify-inclusion answered {}", other.to_hex()),
+            format!("{registry}.{INCLUSION} answered {}", other.to_hex()),
         ),
-        Err(error) => check(
-            "verify-inclusion",
-            false,
-            format!("cannot ask the node: {error}"),
-        ),
+        Err(error) => check(INCLUSION, false, format!("cannot ask the node: {error}")),
     });
     checks
 }

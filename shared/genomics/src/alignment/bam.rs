@@ -25,9 +25,9 @@ use super::{
     syntax::{TagName, check_query_name, is_reference_name, is_tag, shown},
 };
 use crate::{
+    context::Context,
     diagnostic::{Diagnostic, Failure},
     text::{DEFAULT_MAX_LINE_BYTES, LineReader},
-    validate::Context,
 };
 
 /// Counts the decoded bytes read, and remembers whether the stream below failed (so a BGZF error
@@ -69,7 +69,7 @@ impl<R> Counting<R> {
 
 impl<R: BufRead> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        crate::input::read_from_buffer(self, buf)
+        crate::reading::read_from_buffer(self, buf)
     }
 }
 

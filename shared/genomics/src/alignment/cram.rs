@@ -29,9 +29,9 @@ use super::{
     syntax::shown,
 };
 use crate::{
+    context::Context,
     diagnostic::{Diagnostic, Failure},
     input::EXPANSION_ALLOWANCE,
-    validate::Context,
 };
 
 /// The reference sequence a slice needs is not available (no `--reference`, or not in it).

@@ -105,7 +105,7 @@ impl HeaderChecker {
         &mut self,
         line: &[u8],
         offset: u64,
-        ctx: &mut crate::validate::Context<'_>,
+        ctx: &mut crate::context::Context<'_>,
     ) -> Result<(), crate::diagnostic::Diagnostic> {
         use crate::diagnostic::Diagnostic;
         let outcome = self.check_line(line);

@@ -17,7 +17,7 @@ use std::io::BufRead;
 
 use serde::Serialize;
 
-use crate::{diagnostic::Failure, validate::Context};
+use crate::{context::Context, diagnostic::Failure};
 
 /// Statistics of an alignment file.
 ///

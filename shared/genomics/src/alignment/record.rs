@@ -81,7 +81,7 @@ impl CigarChecker {
             _ => {
                 return Err(format!(
                     "CIGAR operation {} is not one of MIDNSHP=X",
-                    crate::alphabet::shown_byte(op)
+                    crate::shown::shown_byte(op)
                 ));
             }
         };

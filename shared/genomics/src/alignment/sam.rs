@@ -14,9 +14,9 @@ use super::{
     syntax::{TagName, check_query_name, is_reference_name, is_tag, shown},
 };
 use crate::{
+    context::Context,
     diagnostic::{Diagnostic, Failure},
     text::{DEFAULT_MAX_LINE_BYTES, LineReader},
-    validate::Context,
 };
 
 const FIELD_NAMES: [&str; 11] = [
@@ -228,7 +228,7 @@ impl RecordChecker {
             _ => {
                 return Err(format!(
                     "optional field {name} has type {}: SAM types are A, i, f, Z, H and B",
-                    crate::alphabet::shown_byte(ty)
+                    crate::shown::shown_byte(ty)
                 ));
             }
         };
@@ -347,7 +347,7 @@ fn sequence_field(value: &[u8], warn: &mut dyn FnMut(String)) -> Result<Option<u
     {
         return Err(format!(
             "SEQ holds {}: bases are letters, '=' or '.'",
-            crate::alphabet::shown_byte(b)
+            crate::shown::shown_byte(b)
         ));
     }
     if let Some(&b) = value
@@ -356,7 +356,7 @@ fn sequence_field(value: &[u8], warn: &mut dyn FnMut(String)) -> Result<Option<u
     {
         warn(format!(
             "SEQ holds {}, which BAM cannot store (it keeps =ACMGRSVTWYHKDBN)",
-            crate::alphabet::shown_byte(b)
+            crate::shown::shown_byte(b)
         ));
     }
     Ok(Some(value.len() as u64))
@@ -374,7 +374,7 @@ fn quality_field(value: &[u8]) -> Result<Option<u64>, String> {
     if any_bad && let Some(&b) = value.iter().find(|&&b| !(b'!'..=b'~').contains(&b)) {
         return Err(format!(
             "QUAL holds {}: scores are characters '!' to '~'",
-            crate::alphabet::shown_byte(b)
+            crate::shown::shown_byte(b)
         ));
     }
     Ok(Some(value.len() as u64))

@@ -14,7 +14,7 @@ impl fmt::Display for TagName {
 
 /// Shows a value in a message: quoted, cut after 40 characters.
 pub(super) fn shown(value: &[u8]) -> String {
-    crate::fastq::shown_line(value)
+    crate::shown::shown_line(value)
 }
 
 /// Characters a reference name may not hold anywhere (SAMv1 §1.2.1).
@@ -51,7 +51,7 @@ pub(super) fn check_query_name(name: &[u8]) -> Result<(), String> {
         return Err(format!(
             "QNAME {} holds {}: names use printable characters except '@'",
             shown(name),
-            crate::alphabet::shown_byte(b)
+            crate::shown::shown_byte(b)
         ));
     }
     Ok(())

@@ -37,9 +37,9 @@ use std::{collections::HashSet, io::BufRead};
 use serde::Serialize;
 
 use crate::{
+    context::Context,
     diagnostic::{Diagnostic, Failure, MAX_WARNINGS},
     text::{DEFAULT_MAX_LINE_BYTES, LineReader},
-    validate::Context,
 };
 
 use header::Header;
@@ -191,7 +191,7 @@ impl<'a> Repeats<'a> {
 
 /// A value as shown in messages: quoted, shortened when long.
 pub(crate) fn shown(text: &[u8]) -> String {
-    crate::fastq::shown_line(text).replace('"', "'")
+    crate::shown::shown_line(text).replace('"', "'")
 }
 
 /// Validates VCF from `reader`, counting records into `ctx`.

@@ -8,10 +8,12 @@
 
 use std::time::Duration;
 
+use genoflow_node::{ClientConfig, NodeClient};
+
 use genoflow_stacks::{
     clarity::{ClarityValue, Principal},
-    client::{ClientConfig, NodeClient, TxStatus},
     keys::PrivateKey,
+    node::TxStatus,
     transaction::{
         ContractCall, FungibleCondition, Network, Payload, PostCondition, PostConditionPrincipal,
         Transaction, TransactionOptions,
@@ -19,14 +21,9 @@ use genoflow_stacks::{
 };
 use sha2::{Digest, Sha256};
 
-/// Clarinet's public devnet keys (the stand-in's accounts; worthless anywhere else).
-pub const DEPLOYER_KEY: &str = "753b7cc01a1a2e86221266a154af739463fce51219d97e4f856cd7200c3bd2a601";
-/// wallet_2: the anchor account of the serve scenarios.
-pub const WALLET_2_KEY: &str = "530d9f61984c888536871c6573073bdfc0058896dc1adfe9a6a10dfacadc209101";
-/// wallet_3: funds the `genoflow serve` marketplace scenario's accounts.
-pub const WALLET_3_KEY: &str = "d655b2523bcd65e34889725c73064feb17ceb796831c0e111ba1a552b0f31b3901";
-/// wallet_4: funds the AWS marketplace scenario's accounts.
-pub const WALLET_4_KEY: &str = "f9d7206a47f14d2870c163ebab4bf3e70d18f5d14ce1031f3902fbbc894fe4c701";
+// Clarinet's public devnet keys; not every test file that includes this module uses each one.
+#[allow(unused_imports)]
+pub use genoflow_testkit::keys::{DEPLOYER_KEY, WALLET_2_KEY, WALLET_3_KEY, WALLET_4_KEY};
 /// Micro-STX per transaction.
 pub const FEE: u64 = 10_000;
 

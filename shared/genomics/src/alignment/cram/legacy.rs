@@ -10,8 +10,8 @@
 use std::io::{self, BufRead, Read};
 
 use crate::{
+    context::Context,
     diagnostic::{Diagnostic, Failure},
-    validate::Context,
 };
 
 /// The largest SAM header block read whole (htslib reserves space after the text; real headers

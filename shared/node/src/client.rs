@@ -5,11 +5,12 @@
 //! timeouts, HTTP 429, 500, 502, 503, 504) are retried a bounded number of times
 //! with exponential backoff; anything else (a rejected transaction, a 404, a
 //! malformed answer) is returned at once. A rejected broadcast becomes a
-//! [`BroadcastRejection`] built from the node's `{error, reason, reason_data}`.
+//! [`BroadcastRejection`] built from the node's `{error, reason, reason_data}`. What the answers
+//! mean is `genoflow_stacks::node`'s: this module only carries them.
 //!
 //! ```no_run
-//! use genoflow_stacks::client::{ClientConfig, NodeClient};
-//! # async fn example(tx: genoflow_stacks::transaction::Transaction) -> Result<(), genoflow_stacks::client::NodeError> {
+//! use genoflow_node::{ClientConfig, NodeClient};
+//! # async fn example(tx: genoflow_stacks::transaction::Transaction) -> Result<(), genoflow_node::NodeError> {
 //! let client = NodeClient::new("http://127.0.0.1:20443", ClientConfig::default())?;
 //! let nonce = client.account(&tx.sender().to_string()).await?.nonce;
 //! let txid = client.broadcast(&tx).await?;
@@ -19,12 +20,11 @@
 
 use std::time::Duration;
 
+use genoflow_stacks::clarity::{ClarityValue, Principal};
+use genoflow_stacks::node::{self, AccountInfo, AnswerError, BroadcastRejection, TxStatus};
+use genoflow_stacks::transaction::{ContractCall, Transaction};
 use reqwest::StatusCode;
-use serde::Deserialize;
 use serde_json::{Value, json};
-
-use crate::clarity::{ClarityError, ClarityValue, Principal};
-use crate::transaction::{ContractCall, Transaction};
 
 /// Timeouts and retry policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,98 +49,6 @@ impl Default for ClientConfig {
             max_retries: 3,
             initial_backoff: Duration::from_millis(250),
             max_backoff: Duration::from_secs(4),
-        }
-    }
-}
-
-/// Why the node refused a transaction (`reason` of its 400 answer).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BroadcastRejection {
-    /// The nonce is not the account's next one.
-    BadNonce {
-        /// Nonce the node expected.
-        expected: u64,
-        /// Nonce the transaction had.
-        actual: u64,
-    },
-    /// The fee is below the node's minimum.
-    FeeTooLow {
-        /// Minimum fee.
-        expected: u64,
-        /// Fee offered.
-        actual: u64,
-    },
-    /// The sender cannot pay the fee plus the amount.
-    NotEnoughFunds {
-        /// Micro-STX needed.
-        expected: u128,
-        /// Micro-STX available.
-        actual: u128,
-    },
-    /// The signature is invalid (wrong key, high-S, ...).
-    SignatureValidation {
-        /// The node's explanation.
-        message: String,
-    },
-    /// Another transaction with this nonce is already in the mempool.
-    ConflictingNonceInMempool,
-    /// Too many unconfirmed transactions from this sender.
-    TooMuchChaining,
-    /// The called contract does not exist.
-    NoSuchContract,
-    /// The called function does not exist or is not public.
-    NoSuchPublicFunction,
-    /// An argument does not match the function's signature.
-    BadFunctionArgument {
-        /// The node's explanation.
-        message: String,
-    },
-    /// Any other reason, as the node gave it.
-    Other {
-        /// `reason`.
-        reason: String,
-        /// `reason_data`, if any.
-        reason_data: Option<Value>,
-    },
-}
-
-impl std::fmt::Display for BroadcastRejection {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::BadNonce { expected, actual } => write!(
-                f,
-                "bad nonce: the node expected {expected}, the transaction has {actual}"
-            ),
-            Self::FeeTooLow { expected, actual } => write!(
-                f,
-                "fee too low: at least {expected} micro-STX needed, {actual} offered"
-            ),
-            Self::NotEnoughFunds { expected, actual } => {
-                write!(
-                    f,
-                    "not enough funds: {expected} micro-STX needed, {actual} available"
-                )
-            }
-            Self::SignatureValidation { message } => {
-                write!(f, "signature validation failed: {message}")
-            }
-            Self::ConflictingNonceInMempool => {
-                f.write_str("another transaction with this nonce is in the mempool")
-            }
-            Self::TooMuchChaining => {
-                f.write_str("too many unconfirmed transactions from this sender")
-            }
-            Self::NoSuchContract => f.write_str("no such contract"),
-            Self::NoSuchPublicFunction => f.write_str("no such public function"),
-            Self::BadFunctionArgument { message } => write!(f, "bad function argument: {message}"),
-            Self::Other {
-                reason,
-                reason_data: Some(data),
-            } => write!(f, "{reason}: {data}"),
-            Self::Other {
-                reason,
-                reason_data: None,
-            } => f.write_str(reason),
         }
     }
 }
@@ -193,9 +101,7 @@ pub enum NodeError {
         /// What was wrong.
         reason: String,
     },
-    /// The result of a read-only call is not a Clarity value.
-    #[error("the read-only call returned an undecodable value: {0}")]
-    BadValue(#[from] ClarityError),
+
     /// The node could not run the read-only call.
     #[error("read-only call {function} failed: {cause}")]
     ReadOnlyFailed {
@@ -204,64 +110,6 @@ pub enum NodeError {
         /// The node's `cause`.
         cause: String,
     },
-}
-
-/// An account's balance and next nonce.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AccountInfo {
-    /// Unlocked balance in micro-STX.
-    pub balance: u128,
-    /// Locked (stacked) micro-STX.
-    pub locked: u128,
-    /// The nonce the next transaction must use.
-    pub nonce: u64,
-}
-
-/// Why a transaction left the mempool without being mined.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DropReason {
-    /// Replaced by a higher-fee transaction with the same nonce.
-    ReplaceByFee,
-    /// Replaced across a fork.
-    ReplaceAcrossFork,
-    /// Too expensive to mine.
-    TooExpensive,
-    /// Garbage-collected as stale.
-    StaleGarbageCollect,
-    /// Marked problematic by the miner.
-    Problematic,
-    /// A `dropped_*` status this client does not know.
-    Other(String),
-}
-
-/// A transaction's state, as the Stacks API reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TxStatus {
-    /// Unknown to the API (not yet seen, or never broadcast).
-    NotFound,
-    /// In the mempool.
-    Pending,
-    /// Mined with an `(ok ...)` result.
-    Success {
-        /// Block height, when given.
-        block_height: Option<u64>,
-        /// The result value, when given.
-        result: Option<ClarityValue>,
-    },
-    /// Mined, but the function returned `(err ...)`: state changes were rolled back.
-    AbortByResponse {
-        /// Block height, when given.
-        block_height: Option<u64>,
-        /// The result value, when given.
-        result: Option<ClarityValue>,
-    },
-    /// Mined, but a post-condition failed.
-    AbortByPostCondition {
-        /// Block height, when given.
-        block_height: Option<u64>,
-    },
-    /// Dropped from the mempool; it will not be mined.
-    Dropped(DropReason),
 }
 
 /// A client for one Stacks node (and the Stacks API at the same base URL).
@@ -292,7 +140,7 @@ impl NodeClient {
         let http = reqwest::Client::builder()
             .timeout(config.timeout)
             .connect_timeout(config.connect_timeout)
-            .user_agent(concat!("genoflow-stacks/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("genoflow-node/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(NodeError::Client)?;
         Ok(Self {
@@ -391,33 +239,9 @@ impl NodeClient {
                 body: String::new(),
             });
         }
-        #[derive(Deserialize)]
-        struct Account {
-            balance: String,
-            #[serde(default)]
-            locked: Option<String>,
-            nonce: u64,
-        }
-        let account: Account =
-            serde_json::from_value(body).map_err(|error| NodeError::BadResponse {
-                url: url.clone(),
-                reason: error.to_string(),
-            })?;
-        let amount = |text: &str| {
-            parse_amount(&Value::String(text.to_owned())).ok_or_else(|| NodeError::BadResponse {
-                url: url.clone(),
-                reason: format!("balance {text:?} is not a number"),
-            })
-        };
-        Ok(AccountInfo {
-            balance: amount(&account.balance)?,
-            locked: account
-                .locked
-                .as_deref()
-                .map(amount)
-                .transpose()?
-                .unwrap_or(0),
-            nonce: account.nonce,
+        AccountInfo::from_node_json(&body).map_err(|error| NodeError::BadResponse {
+            url,
+            reason: error.to_string(),
         })
     }
 
@@ -466,7 +290,7 @@ impl NodeClient {
         match serde_json::from_str::<Value>(&text) {
             Ok(body) if body.get("reason").is_some() => Err(NodeError::Rejected {
                 txid: hex::encode(txid),
-                rejection: rejection(&body),
+                rejection: BroadcastRejection::from_node_json(&body),
             }),
             _ => Err(NodeError::Http {
                 url,
@@ -488,42 +312,9 @@ impl NodeClient {
         if status == StatusCode::NOT_FOUND {
             return Ok(TxStatus::NotFound);
         }
-        let tx_status = body["tx_status"]
-            .as_str()
-            .ok_or_else(|| NodeError::BadResponse {
-                url: url.clone(),
-                reason: "no tx_status field".to_owned(),
-            })?;
-        let block_height = body["block_height"].as_u64();
-        let result = match body["tx_result"]["hex"].as_str() {
-            Some(hex) => Some(ClarityValue::from_hex(hex)?),
-            None => None,
-        };
-        Ok(match tx_status {
-            "pending" => TxStatus::Pending,
-            "success" => TxStatus::Success {
-                block_height,
-                result,
-            },
-            "abort_by_response" => TxStatus::AbortByResponse {
-                block_height,
-                result,
-            },
-            "abort_by_post_condition" => TxStatus::AbortByPostCondition { block_height },
-            "dropped_replace_by_fee" => TxStatus::Dropped(DropReason::ReplaceByFee),
-            "dropped_replace_across_fork" => TxStatus::Dropped(DropReason::ReplaceAcrossFork),
-            "dropped_too_expensive" => TxStatus::Dropped(DropReason::TooExpensive),
-            "dropped_stale_garbage_collect" => TxStatus::Dropped(DropReason::StaleGarbageCollect),
-            "dropped_problematic" => TxStatus::Dropped(DropReason::Problematic),
-            other if other.starts_with("dropped_") => {
-                TxStatus::Dropped(DropReason::Other(other.to_owned()))
-            }
-            other => {
-                return Err(NodeError::BadResponse {
-                    url,
-                    reason: format!("unknown tx_status {other:?}"),
-                });
-            }
+        TxStatus::from_api_json(&body).map_err(|error| NodeError::BadResponse {
+            url,
+            reason: error.to_string(),
         })
     }
 
@@ -562,20 +353,16 @@ impl NodeClient {
                 url: url.clone(),
                 reason: error.to_string(),
             })?;
-        match (answer["okay"].as_bool(), answer["result"].as_str()) {
-            (Some(true), Some(result)) => Ok(ClarityValue::from_hex(result)?),
-            (Some(false), _) => Err(NodeError::ReadOnlyFailed {
+        node::read_only_result(&answer).map_err(|error| match error {
+            AnswerError::ReadOnlyFailed(cause) => NodeError::ReadOnlyFailed {
                 function: format!("{}.{}", call.contract_id(), call.function_name),
-                cause: answer["cause"]
-                    .as_str()
-                    .unwrap_or("no cause given")
-                    .to_owned(),
-            }),
-            _ => Err(NodeError::BadResponse {
+                cause,
+            },
+            other => NodeError::BadResponse {
                 url,
-                reason: "expected {okay, result}".to_owned(),
-            }),
-        }
+                reason: other.to_string(),
+            },
+        })
     }
 }
 
@@ -595,98 +382,9 @@ async fn body_excerpt(response: reqwest::Response) -> String {
         .unwrap_or_default()
 }
 
-/// A JSON amount: a number, a decimal string or a `0x` hex string.
-fn parse_amount(value: &Value) -> Option<u128> {
-    match value {
-        Value::Number(number) => number.as_u64().map(u128::from),
-        Value::String(text) => match text.strip_prefix("0x") {
-            Some(hex) => u128::from_str_radix(hex, 16).ok(),
-            None => text.parse().ok(),
-        },
-        _ => None,
-    }
-}
-
-/// Turns the node's `{error, reason, reason_data}` into a [`BroadcastRejection`].
-fn rejection(body: &Value) -> BroadcastRejection {
-    let reason = body["reason"].as_str().unwrap_or_default();
-    let data = &body["reason_data"];
-    let number = |field: &str| parse_amount(&data[field]);
-    let message = || {
-        data["message"]
-            .as_str()
-            .map(str::to_owned)
-            .unwrap_or_else(|| data.to_string())
-    };
-    let typed = match reason {
-        "BadNonce" => number("expected")
-            .zip(number("actual"))
-            .and_then(|(expected, actual)| {
-                Some(BroadcastRejection::BadNonce {
-                    expected: u64::try_from(expected).ok()?,
-                    actual: u64::try_from(actual).ok()?,
-                })
-            }),
-        "FeeTooLow" => number("expected")
-            .zip(number("actual"))
-            .and_then(|(expected, actual)| {
-                Some(BroadcastRejection::FeeTooLow {
-                    expected: u64::try_from(expected).ok()?,
-                    actual: u64::try_from(actual).ok()?,
-                })
-            }),
-        "NotEnoughFunds" => number("expected")
-            .zip(number("actual"))
-            .map(|(expected, actual)| BroadcastRejection::NotEnoughFunds { expected, actual }),
-        "SignatureValidation" => {
-            Some(BroadcastRejection::SignatureValidation { message: message() })
-        }
-        "ConflictingNonceInMempool" => Some(BroadcastRejection::ConflictingNonceInMempool),
-        "TooMuchChaining" => Some(BroadcastRejection::TooMuchChaining),
-        "NoSuchContract" => Some(BroadcastRejection::NoSuchContract),
-        "NoSuchPublicFunction" => Some(BroadcastRejection::NoSuchPublicFunction),
-        "BadFunctionArgument" => {
-            Some(BroadcastRejection::BadFunctionArgument { message: message() })
-        }
-        _ => None,
-    };
-    typed.unwrap_or_else(|| BroadcastRejection::Other {
-        reason: reason.to_owned(),
-        reason_data: (!data.is_null()).then(|| data.clone()),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rejections_are_typed() {
-        let bad_nonce = json!({"error": "transaction rejected", "reason": "BadNonce", "reason_data": {"expected": 5, "actual": 3, "is_origin": true, "principal": true}});
-        assert_eq!(
-            rejection(&bad_nonce),
-            BroadcastRejection::BadNonce {
-                expected: 5,
-                actual: 3
-            }
-        );
-        let funds = json!({"error": "transaction rejected", "reason": "NotEnoughFunds", "reason_data": {"expected": "0x0100", "actual": "0x0a"}});
-        assert_eq!(
-            rejection(&funds),
-            BroadcastRejection::NotEnoughFunds {
-                expected: 256,
-                actual: 10
-            }
-        );
-        let other = json!({"error": "transaction rejected", "reason": "EstimatorError"});
-        assert_eq!(
-            rejection(&other),
-            BroadcastRejection::Other {
-                reason: "EstimatorError".to_owned(),
-                reason_data: None
-            }
-        );
-    }
 
     #[test]
     fn backoff_doubles_up_to_the_cap() {

@@ -1,9 +1,8 @@
 //! A client of `genoflow serve`'s HTTP API for tests: sign-in with a SIP-018 signature,
 //! uploads through the presigned URLs, polling a dataset; and a server started in the test's
-//! runtime ([`start_with`]). Used by this crate's route tests, by the end-to-end tests and by the
-//! CLI's restart test (through `#[path]`), which runs the real binary.
-
-#![allow(dead_code, clippy::unwrap_used)]
+//! runtime ([`start_with`]). Used by the server's route tests, by the end-to-end tests and by the
+//! CLI's restart test, which runs the real binary. Behind the `serve` feature: the other crates'
+//! tests do not build the server.
 
 use std::time::{Duration, Instant};
 
@@ -14,33 +13,22 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tokio::sync::oneshot;
 
-/// The SIP-018 document's test key; its testnet address is [`ALICE`].
-pub const ALICE_KEY: &str = "753b7cc01a1a2e86221266a154af739463fce51219d97e4f856cd7200c3bd2a601";
-pub const ALICE: &str = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM";
-/// Another key.
-pub const BOB_KEY: &str = "010101010101010101010101010101010101010101010101010101010101010101";
+pub use crate::keys::{ALICE, ALICE_KEY, BOB_KEY};
 
-/// The tb-demo read pair (the README's sample).
-pub fn tb_demo() -> Vec<(&'static str, Vec<u8>)> {
-    // The including crate's directory is one or two levels below the repository's root.
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .map(|dir| dir.join("tests/data/samples"))
-        .find(|dir| dir.is_dir())
-        .unwrap();
-    ["tb-demo_R1.fastq.gz", "tb-demo_R2.fastq.gz"]
-        .into_iter()
-        .map(|name| (name, std::fs::read(dir.join(name)).unwrap()))
-        .collect()
-}
+pub use crate::fixtures::tb_demo;
 
+/// A signed-in (or not yet) client of one server.
 pub struct Client {
+    /// The server's base URL, without a trailing `/`.
     pub base: String,
+    /// The HTTP client (tests may replace it, e.g. with other timeouts).
     pub http: reqwest::Client,
+    /// The bearer token once signed in.
     pub token: Option<String>,
 }
 
 impl Client {
+    /// A client of the server at `base`, not signed in.
     pub fn new(base: &str) -> Self {
         Self {
             base: base.trim_end_matches('/').to_owned(),
@@ -196,6 +184,7 @@ impl Client {
 
 /// `genoflow serve` on a free port of 127.0.0.1 over a fresh data directory, and a client of it.
 pub struct Running {
+    /// A client of it, not signed in.
     pub client: Client,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,

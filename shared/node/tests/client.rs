@@ -5,11 +5,11 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use genoflow_node::{ClientConfig, NodeClient, NodeError};
+
 use genoflow_stacks::clarity::{ClarityValue, Principal};
-use genoflow_stacks::client::{
-    BroadcastRejection, ClientConfig, DropReason, NodeClient, NodeError, TxStatus,
-};
 use genoflow_stacks::keys::PrivateKey;
+use genoflow_stacks::node::{BroadcastRejection, DropReason, TxStatus};
 use genoflow_stacks::transaction::{ContractCall, Network, Transaction, TransactionOptions};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;

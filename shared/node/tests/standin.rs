@@ -7,7 +7,7 @@
 //!
 //! ```text
 //! (cd tests/chain-standin && npm ci && node server.mjs)   # prints: listening http://127.0.0.1:PORT
-//! GENOFLOW_STANDIN_URL=http://127.0.0.1:PORT cargo test -p genoflow-stacks --test standin -- --ignored
+//! GENOFLOW_STANDIN_URL=http://127.0.0.1:PORT cargo test -p genoflow-node --test standin -- --ignored
 //! ```
 //!
 //! The keys are Clarinet's PUBLIC devnet keys of `contracts/settings/Devnet.toml`
@@ -20,13 +20,13 @@
 
 use std::time::{Duration, Instant};
 
+use genoflow_node::{ClientConfig, NodeClient, NodeError};
+
 use genoflow_stacks::address::hash160;
 use genoflow_stacks::clarity::{ClarityValue, Principal};
-use genoflow_stacks::client::{
-    BroadcastRejection, ClientConfig, DropReason, NodeClient, NodeError, TxStatus,
-};
 use genoflow_stacks::keys::{PrivateKey, RecoverableSignature};
 use genoflow_stacks::merkle::MerkleTree;
+use genoflow_stacks::node::{BroadcastRejection, DropReason, TxStatus};
 use genoflow_stacks::transaction::{
     ContractCall, FungibleCondition, Network, Payload, PostCondition, PostConditionPrincipal,
     Transaction, TransactionOptions,
@@ -34,12 +34,12 @@ use genoflow_stacks::transaction::{
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-const DEPLOYER: &str = "753b7cc01a1a2e86221266a154af739463fce51219d97e4f856cd7200c3bd2a601";
-const WALLET_1: &str = "7287ba251d44a4d3fd9276c88ce34c5c52a038955511cccaf77e61068649c17801";
-const WALLET_2: &str = "530d9f61984c888536871c6573073bdfc0058896dc1adfe9a6a10dfacadc209101";
-const WALLET_3: &str = "d655b2523bcd65e34889725c73064feb17ceb796831c0e111ba1a552b0f31b3901";
-const WALLET_4: &str = "f9d7206a47f14d2870c163ebab4bf3e70d18f5d14ce1031f3902fbbc894fe4c701";
-const FAUCET: &str = "de433bdfa14ec43aa1098d5be594c8ffb20a31485ff9de2923b2689471c401b801";
+use genoflow_testkit::keys::DEPLOYER_KEY as DEPLOYER;
+use genoflow_testkit::keys::FAUCET_KEY as FAUCET;
+use genoflow_testkit::keys::WALLET_1_KEY as WALLET_1;
+use genoflow_testkit::keys::WALLET_2_KEY as WALLET_2;
+use genoflow_testkit::keys::WALLET_3_KEY as WALLET_3;
+use genoflow_testkit::keys::WALLET_4_KEY as WALLET_4;
 
 /// What wallets pay; well above the stand-in's (and the node's) 1 µSTX/byte minimum.
 const FEE: u64 = 10_000;

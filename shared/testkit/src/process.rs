@@ -1,7 +1,5 @@
 //! Runs a function's binary with a chosen environment and nothing else, as Lambda would start
-//! it: the settings tests of the function crates include this file (`#[path]`).
-
-#![allow(dead_code, clippy::unwrap_used)]
+//! it: the settings tests of the function crates.
 
 use std::{path::Path, process::Command};
 

@@ -1,111 +1,13 @@
-//! Fixtures and the table scenarios every `Table` adapter must pass the same way.
-#![allow(clippy::unwrap_used, dead_code)]
+//! What every [`Table`] adapter must do the same way: conditional writes, paging, nonces,
+//! batches, oracle values, leases. Each scenario takes a fresh, empty table.
 
 use genoflow_core::{
     lifecycle::{SampleStatus, Status},
-    model::{
-        Batch, BatchItem, ChainTransaction, Dataset, LoginNonce, OracleValue, Sample,
-        SubmissionStatus, UploadKind,
-    },
-    ports::{DatasetState, NonceClaim, Table, TableError},
+    model::{LoginNonce, SubmissionStatus},
+    ports::{DatasetState, Table, TableError},
 };
-use time::OffsetDateTime;
 
-pub fn at(seconds: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(seconds).unwrap()
-}
-
-pub fn dataset(id: &str, owner: &str, created: i64) -> Dataset {
-    Dataset {
-        dataset_id: id.into(),
-        sample_id: format!("sample-{id}"),
-        owner: owner.into(),
-        filename: "reads.fastq.gz".into(),
-        key: format!("uploads/{owner}/{id}/reads.fastq.gz"),
-        size: 42,
-        sha256: "ab".repeat(32),
-        format: Some("fastq".into()),
-        status: Status::Pending,
-        validation: None,
-        error: None,
-        upload: UploadKind::Single,
-        revision: 0,
-        created_at: at(created),
-        updated_at: at(created),
-    }
-}
-
-pub fn sample(id: &str) -> Sample {
-    Sample {
-        sample_id: id.into(),
-        owner: "SP1".into(),
-        sample_name: Some("tumour".into()),
-        dataset_ids: vec!["d1".into(), "d2".into()],
-        status: SampleStatus::Waiting,
-        error: None,
-        analysis: None,
-        anchor: None,
-        created_at: at(0),
-        updated_at: at(0),
-    }
-}
-
-pub fn batch(id: &str, created: i64, nonce: u64) -> Batch {
-    Batch {
-        batch_id: id.into(),
-        root: "cd".repeat(32),
-        items: vec![BatchItem {
-            sample_id: "s1".into(),
-            item: "ef".repeat(32),
-        }],
-        status: SubmissionStatus::Signed,
-        transaction: ChainTransaction {
-            txid: "01".repeat(32),
-            sender: "ST1ANCHOR".into(),
-            nonce,
-            fee: 1_000,
-            raw: "00".into(),
-        },
-        broadcasts: 0,
-        chain_batch_id: None,
-        block_height: None,
-        error: None,
-        revision: 0,
-        created_at: at(created),
-        updated_at: at(created),
-    }
-}
-
-pub fn oracle_value(key: &str, created: i64) -> OracleValue {
-    OracleValue {
-        key: key.into(),
-        source: "clinvar".into(),
-        record_id: "12345".into(),
-        value: "aa".repeat(32),
-        timestamp: 1_700_000_000,
-        signature: "bb".repeat(65),
-        oracle_public_key: "02".repeat(33),
-        document: format!("oracle/{key}.json"),
-        transaction: ChainTransaction::default(),
-        status: SubmissionStatus::Signed,
-        error: None,
-        revision: 0,
-        created_at: at(created),
-        updated_at: at(created),
-    }
-}
-
-pub fn claim(expected: Option<u64>, next: u64) -> NonceClaim {
-    NonceClaim {
-        address: "ST1ANCHOR".into(),
-        expected,
-        next,
-    }
-}
-
-pub fn is_condition_failed<T: std::fmt::Debug>(result: Result<T, TableError>) -> bool {
-    matches!(result, Err(TableError::ConditionFailed { .. }))
-}
+use crate::fixtures::{at, batch, claim, dataset, is_condition_failed, oracle_value, sample};
 
 /// Datasets: created once, updated only from the read status + revision, deleted idempotently.
 pub async fn dataset_conditions(table: &dyn Table) {
@@ -475,4 +377,21 @@ pub async fn leases_and_sample_deletion(table: &dyn Table) {
     table.delete_sample("s9").await.unwrap();
     table.delete_sample("s9").await.unwrap();
     assert_eq!(table.get_sample("s9").await.unwrap(), None);
+}
+
+/// A cursor no page returned is refused as corrupt, not read as "from the start".
+pub async fn malformed_cursors(table: &dyn Table) {
+    table
+        .create_dataset(&dataset("d1", "SP1", 100))
+        .await
+        .unwrap();
+    for cursor in ["nope", "12:", ":d1", "x:d1"] {
+        assert!(
+            matches!(
+                table.list_datasets("SP1", 10, Some(cursor)).await,
+                Err(TableError::Corrupt { .. })
+            ),
+            "{cursor:?}"
+        );
+    }
 }

@@ -1,13 +1,9 @@
-//! A world of in-memory adapters with the use cases wired to them, and the repository's real
-//! test files.
+//! The use cases wired to in-memory adapters, with helpers that play the browser and S3.
 
-#![allow(dead_code, clippy::unwrap_used)]
-
-use std::{path::PathBuf, sync::Arc};
+use std::sync::Arc;
 
 use genoflow_core::{
     lifecycle::Status,
-    memory::{ManualClock, MemoryBlobStore, MemoryQueue, MemoryTable},
     model::DatasetView,
     ports::{Clock, DatasetState, Table},
     usecases::{
@@ -17,65 +13,54 @@ use genoflow_core::{
             DEFAULT_VALIDATION_LEASE, ObjectCreated, ObjectOutcome, SampleProgress, ValidateObjects,
         },
         sweeper::{SweepSettings, Sweeper},
-        upload::{
-            FileDeclaration, UploadInstructions, UploadLimits, UploadRequest, UploadResponse,
-            Uploads,
-        },
+        upload::{UploadInstructions, UploadLimits, UploadRequest, UploadResponse, Uploads},
     },
 };
 use genoflow_genomics::analysis::{self, BUILTIN_TB};
-use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-/// The address of the SIP-018 test key `753b7cc0…a601` on testnet.
-pub const ALICE: &str = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM";
-/// Another owner.
-pub const BOB: &str = "ST2CY5V39NHDPWSXMW9QDT3HC3GD6Q6XX4CFRK9AG";
+use crate::{
+    fixtures::{declare, s3_event_key},
+    keys::{ALICE, START},
+    memory::{ManualClock, MemoryBlobStore, MemoryQueue, MemoryTable},
+};
 
-/// 2027-01-15T08:00:00Z.
-pub const START: i64 = 1_800_000_000;
-
-/// A file of the repository's `tests/data`.
-pub fn data(relative: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/data")
-        .join(relative);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-/// The declaration of `bytes` as `filename`.
-pub fn declare(filename: &str, bytes: &[u8]) -> FileDeclaration {
-    FileDeclaration {
-        filename: filename.to_owned(),
-        size: bytes.len() as u64,
-        sha256: hex::encode(Sha256::digest(bytes)),
-        format: None,
-    }
-}
-
-/// A key as S3 puts it in an event: URL-encoded, space as `+` (our file names allow only these
-/// two characters that need it).
-pub fn s3_event_key(key: &str) -> String {
-    key.replace('+', "%2B").replace(' ', "+")
-}
-
+/// Every use case of the data path over one set of in-memory ports; the clock starts at
+/// [`START`] and moves only when a test moves it.
 pub struct World {
+    /// The table.
     pub table: Arc<MemoryTable>,
+    /// The object store.
     pub blobs: Arc<MemoryBlobStore>,
+    /// The analysis queue.
     pub queue: Arc<MemoryQueue>,
+    /// The clock.
     pub clock: Arc<ManualClock>,
+    /// `POST /uploads`.
     pub uploads: Uploads,
+    /// The validator of uploaded objects.
     pub validate: ValidateObjects,
+    /// Reads and deletes of datasets.
     pub datasets: Datasets,
+    /// The analyser of samples.
     pub analyze: AnalyzeSamples,
+    /// The sweeper of stuck work.
     pub sweeper: Sweeper,
 }
 
+impl Default for World {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl World {
+    /// A world with the default upload limits.
     pub fn new() -> Self {
         Self::with_limits(UploadLimits::default())
     }
 
+    /// A world with these upload limits.
     pub fn with_limits(limits: UploadLimits) -> Self {
         let blobs = Arc::new(MemoryBlobStore::default());
         let table = Arc::new(MemoryTable::default());
