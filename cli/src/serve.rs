@@ -14,7 +14,8 @@ enum NetworkArg {
 }
 
 /// The anchor account's key is read from `GENOFLOW_SIGNER_KEY` (hex) when set; otherwise the
-/// data directory's `secrets.json` holds a random one.
+/// data directory's `secrets.json` holds a random one. The oracle's key, from
+/// `GENOFLOW_ORACLE_KEY` (hex) or `--oracle-key-file`, turns the oracle on.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// Where to listen (port 0: any free port; the address is printed).
@@ -85,6 +86,46 @@ pub(crate) struct Args {
     /// Seconds an upload may go without sending a byte before it is refused.
     #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     body_idle_timeout: u64,
+    /// A file holding the oracle's key (hex; or set GENOFLOW_ORACLE_KEY): the oracle then
+    /// attests the panel's genes and catalogue, at start and every --oracle-interval. The key
+    /// must be registered with oracle.set-oracle, and pays the submit fees.
+    #[arg(long, value_name = "PATH")]
+    oracle_key_file: Option<PathBuf>,
+    /// The oracle contract the values are signed for and submitted to; default: ADDRESS.oracle
+    /// of the --registry's address.
+    #[arg(long, value_name = "CONTRACT", env = "GENOFLOW_ORACLE_CONTRACT")]
+    oracle_contract: Option<String>,
+    /// Read the oracle's sources from this directory ({db}/{id}.json: E-utilities esummary
+    /// answers, e.g. gene/888164.json) instead of NCBI E-utilities.
+    #[arg(long, value_name = "DIR")]
+    oracle_source: Option<PathBuf>,
+    /// Seconds between two refreshes of the oracle's records (24 h by default).
+    #[arg(long, value_name = "SECONDS", default_value_t = 86_400, value_parser = clap::value_parser!(u64).range(60..=31_536_000))]
+    oracle_interval: u64,
+}
+
+/// The oracle's key: `GENOFLOW_ORACLE_KEY` (the environment, not a flag: a key on the command
+/// line shows in the process list) or the file `--oracle-key-file` names; not both.
+fn oracle_key(file: Option<&PathBuf>) -> anyhow::Result<Option<genoflow_stacks::keys::PrivateKey>> {
+    let from_env = std::env::var("GENOFLOW_ORACLE_KEY")
+        .ok()
+        .filter(|key| !key.trim().is_empty());
+    let (text, origin) = match (from_env, file) {
+        (None, None) => return Ok(None),
+        (Some(_), Some(_)) => anyhow::bail!(
+            "the oracle key is given twice (GENOFLOW_ORACLE_KEY and --oracle-key-file); give one"
+        ),
+        (Some(key), None) => (key, "GENOFLOW_ORACLE_KEY".to_owned()),
+        (None, Some(path)) => (
+            std::fs::read_to_string(path)
+                .with_context(|| format!("--oracle-key-file {}", path.display()))?,
+            format!("--oracle-key-file {}", path.display()),
+        ),
+    };
+    // The error names where the key came from, never the key.
+    genoflow_stacks::keys::PrivateKey::from_hex(text.trim())
+        .map(Some)
+        .map_err(|e| anyhow::anyhow!("{origin}: not a private key in hex: {e}"))
 }
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
@@ -142,6 +183,10 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
     config.header_read_timeout = std::time::Duration::from_secs(args.header_timeout);
     config.body_idle_timeout = std::time::Duration::from_secs(args.body_idle_timeout);
     config.metrics = args.metrics;
+    config.oracle_key = oracle_key(args.oracle_key_file.as_ref())?;
+    config.oracle_contract.clone_from(&args.oracle_contract);
+    config.oracle_source.clone_from(&args.oracle_source);
+    config.oracle_interval = std::time::Duration::from_secs(args.oracle_interval);
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(args.addr)
@@ -163,6 +208,17 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
             "operator: GET /admin/dead-letters with the bearer token in {}",
             args.data_dir.join(genoflow_server::ADMIN_TOKEN_FILE).display()
         );
+        if config.oracle_key.is_some() {
+            let source = args.oracle_source.as_ref().map_or_else(
+                || "NCBI E-utilities".to_owned(),
+                |dir| dir.display().to_string(),
+            );
+            let _ = writeln!(
+                out,
+                "oracle: attests the panel's genes and catalogue from {source} every {} s; POST /admin/oracle/refresh refreshes now",
+                args.oracle_interval
+            );
+        }
         let _ = out.flush();
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;

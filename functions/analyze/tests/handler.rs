@@ -3,93 +3,31 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::sync::Arc;
-
 use genoflow_aws::lambda::sqs::SqsEvent;
 use genoflow_core::{
     lifecycle::SampleStatus,
     ports::{Clock, Message, Table},
-    usecases::{
-        object_created::{DEFAULT_VALIDATION_LEASE, ObjectCreated, ValidateObjects},
-        upload::{FileDeclaration, UploadInstructions, UploadRequest, Uploads},
-    },
 };
 use genoflow_function_analyze::{Analyze, Ports};
-use genoflow_testkit::memory::{ManualClock, MemoryBlobStore, MemoryQueue, MemoryTable};
+use genoflow_testkit::{fixtures::data, world::World};
 use sha2::{Digest, Sha256};
-use time::OffsetDateTime;
 
-use genoflow_testkit::keys::DEPLOYER as ALICE;
 const READS: &str = "tb-demo_R1.fastq.gz";
 
-struct World {
-    analyze: Analyze,
-    table: Arc<MemoryTable>,
-    blobs: Arc<MemoryBlobStore>,
-    queue: Arc<MemoryQueue>,
-    clock: Arc<ManualClock>,
-}
-
-/// A sample of the repository's R1 file, uploaded and validated: its analysis is requested.
-async fn validated_sample() -> (World, String) {
-    let table = Arc::new(MemoryTable::default());
-    let blobs = Arc::new(MemoryBlobStore::default());
-    let queue = Arc::new(MemoryQueue::default());
-    let clock = Arc::new(ManualClock::new(
-        OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap(),
-    ));
-    let bytes = std::fs::read(format!(
-        "{}/../../tests/data/samples/{READS}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap();
-    let uploads = Uploads {
-        table: table.clone(),
-        blobs: blobs.clone(),
-        clock: clock.clone(),
-        limits: Default::default(),
-    };
-    let request = UploadRequest {
-        files: vec![FileDeclaration {
-            filename: READS.to_owned(),
-            size: bytes.len() as u64,
-            sha256: hex::encode(Sha256::digest(&bytes)),
-            format: None,
-        }],
-        sample_name: None,
-    };
-    let created = uploads.create(ALICE, &request).await.unwrap();
-    let UploadInstructions::Single(put) = &created.datasets[0].upload else {
-        panic!("expected a single PUT");
-    };
-    blobs
-        .put_presigned(put, &put.headers, bytes, clock.now())
-        .unwrap();
-    let validate = ValidateObjects {
-        table: table.clone(),
-        blobs: blobs.clone(),
-        queue: queue.clone(),
-        clock: clock.clone(),
-        options: Default::default(),
-        validation_lease: DEFAULT_VALIDATION_LEASE,
-    };
-    let key = genoflow_core::keys::upload_key(ALICE, &created.datasets[0].dataset_id, READS);
-    validate.handle(&ObjectCreated { key }).await.unwrap();
-
+/// A sample of the repository's R1 file, uploaded and validated (its analysis is requested), and
+/// the function over the same ports.
+async fn validated_sample() -> (World, Analyze, String) {
+    let world = World::new();
+    let (sample_id, _) = world
+        .validated_sample(&[(READS, data(&format!("samples/{READS}")))])
+        .await;
     let analyze = Analyze::new(Ports {
-        table: table.clone(),
-        blobs: blobs.clone(),
-        queue: queue.clone(),
-        clock: clock.clone(),
+        table: world.table.clone(),
+        blobs: world.blobs.clone(),
+        queue: world.queue.clone(),
+        clock: world.clock.clone(),
     });
-    let world = World {
-        analyze,
-        table,
-        blobs,
-        queue,
-        clock,
-    };
-    (world, created.sample_id)
+    (world, analyze, sample_id)
 }
 
 fn event(sample_id: &str) -> SqsEvent {
@@ -109,8 +47,8 @@ fn failed_ids(response: &genoflow_aws::lambda::sqs::SqsBatchResponse) -> Vec<Str
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_analyses_its_sample_once_and_leaves_the_stray_message_for_the_dlq() {
-    let (world, sample_id) = validated_sample().await;
-    let response = world.analyze.handle(&event(&sample_id)).await;
+    let (world, analyze, sample_id) = validated_sample().await;
+    let response = analyze.handle(&event(&sample_id)).await;
     // The anchor request on the analysis queue is poison here: listed, so it reaches the DLQ.
     assert_eq!(
         failed_ids(&response),
@@ -135,7 +73,7 @@ async fn a_batch_analyses_its_sample_once_and_leaves_the_stray_message_for_the_d
     assert_eq!(anchors.len(), 1);
 
     // Redelivered: no second analysis (the report is the same object), one more anchor request.
-    let again = world.analyze.handle(&event(&sample_id)).await;
+    let again = analyze.handle(&event(&sample_id)).await;
     assert_eq!(failed_ids(&again).len(), 1);
     assert_eq!(
         world
@@ -158,9 +96,9 @@ async fn a_batch_analyses_its_sample_once_and_leaves_the_stray_message_for_the_d
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_storage_outage_lists_the_message_for_redelivery() {
-    let (world, sample_id) = validated_sample().await;
+    let (world, analyze, sample_id) = validated_sample().await;
     world.blobs.fail_next_reads(1);
-    let response = world.analyze.handle(&event(&sample_id)).await;
+    let response = analyze.handle(&event(&sample_id)).await;
     assert_eq!(
         failed_ids(&response),
         [
@@ -170,7 +108,7 @@ async fn a_storage_outage_lists_the_message_for_redelivery() {
     );
     let sample = world.table.get_sample(&sample_id).await.unwrap().unwrap();
     assert_eq!(sample.status, SampleStatus::AnalysisRequested);
-    let retry = world.analyze.handle(&event(&sample_id)).await;
+    let retry = analyze.handle(&event(&sample_id)).await;
     assert_eq!(failed_ids(&retry).len(), 1);
     let sample = world.table.get_sample(&sample_id).await.unwrap().unwrap();
     assert_eq!(sample.status, SampleStatus::Analyzed);
@@ -188,7 +126,7 @@ fn delivery(sample_id: &str, receive_count: u32) -> SqsEvent {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redelivery_inside_a_live_lease_is_a_batch_item_failure_not_skipped() {
-    let (world, sample_id) = validated_sample().await;
+    let (world, analyze, sample_id) = validated_sample().await;
     // Another analyser claimed the sample a moment ago and is still running.
     let mut sample = world.table.get_sample(&sample_id).await.unwrap().unwrap();
     sample.status = SampleStatus::Analyzing;
@@ -199,7 +137,7 @@ async fn a_redelivery_inside_a_live_lease_is_a_batch_item_failure_not_skipped() 
         .await
         .unwrap();
 
-    let response = world.analyze.handle(&delivery(&sample_id, 2)).await;
+    let response = analyze.handle(&delivery(&sample_id, 2)).await;
     assert_eq!(
         failed_ids(&response),
         ["19dd0b57-b21e-4ac1-bd88-01bbb068cb78"],
@@ -208,7 +146,7 @@ async fn a_redelivery_inside_a_live_lease_is_a_batch_item_failure_not_skipped() 
 
     // That analyser died: the delivery after the lease (function timeout + margin) takes over.
     world.clock.advance(time::Duration::seconds(900 + 60));
-    let response = world.analyze.handle(&delivery(&sample_id, 3)).await;
+    let response = analyze.handle(&delivery(&sample_id, 3)).await;
     assert!(failed_ids(&response).is_empty());
     let sample = world.table.get_sample(&sample_id).await.unwrap().unwrap();
     assert_eq!(sample.status, SampleStatus::Analyzed);
@@ -216,9 +154,9 @@ async fn a_redelivery_inside_a_live_lease_is_a_batch_item_failure_not_skipped() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_the_last_receive_an_analysis_that_cannot_run_fails_the_sample() {
-    let (world, sample_id) = validated_sample().await;
+    let (world, analyze, sample_id) = validated_sample().await;
     world.blobs.fail_next_reads(1);
-    let response = world.analyze.handle(&delivery(&sample_id, 5)).await;
+    let response = analyze.handle(&delivery(&sample_id, 5)).await;
     assert!(
         failed_ids(&response).is_empty(),
         "the failure is recorded on the sample; nothing is left to retry"

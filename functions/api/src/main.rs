@@ -7,6 +7,7 @@
 //! | `GENOFLOW_STACKS_NODE_URL` | the node the chain is read from (`chain` blocks, purchases, the marketplace) |
 //! | `GENOFLOW_REGISTRY_CONTRACT` | `ADDRESS.registry`: the contracts read are the six `ADDRESS` deployed; empty: no chain reads (`chain: null`, the marketplace answers `503 chain_not_configured`) |
 //! | `GENOFLOW_STACKS_NETWORK` | `mainnet` or `testnet`, which the registry's address must belong to (read only with a registry) |
+//! | `GENOFLOW_ORACLE_CONTRACT` | `ADDRESS.oracle` read by `GET /oracle/...` (`oracle.get-value`); empty: the registry's address's `oracle` |
 
 use std::sync::Arc;
 
@@ -15,6 +16,7 @@ use genoflow_aws::lambda::{Adapters, http::HttpEvent, init_logging, settings};
 use genoflow_core::{
     http::ChainReads,
     ports::{Chain, SystemClock},
+    usecases::oracle::ORACLE_CONTRACT_SETTING,
 };
 use genoflow_function_api::Api;
 use lambda_runtime::{LambdaEvent, service_fn};
@@ -52,5 +54,6 @@ async fn cold_start() -> anyhow::Result<Api> {
             Some(Arc::new(reads))
         }
     };
-    Ok(Api::with_chain(ports, chain))
+    let oracle_contract = settings::optional(ORACLE_CONTRACT_SETTING);
+    Ok(Api::with_oracle(ports, chain, oracle_contract))
 }

@@ -3,9 +3,13 @@
 //!
 //! | trigger | payload | does |
 //! | --- | --- | --- |
-//! | daily schedule | `{"type": "refresh_watched"}` | refreshes every record of the watch list (`GENOFLOW_ORACLE_WATCH`) |
+//! | daily schedule | `{"type": "refresh_watched"}` | refreshes every record of the watch list (`GENOFLOW_ORACLE_WATCH`), and with [`Oracle::watching_the_panel`] the built-in panel's genes that have an NCBI Gene id and its catalogue |
 //! | schedule | `{"type": "confirm_pending"}` | broadcasts signed values, follows broadcast ones to a block |
-//! | SQS | `{"type": "oracle_requested", "source": "clinvar" \| "gene", "id": "..."}` | refreshes one record; partial batch response |
+//! | SQS | `{"type": "oracle_requested", "source": "clinvar" \| "gene" \| "catalogue", "id": "..."}` | refreshes one record; partial batch response |
+//!
+//! The `catalogue` source is the built-in panel's (`tb-who-2023`, the panel the analyze
+//! function uses): its document is made from the panel, not fetched, and any other id is
+//! refused.
 //!
 //! A record whose document has not changed is not signed again; a source that is down or
 //! answers garbage produces no signed record (logged, and for SQS, listed for redelivery or the
@@ -19,10 +23,12 @@ use genoflow_core::{
     Error,
     model::SubmissionStatus,
     ports::{BlobStore, Chain, Clock, HttpFetcher, Table},
-    usecases::oracle::{
-        OracleOutcome, OracleRequested, OracleSigner, OracleUpdates, Source, SourceUrls,
+    usecases::{
+        analyze::PanelSource,
+        oracle::{OracleOutcome, OracleRequested, OracleSigner, OracleUpdates, Source, SourceUrls},
     },
 };
+use genoflow_genomics::analysis::BUILTIN_TB;
 use serde::{Deserialize, Serialize};
 
 /// The ports the function runs on.
@@ -99,7 +105,7 @@ pub struct RecordSummary {
 /// ```
 ///
 /// # Errors
-/// The entry that is not `clinvar:ID` or `gene:ID`.
+/// The entry that is not `clinvar:ID`, `gene:ID` or `catalogue:PANEL`.
 pub fn parse_watch_list(text: &str) -> Result<Vec<OracleRequested>, String> {
     text.split(',')
         .map(str::trim)
@@ -108,11 +114,8 @@ pub fn parse_watch_list(text: &str) -> Result<Vec<OracleRequested>, String> {
             let (source, id) = entry
                 .split_once(':')
                 .ok_or_else(|| format!("{entry:?} is not source:id"))?;
-            let source = match source {
-                "clinvar" => Source::Clinvar,
-                "gene" => Source::Gene,
-                other => return Err(format!("{other:?} is not a source (clinvar, gene)")),
-            };
+            let source = Source::parse(source)
+                .ok_or_else(|| format!("{source:?} is not a source (clinvar, gene, catalogue)"))?;
             Ok(OracleRequested {
                 source,
                 id: id.to_owned(),
@@ -125,11 +128,12 @@ pub fn parse_watch_list(text: &str) -> Result<Vec<OracleRequested>, String> {
 pub struct Oracle {
     updates: OracleUpdates,
     watch: Vec<OracleRequested>,
+    watch_panel: bool,
     metrics: Arc<dyn genoflow_core::ports::Metrics>,
 }
 
 impl Oracle {
-    /// Wires the use case.
+    /// Wires the use case, with the built-in panel as the `catalogue` source.
     pub fn new(
         ports: Ports,
         signer: OracleSigner,
@@ -145,10 +149,21 @@ impl Oracle {
                 fetcher: ports.fetcher,
                 urls,
                 signer,
+                panel: Some(Arc::new(PanelSource::named(BUILTIN_TB))),
             },
             watch,
+            watch_panel: false,
             metrics: Arc::new(genoflow_core::ports::NoMetrics),
         }
+    }
+
+    /// The daily refresh also refreshes the built-in panel's genes that have an NCBI Gene id
+    /// and its catalogue ([`OracleUpdates::panel_requests`]), after the watch list: what
+    /// `GET /oracle/gene/{symbol}` and a report's `catalogue` point at.
+    #[must_use]
+    pub fn watching_the_panel(mut self) -> Self {
+        self.watch_panel = true;
+        self
     }
 
     /// Records `OracleValuesSubmitted`, `OracleValuesConfirmed` and `OracleValuesFailed` in
@@ -185,8 +200,21 @@ impl Oracle {
             OracleEvent::Schedule(ScheduleEvent {
                 task: ScheduleTask::RefreshWatched,
             }) => {
-                let mut lines = Vec::with_capacity(self.watch.len());
-                for request in &self.watch {
+                let mut watched = self.watch.clone();
+                if self.watch_panel {
+                    match self.updates.panel_requests().await {
+                        Ok(requests) => watched.extend(requests),
+                        // The watch list is still refreshed; the line says why the panel is not.
+                        Err(error) => {
+                            tracing::error!(%error, "the panel's records are not refreshed")
+                        }
+                    }
+                }
+                let mut lines = Vec::with_capacity(watched.len());
+                for (index, request) in watched.iter().enumerate() {
+                    if watched[..index].contains(request) {
+                        continue;
+                    }
                     let record = format!("{}:{}", request.source.as_str(), request.id);
                     let line = match self.refresh(request).await {
                         Ok(OracleOutcome::Submitted { status, .. }) => RecordSummary {

@@ -8,7 +8,8 @@
 //! | `GENOFLOW_ORACLE_CONTRACT` | `ADDRESS.oracle`, on `GENOFLOW_STACKS_NETWORK`: the values are signed for this deployment only |
 //! | `GENOFLOW_ORACLE_KEY_SECRET_ARN` / `GENOFLOW_ORACLE_KEY` | the oracle's key (registered with `oracle.set-oracle`; it also pays the fees) |
 //! | `GENOFLOW_CLINVAR_BASE_URL`, `GENOFLOW_GENE_BASE_URL` | E-utilities bases, default NCBI's |
-//! | `GENOFLOW_ORACLE_WATCH` | `clinvar:ID,gene:ID,...` refreshed daily |
+//! | `GENOFLOW_ORACLE_WATCH` | `clinvar:ID,gene:ID,catalogue:PANEL,...` refreshed daily |
+//! | `GENOFLOW_ORACLE_WATCH_PANEL` | `true` (default) or `false`: the daily refresh also attests the built-in panel's genes (NCBI Gene) and its catalogue |
 //! | `GENOFLOW_ORACLE_FEE` | micro-STX per transaction, default 10000 |
 
 use std::{sync::Arc, time::Duration};
@@ -58,28 +59,41 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     };
     let watch = parse_watch_list(&settings::optional("GENOFLOW_ORACLE_WATCH").unwrap_or_default())
         .map_err(|e| format!("GENOFLOW_ORACLE_WATCH: {e}"))?;
+    let watch_panel = match settings::optional("GENOFLOW_ORACLE_WATCH_PANEL").as_deref() {
+        None | Some("true") => true,
+        Some("false") => false,
+        Some(other) => {
+            return Err(
+                format!("GENOFLOW_ORACLE_WATCH_PANEL is {other:?}; set true or false").into(),
+            );
+        }
+    };
     let fetcher = genoflow_node::WebFetcher::new(Duration::from_secs(20))?;
     tracing::info!(
         ?signer,
         broadcast = chain.is_some(),
         watched = watch.len(),
+        watch_panel,
         "oracle function ready"
     );
-    let function = Arc::new(
-        Oracle::new(
-            Ports {
-                table: adapters.table,
-                blobs: adapters.blobs,
-                clock: Arc::new(SystemClock),
-                chain,
-                fetcher: Arc::new(fetcher),
-            },
-            signer,
-            urls,
-            watch,
-        )
-        .with_metrics(Arc::new(genoflow_aws::emf::EmfMetrics::from_env())),
-    );
+    let function = Oracle::new(
+        Ports {
+            table: adapters.table,
+            blobs: adapters.blobs,
+            clock: Arc::new(SystemClock),
+            chain,
+            fetcher: Arc::new(fetcher),
+        },
+        signer,
+        urls,
+        watch,
+    )
+    .with_metrics(Arc::new(genoflow_aws::emf::EmfMetrics::from_env()));
+    let function = Arc::new(if watch_panel {
+        function.watching_the_panel()
+    } else {
+        function
+    });
     lambda_runtime::run(service_fn(move |event: LambdaEvent<OracleEvent>| {
         let function = function.clone();
         async move {

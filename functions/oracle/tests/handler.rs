@@ -6,12 +6,8 @@
 
 use std::sync::Arc;
 
-use genoflow_core::{
-    ports::Chain,
-    usecases::{
-        oracle::{ORACLE_CONTRACT_SETTING, OracleSigner, SourceUrls, message_hash},
-        submit::ContractSender,
-    },
+use genoflow_core::usecases::oracle::{
+    ORACLE_CONTRACT_SETTING, OracleSigner, SourceUrls, message_hash,
 };
 use genoflow_function_oracle::{Oracle, OracleEvent, Ports, parse_watch_list};
 use genoflow_stacks::{
@@ -19,60 +15,44 @@ use genoflow_stacks::{
     keys::{PrivateKey, RecoverableSignature},
     transaction::{Network, Payload},
 };
-use genoflow_testkit::memory::{
-    ManualClock, MemoryBlobStore, MemoryChain, MemoryFetcher, MemoryTable,
+use genoflow_testkit::{
+    keys::ORACLE_KEY,
+    memory::MemoryFetcher,
+    world::{self, World},
 };
-use time::OffsetDateTime;
 
 const BASE: &str = "http://eutils.test";
-use genoflow_testkit::keys::ORACLE_KEY;
 const ORACLE_CONTRACT: &str = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.oracle";
 
-struct World {
-    oracle: Oracle,
-    chain: Arc<MemoryChain>,
-}
-
-fn world() -> World {
+fn world() -> (World, Oracle) {
     world_with(ORACLE_CONTRACT)
 }
 
-fn world_with(contract: &str) -> World {
+/// The function over the world's ports and node, signing for `contract`, watching one ClinVar
+/// and one Gene record whose sources answer the NCBI-shaped fixtures.
+fn world_with(contract: &str) -> (World, Oracle) {
+    let world = World::new();
     let fetcher = Arc::new(MemoryFetcher::default());
-    let fixture = |name: &str| {
-        std::fs::read(format!(
-            "{}/../../shared/core/tests/fixtures/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .unwrap()
-    };
     fetcher.answer(
         &format!("{BASE}/esummary.fcgi?db=clinvar&id=12345&retmode=json"),
         200,
-        fixture("clinvar-esummary-12345.json"),
+        include_bytes!("../../../shared/core/tests/fixtures/clinvar-esummary-12345.json").to_vec(),
     );
     fetcher.answer(
         &format!("{BASE}/esummary.fcgi?db=gene&id=888164&retmode=json"),
         200,
-        fixture("gene-esummary-888164.json"),
+        include_bytes!("../../../shared/core/tests/fixtures/gene-esummary-888164.json").to_vec(),
     );
-    let chain = Arc::new(MemoryChain::default());
     let oracle = Oracle::new(
         Ports {
-            table: Arc::new(MemoryTable::default()),
-            blobs: Arc::new(MemoryBlobStore::default()),
-            clock: Arc::new(ManualClock::new(
-                OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap(),
-            )),
-            chain: Some(chain.clone() as Arc<dyn Chain>),
+            table: world.table.clone(),
+            blobs: world.blobs.clone(),
+            clock: world.clock.clone(),
+            chain: world.node(),
             fetcher,
         },
         OracleSigner {
-            sender: ContractSender {
-                key: PrivateKey::from_hex(ORACLE_KEY).unwrap(),
-                network: Network::Testnet,
-                fee: 10_000,
-            },
+            sender: world::sender(ORACLE_KEY),
             contract: contract.to_owned(),
         },
         SourceUrls {
@@ -81,7 +61,7 @@ fn world_with(contract: &str) -> World {
         },
         parse_watch_list("clinvar:12345,gene:888164").unwrap(),
     );
-    World { oracle, chain }
+    (world, oracle)
 }
 
 fn event(text: &str) -> OracleEvent {
@@ -89,9 +69,8 @@ fn event(text: &str) -> OracleEvent {
 }
 
 /// The daily schedule's payload; answers the lines, one per watched record.
-async fn refresh_watched(world: &World) -> serde_json::Value {
-    let answer = world
-        .oracle
+async fn refresh_watched(oracle: &Oracle) -> serde_json::Value {
+    let answer = oracle
         .handle(event(include_str!("events/schedule-refresh-watched.json")))
         .await
         .unwrap();
@@ -100,9 +79,8 @@ async fn refresh_watched(world: &World) -> serde_json::Value {
 
 #[tokio::test]
 async fn an_sqs_batch_submits_what_it_can_and_lists_the_rest() {
-    let world = world();
-    let answer = world
-        .oracle
+    let (world, oracle) = world();
+    let answer = oracle
         .handle(event(include_str!("events/sqs-oracle-requested.json")))
         .await
         .unwrap();
@@ -119,21 +97,20 @@ async fn an_sqs_batch_submits_what_it_can_and_lists_the_rest() {
 
 #[tokio::test]
 async fn the_schedules_refresh_the_watch_list_and_confirm() {
-    let world = world();
-    let lines = refresh_watched(&world).await;
+    let (world, oracle) = world();
+    let lines = refresh_watched(&oracle).await;
     assert_eq!(lines[0]["record"], "clinvar:12345");
     assert_eq!(lines[0]["outcome"], "submitted (broadcast)");
     assert_eq!(lines[1]["record"], "gene:888164");
     assert_eq!(world.chain.transactions().len(), 2);
 
     // The next day: nothing changed, nothing signed.
-    let lines = refresh_watched(&world).await;
+    let lines = refresh_watched(&oracle).await;
     assert_eq!(lines[0]["outcome"], "unchanged");
     assert_eq!(world.chain.transactions().len(), 2);
 
     world.chain.mine();
-    let confirmed = world
-        .oracle
+    let confirmed = oracle
         .handle(event(include_str!("events/schedule-confirm-pending.json")))
         .await
         .unwrap();
@@ -150,8 +127,8 @@ async fn the_schedules_refresh_the_watch_list_and_confirm() {
 
 #[tokio::test]
 async fn values_are_signed_for_the_configured_contract_on_its_network() {
-    let world = world();
-    refresh_watched(&world).await;
+    let (world, oracle) = world();
+    refresh_watched(&oracle).await;
     let contract = Principal::parse(ORACLE_CONTRACT).unwrap();
     let oracle_key = PrivateKey::from_hex(ORACLE_KEY).unwrap().public_key();
     let transactions = world.chain.transactions();
@@ -194,8 +171,8 @@ async fn a_contract_setting_that_is_no_contract_of_the_network_signs_nothing() {
             "not a testnet address",
         ),
     ] {
-        let world = world_with(contract);
-        let lines = refresh_watched(&world).await;
+        let (world, oracle) = world_with(contract);
+        let lines = refresh_watched(&oracle).await;
         for line in lines.as_array().unwrap() {
             assert_eq!(line["outcome"], "error", "{contract}: {line}");
             let error = line["error"].as_str().unwrap();
@@ -204,4 +181,37 @@ async fn a_contract_setting_that_is_no_contract_of_the_network_signs_nothing() {
         }
         assert!(world.chain.transactions().is_empty(), "{contract}");
     }
+}
+
+#[tokio::test]
+async fn watching_the_panel_attests_its_catalogue_and_genes_after_the_watch_list() {
+    let (world, oracle) = world();
+    let oracle = oracle.watching_the_panel();
+    let lines = refresh_watched(&oracle).await;
+    let lines = lines.as_array().unwrap();
+    let line = |record: &str| {
+        lines
+            .iter()
+            .find(|line| line["record"] == record)
+            .unwrap_or_else(|| panic!("no {record} in {lines:?}"))
+    };
+    assert_eq!(lines[0]["record"], "clinvar:12345");
+    // gene:888164 (rpoB) is both watched and the panel's: refreshed once.
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l["record"] == "gene:888164")
+            .count(),
+        1
+    );
+    assert_eq!(
+        line("catalogue:tb-who-2023")["outcome"],
+        "submitted (broadcast)"
+    );
+    // The other genes' source has no answer here: each fails alone.
+    assert_eq!(line("gene:885638")["outcome"], "error");
+    assert_eq!(world.chain.transactions().len(), 3);
+    // A catalogue request for another panel is refused: a poison message, nothing signed.
+    let refused = parse_watch_list("catalogue:tb-who-2021").unwrap();
+    assert_eq!(refused.len(), 1);
 }

@@ -3,58 +3,40 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::sync::Arc;
-
 use base64::{Engine, engine::general_purpose::STANDARD};
 use genoflow_aws::lambda::http::HttpEvent;
 use genoflow_core::{
-    ports::{HmacSecret, HmacTokenSigner},
+    ports::{Claims, HmacSecret, HmacTokenSigner, PresignedPut, TokenSigner},
     usecases::{
         login::{LoginMessage, LoginRequest, login_domain},
         subscription::SubscriptionGate,
         upload::UploadLimits,
     },
 };
-use genoflow_function_presign::{Ports, Presign};
+use genoflow_function_presign::Presign;
 use genoflow_stacks::{
     clarity::{ClarityValue, Principal},
     keys::PrivateKey,
     sip018,
     transaction::{ContractCall, Network},
 };
-use genoflow_testkit::memory::{ManualClock, MemoryBlobStore, MemoryChain, MemoryTable};
+use genoflow_testkit::{
+    fixtures::{at, declare},
+    keys::{ALICE, ALICE_KEY, BOB, BOB_KEY, START},
+    world::World,
+};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
-use time::OffsetDateTime;
 
-use genoflow_testkit::keys::DEPLOYER as ALICE;
-use genoflow_testkit::keys::DEPLOYER_KEY as ALICE_KEY;
-use genoflow_testkit::keys::MALLORY_KEY as BOB_KEY;
-const START: i64 = 1_800_000_000;
-
-struct World {
-    presign: Presign,
-    blobs: Arc<MemoryBlobStore>,
-}
-
-fn world(limits: UploadLimits) -> World {
-    let blobs = Arc::new(MemoryBlobStore::default());
+/// A world with these upload limits, and the function over its route ports.
+fn world(limits: UploadLimits) -> (World, Presign) {
+    let world = World::with_limits(limits.clone());
     let presign = Presign::new(
-        Ports {
-            table: Arc::new(MemoryTable::default()),
-            blobs: blobs.clone(),
-            clock: Arc::new(ManualClock::new(
-                OffsetDateTime::from_unix_timestamp(START).unwrap(),
-            )),
-            tokens: Arc::new(HmacTokenSigner::new(
-                HmacSecret::new(b"presign-handler-test-secret-0123456789".to_vec()).unwrap(),
-            )),
-        },
+        world.route_ports(),
         Network::Testnet,
         time::Duration::hours(1),
         limits,
     );
-    World { presign, blobs }
+    (world, presign)
 }
 
 /// A fixture event with `body` (and a bearer token, or no `authorization` header).
@@ -76,8 +58,8 @@ fn event(fixture: &str, body: &str, token: Option<&str>) -> HttpEvent {
 }
 
 /// The response as API Gateway reads it: `(statusCode, parsed body)`.
-async fn call(world: &World, event: HttpEvent) -> (u16, Value) {
-    let response = serde_json::to_value(world.presign.handle(event).await).unwrap();
+async fn call(presign: &Presign, event: HttpEvent) -> (u16, Value) {
+    let response = serde_json::to_value(presign.handle(event).await).unwrap();
     assert_eq!(response["headers"]["content-type"], "application/json");
     assert_eq!(response["headers"]["cache-control"], "no-store");
     let body = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
@@ -105,9 +87,9 @@ fn login_body(signer: &str, nonce: u64) -> String {
     .unwrap()
 }
 
-async fn login(world: &World, signer: &str) -> String {
+async fn login(presign: &Presign, signer: &str) -> String {
     let (status, body) = call(
-        world,
+        presign,
         event("post-auth-login.json", &login_body(signer, 7), None),
     )
     .await;
@@ -116,7 +98,7 @@ async fn login(world: &World, signer: &str) -> String {
 }
 
 fn declaration(name: &str, bytes: &[u8]) -> Value {
-    json!({"filename": name, "size": bytes.len(), "sha256": hex::encode(Sha256::digest(bytes))})
+    json!(declare(name, bytes))
 }
 
 fn error_code(body: &Value) -> &str {
@@ -125,24 +107,24 @@ fn error_code(body: &Value) -> &str {
 
 #[tokio::test]
 async fn login_answers_a_token_for_the_signer_and_refuses_the_replayed_nonce() {
-    let world = world(UploadLimits::default());
+    let (_, presign) = world(UploadLimits::default());
     let login = event("post-auth-login.json", &login_body(ALICE_KEY, 1), None);
 
-    let (status, body) = call(&world, login.clone()).await;
+    let (status, body) = call(&presign, login.clone()).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["address"], ALICE);
     assert_eq!(body["expires"], START + 3600);
     assert!(!body["token"].as_str().unwrap().is_empty());
 
-    let (status, body) = call(&world, login).await;
+    let (status, body) = call(&presign, login).await;
     assert_eq!((status, error_code(&body)), (401, "nonce_used"), "{body}");
 }
 
 #[tokio::test]
 async fn a_login_body_that_is_not_json_or_not_signed_by_its_key_is_refused() {
-    let world = world(UploadLimits::default());
+    let (_, presign) = world(UploadLimits::default());
     let (status, body) = call(
-        &world,
+        &presign,
         event("post-auth-login.json", "{\"public_key\":", None),
     )
     .await;
@@ -156,7 +138,7 @@ async fn a_login_body_that_is_not_json_or_not_signed_by_its_key_is_refused() {
     let bob: Value = serde_json::from_str(&login_body(BOB_KEY, 2)).unwrap();
     forged["public_key"] = bob["public_key"].clone();
     let (status, body) = call(
-        &world,
+        &presign,
         event("post-auth-login.json", &forged.to_string(), None),
     )
     .await;
@@ -169,10 +151,10 @@ async fn a_login_body_that_is_not_json_or_not_signed_by_its_key_is_refused() {
 
 #[tokio::test]
 async fn uploads_need_a_valid_bearer_token() {
-    let world = world(UploadLimits::default());
+    let (_, presign) = world(UploadLimits::default());
     let request = json!({"files": [declaration("r1.fastq.gz", b"@r\nA\n+\nI\n")]}).to_string();
 
-    let (status, body) = call(&world, event("post-uploads.json", &request, None)).await;
+    let (status, body) = call(&presign, event("post-uploads.json", &request, None)).await;
     assert_eq!(
         (status, error_code(&body)),
         (401, "unauthenticated"),
@@ -186,7 +168,7 @@ async fn uploads_need_a_valid_bearer_token() {
     );
 
     let (status, body) = call(
-        &world,
+        &presign,
         event("post-uploads.json", &request, Some("e30.e30")),
     )
     .await;
@@ -198,15 +180,16 @@ async fn uploads_need_a_valid_bearer_token() {
 
     // A token of another deployment (another secret) is refused too.
     let other = HmacTokenSigner::new(HmacSecret::new(vec![7; 32]).unwrap());
-    let foreign = genoflow_core::ports::TokenSigner::issue(
-        &other,
-        &genoflow_core::ports::Claims {
-            sub: ALICE.into(),
-            iat: START,
-            exp: START + 3600,
-        },
-    );
-    let (status, body) = call(&world, event("post-uploads.json", &request, Some(&foreign))).await;
+    let foreign = other.issue(&Claims {
+        sub: ALICE.into(),
+        iat: START,
+        exp: START + 3600,
+    });
+    let (status, body) = call(
+        &presign,
+        event("post-uploads.json", &request, Some(&foreign)),
+    )
+    .await;
     assert_eq!(
         (status, error_code(&body)),
         (401, "unauthenticated"),
@@ -216,13 +199,13 @@ async fn uploads_need_a_valid_bearer_token() {
 
 #[tokio::test]
 async fn an_upload_answers_a_presigned_put_under_the_owners_prefix_and_the_put_works() {
-    let world = world(UploadLimits::default());
-    let token = login(&world, ALICE_KEY).await;
+    let (world, presign) = world(UploadLimits::default());
+    let token = login(&presign, ALICE_KEY).await;
     let fastq = b"@r1\nACGT\n+\nIIII\n".to_vec();
     let request = json!({"files": [declaration("r1.fastq", &fastq)], "sample_name": "demo"});
 
     let (status, body) = call(
-        &world,
+        &presign,
         event("post-uploads.json", &request.to_string(), Some(&token)),
     )
     .await;
@@ -241,15 +224,10 @@ async fn an_upload_answers_a_presigned_put_under_the_owners_prefix_and_the_put_w
     assert_eq!(upload["headers"]["content-length"], fastq.len().to_string());
 
     // The browser's PUT with exactly those headers is accepted by the store.
-    let put: genoflow_core::ports::PresignedPut = serde_json::from_value(upload.clone()).unwrap();
+    let put: PresignedPut = serde_json::from_value(upload.clone()).unwrap();
     world
         .blobs
-        .put_presigned(
-            &put,
-            &put.headers,
-            fastq.clone(),
-            OffsetDateTime::from_unix_timestamp(START + 1).unwrap(),
-        )
+        .put_presigned(&put, &put.headers, fastq.clone(), at(START + 1))
         .unwrap();
     assert_eq!(
         world
@@ -262,18 +240,18 @@ async fn an_upload_answers_a_presigned_put_under_the_owners_prefix_and_the_put_w
 
 #[tokio::test]
 async fn a_base64_body_is_decoded_and_a_bad_request_is_a_400() {
-    let world = world(UploadLimits::default());
-    let token = login(&world, ALICE_KEY).await;
+    let (_, presign) = world(UploadLimits::default());
+    let token = login(&presign, ALICE_KEY).await;
     let mut encoded = event("post-uploads.json", "", Some(&token));
     let request = json!({"files": [declaration("a.fq", b"@r\nA\n+\nI\n")]}).to_string();
     encoded.body = Some(STANDARD.encode(request.as_bytes()));
     encoded.is_base64_encoded = true;
-    let (status, body) = call(&world, encoded).await;
+    let (status, body) = call(&presign, encoded).await;
     assert_eq!(status, 201, "{body}");
 
     let three = json!({"files": [declaration("a.fq", b"1"), declaration("b.fq", b"2"), declaration("c.fq", b"3")]});
     let (status, body) = call(
-        &world,
+        &presign,
         event("post-uploads.json", &three.to_string(), Some(&token)),
     )
     .await;
@@ -291,13 +269,13 @@ async fn multipart_completion_is_the_owners_only() {
         min_part_size: 8,
         ..UploadLimits::default()
     };
-    let world = world(limits);
-    let alice = login(&world, ALICE_KEY).await;
-    let bob = login(&world, BOB_KEY).await;
+    let (world, presign) = world(limits);
+    let alice = login(&presign, ALICE_KEY).await;
+    let bob = login(&presign, BOB_KEY).await;
     let bytes = b"@r1\nACGTACGT\n+\nIIIIIIII\n".to_vec();
     let request = json!({"files": [declaration("big.fastq", &bytes)]});
     let (status, body) = call(
-        &world,
+        &presign,
         event("post-uploads.json", &request.to_string(), Some(&alice)),
     )
     .await;
@@ -335,9 +313,9 @@ async fn multipart_completion_is_the_owners_only() {
     };
 
     // Someone else's dataset looks exactly like a missing one.
-    let (status, body) = call(&world, completion(&bob)).await;
+    let (status, body) = call(&presign, completion(&bob)).await;
     assert_eq!((status, error_code(&body)), (404, "not_found"), "{body}");
-    let (status, body) = call(&world, completion(&alice)).await;
+    let (status, body) = call(&presign, completion(&alice)).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["dataset_id"], dataset_id.as_str());
     assert_eq!(
@@ -351,16 +329,17 @@ async fn multipart_completion_is_the_owners_only() {
 
 #[tokio::test]
 async fn an_unknown_route_is_a_404() {
-    let world = world(UploadLimits::default());
+    let (_, presign) = world(UploadLimits::default());
     let mut event = event("post-uploads.json", "{}", None);
     event.raw_path = Some("/datasets".into());
-    let (status, body) = call(&world, event).await;
+    let (status, body) = call(&presign, event).await;
     assert_eq!((status, error_code(&body)), (404, "no_route"), "{body}");
 }
 
 #[tokio::test]
 async fn with_the_subscription_gate_only_active_subscribers_get_upload_urls() {
-    let chain = Arc::new(MemoryChain::default());
+    let (world, presign) = world(UploadLimits::default());
+    let chain = &world.chain;
     let contract = format!("{ALICE}.subscription");
     let is_active = |who: &str| {
         ContractCall::new(
@@ -370,32 +349,27 @@ async fn with_the_subscription_gate_only_active_subscribers_get_upload_urls() {
         )
         .unwrap()
     };
-    let bob = PrivateKey::from_hex(BOB_KEY)
-        .unwrap()
-        .address(Network::Testnet.single_sig_version())
-        .to_string();
     chain.answer_read_only(&is_active(ALICE), ClarityValue::Bool(true));
-    chain.answer_read_only(&is_active(&bob), ClarityValue::Bool(false));
-    let mut world = world(UploadLimits::default());
-    world.presign = world.presign.with_subscription_gate(SubscriptionGate {
+    chain.answer_read_only(&is_active(BOB), ClarityValue::Bool(false));
+    let presign = presign.with_subscription_gate(SubscriptionGate {
         chain: chain.clone(),
         contract: contract.clone(),
     });
     let request = json!({"files": [declaration("r1.fastq", b"@r\nA\n+\nI\n")]}).to_string();
 
-    let alice = login(&world, ALICE_KEY).await;
-    let (status, body) = call(&world, event("post-uploads.json", &request, Some(&alice))).await;
+    let alice = login(&presign, ALICE_KEY).await;
+    let (status, body) = call(&presign, event("post-uploads.json", &request, Some(&alice))).await;
     assert_eq!(status, 201, "{body}");
 
-    let bob_token = login(&world, BOB_KEY).await;
+    let bob_token = login(&presign, BOB_KEY).await;
     let (status, body) = call(
-        &world,
+        &presign,
         event("post-uploads.json", &request, Some(&bob_token)),
     )
     .await;
     assert_eq!((status, error_code(&body)), (403, "subscription_required"));
 
     chain.set_unavailable(true);
-    let (status, body) = call(&world, event("post-uploads.json", &request, Some(&alice))).await;
+    let (status, body) = call(&presign, event("post-uploads.json", &request, Some(&alice))).await;
     assert_eq!((status, error_code(&body)), (503, "chain_unavailable"));
 }

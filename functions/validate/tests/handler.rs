@@ -4,106 +4,53 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::sync::Arc;
-
 use genoflow_aws::lambda::s3::{S3Event, S3EventError};
 use genoflow_core::{
+    keys::upload_key,
     lifecycle::Status,
-    ports::{BlobStore, Clock, Message, Table},
-    usecases::upload::{FileDeclaration, UploadInstructions, UploadRequest, Uploads},
+    ports::{BlobStore, Message, Table},
 };
 use genoflow_function_validate::{Ports, Validate};
-use genoflow_testkit::memory::{ManualClock, MemoryBlobStore, MemoryQueue, MemoryTable};
+use genoflow_testkit::{
+    fixtures::{data, s3_event_key},
+    keys::ALICE,
+    world::World,
+};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
-use time::OffsetDateTime;
 
-use genoflow_testkit::keys::DEPLOYER as ALICE;
-const START: i64 = 1_800_000_000;
-
-struct World {
-    validate: Validate,
-    uploads: Uploads,
-    table: Arc<MemoryTable>,
-    blobs: Arc<MemoryBlobStore>,
-    queue: Arc<MemoryQueue>,
-    clock: Arc<ManualClock>,
+/// The function over the world's ports.
+fn validate(world: &World) -> Validate {
+    Validate::new(Ports {
+        table: world.table.clone(),
+        blobs: world.blobs.clone(),
+        queue: world.queue.clone(),
+        clock: world.clock.clone(),
+    })
 }
 
-fn world() -> World {
-    let table = Arc::new(MemoryTable::default());
-    let blobs = Arc::new(MemoryBlobStore::default());
-    let queue = Arc::new(MemoryQueue::default());
-    let clock = Arc::new(ManualClock::new(
-        OffsetDateTime::from_unix_timestamp(START).unwrap(),
-    ));
-    World {
-        validate: Validate::new(Ports {
-            table: table.clone(),
-            blobs: blobs.clone(),
-            queue: queue.clone(),
-            clock: clock.clone(),
-        }),
-        uploads: Uploads {
-            table: table.clone(),
-            blobs: blobs.clone(),
-            clock: clock.clone(),
-            limits: Default::default(),
-        },
-        table,
-        blobs,
-        queue,
-        clock,
-    }
+/// Alice uploads `bytes` as `filename` (a sample of one file); answers the dataset id and the
+/// object key.
+async fn upload(world: &World, filename: &str, bytes: &[u8]) -> (String, String) {
+    let created = world.upload(ALICE, &[(filename, bytes)]).await;
+    let id = created.datasets[0].dataset_id.clone();
+    let key = upload_key(ALICE, &id, filename);
+    (id, key)
 }
 
-impl World {
-    /// Uploads `bytes` as `filename` (a sample of one file) through its presigned PUT; answers
-    /// the dataset id and the object key.
-    async fn upload(&self, filename: &str, bytes: &[u8]) -> (String, String) {
-        let request = UploadRequest {
-            files: vec![FileDeclaration {
-                filename: filename.into(),
-                size: bytes.len() as u64,
-                sha256: hex::encode(Sha256::digest(bytes)),
-                format: None,
-            }],
-            sample_name: None,
-        };
-        let created = self.uploads.create(ALICE, &request).await.unwrap();
-        let UploadInstructions::Single(put) = &created.datasets[0].upload else {
-            panic!("expected a single PUT")
-        };
-        self.blobs
-            .put_presigned(
-                put,
-                &put.headers,
-                bytes.to_vec(),
-                self.clock.now() + time::Duration::seconds(1),
-            )
-            .unwrap();
-        let id = created.datasets[0].dataset_id.clone();
-        let key = format!("uploads/{ALICE}/{id}/{filename}");
-        (id, key)
-    }
-
-    async fn status(&self, dataset_id: &str) -> Status {
-        self.table
-            .get_dataset(dataset_id)
-            .await
-            .unwrap()
-            .unwrap()
-            .status
-    }
+async fn status(world: &World, dataset_id: &str) -> Status {
+    world
+        .table
+        .get_dataset(dataset_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .status
 }
 
 /// The fixture with its records' keys set to `keys` (as S3 writes them: URL-encoded).
 fn s3_event(keys: &[&str]) -> S3Event {
-    let path = format!(
-        "{}/tests/events/s3-object-created-put.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let mut value: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut value: Value =
+        serde_json::from_str(include_str!("events/s3-object-created-put.json")).unwrap();
     let template = value["Records"][0].clone();
     value["Records"] = keys
         .iter()
@@ -116,34 +63,25 @@ fn s3_event(keys: &[&str]) -> S3Event {
     serde_json::from_value(value).unwrap()
 }
 
-/// A key as S3 puts it in an event: URL-encoded with `+` for space (our file names allow only
-/// these two characters that need it).
-fn s3_encoded(key: &str) -> String {
-    key.replace('+', "%2B").replace(' ', "+")
-}
-
 fn read_file() -> Vec<u8> {
-    let path = format!(
-        "{}/../../tests/data/samples/tb-demo_R1.fastq.gz",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read(path).unwrap()
+    data("samples/tb-demo_R1.fastq.gz")
 }
 
 #[tokio::test]
 async fn a_valid_upload_is_validated_once_and_a_duplicate_event_does_nothing() {
-    let world = world();
-    let (id, key) = world.upload("tb-demo_R1.fastq.gz", &read_file()).await;
+    let world = World::new();
+    let validate = validate(&world);
+    let (id, key) = upload(&world, "tb-demo_R1.fastq.gz", &read_file()).await;
     let event = s3_event(&[&key]);
 
-    let summary = world.validate.handle(&event).await.unwrap();
+    let summary = validate.handle(&event).await.unwrap();
     let handled = &summary.objects[0];
     assert_eq!(
         (handled.outcome, handled.status.as_deref(), handled.sample),
         ("validated", Some("valid"), Some("analysis_requested"))
     );
     assert_eq!(handled.key, key);
-    assert_eq!(world.status(&id).await, Status::Valid);
+    assert_eq!(status(&world, &id).await, Status::Valid);
     let sent = world.queue.sent();
     assert_eq!(sent.len(), 1);
     assert!(matches!(&sent[0], Message::AnalysisRequested(_)));
@@ -156,7 +94,7 @@ async fn a_valid_upload_is_validated_once_and_a_duplicate_event_does_nothing() {
         .unwrap()
         .unwrap()
         .revision;
-    let again = world.validate.handle(&event).await.unwrap();
+    let again = validate.handle(&event).await.unwrap();
     assert_eq!(again.objects[0].outcome, "duplicate");
     assert_eq!(world.queue.sent().len(), 1);
     assert_eq!(
@@ -173,20 +111,22 @@ async fn a_valid_upload_is_validated_once_and_a_duplicate_event_does_nothing() {
 
 #[tokio::test]
 async fn a_url_encoded_key_names_its_dataset() {
-    let world = world();
-    let (id, key) = world.upload("tb demo+R1.fastq.gz", &read_file()).await;
-    let encoded = s3_encoded(&key);
+    let world = World::new();
+    let validate = validate(&world);
+    let (id, key) = upload(&world, "tb demo+R1.fastq.gz", &read_file()).await;
+    let encoded = s3_event_key(&key);
     assert!(encoded.ends_with("/tb+demo%2BR1.fastq.gz"), "{encoded}");
 
-    let summary = world.validate.handle(&s3_event(&[&encoded])).await.unwrap();
+    let summary = validate.handle(&s3_event(&[&encoded])).await.unwrap();
     assert_eq!(summary.objects[0].key, key);
     assert_eq!(summary.objects[0].dataset_id.as_deref(), Some(id.as_str()));
-    assert_eq!(world.status(&id).await, Status::Valid);
+    assert_eq!(status(&world, &id).await, Status::Valid);
 }
 
 #[tokio::test]
 async fn an_object_no_dataset_expects_is_quarantined_not_processed() {
-    let world = world();
+    let world = World::new();
+    let validate = validate(&world);
     let stray = format!("uploads/{ALICE}/not-a-dataset/evil.fastq");
     world
         .blobs
@@ -194,7 +134,7 @@ async fn an_object_no_dataset_expects_is_quarantined_not_processed() {
         .await
         .unwrap();
 
-    let summary = world.validate.handle(&s3_event(&[&stray])).await.unwrap();
+    let summary = validate.handle(&s3_event(&[&stray])).await.unwrap();
     assert_eq!(summary.objects[0].outcome, "quarantined");
     assert!(world.blobs.object(&stray).is_none());
     assert!(world.blobs.object(&format!("quarantine/{stray}")).is_some());
@@ -203,9 +143,10 @@ async fn an_object_no_dataset_expects_is_quarantined_not_processed() {
 
 #[tokio::test]
 async fn a_corrupt_upload_ends_invalid_and_requests_no_analysis() {
-    let world = world();
-    let (id, key) = world.upload("broken.fastq", b"@r1\nACGT\n+\nII\n").await;
-    let summary = world.validate.handle(&s3_event(&[&key])).await.unwrap();
+    let world = World::new();
+    let validate = validate(&world);
+    let (id, key) = upload(&world, "broken.fastq", b"@r1\nACGT\n+\nII\n").await;
+    let summary = validate.handle(&s3_event(&[&key])).await.unwrap();
     assert_eq!(
         (
             summary.objects[0].status.as_deref(),
@@ -213,18 +154,18 @@ async fn a_corrupt_upload_ends_invalid_and_requests_no_analysis() {
         ),
         (Some("invalid"), Some("failed"))
     );
-    assert_eq!(world.status(&id).await, Status::Invalid);
+    assert_eq!(status(&world, &id).await, Status::Invalid);
     assert!(world.queue.sent().is_empty());
 }
 
 #[tokio::test]
 async fn a_failed_object_fails_the_invocation_after_the_others_are_handled() {
-    let world = world();
-    let (id, key) = world.upload("tb-demo_R1.fastq.gz", &read_file()).await;
+    let world = World::new();
+    let validate = validate(&world);
+    let (id, key) = upload(&world, "tb-demo_R1.fastq.gz", &read_file()).await;
     // `%FF` decodes to a byte that is not UTF-8: no retry can fix this key.
     let undecodable = format!("uploads/{ALICE}/x/%FF.fq");
-    let error = world
-        .validate
+    let error = validate
         .handle(&s3_event(&[&undecodable, &key]))
         .await
         .unwrap_err();
@@ -237,23 +178,24 @@ async fn a_failed_object_fails_the_invocation_after_the_others_are_handled() {
     assert!(!failed[0].retryable);
     assert!(error.to_string().contains("final"), "{error}");
     // The good record of the same event was handled.
-    assert_eq!(world.status(&id).await, Status::Valid);
+    assert_eq!(status(&world, &id).await, Status::Valid);
 }
 
 #[tokio::test]
 async fn a_storage_outage_is_retryable_and_the_retry_validates() {
-    let world = world();
-    let (id, key) = world.upload("tb-demo_R1.fastq.gz", &read_file()).await;
+    let world = World::new();
+    let validate = validate(&world);
+    let (id, key) = upload(&world, "tb-demo_R1.fastq.gz", &read_file()).await;
     world.blobs.fail_next_reads(1);
-    let error = world.validate.handle(&s3_event(&[&key])).await.unwrap_err();
+    let error = validate.handle(&s3_event(&[&key])).await.unwrap_err();
     let S3EventError::Objects { failed, .. } = &error else {
         panic!("{error:?}")
     };
     assert!(failed[0].retryable, "{error}");
-    assert_eq!(world.status(&id).await, Status::Pending);
+    assert_eq!(status(&world, &id).await, Status::Pending);
 
     // Lambda's retry of the same event.
-    let summary = world.validate.handle(&s3_event(&[&key])).await.unwrap();
+    let summary = validate.handle(&s3_event(&[&key])).await.unwrap();
     assert_eq!(summary.objects[0].status.as_deref(), Some("valid"));
     assert_eq!(world.queue.sent().len(), 1);
 }

@@ -228,6 +228,23 @@ pub enum Error {
         /// Whether a later fetch may work.
         retryable: bool,
     },
+    /// `GET /oracle/{source}/{id}`: the oracle has not attested this record (the message says
+    /// which and what to do).
+    #[error("{0}")]
+    NotAttested(String),
+    /// `GET /oracle/gene/{symbol}`: the panel has no gene of this symbol.
+    #[error(
+        "the panel {panel} has no gene {symbol:?}; symbols are case-sensitive, as the panel writes them (rpoB, katG, Rv0678)"
+    )]
+    UnknownGene {
+        /// The symbol asked for.
+        symbol: String,
+        /// The deployment's panel.
+        panel: String,
+    },
+    /// `GET /oracle/{source}/...` with a source the oracle does not have.
+    #[error("the oracle has no source {0:?}; its sources are clinvar, gene and catalogue")]
+    UnknownSource(String),
     /// A contract call could not be built, or the node refused it for good (fee, funds,
     /// signature, configuration): an operator has to look.
     #[error("chain transaction failed: {0}")]
@@ -256,7 +273,11 @@ impl Error {
             | Self::Login(LoginRejection::Expired { .. })
             | Self::Unauthenticated(_) => 401,
             Self::Login(_) | Self::Upload(_) | Self::Key(_) => 400,
-            Self::NotFound { .. } | Self::Blob(BlobError::NotFound { .. }) => 404,
+            Self::NotFound { .. }
+            | Self::Blob(BlobError::NotFound { .. })
+            | Self::NotAttested(_)
+            | Self::UnknownGene { .. }
+            | Self::UnknownSource(_) => 404,
             Self::Conflict { .. } | Self::Table(TableError::ConditionFailed { .. }) => 409,
             Self::Blob(BlobError::Rejected { .. }) => 400,
             Self::Table(_)
@@ -290,6 +311,9 @@ impl Error {
             Self::Upload(_) => "bad_upload_request",
             Self::Unauthenticated(_) => "unauthenticated",
             Self::NotFound { .. } | Self::Blob(BlobError::NotFound { .. }) => "not_found",
+            Self::NotAttested(_) => "not_attested",
+            Self::UnknownGene { .. } => "unknown_gene",
+            Self::UnknownSource(_) => "unknown_source",
             Self::Conflict { code, .. } => code,
             Self::Table(TableError::ConditionFailed { .. }) => "conflict",
             Self::Key(_) => "bad_key",

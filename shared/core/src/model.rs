@@ -337,9 +337,9 @@ pub struct Proof {
 pub struct OracleValue {
     /// `SHA-256("{source}:{record_id}")`, hex: the contract's key.
     pub key: String,
-    /// `clinvar` or `gene`.
+    /// `clinvar`, `gene` or `catalogue`.
     pub source: String,
-    /// The source's id of the record.
+    /// The source's id of the record (the panel's name for `catalogue`).
     pub record_id: String,
     /// SHA-256 of the canonical JSON document, hex: the contract's value.
     pub value: String,
@@ -359,6 +359,10 @@ pub struct OracleValue {
     pub transaction: ChainTransaction,
     /// Where the call is.
     pub status: SubmissionStatus,
+    /// The block that holds the call, once confirmed (absent from records written before it
+    /// was kept).
+    #[serde(default)]
+    pub block_height: Option<u64>,
     /// The last refusal or abort.
     pub error: Option<String>,
     /// Bumped by every write.

@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """Derives the built-in `tb-who-2023` panel from the M. tuberculosis data beside the repo.
 
-Inputs (../shared/data/tb, see its README.md): the RefSeq GenBank record of H37Rv
+Inputs (a directory DATA holding them): the RefSeq GenBank record of H37Rv
 (NC_000962.3.gbk.gz), the genome (NC_000962.3.fa.gz) and the WHO 2023 catalogue joined to
 genomic coordinates, grades 1 and 2 (who2023_resistance_panel_R_and_interim.tsv).
 
-Outputs (panels/tb-who-2023/): panel.tsv (genes), reference.fa.gz (the panel's segments of the
-genome) and catalogue.tsv.gz (the graded entries). Deterministic: gzip without timestamps.
+Outputs (panels/tb-who-2023/): panel.tsv (genes, with each gene's NCBI Gene id from the
+`/db_xref="GeneID:..."` of its GenBank `gene` feature), reference.fa.gz (the panel's segments of
+the genome) and catalogue.tsv.gz (the graded entries). Deterministic: gzip without timestamps.
 
-    python3 shared/genomics/panels/build_tb_panel.py /work/shared/data/tb shared/genomics/panels/tb-who-2023
+    python3 shared/genomics/panels/build_tb_panel.py DATA shared/genomics/panels/tb-who-2023
 """
 
 import gzip
@@ -38,34 +39,62 @@ def gzip_bytes(data: bytes) -> bytes:
     return out.getvalue()
 
 
+def read_features(lines: list) -> list:
+    """(kind, location, qualifier lines) of every feature of the FEATURES table: a feature's
+    qualifiers run until the next feature, however many lines they take."""
+    features = []
+    inside = False
+    for line in lines:
+        if line.startswith("FEATURES"):
+            inside = True
+        elif inside and not line.startswith(" "):
+            break
+        elif inside and re.match(r"^     \S", line):
+            kind, location = line.split(None, 1)
+            features.append((kind, location.strip(), []))
+        elif inside and features and line.startswith("                     /"):
+            features[-1][2].append(line.strip())
+    return features
+
+
 def read_genes(gbk: Path) -> dict:
     genes = {}
-    location = re.compile(r"^     (CDS|rRNA)\s+(complement\()?(\d+)\.\.(\d+)\)?\s*$")
+    location = re.compile(r"^(complement\()?(\d+)\.\.(\d+)\)?$")
     with gzip.open(gbk, "rt") as f:
         lines = f.read().split("\n")
-    for i, line in enumerate(lines):
-        m = location.match(line)
-        if not m:
+    features = read_features(lines)
+    # NCBI Gene ids of the `gene` features, by locus tag and location (the CDS or rRNA and its
+    # gene feature share both).
+    gene_ids = {}
+    for kind, where, qualifiers in features:
+        if kind != "gene":
             continue
-        qualifiers = []
-        for q in lines[i + 1 : i + 6]:
-            if not q.startswith("                     /"):
-                break
-            qualifiers.append(q.strip())
+        locus = next((q.split('"')[1] for q in qualifiers if q.startswith("/locus_tag=")), "")
+        ids = [q.split('"')[1].split(":", 1)[1] for q in qualifiers if q.startswith('/db_xref="GeneID:')]
+        if locus and ids:
+            gene_ids[(locus, where)] = ids[0]
+    for kind, where, qualifiers in features:
+        m = location.match(where)
+        if kind not in ("CDS", "rRNA") or not m:
+            continue
         names = [q.split('"')[1] for q in qualifiers if q.startswith(("/gene=", "/locus_tag="))]
         locus = next((q.split('"')[1] for q in qualifiers if q.startswith("/locus_tag=")), "")
         for name in names:
             if name in GENES and name not in genes:
                 genes[name] = {
-                    "kind": "CDS" if m.group(1) == "CDS" else "rRNA",
-                    "strand": "-" if m.group(2) else "+",
-                    "start": int(m.group(3)),
-                    "end": int(m.group(4)),
+                    "kind": kind,
+                    "strand": "-" if m.group(1) else "+",
+                    "start": int(m.group(2)),
+                    "end": int(m.group(3)),
                     "locus_tag": locus,
+                    "ncbi_gene": gene_ids.get((locus, where), ""),
                 }
     missing = [g for g in GENES if g not in genes]
     if missing:
         sys.exit(f"genes not found in {gbk}: {missing}")
+    without_id = [g for g in GENES if not genes[g]["ncbi_gene"].isdigit()]
+    if without_id:
+        sys.exit(f"genes without a GeneID gene feature in {gbk}: {without_id}")
     return genes
 
 
@@ -124,10 +153,10 @@ def main() -> None:
         f.write("# genoflow panel: tb-who-2023\n")
         f.write(f"# reference\t{CHROM}\t{len(genome)}\n")
         f.write("# catalogue\tWHO 2023 2nd edition\n")
-        f.write("gene\tlocus_tag\tkind\tstrand\tstart\tend\tpromoter\n")
+        f.write("gene\tlocus_tag\tkind\tstrand\tstart\tend\tpromoter\tncbi_gene\n")
         for name in sorted(genes, key=lambda n: genes[n]["start"]):
             g = genes[name]
-            f.write(f"{name}\t{g['locus_tag']}\t{g['kind']}\t{g['strand']}\t{g['start']}\t{g['end']}\t{promoter[name]}\n")
+            f.write(f"{name}\t{g['locus_tag']}\t{g['kind']}\t{g['strand']}\t{g['start']}\t{g['end']}\t{promoter[name]}\t{g['ncbi_gene']}\n")
 
     fasta = io.StringIO()
     for start, end in segments:

@@ -144,6 +144,31 @@ fn same_inputs_and_configuration_give_the_same_bytes() {
 }
 
 #[test]
+fn report_names_the_attestation_of_its_catalogue() {
+    let report = default_report();
+    let panel = Panel::load("tb-who-2023").unwrap();
+    assert_eq!(report.catalogue, panel.catalogue_attestation());
+    let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+    let attestation = panel.catalogue_attestation();
+    assert_eq!(
+        json["catalogue"],
+        serde_json::json!({
+            "source": "catalogue",
+            "id": "tb-who-2023",
+            "key": attestation.key,
+            "value": attestation.value,
+        })
+    );
+    // Placed right after the panel it attests.
+    let text = report.to_json();
+    let at = |field: &str| text.find(&format!("\n  \"{field}\": ")).unwrap();
+    assert!(
+        at("panel") < at("catalogue") && at("catalogue") < at("inputs"),
+        "{text}"
+    );
+}
+
+#[test]
 fn vcf_has_the_called_variants() {
     let report = default_report();
     let panel = Panel::load("tb-who-2023").unwrap();
@@ -169,7 +194,7 @@ fn panel_directory_loads_like_the_built_in_panel() {
     assert_eq!(from_dir.sha256, built_in.sha256);
     assert_eq!(from_dir.genes.len(), 25);
     assert_eq!(from_dir.drug_names().count(), 15);
-    // The catalogue's spot checks (../shared/data/README.md) are matched by coordinates.
+    // Spot checks of the catalogue (REF verified against the genome) are matched by coordinates.
     for (pos, reference, alt, name) in [
         (761155, "C", "T", "rpoB_p.Ser450Leu"),
         (2155168, "C", "G", "katG_p.Ser315Thr"),

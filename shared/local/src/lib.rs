@@ -7,6 +7,9 @@
 //! {data_dir}/multipart/{id}/    parts of multipart uploads in progress
 //! ```
 //!
+//! And [`DirectoryFetcher`]: the oracle's sources answered from a directory of documents
+//! (`genoflow serve --oracle-source DIR`).
+//!
 //! They keep the semantics of the in-memory adapters of `genoflow_core::memory` (the tests run
 //! the same scenarios against both), and everything survives a restart. `docs/LOCAL.md`
 //! describes the layout, the URL signing scheme and the queue.
@@ -14,6 +17,7 @@
 
 mod blob;
 mod database;
+mod fetch;
 pub mod metrics;
 mod private;
 mod queue;
@@ -23,6 +27,7 @@ pub use blob::{
     AcceptError, Accepted, Download, FileBlobStore, MAX_PART_BYTES, PendingUpload, StoredObject,
 };
 pub use database::OpenError;
+pub use fetch::DirectoryFetcher;
 pub use private::{create_private_dir_all, private_file_options, restrict_dir, restrict_file};
 pub use queue::{DeadLetter, Delivery, LocalQueue, QueueSettings};
 pub use table::SqliteTable;

@@ -1,4 +1,5 @@
-//! The operator's routes: `GET /admin/dead-letters` lists the messages the workers gave up on.
+//! The operator's routes: `GET /admin/dead-letters` lists the messages the workers gave up on;
+//! `POST /admin/oracle/refresh` refreshes the oracle's records now (`oracle`).
 //!
 //! They answer only a bearer token kept in `{data_dir}/admin-token` (made on first start, 0600):
 //! whoever can read the data directory is the operator. Sign-in tokens of users are refused like
@@ -62,7 +63,7 @@ impl AdminToken {
     }
 
     /// Whether `headers` carry `Authorization: Bearer {token}` (compared in constant time).
-    fn accepts(&self, headers: &HeaderMap) -> bool {
+    pub(crate) fn accepts(&self, headers: &HeaderMap) -> bool {
         let Some(given) = headers
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
@@ -92,12 +93,7 @@ pub(crate) async fn dead_letters(
     headers: &HeaderMap,
 ) -> ApiResponse {
     if !token.accepts(headers) {
-        tracing::warn!("admin request refused: no or a wrong operator token");
-        return json_response(
-            401,
-            &serde_json::json!({"error": {"code": "unauthenticated",
-                "message": "operator routes need the bearer token in the data directory's admin-token file"}}),
-        );
+        return refused();
     }
     let mut listed = Vec::new();
     for name in [
@@ -139,6 +135,16 @@ pub(crate) async fn dead_letters(
         }
     }
     json_response(200, &serde_json::json!({ "dead_letters": listed }))
+}
+
+/// The answer to a request without the operator's token (none, a user's, a wrong one): 401.
+pub(crate) fn refused() -> ApiResponse {
+    tracing::warn!("admin request refused: no or a wrong operator token");
+    json_response(
+        401,
+        &serde_json::json!({"error": {"code": "unauthenticated",
+            "message": "operator routes need the bearer token in the data directory's admin-token file"}}),
+    )
 }
 
 /// The queue's name as the logs and `GET /admin/dead-letters` write it.

@@ -13,6 +13,12 @@
 //!   the anchor schedule (confirmations) and the multipart sweep. Failures not worth retrying
 //!   are kept as dead letters, logged, and listed at `GET /admin/dead-letters` for the operator
 //!   (bearer token in `{data_dir}/admin-token`).
+//! - With an oracle key (`--oracle-key-file`, `GENOFLOW_ORACLE_KEY`), the oracle of the
+//!   `oracle` function: the panel's genes (NCBI Gene) and its catalogue attested at start and
+//!   every `--oracle-interval`, from NCBI E-utilities or a directory of documents
+//!   (`--oracle-source`), the signed values broadcast and followed with a node; the operator's
+//!   `POST /admin/oracle/refresh` refreshes now. Whatever the key, `GET /oracle/...` shows the
+//!   attestations (docs/API.md, "Oracle attestations").
 //! - Under abuse: at most `--max-connections` open connections (503 past it), headers within
 //!   `--header-timeout`, upload bodies that never wait on a thread and stop after
 //!   `--body-idle-timeout` without a byte; the data directory and its files are the owner's only
@@ -29,6 +35,7 @@ mod admin;
 mod listen;
 mod logging;
 mod node;
+mod oracle;
 mod routes;
 mod secrets;
 mod store;
@@ -43,11 +50,17 @@ use std::{
 };
 
 use genoflow_core::{
-    http::{ChainReads, DatasetRoutes, MarketplaceRoutes, RoutePorts, UploadRoutes},
-    ports::{Chain, HmacTokenSigner, QueueName, SystemClock, Table},
-    usecases::{onchain::Contracts, upload::UploadLimits},
+    http::{ChainReads, DatasetRoutes, MarketplaceRoutes, OracleRoutes, RoutePorts, UploadRoutes},
+    ports::{BlobStore, Chain, Clock, HmacTokenSigner, HttpFetcher, QueueName, SystemClock, Table},
+    usecases::{
+        analyze::PanelSource,
+        onchain::Contracts,
+        oracle::{NCBI_EUTILS, OracleSigner, OracleUpdates, SourceUrls},
+        submit::ContractSender,
+        upload::UploadLimits,
+    },
 };
-use genoflow_local::{FileBlobStore, LocalQueue, QueueSettings, SqliteTable};
+use genoflow_local::{DirectoryFetcher, FileBlobStore, LocalQueue, QueueSettings, SqliteTable};
 use genoflow_node::NodeClient;
 use genoflow_stacks::{keys::PrivateKey, transaction::Network};
 use tokio::net::TcpListener;
@@ -106,6 +119,19 @@ pub struct Config {
     pub body_idle_timeout: std::time::Duration,
     /// Serve the business metrics as Prometheus text at `GET /metrics` (`--metrics`).
     pub metrics: bool,
+    /// The oracle's key (`--oracle-key-file`, `GENOFLOW_ORACLE_KEY`; registered with
+    /// `oracle.set-oracle`, and it pays the `submit` fees); `None`: no oracle runs, and the
+    /// `GET /oracle/...` routes answer from what is stored. `Debug` never shows it.
+    pub oracle_key: Option<PrivateKey>,
+    /// The oracle contract, `ADDRESS.oracle`; `None`: the one the registry's address deployed.
+    pub oracle_contract: Option<String>,
+    /// A directory of E-utilities summaries (`{db}/{id}.json`) the oracle reads instead of NCBI
+    /// (`--oracle-source`).
+    pub oracle_source: Option<PathBuf>,
+    /// How often the oracle refreshes the panel's records (`--oracle-interval`).
+    pub oracle_interval: std::time::Duration,
+    /// Micro-STX per `oracle.submit` transaction.
+    pub oracle_fee: u64,
 }
 
 impl Config {
@@ -132,6 +158,25 @@ impl Config {
             header_read_timeout: std::time::Duration::from_secs(10),
             body_idle_timeout: std::time::Duration::from_secs(30),
             metrics: false,
+            oracle_key: None,
+            oracle_contract: None,
+            oracle_source: None,
+            oracle_interval: std::time::Duration::from_secs(24 * 3600),
+            oracle_fee: 10_000,
+        }
+    }
+
+    /// The oracle contract: [`Self::oracle_contract`], or `ADDRESS.oracle` of the registry's
+    /// address.
+    ///
+    /// # Errors
+    /// The registry is not a contract id of the network.
+    pub fn oracle_contract(&self) -> Result<String, ServeError> {
+        match &self.oracle_contract {
+            Some(contract) => Ok(contract.clone()),
+            None => Contracts::from_registry(&self.registry, self.network)
+                .map(|contracts| contracts.oracle)
+                .map_err(|e| ServeError::Setting(format!("--registry: {e}"))),
         }
     }
 }
@@ -171,6 +216,9 @@ pub(crate) struct App {
     pub uploads: UploadRoutes,
     pub datasets: DatasetRoutes,
     pub marketplace: MarketplaceRoutes,
+    pub attestations: OracleRoutes,
+    /// With an oracle key: the oracle, for `POST /admin/oracle/refresh`.
+    pub oracle: Option<Arc<oracle::OracleService>>,
     pub node: Option<node::NodeProxy>,
     pub store: NotifyingStore,
     pub web_config: serde_json::Value,
@@ -286,8 +334,11 @@ pub async fn serve(
         ),
     };
     let mut datasets = DatasetRoutes::new(ports.clone());
+    let panel = Arc::new(PanelSource::named(config.panel.clone()));
+    let mut attestations = OracleRoutes::new(ports.clone(), panel.clone());
     if let Some(reads) = &reads {
         datasets = datasets.with_chain(reads.clone());
+        attestations = attestations.with_chain(reads.clone(), config.oracle_contract.clone());
     }
     let prometheus = config
         .metrics
@@ -295,6 +346,21 @@ pub async fn serve(
     let metrics: Arc<dyn genoflow_core::ports::Metrics> = match &prometheus {
         Some(prometheus) => prometheus.clone(),
         None => Arc::new(genoflow_core::ports::NoMetrics),
+    };
+    let oracle = match &config.oracle_key {
+        None => None,
+        Some(key) => Some(Arc::new(oracle_service(
+            &config,
+            key.clone(),
+            OraclePorts {
+                table: table.clone(),
+                blobs: Arc::new(store.clone()),
+                clock: clock.clone(),
+                chain: chain.clone(),
+                panel: panel.clone(),
+            },
+            metrics.clone(),
+        )?)),
     };
     let app = Arc::new(App {
         uploads: UploadRoutes::new(
@@ -305,6 +371,8 @@ pub async fn serve(
         ),
         datasets,
         marketplace: MarketplaceRoutes::new(ports, reads),
+        attestations,
+        oracle: oracle.clone(),
         node,
         store: store.clone(),
         queue: queue.clone(),
@@ -327,7 +395,7 @@ pub async fn serve(
     let anchor_key = config.anchor_key.clone().unwrap_or(secrets.anchor_key);
     let anchor_account = anchor_key.address(config.network.single_sig_version());
     let workers = Workers::start(
-        &config, table, store, queue, clock, chain, anchor_key, metrics,
+        &config, table, store, queue, clock, chain, anchor_key, metrics, panel, oracle,
     );
     tracing::info!(
         %address,
@@ -346,6 +414,72 @@ pub async fn serve(
     listen::serve(listener, router, limits, shutdown).await;
     workers.stop().await;
     Ok(())
+}
+
+/// What the oracle runs on.
+struct OraclePorts {
+    table: Arc<dyn Table>,
+    blobs: Arc<dyn BlobStore>,
+    clock: Arc<dyn Clock>,
+    chain: Option<Arc<dyn Chain>>,
+    panel: Arc<PanelSource>,
+}
+
+/// The oracle of `config` signing with `key`: its contract checked for the network, its
+/// sources a directory (`--oracle-source`) or NCBI E-utilities.
+fn oracle_service(
+    config: &Config,
+    key: PrivateKey,
+    ports: OraclePorts,
+    metrics: Arc<dyn genoflow_core::ports::Metrics>,
+) -> Result<oracle::OracleService, ServeError> {
+    let signer = OracleSigner {
+        sender: ContractSender {
+            key,
+            network: config.network,
+            fee: config.oracle_fee,
+        },
+        contract: config.oracle_contract()?,
+    };
+    // Every signature binds the contract and the network: a wrong one fails here, at start.
+    signer
+        .contract_principal()
+        .map_err(|e| ServeError::Setting(format!("--oracle-contract: {e}")))?;
+    let fetcher: Arc<dyn HttpFetcher> = match &config.oracle_source {
+        Some(dir) => {
+            if !dir.is_dir() {
+                return Err(ServeError::Setting(format!(
+                    "--oracle-source {}: not a directory; give a directory of documents \
+                     ({{db}}/{{id}}.json, e.g. gene/888164.json)",
+                    dir.display()
+                )));
+            }
+            Arc::new(DirectoryFetcher::new(dir))
+        }
+        None => Arc::new(
+            genoflow_node::WebFetcher::new(std::time::Duration::from_secs(20))
+                .map_err(|e| ServeError::Setting(format!("the oracle's HTTP client: {e}")))?,
+        ),
+    };
+    tracing::info!(
+        ?signer,
+        source = %config.oracle_source.as_ref().map_or_else(|| NCBI_EUTILS.to_owned(), |dir| dir.display().to_string()),
+        interval_seconds = config.oracle_interval.as_secs(),
+        "oracle on"
+    );
+    Ok(oracle::OracleService::new(
+        OracleUpdates {
+            table: ports.table,
+            blobs: ports.blobs,
+            clock: ports.clock,
+            chain: ports.chain,
+            fetcher,
+            urls: SourceUrls::default(),
+            signer,
+            panel: Some(ports.panel),
+        },
+        metrics,
+    ))
 }
 
 /// Makes `data_dir` and everything under it its owner's only: directories 0700, files 0600.

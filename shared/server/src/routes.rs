@@ -8,7 +8,7 @@ use axum::{
     extract::{Request, State},
     http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
-    routing::{any, get},
+    routing::{any, get, post},
 };
 use futures_util::StreamExt;
 use genoflow_core::{
@@ -38,6 +38,7 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/marketplace", any(marketplace_routes))
         .route("/marketplace/{*rest}", any(marketplace_routes))
         .route("/purchases", any(marketplace_routes))
+        .route("/oracle/{*rest}", any(oracle_routes))
         .route("/node/{*rest}", any(node_proxy))
         .route(
             "/blobs/{*key}",
@@ -48,6 +49,7 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         )
         .route("/config.json", get(web_config))
         .route("/admin/dead-letters", get(admin_dead_letters))
+        .route("/admin/oracle/refresh", post(admin_oracle_refresh))
         .route("/metrics", get(metrics))
         .fallback(web::page)
         .with_state(app)
@@ -79,6 +81,10 @@ async fn blob_cors(mut response: Response) -> Response {
 
 async fn admin_dead_letters(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     respond(crate::admin::dead_letters(&app.admin, &app.queue, &headers).await)
+}
+
+async fn admin_oracle_refresh(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+    respond(crate::oracle::admin_refresh(&app.admin, app.oracle.as_deref(), &headers).await)
 }
 
 /// `GET /metrics` with `--metrics`: the workers' counts as Prometheus text; without it, the
@@ -115,6 +121,13 @@ async fn dataset_routes(State(app): State<Arc<App>>, request: Request) -> Respon
 async fn marketplace_routes(State(app): State<Arc<App>>, request: Request) -> Response {
     match api_request(request, app.body_idle_timeout).await {
         Ok(request) => respond(app.marketplace.handle(request).await),
+        Err(response) => respond(response),
+    }
+}
+
+async fn oracle_routes(State(app): State<Arc<App>>, request: Request) -> Response {
+    match api_request(request, app.body_idle_timeout).await {
+        Ok(request) => respond(app.attestations.handle(request).await),
         Err(response) => respond(response),
     }
 }

@@ -1,7 +1,9 @@
 //! The background workers: consumers of each queue, running the use cases the validate,
 //! analyze and anchor functions run (`--workers` consumers each for validation and analysis,
 //! one for anchoring); the anchor worker also runs the confirmation schedule, and a timer
-//! sweeps abandoned multipart uploads.
+//! sweeps abandoned multipart uploads. With an oracle key, the oracle's schedule (`oracle`):
+//! a refresh at start and every `--oracle-interval`, a confirmation run every confirmation
+//! interval.
 //!
 //! Each job has `--job-timeout` (the functions' 900 s by default); one that runs past it is
 //! failed and retried. A failure retrying cannot mend (a final error of the use case, a message
@@ -36,7 +38,7 @@ use genoflow_local::{Delivery, LocalQueue};
 use genoflow_stacks::keys::PrivateKey;
 use tokio::{sync::watch, task::JoinHandle};
 
-use crate::{Config, NotifyingStore};
+use crate::{Config, NotifyingStore, oracle::OracleService};
 
 /// Anchor requests taken into one batch (the SQS trigger's batch size).
 const ANCHOR_BATCH: usize = 100;
@@ -163,6 +165,8 @@ impl Workers {
         chain: Option<Arc<dyn Chain>>,
         anchor_key: PrivateKey,
         metrics: Arc<dyn Metrics>,
+        panel: Arc<PanelSource>,
+        oracle: Option<Arc<OracleService>>,
     ) -> Self {
         let (stop, stopped) = watch::channel(false);
         let blobs = Arc::new(store.clone());
@@ -210,7 +214,7 @@ impl Workers {
             blobs: blobs.clone(),
             queue: sender.clone(),
             clock: clock.clone(),
-            panel: Arc::new(PanelSource::named(config.panel.clone())),
+            panel,
             options: genoflow_genomics::analysis::Options::default(),
             analysis_lease: lease,
         };
@@ -253,6 +257,14 @@ impl Workers {
             tokio::spawn(sweeper(shared(&queue), store)),
             tokio::spawn(claim_sweeper(shared(&queue), sweep)),
         ]);
+        if let Some(oracle) = oracle {
+            tasks.push(tokio::spawn(oracle_schedule(
+                shared(&queue),
+                oracle,
+                config.oracle_interval,
+                config.confirm_interval,
+            )));
+        }
         Self { stop, tasks }
     }
 
@@ -406,6 +418,42 @@ async fn anchor_worker(mut shared: Shared, anchor: AnchorBatches, confirm_every:
         );
         for delivery in &deliveries {
             shared.settle(delivery, outcome.clone()).await;
+        }
+    }
+}
+
+/// The oracle's schedule: a refresh now and every `refresh_every`, a confirmation run every
+/// `confirm_every`, until the server stops.
+async fn oracle_schedule(
+    mut shared: Shared,
+    oracle: Arc<OracleService>,
+    refresh_every: Duration,
+    confirm_every: Duration,
+) {
+    // An interval too long to add is as good as never (a year).
+    let after = |every: Duration| {
+        let now = tokio::time::Instant::now();
+        now.checked_add(every)
+            .unwrap_or_else(|| now + Duration::from_secs(365 * 86_400))
+    };
+    let (mut next_refresh, mut next_confirm) = (tokio::time::Instant::now(), after(confirm_every));
+    loop {
+        let now = tokio::time::Instant::now();
+        if now >= next_refresh {
+            if let Err(error) = oracle.refresh().await {
+                tracing::error!(%error, "oracle refresh could not run; trying again at the next interval");
+            }
+            next_refresh = after(refresh_every);
+        }
+        if now >= next_confirm {
+            oracle.confirm().await;
+            next_confirm = after(confirm_every);
+        }
+        let wait = next_refresh
+            .min(next_confirm)
+            .saturating_duration_since(tokio::time::Instant::now());
+        if !shared.pause(wait).await {
+            return;
         }
     }
 }

@@ -57,6 +57,28 @@ async fn health_page_and_config_answer_without_a_token() {
         (status, body["error"]["code"].as_str()),
         (404, Some("no_route"))
     );
+    // Without an oracle key nothing is attested, the routes still answer, and the operator's
+    // refresh says why it does nothing (the operator's token only).
+    let (status, body) = server
+        .client
+        .call(Method::GET, "/oracle/gene/rpoB", None)
+        .await;
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (404, &json!("not_attested"))
+    );
+    let token =
+        std::fs::read_to_string(server.data_dir().join(genoflow_server::ADMIN_TOKEN_FILE)).unwrap();
+    let refresh = server
+        .client
+        .http
+        .post(format!("{}/admin/oracle/refresh", server.client.base));
+    let response = refresh.try_clone().unwrap().send().await.unwrap();
+    assert_eq!(response.status(), 401);
+    let response = refresh.bearer_auth(token.trim()).send().await.unwrap();
+    assert_eq!(response.status(), 503);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "oracle_not_configured");
     server.stop().await;
 }
 

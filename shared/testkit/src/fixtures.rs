@@ -135,6 +135,7 @@ pub fn oracle_value(key: &str, created: i64) -> OracleValue {
         document: format!("oracle/{key}.json"),
         transaction: ChainTransaction::default(),
         status: SubmissionStatus::Signed,
+        block_height: None,
         error: None,
         revision: 0,
         created_at: at(created),

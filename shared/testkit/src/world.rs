@@ -1,29 +1,64 @@
-//! The use cases wired to in-memory adapters, with helpers that play the browser and S3.
+//! The use cases wired to in-memory adapters, with helpers that play the browser and S3, and
+//! the extra ports and accounts the functions' handlers take: a node ([`World::chain`]), a token
+//! signer ([`World::tokens`], [`World::route_ports`]) and the contract senders ([`sender`],
+//! [`anchorer`]).
 
 use std::sync::Arc;
 
 use genoflow_core::{
-    lifecycle::Status,
-    model::DatasetView,
-    ports::{Clock, DatasetState, Table},
+    http::RoutePorts,
+    lifecycle::{SampleStatus, Status},
+    model::{AnalysisRecord, Dataset, DatasetView, Sample, UploadKind},
+    ports::{
+        AnchorRequested, Chain, Claims, Clock, DatasetState, HmacSecret, HmacTokenSigner, Table,
+        TokenSigner,
+    },
     usecases::{
         analyze::{AnalyzeSamples, PanelSource},
+        anchor::{AnchorBatches, Anchorer},
         datasets::Datasets,
         object_created::{
             DEFAULT_VALIDATION_LEASE, ObjectCreated, ObjectOutcome, SampleProgress, ValidateObjects,
         },
+        submit::ContractSender,
         sweeper::{SweepSettings, Sweeper},
         upload::{UploadInstructions, UploadLimits, UploadRequest, UploadResponse, Uploads},
     },
 };
 use genoflow_genomics::analysis::{self, BUILTIN_TB};
+use genoflow_stacks::{keys::PrivateKey, transaction::Network};
+use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use crate::{
     fixtures::{declare, s3_event_key},
-    keys::{ALICE, START},
-    memory::{ManualClock, MemoryBlobStore, MemoryQueue, MemoryTable},
+    keys::{ALICE, ANCHOR_KEY, DEPLOYER, START},
+    memory::{ManualClock, MemoryBlobStore, MemoryChain, MemoryQueue, MemoryTable},
 };
+
+/// The secret of [`World::tokens`]: every world's tokens verify in every other world.
+pub const TOKEN_SECRET: &[u8] = b"genoflow-test-token-secret-0123456789abcdef";
+
+/// The fee of [`sender`]'s transactions, micro-STX.
+pub const FEE: u64 = 10_000;
+
+/// The testnet sender of contract calls signed with `key` (a hex key of [`crate::keys`]),
+/// paying [`FEE`].
+pub fn sender(key: &str) -> ContractSender {
+    ContractSender {
+        key: PrivateKey::from_hex(key).unwrap(),
+        network: Network::Testnet,
+        fee: FEE,
+    }
+}
+
+/// The anchoring account: [`ANCHOR_KEY`]'s sender, anchoring in the deployer's `registry`.
+pub fn anchorer() -> Anchorer {
+    Anchorer {
+        sender: sender(ANCHOR_KEY),
+        registry: format!("{DEPLOYER}.registry"),
+    }
+}
 
 /// Every use case of the data path over one set of in-memory ports; the clock starts at
 /// [`START`] and moves only when a test moves it.
@@ -36,6 +71,11 @@ pub struct World {
     pub queue: Arc<MemoryQueue>,
     /// The clock.
     pub clock: Arc<ManualClock>,
+    /// The node, for the functions that take one ([`World::node`]); no use case of the world
+    /// reads it.
+    pub chain: Arc<MemoryChain>,
+    /// The bearer-token signer (secret [`TOKEN_SECRET`]) of [`World::route_ports`].
+    pub tokens: Arc<HmacTokenSigner>,
     /// `POST /uploads`.
     pub uploads: Uploads,
     /// The validator of uploaded objects.
@@ -111,6 +151,99 @@ impl World {
             blobs,
             queue,
             clock,
+            chain: Arc::new(MemoryChain::default()),
+            tokens: Arc::new(HmacTokenSigner::new(
+                HmacSecret::new(TOKEN_SECRET.to_vec()).unwrap(),
+            )),
+        }
+    }
+
+    /// The HTTP routes' ports (the api and presign functions) over this world's table, blobs,
+    /// clock and [`World::tokens`].
+    pub fn route_ports(&self) -> RoutePorts {
+        RoutePorts {
+            table: self.table.clone(),
+            blobs: self.blobs.clone(),
+            clock: self.clock.clone(),
+            tokens: self.tokens.clone(),
+        }
+    }
+
+    /// A bearer token of `owner` issued at [`START`], valid for an hour.
+    pub fn token(&self, owner: &str) -> String {
+        self.tokens.issue(&Claims {
+            sub: owner.into(),
+            iat: START,
+            exp: START + 3600,
+        })
+    }
+
+    /// [`World::chain`] as a function's node port (a connected node).
+    pub fn node(&self) -> Option<Arc<dyn Chain>> {
+        Some(self.chain.clone())
+    }
+
+    /// An anchorer of [`anchorer`]'s account over this world's ports, broadcasting to
+    /// [`World::chain`] when `with_node` (otherwise signing and keeping, as without a node).
+    pub fn anchor_batches(&self, with_node: bool) -> AnchorBatches {
+        AnchorBatches {
+            table: self.table.clone(),
+            blobs: self.blobs.clone(),
+            queue: self.queue.clone(),
+            clock: self.clock.clone(),
+            chain: if with_node { self.node() } else { None },
+            anchorer: anchorer(),
+            claim_lease: time::Duration::minutes(15),
+        }
+    }
+
+    /// Stores Alice's analysed sample `s-{name}` of one dataset `d-{name}`, as the analyze
+    /// function leaves it (its item is the SHA-256 of `name`); answers its anchor request.
+    pub async fn analysed(&self, name: &str) -> AnchorRequested {
+        let now = self.clock.now();
+        let item = hex::encode(Sha256::digest(name.as_bytes()));
+        let dataset = Dataset {
+            dataset_id: format!("d-{name}"),
+            sample_id: format!("s-{name}"),
+            owner: ALICE.to_owned(),
+            filename: format!("{name}.fq"),
+            key: format!("uploads/{ALICE}/d-{name}/{name}.fq"),
+            size: 10,
+            sha256: "00".repeat(32),
+            format: Some("fastq".to_owned()),
+            status: Status::Analyzed,
+            validation: None,
+            error: None,
+            upload: UploadKind::Single,
+            revision: 4,
+            created_at: now,
+            updated_at: now,
+        };
+        self.table.create_dataset(&dataset).await.unwrap();
+        self.table
+            .create_sample(&Sample {
+                sample_id: dataset.sample_id.clone(),
+                owner: ALICE.to_owned(),
+                sample_name: None,
+                dataset_ids: vec![dataset.dataset_id.clone()],
+                status: SampleStatus::Analyzed,
+                error: None,
+                analysis: Some(AnalysisRecord {
+                    inputs_hash: "11".repeat(32),
+                    report_sha256: "22".repeat(32),
+                    pipeline_id: "33".repeat(32),
+                    item: item.clone(),
+                    artifacts: vec![],
+                }),
+                anchor: None,
+                created_at: now,
+                updated_at: now,
+            })
+            .await
+            .unwrap();
+        AnchorRequested {
+            sample_id: dataset.sample_id,
+            item,
         }
     }
 

@@ -256,6 +256,7 @@ async fn oracle_values_reach_the_contract_and_forgeries_do_not() {
             },
             contract: format!("{}.oracle", deployer()),
         },
+        panel: None,
     };
 
     // Both sources, fetched over HTTP, signed, submitted, mined, confirmed.

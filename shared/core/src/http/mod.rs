@@ -9,19 +9,23 @@
 //! | [`UploadRoutes`] | `POST /auth/login`, `POST /uploads`, `POST /uploads/{id}/complete` | `presign` |
 //! | [`DatasetRoutes`] | `GET /health`, `GET /datasets`, `GET/DELETE /datasets/{id}`, `GET /datasets/{id}/report`, `GET /datasets/{id}/proof`, `GET /datasets/{id}/download` | `api` |
 //! | [`MarketplaceRoutes`] | `GET /marketplace`, `GET /marketplace/{listing_id}`, `GET /purchases` | `api` |
+//! | [`OracleRoutes`] | `GET /oracle/{source}/{id}`, `GET /oracle/gene/{symbol}` | `api` |
 //!
 //! The chain, when a node is configured, is one [`ChainReads`] (one cache) that
-//! [`DatasetRoutes::with_chain`] and [`MarketplaceRoutes::new`] share.
+//! [`DatasetRoutes::with_chain`], [`MarketplaceRoutes::new`] and [`OracleRoutes::with_chain`]
+//! share.
 //!
 //! Errors are `{"error": {"code", "message"}}` with the status of [`ApiError::http_status`].
 
 mod datasets;
 mod marketplace;
+mod oracle;
 mod request;
 mod uploads;
 
 pub use datasets::{DEFAULT_PAGE, DatasetRoutes};
 pub use marketplace::MarketplaceRoutes;
+pub use oracle::OracleRoutes;
 pub(crate) use request::page_limit;
 pub use request::{ApiError, ApiRequest, ApiResponse, error_response, json_response, serve};
 pub use uploads::UploadRoutes;

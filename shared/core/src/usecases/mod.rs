@@ -13,6 +13,8 @@
 //! | [`anchor::AnchorBatches::confirm`] | anchor | schedule |
 //! | [`oracle::OracleUpdates::refresh`] | oracle | SQS `oracle_requested`, and the schedule's watch list |
 //! | [`oracle::OracleUpdates::confirm`] | oracle | schedule |
+//! | [`oracle::OracleUpdates::refresh_all`] | oracle, `genoflow serve` | the schedule's watch list and the panel's genes and catalogue ([`oracle::OracleUpdates::panel_requests`]); `POST /admin/oracle/refresh` (serve) |
+//! | [`attestations::Attestations`] | api | `GET /oracle/{source}/{id}`, `GET /oracle/gene/{symbol}` |
 //! | [`verify::verify_offline`], [`verify::verify_on_chain`] | `genoflow verify` | a report and its proof |
 //! | [`datasets::Datasets`] | api | `GET /datasets`, `GET /datasets/{id}` (with its `chain` block), `/report`, `/proof`, `/download` (owner or buyer), `DELETE /datasets/{id}` |
 //! | [`marketplace::Marketplace`] | api | `GET /marketplace`, `GET /marketplace/{listing_id}`, `GET /purchases` |
@@ -21,6 +23,7 @@
 
 pub mod analyze;
 pub mod anchor;
+pub mod attestations;
 pub mod datasets;
 pub mod login;
 pub mod marketplace;

@@ -26,7 +26,7 @@ use std::{
 
 use genoflow_stacks::{
     clarity::{ClarityValue, Principal},
-    contracts::{Binding, CallError, identity, marketplace, registry, reputation},
+    contracts::{Binding, CallError, identity, marketplace, oracle, registry, reputation},
     transaction::{ContractCall, Network},
 };
 use serde::Serialize;
@@ -66,6 +66,8 @@ pub struct Contracts {
     pub identity: String,
     /// `ADDR.reputation`.
     pub reputation: String,
+    /// `ADDR.oracle` (a deployment may name another oracle contract).
+    pub oracle: String,
 }
 
 impl Contracts {
@@ -76,6 +78,7 @@ impl Contracts {
     /// use genoflow_stacks::transaction::Network;
     /// let contracts = Contracts::from_registry("ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.registry", Network::Testnet)?;
     /// assert_eq!(contracts.marketplace, "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.marketplace");
+    /// assert_eq!(contracts.oracle, "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.oracle");
     /// assert!(Contracts::from_registry("ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM", Network::Testnet).is_err());
     /// # Ok::<(), genoflow_core::Error>(())
     /// ```
@@ -91,6 +94,7 @@ impl Contracts {
             marketplace: id("marketplace"),
             identity: id("identity"),
             reputation: id("reputation"),
+            oracle: id("oracle"),
             deployer,
         })
     }
@@ -159,6 +163,19 @@ pub struct Reputation {
     pub verified_ratings: u64,
     /// Sum of those.
     pub verified_total: u64,
+}
+
+/// A value the oracle contract holds (`oracle.get-value`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OnChainValue {
+    /// The 32-byte value, hex.
+    pub value: String,
+    /// Its timestamp, unix seconds.
+    pub timestamp: u64,
+    /// The compressed public key of the oracle that signed it, hex.
+    pub oracle: String,
+    /// The block height it was submitted at.
+    pub submitted_at: u64,
 }
 
 /// How a sample stands on chain.
@@ -234,6 +251,16 @@ impl ChainReads {
         call: Result<ContractCall, CallError>,
         fresh: bool,
     ) -> Result<ClarityValue, Error> {
+        self.call_kept(call, fresh, false).await
+    }
+
+    /// [`Self::call`]; `bypass`: asks the node whatever is kept (and keeps the new answer).
+    async fn call_kept(
+        &self,
+        call: Result<ContractCall, CallError>,
+        fresh: bool,
+        bypass: bool,
+    ) -> Result<ClarityValue, Error> {
         let call = call.map_err(|e| Error::ChainRead {
             call: e.binding().to_string(),
             message: e.to_string(),
@@ -252,7 +279,7 @@ impl ChainReads {
         if let Some(hit) = self
             .cache()
             .get(&key)
-            .filter(|hit| hit.until > now && !(fresh && not_yet(&hit.value)))
+            .filter(|hit| !bypass && hit.until > now && !(fresh && not_yet(&hit.value)))
         {
             return Ok(hit.value.clone());
         }
@@ -504,6 +531,33 @@ impl ChainReads {
             verified_ratings: number("verified-ratings")?,
             verified_total: number("verified-total")?,
         })
+    }
+
+    /// `oracle.get-value(key)` of the oracle contract `oracle` (`ADDRESS.oracle`); `bypass`:
+    /// asked of the node even if an answer is kept (a record the oracle saw confirmed that the
+    /// kept answer does not show yet).
+    ///
+    /// # Errors
+    /// As [`ChainReads::dataset_id_of`].
+    pub async fn oracle_value(
+        &self,
+        oracle: &str,
+        key: &[u8; 32],
+        bypass: bool,
+    ) -> Result<Option<OnChainValue>, Error> {
+        let answer = self
+            .call_kept(oracle::get_value(oracle, key), false, bypass)
+            .await?;
+        let read = Answer::new(oracle, oracle::GET_VALUE.function, &answer);
+        let Some(stored) = read.optional(&answer)? else {
+            return Ok(None);
+        };
+        Ok(Some(OnChainValue {
+            value: hex::encode(read.buffer(read.field(stored, "value")?)?),
+            timestamp: read.uint(read.field(stored, "timestamp")?)?,
+            oracle: hex::encode(read.buffer(read.field(stored, "oracle")?)?),
+            submitted_at: read.uint(read.field(stored, "submitted-at")?)?,
+        }))
     }
 
     /// How `sample` stands on chain (see [`Link`]); `fresh` when the answer decides access

@@ -1,6 +1,9 @@
 //! The oracle function: external records (ClinVar variant classifications and NCBI Gene
 //! annotation, both through NCBI E-utilities `esummary`) fetched, canonicalised, hashed, signed
-//! and submitted to `oracle.submit` (docs/ARCHITECTURE.md, "Oracle").
+//! and submitted to `oracle.submit` (docs/ARCHITECTURE.md, "Oracle"); and the panel's catalogue
+//! (source `catalogue`, id the panel's name), whose document is not fetched but made from the
+//! panel the deployment analyses with (`Panel::catalogue_document`), so a report's `catalogue`
+//! attestation can be checked against the oracle's.
 //!
 //! - key = `SHA-256("{source}:{id}")`, value = `SHA-256(canonical document)`, where the
 //!   canonical document is the fields GenoFlow attests, as JSON with sorted keys and no
@@ -18,6 +21,8 @@
 
 use std::sync::Arc;
 
+pub use genoflow_genomics::analysis::attestation::canonical_json;
+use genoflow_genomics::analysis::{Panel, attestation::Attestation};
 use genoflow_stacks::{
     clarity::{ClarityValue, Principal},
     contracts::oracle,
@@ -34,7 +39,10 @@ use crate::{
     ports::{BlobStore, Chain, Clock, HttpFetcher, Table, TableError},
 };
 
-use super::submit::{Broadcast, ContractSender, NONCE_CLAIM_ATTEMPTS, broadcast, hash32};
+use super::{
+    analyze::PanelSource,
+    submit::{Broadcast, ContractSender, NONCE_CLAIM_ATTEMPTS, broadcast, hash32},
+};
 
 /// Where the canonical documents are kept: `oracle/{source}/{id}/{timestamp}.json`.
 pub const ORACLE_PREFIX: &str = "oracle/";
@@ -53,15 +61,32 @@ pub enum Source {
     Clinvar,
     /// NCBI Gene records (`esummary db=gene`).
     Gene,
+    /// The panel's catalogue and reference files (`Panel::catalogue_document`), by panel name.
+    Catalogue,
 }
 
 impl Source {
-    /// The name used in keys and paths.
+    /// Every source.
+    pub const ALL: [Self; 3] = [Self::Clinvar, Self::Gene, Self::Catalogue];
+
+    /// The name used in keys, paths and routes.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Clinvar => "clinvar",
             Self::Gene => "gene",
+            Self::Catalogue => "catalogue",
         }
+    }
+
+    /// The source named `name` ([`Self::as_str`]).
+    ///
+    /// ```
+    /// use genoflow_core::usecases::oracle::Source;
+    /// assert_eq!(Source::parse("catalogue"), Some(Source::Catalogue));
+    /// assert_eq!(Source::parse("Gene"), None);
+    /// ```
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|source| source.as_str() == name)
     }
 }
 
@@ -73,7 +98,8 @@ impl Source {
 pub struct OracleRequested {
     /// The source.
     pub source: Source,
-    /// The source's numeric id (ClinVar variation id, NCBI Gene id).
+    /// The source's numeric id (ClinVar variation id, NCBI Gene id), or the panel's name for
+    /// `catalogue`.
     pub id: String,
 }
 
@@ -208,6 +234,19 @@ pub struct OracleUpdates {
     pub urls: SourceUrls,
     /// The oracle account.
     pub signer: OracleSigner,
+    /// The panel the deployment analyses with: its catalogue is the `catalogue` source's only
+    /// record, and its genes with an NCBI Gene id are watched ([`Self::panel_requests`]).
+    /// `None`: no `catalogue` source.
+    pub panel: Option<Arc<PanelSource>>,
+}
+
+/// What one refresh of a list did to one record ([`OracleUpdates::refresh_all`]).
+#[derive(Debug)]
+pub struct RefreshResult {
+    /// The record.
+    pub request: OracleRequested,
+    /// What happened; an error signed nothing.
+    pub outcome: Result<OracleOutcome, Error>,
 }
 
 impl OracleUpdates {
@@ -218,30 +257,15 @@ impl OracleUpdates {
     /// [`Error::Source`] when the source is down (retryable) or answers something that is not
     /// the record (not retryable); table, storage and node failures.
     pub async fn refresh(&self, request: &OracleRequested) -> Result<OracleOutcome, Error> {
-        let url = self.url(request)?;
-        let response = self.fetcher.get(&url).await.map_err(|e| Error::Source {
-            url: url.clone(),
-            message: e.message,
-            retryable: true,
-        })?;
-        if response.status != 200 {
-            return Err(Error::Source {
-                url,
-                message: format!("HTTP {}", response.status),
-                retryable: response.status >= 500 || response.status == 429,
-            });
-        }
-        let document =
-            canonical_document(request, &response.body).map_err(|message| Error::Source {
-                url: url.clone(),
-                message,
-                retryable: false,
-            })?;
-        let bytes = canonical_json(&document).into_bytes();
-        let key: [u8; 32] =
-            Sha256::digest(format!("{}:{}", request.source.as_str(), request.id)).into();
-        let value: [u8; 32] = Sha256::digest(&bytes).into();
-        let (key_hex, value_hex) = (hex::encode(key), hex::encode(value));
+        let document = match request.source {
+            Source::Catalogue => self.catalogue_document(&request.id).await?,
+            Source::Clinvar | Source::Gene => self.fetch_document(request).await?,
+        };
+        let (attestation, canonical) =
+            Attestation::of(request.source.as_str(), &request.id, &document);
+        let bytes = canonical.into_bytes();
+        let (key, value) = (hash32(&attestation.key)?, hash32(&attestation.value)?);
+        let (key_hex, value_hex) = (attestation.key, attestation.value);
 
         let stored = self.table.get_oracle_value(&key_hex).await?;
         if let Some(stored) = &stored
@@ -275,6 +299,7 @@ impl OracleUpdates {
             document: document_key,
             transaction: ChainTransaction::default(),
             status: SubmissionStatus::Signed,
+            block_height: None,
             error: None,
             revision: stored.as_ref().map_or(0, |s| s.revision + 1),
             created_at: now,
@@ -308,7 +333,9 @@ impl OracleUpdates {
             } else {
                 let txid = hash32(&record.transaction.txid)?;
                 match chain.transaction_status(&txid).await {
-                    Ok(TxStatus::Success { .. }) => {
+                    Ok(TxStatus::Success { block_height, .. }) => {
+                        let mut record = record;
+                        record.block_height = block_height;
                         self.set_status(record, SubmissionStatus::Confirmed, None)
                             .await?
                     }
@@ -338,6 +365,107 @@ impl OracleUpdates {
         Ok(report)
     }
 
+    /// The records the deployment attests on its own: each gene of the panel with an NCBI
+    /// Gene id (source `gene`), then the panel's catalogue (source `catalogue`, id the panel's
+    /// name). Empty without a panel.
+    ///
+    /// # Errors
+    /// [`Error::Configuration`] when the panel cannot be loaded.
+    pub async fn panel_requests(&self) -> Result<Vec<OracleRequested>, Error> {
+        let Some(panel) = self.load_panel().await? else {
+            return Ok(Vec::new());
+        };
+        let mut requests: Vec<OracleRequested> = panel
+            .genes
+            .iter()
+            .filter_map(|gene| gene.ncbi_gene_id.clone())
+            .map(|id| OracleRequested {
+                source: Source::Gene,
+                id,
+            })
+            .collect();
+        requests.push(OracleRequested {
+            source: Source::Catalogue,
+            id: panel.name.clone(),
+        });
+        Ok(requests)
+    }
+
+    /// [`Self::refresh`] of each record in turn (a repeated one once): one record's failure is
+    /// logged and reported, and the others are still refreshed.
+    pub async fn refresh_all(&self, requests: &[OracleRequested]) -> Vec<RefreshResult> {
+        let mut results: Vec<RefreshResult> = Vec::with_capacity(requests.len());
+        for request in requests {
+            if results.iter().any(|done| &done.request == request) {
+                continue;
+            }
+            let outcome = self.refresh(request).await;
+            match &outcome {
+                Ok(outcome) => {
+                    tracing::info!(source = request.source.as_str(), id = %request.id, ?outcome, "oracle record refreshed")
+                }
+                Err(error) => {
+                    tracing::error!(source = request.source.as_str(), id = %request.id, code = error.code(), %error, "oracle refresh failed; nothing signed")
+                }
+            }
+            results.push(RefreshResult {
+                request: request.clone(),
+                outcome,
+            });
+        }
+        results
+    }
+
+    /// The panel, loaded off the async threads the first time.
+    async fn load_panel(&self) -> Result<Option<Arc<Panel>>, Error> {
+        let Some(source) = self.panel.clone() else {
+            return Ok(None);
+        };
+        load_panel(source).await.map(Some)
+    }
+
+    /// The `catalogue` document of panel `id`, which must be the deployment's panel.
+    async fn catalogue_document(&self, id: &str) -> Result<Value, Error> {
+        let refused = |message: String| Error::Source {
+            url: format!("catalogue:{id}"),
+            message,
+            retryable: false,
+        };
+        let panel = self.load_panel().await?.ok_or_else(|| {
+            refused("this deployment has no panel, so it attests no catalogue".to_owned())
+        })?;
+        if panel.name != id {
+            return Err(refused(format!(
+                "the catalogue attested is the one of the panel this deployment analyses with, \
+                 {:?}; ask for that id, not {id:?}",
+                panel.name
+            )));
+        }
+        Ok(panel.catalogue_document())
+    }
+
+    /// The canonical document of a ClinVar or Gene record, fetched from its source.
+    async fn fetch_document(&self, request: &OracleRequested) -> Result<Value, Error> {
+        let url = self.url(request)?;
+        let response = self.fetcher.get(&url).await.map_err(|e| Error::Source {
+            url: url.clone(),
+            message: e.message,
+            retryable: true,
+        })?;
+        if response.status != 200 {
+            return Err(Error::Source {
+                url,
+                message: format!("HTTP {}", response.status),
+                retryable: response.status >= 500 || response.status == 429,
+            });
+        }
+        canonical_document(request, &response.body).map_err(|message| Error::Source {
+            url,
+            message,
+            retryable: false,
+        })
+    }
+
     fn url(&self, request: &OracleRequested) -> Result<String, Error> {
         if request.id.is_empty() || !request.id.bytes().all(|b| b.is_ascii_digit()) {
             return Err(Error::Source {
@@ -353,6 +481,13 @@ impl OracleUpdates {
         let (base, db) = match request.source {
             Source::Clinvar => (&self.urls.clinvar, "clinvar"),
             Source::Gene => (&self.urls.gene, "gene"),
+            Source::Catalogue => {
+                return Err(Error::Source {
+                    url: format!("catalogue:{}", request.id),
+                    message: "the catalogue is not fetched".to_owned(),
+                    retryable: false,
+                });
+            }
         };
         Ok(format!(
             "{}/esummary.fcgi?db={db}&id={}&retmode=json",
@@ -461,6 +596,26 @@ impl OracleUpdates {
     }
 }
 
+/// `source`'s panel, loaded off the async threads the first time.
+///
+/// # Errors
+/// [`Error::Configuration`] when it cannot be loaded (a broken panel directory).
+pub(crate) async fn load_panel(source: Arc<PanelSource>) -> Result<Arc<Panel>, Error> {
+    tokio::task::spawn_blocking(move || source.get())
+        .await
+        .map_err(|e| Error::Configuration {
+            setting: PANEL_SETTING,
+            message: format!("loading the panel failed: {e}"),
+        })?
+        .map_err(|e| Error::Configuration {
+            setting: PANEL_SETTING,
+            message: e.to_string(),
+        })
+}
+
+/// The panel setting, as errors name it.
+const PANEL_SETTING: &str = "the analysis panel (a built-in name or a panel directory)";
+
 /// The message the oracle signs and `oracle.submit` recovers on the deployment `contract` of
 /// the network `chain_id`: `SHA-256(key ‖ value ‖ to-consensus-buff?(timestamp) ‖
 /// to-consensus-buff?(contract) ‖ to-consensus-buff?(chain-id))`, the consensus serializations
@@ -509,50 +664,6 @@ pub fn message_hash(
         .chain_update(ClarityValue::UInt(u128::from(chain_id)).serialize())
         .finalize()
         .into()
-}
-
-/// JSON with object keys sorted by their bytes and no whitespace: the same document always
-/// gives the same bytes.
-///
-/// ```
-/// use genoflow_core::usecases::oracle::canonical_json;
-/// let value = serde_json::json!({"b": [1, {"d": null, "c": "é"}], "a": true});
-/// assert_eq!(canonical_json(&value), r#"{"a":true,"b":[1,{"c":"é","d":null}]}"#);
-/// ```
-pub fn canonical_json(value: &Value) -> String {
-    let mut out = String::new();
-    write_canonical(value, &mut out);
-    out
-}
-
-fn write_canonical(value: &Value, out: &mut String) {
-    match value {
-        Value::Object(map) => {
-            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-            out.push('{');
-            for (index, (name, value)) in entries.into_iter().enumerate() {
-                if index > 0 {
-                    out.push(',');
-                }
-                out.push_str(&Value::String(name.clone()).to_string());
-                out.push(':');
-                write_canonical(value, out);
-            }
-            out.push('}');
-        }
-        Value::Array(items) => {
-            out.push('[');
-            for (index, item) in items.iter().enumerate() {
-                if index > 0 {
-                    out.push(',');
-                }
-                write_canonical(item, out);
-            }
-            out.push(']');
-        }
-        scalar => out.push_str(&scalar.to_string()),
-    }
 }
 
 /// The fields GenoFlow attests of an `esummary` answer, or what is wrong with it.
@@ -615,6 +726,7 @@ fn canonical_document(request: &OracleRequested, body: &[u8]) -> Result<Value, S
                 "genes": genes,
             })
         }
+        Source::Catalogue => return Err("the catalogue is not fetched".to_owned()),
         Source::Gene => {
             let location = record
                 .get("genomicinfo")

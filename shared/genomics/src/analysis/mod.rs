@@ -17,6 +17,7 @@
 
 mod align;
 mod annotate;
+pub mod attestation;
 mod bam_input;
 mod panel;
 mod pileup;
@@ -33,7 +34,7 @@ use std::{
 };
 
 pub use annotate::{Annotation, annotate};
-pub use panel::{BUILTIN_TB, CatalogueEntry, Gene, GeneKind, Panel, Segment};
+pub use panel::{BUILTIN_TB, CatalogueEntry, Gene, GeneKind, Panel, PanelFiles, Segment};
 pub use report::{
     DrugCall, Evidence, GeneCoverage, InputSummary, PanelSummary, Qc, REPORT_SCHEMA, Report,
     Variant,

@@ -1,9 +1,14 @@
 //! Panels: the reference segments, gene annotation and resistance catalogue an analysis runs on.
 //!
-//! A panel directory holds `panel.tsv` (name, reference, catalogue and one line per gene),
+//! A panel directory holds `panel.tsv` (name, reference, catalogue and one line per gene, with its
+//! NCBI Gene id when the file has the `ncbi_gene` column),
 //! `reference.fa.gz` (segments of the reference named `CHROM:START-END`, 1-based inclusive) and
 //! `catalogue.tsv.gz` (graded variants: chrom, pos, ref, alt, variant, drug, grade). The built-in
 //! `tb-who-2023` panel is the same files embedded in the binary. See docs/ANALYSIS.md.
+//!
+//! The oracle attests a panel as the `catalogue` source ([`Panel::catalogue_document`]): the
+//! SHA-256 of each of its files, so a report's resistance calls name the exact catalogue and
+//! reference they rest on.
 
 use std::{
     collections::{BTreeSet, HashMap},
@@ -11,9 +16,10 @@ use std::{
     path::Path,
 };
 
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::Error;
+use super::{Error, attestation::Attestation};
 
 /// Name of the built-in M. tuberculosis panel.
 pub const BUILTIN_TB: &str = "tb-who-2023";
@@ -36,6 +42,9 @@ pub enum GeneKind {
 pub struct Gene {
     /// Gene name as the catalogue uses it (`rpoB`, `Rv0678`).
     pub name: String,
+    /// NCBI Gene id (digits, `888164` for rpoB), where the web page fetches the attested gene
+    /// record; `None` when the panel's `panel.tsv` has no `ncbi_gene` column or leaves it empty.
+    pub ncbi_gene_id: Option<String>,
     /// Coding sequence or rRNA.
     pub kind: GeneKind,
     /// Whether the gene is on the forward strand.
@@ -100,6 +109,17 @@ pub struct CatalogueEntry {
     pub grade: String,
 }
 
+/// SHA-256 (hex) of each file of a panel, decompressed: what the `catalogue` attestation names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PanelFiles {
+    /// `panel.tsv`, as stored.
+    pub panel_tsv: String,
+    /// `reference.fa.gz`, decompressed (the FASTA, whatever gzip settings wrote it).
+    pub reference_fa: String,
+    /// `catalogue.tsv.gz`, decompressed.
+    pub catalogue_tsv: String,
+}
+
 /// A variant key: position and alleles after normalisation (see [`Panel::normalise`]).
 pub(crate) type VariantKey = (u64, Vec<u8>, Vec<u8>);
 
@@ -126,6 +146,8 @@ pub struct Panel {
     pub(crate) drugs: Vec<(String, Vec<u64>)>,
     /// SHA-256 of the panel's decompressed files, for the pipeline id.
     pub sha256: String,
+    /// SHA-256 of each of the panel's decompressed files, for the catalogue attestation.
+    pub files: PanelFiles,
 }
 
 impl Panel {
@@ -183,6 +205,11 @@ impl Panel {
             hasher.update((part.len() as u64).to_le_bytes());
             hasher.update(part);
         }
+        let files = PanelFiles {
+            panel_tsv: hex::encode(Sha256::digest(panel_tsv)),
+            reference_fa: hex::encode(Sha256::digest(&reference_fa)),
+            catalogue_tsv: hex::encode(Sha256::digest(&catalogue_tsv)),
+        };
 
         let mut panel = Panel {
             name: String::new(),
@@ -195,6 +222,7 @@ impl Panel {
             loss_of_function: HashMap::new(),
             drugs: Vec::new(),
             sha256: hex::encode(hasher.finalize()),
+            files,
         };
         parse_panel_tsv(&mut panel, panel_tsv).map_err(|m| fail(format!("panel.tsv: {m}")))?;
         parse_reference(&mut panel, &reference_fa)
@@ -202,6 +230,45 @@ impl Panel {
         parse_catalogue(&mut panel, &catalogue_tsv)
             .map_err(|m| fail(format!("catalogue.tsv.gz: {m}")))?;
         Ok(panel)
+    }
+
+    /// What the oracle attests for the `catalogue` source: the panel's name, catalogue and
+    /// reference, and the SHA-256 (hex) of each of its files, decompressed. Anyone holding the
+    /// panel directory can recompute it: hash the three files, write this document as canonical
+    /// JSON ([`canonical_json`](super::attestation::canonical_json)), hash that.
+    ///
+    /// ```
+    /// use genoflow_genomics::analysis::Panel;
+    /// let panel = Panel::load("tb-who-2023").unwrap();
+    /// let document = panel.catalogue_document();
+    /// assert_eq!(document["catalogue"], "WHO 2023 2nd edition");
+    /// assert_eq!(document["files"]["panel.tsv"].as_str().unwrap().len(), 64);
+    /// ```
+    pub fn catalogue_document(&self) -> Value {
+        json!({
+            "source": "catalogue",
+            "id": self.name,
+            "panel": self.name,
+            "catalogue": self.catalogue_name,
+            "reference": self.reference,
+            "files": {
+                "panel.tsv": self.files.panel_tsv,
+                "reference.fa": self.files.reference_fa,
+                "catalogue.tsv": self.files.catalogue_tsv,
+            },
+        })
+    }
+
+    /// The attestation of [`Panel::catalogue_document`]: source `catalogue`, id the panel's name.
+    ///
+    /// ```
+    /// use genoflow_genomics::analysis::{Panel, attestation};
+    /// let panel = Panel::load("tb-who-2023").unwrap();
+    /// let attested = panel.catalogue_attestation();
+    /// assert_eq!(attested.key, hex::encode(attestation::key("catalogue", "tb-who-2023")));
+    /// ```
+    pub fn catalogue_attestation(&self) -> Attestation {
+        Attestation::of("catalogue", &self.name, &self.catalogue_document()).0
     }
 
     /// The reference base at a 1-based position, if the panel carries it.
@@ -298,9 +365,17 @@ fn gunzip(data: &[u8]) -> std::io::Result<Vec<u8>> {
     Ok(out)
 }
 
+/// The column line of `panel.tsv`.
+const PANEL_COLUMNS: &str = "gene\tlocus_tag\tkind\tstrand\tstart\tend\tpromoter\tncbi_gene";
+/// The column line before the `ncbi_gene` column, still read so that older panel directories
+/// load (their genes get no NCBI id). The new column comes last so that the others keep their
+/// place for whatever reads them by position.
+const PANEL_COLUMNS_WITHOUT_NCBI: &str = "gene\tlocus_tag\tkind\tstrand\tstart\tend\tpromoter";
+
 fn parse_panel_tsv(panel: &mut Panel, text: &[u8]) -> Result<(), String> {
     let text = std::str::from_utf8(text).map_err(|_| "not UTF-8".to_owned())?;
-    let mut header_seen = false;
+    // `None` until the column line; then whether it has the `ncbi_gene` column.
+    let mut with_ncbi: Option<bool> = None;
     for (index, line) in text.lines().enumerate() {
         let at = |m: &str| format!("line {}: {m}", index + 1);
         let fields: Vec<&str> = line.split('\t').collect();
@@ -319,16 +394,34 @@ fn parse_panel_tsv(panel: &mut Panel, text: &[u8]) -> Result<(), String> {
                 ["catalogue", name] => panel.catalogue_name = (*name).to_owned(),
                 _ => return Err(at("unknown header line")),
             }
-        } else if !header_seen {
-            if line != "gene\tlocus_tag\tkind\tstrand\tstart\tend\tpromoter" {
-                return Err(at(
-                    "expected the column line gene, locus_tag, kind, strand, start, end, promoter",
-                ));
-            }
-            header_seen = true;
+        } else if with_ncbi.is_none() {
+            with_ncbi = match line {
+                PANEL_COLUMNS => Some(true),
+                PANEL_COLUMNS_WITHOUT_NCBI => Some(false),
+                _ => {
+                    return Err(at(
+                        "expected the column line gene, locus_tag, kind, strand, start, end, \
+                         promoter, ncbi_gene (ncbi_gene may be left out)",
+                    ));
+                }
+            };
         } else {
-            let [name, _locus, kind, strand, start, end, promoter] = fields.as_slice() else {
-                return Err(at("expected 7 tab-separated fields"));
+            let (name, ncbi, kind, strand, start, end, promoter) =
+                match (with_ncbi == Some(true), fields.as_slice()) {
+                    (true, [name, _locus, kind, strand, start, end, promoter, ncbi]) => {
+                        (name, Some(*ncbi), kind, strand, start, end, promoter)
+                    }
+                    (false, [name, _locus, kind, strand, start, end, promoter]) => {
+                        (name, None, kind, strand, start, end, promoter)
+                    }
+                    (true, _) => return Err(at("expected 8 tab-separated fields")),
+                    (false, _) => return Err(at("expected 7 tab-separated fields")),
+                };
+            // An empty cell is a gene NCBI has no record of; anything else must be an id.
+            let ncbi_gene_id = match ncbi.filter(|id| !id.is_empty()) {
+                Some(id) if id.bytes().all(|b| b.is_ascii_digit()) => Some(id.to_owned()),
+                Some(_) => return Err(at("ncbi_gene must be digits (an NCBI Gene id) or empty")),
+                None => None,
             };
             let number = |v: &str, what: &str| {
                 v.parse::<u64>()
@@ -336,6 +429,7 @@ fn parse_panel_tsv(panel: &mut Panel, text: &[u8]) -> Result<(), String> {
             };
             let gene = Gene {
                 name: (*name).to_owned(),
+                ncbi_gene_id,
                 kind: match *kind {
                     "CDS" => GeneKind::Cds,
                     "rRNA" => GeneKind::Rrna,

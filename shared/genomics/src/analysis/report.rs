@@ -22,12 +22,14 @@ use sha2::{Digest, Sha256};
 use super::{
     Options, align,
     annotate::{annotate, is_loss_of_function},
+    attestation::Attestation,
     panel::Panel,
     pileup::Call,
     reads,
 };
 
-/// Schema name of the report.
+/// Schema name of the report. Fields are only ever added under one name (readers ignore what
+/// they do not know); removing or changing the meaning of a field takes a new number.
 pub const REPORT_SCHEMA: &str = "genoflow.report/1";
 
 /// The analysis report (docs/API.md).
@@ -39,6 +41,10 @@ pub struct Report {
     pub pipeline_id: String,
     /// The panel analysed against.
     pub panel: PanelSummary,
+    /// The oracle's attestation of the panel's catalogue and reference files
+    /// ([`Panel::catalogue_attestation`]): what a reader checks on chain to know which
+    /// catalogue the resistance calls rest on.
+    pub catalogue: Attestation,
     /// Each input file.
     pub inputs: Vec<InputSummary>,
     /// Read counts and quality.
@@ -433,6 +439,7 @@ pub(super) fn build(
             reference: panel.reference.clone(),
             catalogue: panel.catalogue_name.clone(),
         },
+        catalogue: panel.catalogue_attestation(),
         inputs: inputs
             .iter()
             .map(|(name, summary)| InputSummary {

@@ -357,6 +357,11 @@ bindings! {
             timestamp "timestamp": u128,
             signature "signature": &[u8; 65],
         );
+        /// `get-value`: the value stored under `key`, if any: the oracle's compressed public
+        /// key, the block time it was submitted at, its timestamp and the 32-byte value
+        /// (`(optional (tuple (oracle (buff 33)) (submitted-at uint) (timestamp uint)
+        /// (value (buff 32))))`).
+        read_only fn get_value / GET_VALUE = "get-value"(key "key": &[u8; 32]);
         /// `is-oracle`: whether a compressed public key is an enabled oracle.
         read_only fn is_oracle / IS_ORACLE = "is-oracle"(pubkey "pubkey": &[u8; 33]);
         /// `set-oracle` (owner): enables or disables an oracle key.
@@ -432,5 +437,6 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), BINDINGS.len());
         assert!(names.contains(&"oracle.set-oracle".to_owned()));
+        assert!(names.contains(&"oracle.get-value".to_owned()));
     }
 }

@@ -7,6 +7,7 @@ use genoflow_core::ports::{Chain, ChainError};
 use genoflow_stacks::{
     address::StacksAddress,
     clarity::{ClarityValue, Principal},
+    keys::RecoverableSignature,
     node::{BroadcastRejection, DropReason, TxStatus},
     transaction::{ContractCall, Payload, Transaction},
 };
@@ -17,6 +18,13 @@ use super::lock;
 /// blocks mined when the test says so. `anchor-batch` calls answer `(ok batch-id)` from `u1`,
 /// other calls `(ok true)`. Read-only calls answer what the test set
 /// ([`MemoryChain::answer_read_only`], [`MemoryChain::answer_function`]) and are counted.
+///
+/// The oracle contract is played as deployed: a mined `submit(key, value, timestamp,
+/// signature)` stores the value under its key, with the public key its signature recovers
+/// (over `usecases::oracle::message_hash` for the called contract and the transaction's chain
+/// id) and the block height, unless the signature recovers nothing (`(err u602)`) or the
+/// timestamp is not newer than the stored one's (`(err u603)`); `get-value(key)` answers the
+/// stored value or `none` when the test set no answer for it.
 #[derive(Default)]
 pub struct MemoryChain {
     state: Mutex<ChainState>,
@@ -36,6 +44,88 @@ struct ChainState {
     /// Answers by `contract::function`, for calls without an exact answer.
     read_only_functions: HashMap<String, ClarityValue>,
     read_only_calls: usize,
+    /// `oracle.get-value` per `contract_id::key hex`: the stored tuple.
+    oracle_values: HashMap<String, OracleEntry>,
+}
+
+#[derive(Clone)]
+struct OracleEntry {
+    value: Vec<u8>,
+    timestamp: u128,
+    oracle: Vec<u8>,
+    submitted_at: u64,
+}
+
+impl OracleEntry {
+    fn clarity(&self) -> ClarityValue {
+        ClarityValue::tuple([
+            ("oracle", ClarityValue::Buffer(self.oracle.clone())),
+            (
+                "submitted-at",
+                ClarityValue::UInt(u128::from(self.submitted_at)),
+            ),
+            ("timestamp", ClarityValue::UInt(self.timestamp)),
+            ("value", ClarityValue::Buffer(self.value.clone())),
+        ])
+        .expect("a well-formed tuple")
+    }
+}
+
+/// What `oracle.submit` does when mined at `height`: stores the value, or the contract's error.
+fn oracle_submit(
+    values: &mut HashMap<String, OracleEntry>,
+    transaction: &Transaction,
+    call: &ContractCall,
+    height: u64,
+) -> Result<(), u128> {
+    let (
+        Some(ClarityValue::Buffer(key)),
+        Some(ClarityValue::Buffer(value)),
+        Some(ClarityValue::UInt(timestamp)),
+        Some(ClarityValue::Buffer(signature)),
+    ) = (
+        call.args.first(),
+        call.args.get(1),
+        call.args.get(2),
+        call.args.get(3),
+    )
+    else {
+        return Err(602);
+    };
+    let (Ok(key32), Ok(value32)) = (
+        <[u8; 32]>::try_from(key.as_slice()),
+        <[u8; 32]>::try_from(value.as_slice()),
+    ) else {
+        return Err(602);
+    };
+    let contract = Principal::parse(&call.contract_id()).map_err(|_| 602_u128)?;
+    let hash = genoflow_core::usecases::oracle::message_hash(
+        &contract,
+        transaction.network.chain_id(),
+        &key32,
+        &value32,
+        u64::try_from(*timestamp).map_err(|_| 604_u128)?,
+    );
+    let signer = RecoverableSignature::from_rsv(signature)
+        .and_then(|signature| signature.recover(&hash))
+        .map_err(|_| 602_u128)?;
+    let slot = format!("{}::{}", call.contract_id(), hex::encode(key));
+    if values
+        .get(&slot)
+        .is_some_and(|stored| stored.timestamp >= *timestamp)
+    {
+        return Err(603);
+    }
+    values.insert(
+        slot,
+        OracleEntry {
+            value: value.clone(),
+            timestamp: *timestamp,
+            oracle: signer.to_bytes(),
+            submitted_at: height,
+        },
+    );
+    Ok(())
 }
 
 fn read_only_key(call: &ContractCall) -> String {
@@ -111,19 +201,27 @@ impl MemoryChain {
                 let sender = tx.sender().to_string();
                 let expected = state.nonces.get(&sender).copied().unwrap_or(0);
                 (*status == TxStatus::Pending && tx.auth.nonce == expected)
-                    .then(|| (*txid, sender, tx.payload.clone()))
+                    .then(|| (*txid, sender, tx.clone()))
             });
-            let Some((txid, sender, payload)) = next else {
+            let Some((txid, sender, transaction)) = next else {
                 break;
             };
             *state.nonces.entry(sender).or_insert(0) += 1;
-            let status = if abort {
+            let oracle = match &transaction.payload {
+                Payload::ContractCall(call)
+                    if !abort && call.function_name.as_str() == "submit" =>
+                {
+                    oracle_submit(&mut state.oracle_values, &transaction, call, height).err()
+                }
+                _ => None,
+            };
+            let status = if abort || oracle.is_some() {
                 TxStatus::AbortByResponse {
                     block_height: Some(height),
-                    result: Some(ClarityValue::err(ClarityValue::UInt(200))),
+                    result: Some(ClarityValue::err(ClarityValue::UInt(oracle.unwrap_or(200)))),
                 }
             } else {
-                let result = match payload {
+                let result = match transaction.payload {
                     Payload::ContractCall(call)
                         if call.function_name.as_str() == "anchor-batch" =>
                     {
@@ -224,13 +322,27 @@ impl Chain for MemoryChain {
         state.read_only_calls += 1;
         Self::available(&state)?;
         let function = format!("{}::{}", call.contract_id(), call.function_name.as_str());
-        state
+        if let Some(answer) = state
             .read_only
             .get(&read_only_key(call))
             .or_else(|| state.read_only_functions.get(&function))
-            .cloned()
-            .ok_or_else(|| {
-                ChainError::ReadOnly(format!("no answer set for {}", read_only_key(call)))
-            })
+        {
+            return Ok(answer.clone());
+        }
+        if call.function_name.as_str() == "get-value"
+            && let Some(ClarityValue::Buffer(key)) = call.args.first()
+        {
+            let slot = format!("{}::{}", call.contract_id(), hex::encode(key));
+            return Ok(state
+                .oracle_values
+                .get(&slot)
+                .map_or_else(ClarityValue::none, |entry| {
+                    ClarityValue::some(entry.clarity())
+                }));
+        }
+        Err(ChainError::ReadOnly(format!(
+            "no answer set for {}",
+            read_only_key(call)
+        )))
     }
 }
