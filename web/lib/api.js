@@ -151,4 +151,14 @@ export class Api {
   listPurchases() {
     return this.request('GET', '/purchases');
   }
+
+  /** The oracle's latest attestation of a record, e.g. ('catalogue', 'tb-who-2023') (no sign-in needed). */
+  getAttestation(source, id) {
+    return this.request('GET', `/oracle/${encodeURIComponent(source)}/${encodeURIComponent(id)}`, { auth: false });
+  }
+
+  /** The attestation of the panel's gene `symbol`, as the panel writes it (no sign-in needed). */
+  getGeneAttestation(symbol) {
+    return this.request('GET', `/oracle/gene/${encodeURIComponent(symbol)}`, { auth: false });
+  }
 }

@@ -1,7 +1,8 @@
 // Rendering of the analysis report, the coverage chart and the anchoring proof.
 
 import { h, svg } from './dom.js';
-import { figureLabel, formatNumber, formatPercent, orderedEntries, shortHex } from './format.js';
+import { figureLabel, formatDate, formatNumber, formatPercent, orderedEntries, shortHex } from './format.js';
+import { attestationErrorWords, attestationStateWords, catalogueProblems, chainCheck, evidenceGenes } from './oracle.js';
 
 const CALL_WORDS = { resistant: 'Resistant', susceptible: 'Susceptible', unknown: 'Unknown' };
 
@@ -158,8 +159,104 @@ export function renderQc(qc = {}, inputs = []) {
   return section('Quality control', h('div', { class: 'qc' }, definitionList(entries)), files.length ? h('ul', { class: 'inputs' }, files) : null);
 }
 
-/** The whole report view: `{dataset_id, sample_id, report_sha256, report, artifacts}`. */
-export function renderReport(view, resolveUrl = (url) => url) {
+/** An attestation's state in words (the colour only repeats them). */
+function attestationState(attestation) {
+  return h('span', { class: `oracle-state oracle-${attestation.state}`, dataset: { testid: 'attestation-state', state: attestation.state } }, attestationStateWords(attestation));
+}
+
+const READING = 'reading the oracle’s attestation…';
+
+/** The catalogue the calls rest on, as the report names it and the oracle attested it. */
+function renderCatalogueAttestation(named, entry) {
+  const head = h('h4', {}, 'Resistance catalogue');
+  if (!named) return [head, h('p', { class: 'muted', dataset: { testid: 'catalogue-attestation', state: 'none' } }, 'This report names no catalogue attestation.')];
+  const id = h('code', {}, named.id);
+  if (!entry) return [head, h('p', { class: 'muted', dataset: { testid: 'catalogue-attestation', state: 'loading' } }, 'Catalogue ', id, ': ', READING)];
+  if (entry.error) {
+    return [head, h('p', { class: 'muted', dataset: { testid: 'catalogue-attestation', state: entry.error.code === 'not_attested' ? 'not-attested' : 'error' } },
+      'Catalogue ', id, ': ', attestationErrorWords(entry.error), '. The report names the value ', h('code', { title: named.value }, shortHex(named.value, 8)), '.')];
+  }
+  const a = entry.attestation;
+  const chain = chainCheck(a);
+  const problems = [...catalogueProblems(named, a), ...(chain.kind === 'mismatch' ? [chain.words] : [])];
+  const doc = a.document || {};
+  return [
+    head,
+    h('div', { dataset: { testid: 'catalogue-attestation', state: a.state, match: problems.length ? 'mismatch' : chain.kind } },
+      problems.length
+        ? h('div', { class: 'problem', role: 'alert', dataset: { testid: 'catalogue-mismatch' } },
+          h('strong', {}, 'Warning: this catalogue attestation does not match.'),
+          h('ul', {}, problems.map((p) => h('li', {}, p))))
+        : null,
+      definitionList([
+        ['Catalogue', [id, doc.catalogue ? ` — ${doc.catalogue}` : '', doc.reference ? ` (${doc.reference})` : '']],
+        ['Attested value', h('code', { title: a.value }, shortHex(a.value, 8))],
+        ['State', attestationState(a)],
+        ['Signed', Number.isFinite(a.timestamp) ? formatDate(a.timestamp * 1000) : '—'],
+        ['Matches the report', catalogueProblems(named, a).length ? h('span', { class: 'bad' }, 'no') : 'yes, the same value'],
+        ['Oracle contract', chain.kind === 'mismatch' ? h('span', { class: 'bad' }, 'does not match') : chain.kind === 'match' ? 'holds this value' : 'not read (see the chain check below)'],
+      ])),
+  ];
+}
+
+/** One row per gene of the evidence: its attested NCBI Gene record, or why there is none. */
+function renderGeneRecords(genes, entries) {
+  const head = h('h4', {}, 'Genes in the evidence');
+  if (!genes.length) return [head, h('p', { class: 'muted' }, 'No gene is named in the evidence of this report.')];
+  const rows = genes.map((symbol) => {
+    const entry = entries[symbol];
+    const geneCell = h('th', { scope: 'row' }, h('em', {}, symbol));
+    if (!entry || entry.error) {
+      const state = !entry ? 'loading' : entry.error.code === 'not_attested' || entry.error.code === 'unknown_gene' ? 'not-attested' : 'error';
+      return h('tr', { dataset: { testid: 'gene-record', gene: symbol, state } }, geneCell,
+        h('td', { colspan: 3, class: 'muted' }, entry ? attestationErrorWords(entry.error) : READING));
+    }
+    const a = entry.attestation;
+    const doc = a.document || {};
+    const chain = chainCheck(a);
+    return h('tr', { dataset: { testid: 'gene-record', gene: symbol, state: a.state, match: chain.kind } },
+      geneCell,
+      h('td', { title: doc.organism || undefined }, doc.description ?? '—'),
+      h('td', { class: 'num' }, doc.id ? h('a', { href: `https://www.ncbi.nlm.nih.gov/gene/${encodeURIComponent(doc.id)}`, rel: 'noopener noreferrer', target: '_blank' }, doc.id) : '—'),
+      h('td', {}, attestationState(a), chain.kind === 'mismatch' ? h('div', { class: 'bad', role: 'alert', dataset: { testid: 'gene-mismatch' } }, chain.words) : null),
+    );
+  });
+  return [
+    head,
+    h('div', { class: 'table-wrap' },
+      h('table', { class: 'gene-records' },
+        h('caption', {}, 'NCBI Gene records of the genes named in the evidence, as the oracle attested them'),
+        h('thead', {}, h('tr', {}, ['Gene', 'Description', 'NCBI Gene id', 'State'].map((t) => h('th', { scope: 'col' }, t)))),
+        h('tbody', {}, rows))),
+  ];
+}
+
+/**
+ * The knowledge base behind the calls: the catalogue attestation the report names and the
+ * attested NCBI Gene record of each gene in the evidence. `oracle` is
+ * `{catalogue: entry, genes: {[symbol]: entry}}`, an entry `{attestation}` or `{error}`, or
+ * absent while it is read.
+ */
+export function renderKnowledgeBase(report, oracle = null) {
+  const genes = evidenceGenes(report.resistance);
+  const read = [oracle?.catalogue, ...genes.map((g) => oracle?.genes?.[g])].map((e) => e?.attestation).filter(Boolean);
+  const unread = [...new Set(read.filter((a) => a.matches_chain === null || a.matches_chain === undefined).map((a) => a.on_chain_error).filter(Boolean))];
+  return h(
+    'section',
+    { class: 'report-section knowledge-base', dataset: { testid: 'knowledge-base' } },
+    h('h3', {}, 'Knowledge base'),
+    h('p', { class: 'muted small' }, 'What the calls rest on, as GenoFlow’s oracle attested it: the resistance catalogue and the NCBI Gene record of each gene named in the evidence. The oracle signs each record and submits it to its contract on the Stacks chain.'),
+    renderCatalogueAttestation(report.catalogue, oracle?.catalogue),
+    renderGeneRecords(genes, oracle?.genes || {}),
+    unread.map((message) => h('p', { class: 'muted small', dataset: { testid: 'oracle-unread' } }, `Chain check: ${message.replace(/\.$/, '')}.`)),
+  );
+}
+
+/**
+ * The whole report view: `{dataset_id, sample_id, report_sha256, report, artifacts}`, with the
+ * oracle's attestations read so far (renderKnowledgeBase).
+ */
+export function renderReport(view, resolveUrl = (url) => url, oracle = null) {
   const report = view.report || {};
   const panel = report.panel || {};
   const downloads = (view.artifacts || []).map((artifact) =>
@@ -180,6 +277,7 @@ export function renderReport(view, resolveUrl = (url) => url) {
       h('div', { class: 'downloads' }, downloads),
     ),
     renderResistance(report.resistance),
+    renderKnowledgeBase(report, oracle),
     renderQc(report.qc, report.inputs),
     renderCoverageChart(report.coverage),
     renderVariants(report.variants),

@@ -17,7 +17,10 @@
 //   datasets     {items: [dataset], next: cursor | null, olderIds: Set | null,
 //                 error: string | null, lastChange: ms}
 //   detail       null | {id, dataset, report, proof, loadError, reportError, proofError,
-//                        confirming: bool, download: {[dataset_id]: {url} | {error}}}
+//                        confirming: bool, download: {[dataset_id]: {url} | {error}},
+//                        oracle: null | {catalogue: entry | null, genes: {[symbol]: entry}}}
+//                 (oracle: the attestations of the report's catalogue and evidence genes;
+//                 an entry is {attestation} or {error: {code, message}}, null/absent while read)
 //   upload       {busy: bool, error: string | null, subscriptionRequired: bool,
 //                 rows: [{filename, size, phase, fraction, message, resumable}],
 //                 job: null | {files, records}, unfinished: [resume record], active: Set of

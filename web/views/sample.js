@@ -11,6 +11,7 @@ import {
   FINAL_STATUSES, REPORT_STATUSES, describeProblem, figureLabel, formatBytes, formatDate, formatNumber,
   formatPercent, formatStx, humanKey, orderedEntries, parseStx, statusWords,
 } from '../lib/format.js';
+import { evidenceGenes } from '../lib/oracle.js';
 import { renderProof, renderReport } from '../lib/report.js';
 import { ResumeStore } from '../lib/upload.js';
 import { bytesToHex, hexToBytes } from '../lib/sha256.js';
@@ -163,8 +164,33 @@ export function mountSample(ctx) {
         }
       }
       if (detail()?.id !== current.id) return;
-      if (changed) store.set({ detail: { ...detail(), ...next, confirming: detail().confirming } });
+      // The attestations are read by loadAttestations, not here: keep what it has read since.
+      if (changed) store.set({ detail: { ...detail(), ...next, confirming: detail().confirming, oracle: detail().oracle } });
+      if (detail().report && !detail().oracle) store.dispatch('loadAttestations');
       poll.schedule();
+    },
+    /**
+     * Reads, once per report, the oracle's attestation of the catalogue the report names and of
+     * each gene in its evidence, all at once; each answer (or its error, kept quietly per record)
+     * is shown as it arrives.
+     */
+    async loadAttestations() {
+      const d = detail();
+      if (!d?.report || d.oracle) return;
+      const report = d.report.report || {};
+      const genes = evidenceGenes(report.resistance);
+      store.set({ detail: { ...d, oracle: { catalogue: null, genes: {} } } });
+      const put = (update) => {
+        const now = detail();
+        if (now?.id !== d.id || !now.oracle) return;
+        store.set({ detail: { ...now, oracle: update(now.oracle) } });
+      };
+      const settle = (promise) => promise.then((attestation) => ({ attestation }), (error) => ({ error: { code: error.code, message: error.message } }));
+      const reads = genes.map((symbol) => settle(api.getGeneAttestation(symbol)).then((entry) => put((o) => ({ ...o, genes: { ...o.genes, [symbol]: entry } }))));
+      if (report.catalogue?.id) {
+        reads.push(settle(api.getAttestation(report.catalogue.source || 'catalogue', report.catalogue.id)).then((entry) => put((o) => ({ ...o, catalogue: entry }))));
+      }
+      await Promise.all(reads);
     },
     confirmDelete(confirming) {
       store.patch('detail', { confirming });
@@ -266,7 +292,7 @@ export function mountSample(ctx) {
       return;
     }
     if (detail()?.id === route.id) return;
-    store.set({ detail: { id: route.id, dataset: null, report: null, proof: null, reportError: null, proofError: null, loadError: null, confirming: false } });
+    store.set({ detail: { id: route.id, dataset: null, report: null, proof: null, reportError: null, proofError: null, loadError: null, confirming: false, oracle: null } });
     window.scrollTo(0, 0);
     store.dispatch('refreshDetail');
   });
@@ -380,7 +406,7 @@ export function mountSample(ctx) {
   function renderReportCard(d) {
     const ds = d.dataset;
     const card = h('section', { class: 'card' }, h('h2', {}, 'Analysis report'));
-    if (d.report) card.append(renderReport(d.report, resolveUrl));
+    if (d.report) card.append(renderReport(d.report, resolveUrl, d.oracle));
     else if (d.reportError) card.append(h('p', { class: 'error' }, d.reportError));
     else if (ds.status === 'invalid' || ds.status === 'failed') card.append(h('p', { class: 'muted' }, 'There is no report for this dataset.'));
     else card.append(h('p', { class: 'muted' }, `The report appears here once the sample is analysed (now: ${statusWords(ds.status).toLowerCase()}).`));

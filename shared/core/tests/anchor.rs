@@ -7,10 +7,7 @@ use std::sync::Arc;
 
 use genoflow_core::{
     lifecycle::{SampleStatus, Status},
-    model::{
-        AnalysisRecord, AnchorRef, Dataset, Lease, LeaseKind, Proof, Sample, SubmissionStatus,
-        UploadKind,
-    },
+    model::{AnchorRef, Lease, LeaseKind, Proof, SubmissionStatus},
     ports::{AnchorRequested, BlobStore, Chain, Clock, Message, Table},
     usecases::{
         anchor::{AnchorBatches, Anchorer, PROOF_FILE},
@@ -29,7 +26,6 @@ use genoflow_testkit::{
     keys::{ALICE, BOB},
     world::World,
 };
-use sha2::{Digest, Sha256};
 
 use genoflow_testkit::keys::ANCHOR_KEY;
 const REGISTRY: &str = "ST1PQHQKV0RJXZFY1DGX8MNSNYVE3VGZJSRTPGZGM.registry";
@@ -67,56 +63,6 @@ fn anchoring(with_node: bool) -> Anchoring {
         world,
         chain,
         anchor,
-    }
-}
-
-/// Stores an analysed sample of one dataset, as the analyze function leaves it.
-async fn analysed(world: &World, name: &str) -> AnchorRequested {
-    let now = world.clock.now();
-    let item = hex::encode(Sha256::digest(name.as_bytes()));
-    let dataset = Dataset {
-        dataset_id: format!("d-{name}"),
-        sample_id: format!("s-{name}"),
-        owner: ALICE.to_owned(),
-        filename: format!("{name}.fq"),
-        key: format!("uploads/{ALICE}/d-{name}/{name}.fq"),
-        size: 10,
-        sha256: "00".repeat(32),
-        format: Some("fastq".to_owned()),
-        status: Status::Analyzed,
-        validation: None,
-        error: None,
-        upload: UploadKind::Single,
-        revision: 4,
-        created_at: now,
-        updated_at: now,
-    };
-    world.table.create_dataset(&dataset).await.unwrap();
-    world
-        .table
-        .create_sample(&Sample {
-            sample_id: dataset.sample_id.clone(),
-            owner: ALICE.to_owned(),
-            sample_name: None,
-            dataset_ids: vec![dataset.dataset_id.clone()],
-            status: SampleStatus::Analyzed,
-            error: None,
-            analysis: Some(AnalysisRecord {
-                inputs_hash: "11".repeat(32),
-                report_sha256: "22".repeat(32),
-                pipeline_id: "33".repeat(32),
-                item: item.clone(),
-                artifacts: vec![],
-            }),
-            anchor: None,
-            created_at: now,
-            updated_at: now,
-        })
-        .await
-        .unwrap();
-    AnchorRequested {
-        sample_id: dataset.sample_id,
-        item,
     }
 }
 
@@ -185,7 +131,7 @@ async fn analysed_items_are_anchored_in_one_batch_then_confirmed() {
     let names = ["a", "b", "c"];
     let mut requests = Vec::new();
     for name in names {
-        requests.push(analysed(&world, name).await);
+        requests.push(world.analysed(name).await);
     }
 
     let outcome = anchor.anchor(&requests).await.unwrap();
@@ -261,7 +207,7 @@ async fn redelivered_requests_anchor_nothing_twice() {
         chain,
         anchor,
     } = anchoring(true);
-    let requests = vec![analysed(&world, "a").await, analysed(&world, "b").await];
+    let requests = vec![world.analysed("a").await, world.analysed("b").await];
     let first = anchor.anchor(&requests).await.unwrap();
     assert!(first.batch.is_some());
 
@@ -278,7 +224,7 @@ async fn redelivered_requests_anchor_nothing_twice() {
     assert_eq!(chain.transactions().len(), 1);
 
     // A request whose item differs from the sample's record is not anchored.
-    let analysed_c = analysed(&world, "c").await;
+    let analysed_c = world.analysed("c").await;
     let wrong = AnchorRequested {
         item: "ff".repeat(32),
         ..analysed_c
@@ -294,7 +240,7 @@ async fn without_a_node_the_transaction_is_signed_and_kept_unbroadcast() {
         chain,
         anchor,
     } = anchoring(false);
-    let request = analysed(&world, "a").await;
+    let request = world.analysed("a").await;
     let outcome = anchor.anchor(&[request]).await.unwrap();
     let batch = outcome.batch.unwrap();
     assert_eq!(batch.status, SubmissionStatus::Signed);
@@ -315,7 +261,7 @@ async fn a_node_outage_leaves_the_batch_signed_and_the_schedule_broadcasts_it() 
         chain,
         anchor,
     } = anchoring(true);
-    let request = analysed(&world, "a").await;
+    let request = world.analysed("a").await;
     chain.set_unavailable(true);
     let outcome = anchor.anchor(std::slice::from_ref(&request)).await.unwrap();
     assert_eq!(outcome.batch.unwrap().status, SubmissionStatus::Signed);
@@ -349,7 +295,7 @@ async fn a_dropped_transaction_is_sent_again_unchanged() {
         chain,
         anchor,
     } = anchoring(true);
-    let request = analysed(&world, "a").await;
+    let request = world.analysed("a").await;
     let batch = anchor.anchor(&[request]).await.unwrap().batch.unwrap();
     chain.drop_pending(&hash(&batch.txid));
 
@@ -388,7 +334,7 @@ async fn a_nonce_held_in_the_mempool_by_another_transaction_is_re_signed() {
         .broadcast(&transfer_from_the_anchor_key(0))
         .await
         .unwrap();
-    let request = analysed(&world, "a").await;
+    let request = world.analysed("a").await;
     let batch = anchor.anchor(&[request]).await.unwrap().batch.unwrap();
     assert_eq!(batch.status, SubmissionStatus::Broadcast);
     let txs = anchor_txs(&chain);
@@ -419,7 +365,7 @@ async fn a_bad_nonce_answer_re_syncs_to_the_nonce_the_node_expects() {
         expected: 5,
         actual: 0,
     }]);
-    let request = analysed(&world, "a").await;
+    let request = world.analysed("a").await;
     let batch = anchor.anchor(&[request]).await.unwrap().batch.unwrap();
     let txs = anchor_txs(&chain);
     assert_eq!(txs.len(), 6);
@@ -437,7 +383,7 @@ async fn batches_in_flight_take_consecutive_nonces() {
         anchor,
     } = anchoring(true);
     for name in ["a", "b", "c"] {
-        let request = analysed(&world, name).await;
+        let request = world.analysed(name).await;
         anchor.anchor(&[request]).await.unwrap();
     }
     let nonces: Vec<u64> = anchor_txs(&chain)
@@ -463,7 +409,7 @@ async fn an_aborted_batch_hands_its_samples_back_for_the_next_batch() {
         chain,
         anchor,
     } = anchoring(true);
-    let request = analysed(&world, "a").await;
+    let request = world.analysed("a").await;
     let first = anchor
         .anchor(std::slice::from_ref(&request))
         .await
@@ -501,7 +447,7 @@ async fn a_claim_whose_batch_was_never_stored_is_released_after_the_lease() {
         chain,
         anchor,
     } = anchoring(true);
-    let request = analysed(&world, "a").await;
+    let request = world.analysed("a").await;
     // A run claimed the sample and died before storing its batch.
     claim_into_a_batch_never_stored(&world, "s-a").await;
 
@@ -521,7 +467,7 @@ async fn a_refused_transaction_is_an_error_that_names_the_reason() {
         chain,
         anchor,
     } = anchoring(true);
-    let request = analysed(&world, "a").await;
+    let request = world.analysed("a").await;
     chain.reject_next(vec![BroadcastRejection::NotEnoughFunds {
         expected: 2_000,
         actual: 0,
@@ -541,7 +487,7 @@ fn the_anchor_key_never_shows_in_debug() {
 #[tokio::test]
 async fn the_proof_route_says_when_a_dataset_is_not_anchored_yet() {
     let Anchoring { world, .. } = anchoring(true);
-    analysed(&world, "a").await;
+    world.analysed("a").await;
     let early = world.datasets.proof(ALICE, "d-a").await.unwrap_err();
     assert_eq!((early.http_status(), early.code()), (409, "not_anchored"));
     assert!(world.blobs.list("results/d-a/").await.unwrap().is_empty());
@@ -554,7 +500,7 @@ async fn the_sweeper_returns_a_claim_whose_batch_was_never_stored() {
         chain,
         anchor,
     } = anchoring(true);
-    analysed(&world, "a").await;
+    world.analysed("a").await;
     // A run claimed the sample (lease first) and died before storing its batch; no request
     // arrives again.
     let now = world.clock.now();
@@ -593,7 +539,7 @@ async fn a_deleted_dataset_gets_no_proof_back_from_the_anchor_schedule() {
         chain,
         anchor,
     } = anchoring(true);
-    let requests = [analysed(&world, "a").await, analysed(&world, "b").await];
+    let requests = [world.analysed("a").await, world.analysed("b").await];
     anchor.anchor(&requests).await.unwrap();
     stored_proof(&world, "a").await;
 

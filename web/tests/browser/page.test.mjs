@@ -21,9 +21,15 @@ const SETTLED = [...REPORT_STATUSES, 'invalid', 'failed'];
 let server;
 let browser;
 const work = tempDir('genoflow-web-files-');
+/** The analysed read pair of the first test: its dataset id and the development key that owns it. */
+let analysed = null;
 
 before(async () => {
-  server = await startServer();
+  // The oracle attests the panel's genes and catalogue at start, from the offline NCBI answers
+  // (no node: every attestation stays `signed`). A devnet test key, no secret.
+  const oracleKey = join(work, 'oracle.key');
+  writeFileSync(oracleKey, '753b7cc01a1a2e86221266a154af739463fce51219d97e4f856cd7200c3bd2a601\n');
+  server = await startServer(['--oracle-key-file', oracleKey, '--oracle-source', join(repoRoot, 'tests', 'data', 'oracle-source')]);
   browser = await launchBrowser();
 });
 
@@ -140,6 +146,82 @@ test('a read pair uploaded together is analysed; the report, chart and proof are
 
   assertSameOrigin(requests, server.url);
   assert.deepEqual(problems, []);
+  analysed = { datasetId: rows['tb-demo_R1.fastq.gz'].id, devKey: await page.evaluate(() => localStorage.getItem('genoflow.devKey')) };
+  await context.close();
+});
+
+test('the report shows the attested catalogue and the NCBI Gene records of the evidence genes; a mismatch is shown as such', { timeout: 120_000 }, async () => {
+  assert.ok(analysed, 'the first test analysed the read pair');
+  const { page, problems, requests, context } = await newPage(browser);
+  await page.addInitScript((key) => localStorage.setItem('genoflow.devKey', key), analysed.devKey);
+  await signInWithDevKey(page, server.url);
+  const oracleReads = [];
+  page.on('request', (r) => { if (new URL(r.url()).pathname.startsWith('/oracle/')) oracleReads.push(new URL(r.url()).pathname); });
+  await page.goto(`${server.url}#/datasets/${analysed.datasetId}`);
+
+  const kb = page.getByTestId('knowledge-base');
+  await kb.waitFor({ timeout: 30_000 });
+  assert.equal(await kb.locator('h3').textContent(), 'Knowledge base');
+  const catalogue = kb.getByTestId('catalogue-attestation');
+  await page.waitForFunction(() => document.querySelector('[data-testid=catalogue-attestation]')?.dataset.state === 'signed' &&
+    [...document.querySelectorAll('[data-testid=gene-record]')].every((row) => !['loading'].includes(row.dataset.state)), null, { timeout: 20_000 });
+  const catalogueText = await catalogue.textContent();
+  assert.match(catalogueText, /tb-who-2023/);
+  assert.match(catalogueText, /signed by the oracle, not yet on the chain/);
+  assert.equal(await catalogue.getAttribute('data-match'), 'unread', 'no node: the contract is not read, nothing is called a mismatch');
+  assert.equal(await kb.getByTestId('catalogue-mismatch').count(), 0);
+  const attested = await (await fetch(`${server.url}oracle/catalogue/tb-who-2023`)).json();
+  assert.ok(catalogueText.includes(attested.value.slice(0, 8)), 'the attested value is shown');
+  assert.match(await kb.getByTestId('oracle-unread').first().textContent(), /no Stacks node is connected/);
+
+  // One row per gene of the evidence (rpoB, inhA, katG, pncA for tb-demo), each read once.
+  const rows = await kb.getByTestId('gene-record').evaluateAll((els) => els.map((e) => ({ gene: e.dataset.gene, state: e.dataset.state, text: e.textContent })));
+  const genes = rows.map((r) => r.gene);
+  for (const gene of ['rpoB', 'katG', 'inhA', 'pncA']) assert.ok(genes.includes(gene), `${gene} is listed`);
+  assert.equal(new Set(genes).size, genes.length, 'each gene once');
+  for (const row of rows) assert.equal(row.state, 'signed', `${row.gene} is signed`);
+  const rpoB = rows.find((r) => r.gene === 'rpoB');
+  assert.match(rpoB.text, /DNA-directed RNA polymerase subunit beta/);
+  assert.match(rpoB.text, /888164/);
+  assert.match(rpoB.text, /signed by the oracle, not yet on the chain/);
+  assert.match(rows.find((r) => r.gene === 'katG').text, /catalase/i);
+  assert.deepEqual([...oracleReads].sort(), [...genes.map((g) => `/oracle/gene/${g}`), '/oracle/catalogue/tb-who-2023'].sort(), 'one read per gene and one for the catalogue');
+  await kb.screenshot({ path: join(ensureDir(screenshots), 'knowledge-base.png') });
+
+  // The catalogue the oracle attested is not the one the report names, and the contract holds
+  // something else: both are said; a gene that cannot be read is said quietly in its row.
+  await page.route('**/oracle/catalogue/**', async (route) => {
+    const response = await route.fetch();
+    const body = await response.json();
+    body.value = 'ee'.repeat(32);
+    body.matches_chain = false;
+    body.on_chain = { value: 'ff'.repeat(32), timestamp: body.timestamp + 60, signer: body.signer, submitted_at: 7 };
+    body.state = 'superseded';
+    delete body.on_chain_error;
+    await route.fulfill({ response, json: body });
+  });
+  await page.route('**/oracle/gene/pncA', (route) => route.fulfill({ status: 404, json: { error: { code: 'not_attested', message: 'pncA is not attested' } } }));
+  await page.route('**/oracle/gene/katG', (route) => route.abort());
+  await page.reload();
+  const warning = page.getByTestId('catalogue-mismatch');
+  await warning.waitFor({ timeout: 30_000 });
+  const warningText = await warning.textContent();
+  assert.equal(await warning.getAttribute('role'), 'alert');
+  assert.match(warningText, /does not match/);
+  assert.match(warningText, /The report's catalogue value differs from the attested one/);
+  assert.match(warningText, /Does not match the chain: the oracle contract holds a newer value/);
+  assert.match(await page.getByTestId('catalogue-attestation').textContent(), /superseded by a newer value/);
+  const pncA = page.locator('[data-testid=gene-record][data-gene=pncA]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=gene-record][data-gene=katG]')?.dataset.state === 'error');
+  assert.match(await pncA.textContent(), /not attested/);
+  assert.match(await page.locator('[data-testid=gene-record][data-gene=katG]').textContent(), /could not be read/);
+  assert.match(await page.locator('[data-testid=gene-record][data-gene=rpoB]').textContent(), /DNA-directed RNA polymerase subunit beta/, 'the other genes are still shown');
+  await page.getByTestId('drug-call').first().waitFor();
+  assert.ok(await page.getByTestId('variant-row').count() > 0, 'the rest of the report is shown');
+  await page.getByTestId('knowledge-base').screenshot({ path: join(screenshots, 'knowledge-base-mismatch.png') });
+
+  assertSameOrigin(requests, server.url);
+  assert.deepEqual(problems.filter((p) => !/ERR_FAILED/.test(p)), [], 'nothing but the aborted katG read went wrong');
   await context.close();
 });
 
