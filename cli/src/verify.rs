@@ -1,4 +1,5 @@
-//! `genoflow verify --report report.json --proof proof.json [--node URL] [--registry ID]`.
+//! `genoflow verify --report report.json --proof proof.json [--node URL] [--registry ID]
+//! [--oracle ID]`.
 
 use genoflow_node::{ClientConfig, NodeClient};
 use std::{fs, path::PathBuf, process::ExitCode};
@@ -6,7 +7,9 @@ use std::{fs, path::PathBuf, process::ExitCode};
 use anyhow::Context as _;
 use genoflow_core::{
     model::Proof,
-    usecases::verify::{Check, verify_offline, verify_on_chain},
+    usecases::verify::{
+        Check, oracle_of_registry, verify_catalogue_on_chain, verify_offline, verify_on_chain,
+    },
 };
 
 #[derive(Debug, clap::Args)]
@@ -17,12 +20,17 @@ pub(crate) struct Args {
     /// The anchoring proof (proof.json, or the body of GET /datasets/{id}/proof).
     #[arg(long, value_name = "FILE")]
     proof: PathBuf,
-    /// Also ask this Stacks node API: the batch transaction and registry.verify-inclusion.
+    /// Also ask this Stacks node API: the batch transaction, registry.verify-inclusion, and
+    /// oracle.get-value for the catalogue the report names.
     #[arg(long, value_name = "URL")]
     node: Option<String>,
     /// The registry contract (ADDRESS.registry); default: the one the proof names.
     #[arg(long, value_name = "CONTRACT")]
     registry: Option<String>,
+    /// The oracle contract (ADDRESS.oracle) that attests the catalogue; default: the oracle of
+    /// the registry's deployer.
+    #[arg(long, value_name = "CONTRACT")]
+    oracle: Option<String>,
 }
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
@@ -45,6 +53,12 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
             .context(
                 "the proof does not name its registry contract: pass --registry ADDRESS.registry",
             )?;
+        let oracle = match &args.oracle {
+            Some(oracle) => oracle.clone(),
+            None => oracle_of_registry(&registry).with_context(|| {
+                format!("the registry {registry:?} is not a contract id: pass --registry ADDRESS.registry")
+            })?,
+        };
         let node = NodeClient::new(url, ClientConfig::default())
             .with_context(|| format!("bad --node {url}"))?;
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -52,14 +66,21 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
             .build()
             .context("cannot start the async runtime")?;
         checks.extend(runtime.block_on(verify_on_chain(&node, &proof, &registry)));
+        checks.extend(runtime.block_on(verify_catalogue_on_chain(&node, &report, &oracle)));
     }
     for Check {
         what,
         holds,
+        skipped,
         detail,
     } in &checks
     {
-        println!("{} {what}: {detail}", if *holds { "ok  " } else { "FAIL" });
+        let mark = match (holds, skipped) {
+            (_, true) => "skip",
+            (true, false) => "ok  ",
+            (false, false) => "FAIL",
+        };
+        println!("{mark} {what}: {detail}");
     }
     let failed = checks.iter().filter(|c| !c.holds).count();
     if failed == 0 {
@@ -68,8 +89,14 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
         } else {
             "offline (add --node URL to ask the chain)"
         };
+        let skipped = checks.iter().filter(|c| c.skipped).count();
+        let skipped = if skipped == 0 {
+            String::new()
+        } else {
+            format!(" ({skipped} skipped: see above)")
+        };
         println!(
-            "verified {scope}: item {} is leaf {} of root {}",
+            "verified {scope}: item {} is leaf {} of root {}{skipped}",
             proof.item, proof.index, proof.root
         );
         Ok(ExitCode::SUCCESS)

@@ -15,7 +15,7 @@
 //! | [`oracle::OracleUpdates::confirm`] | oracle | schedule |
 //! | [`oracle::OracleUpdates::refresh_all`] | oracle, `genoflow serve` | the schedule's watch list and the panel's genes and catalogue ([`oracle::OracleUpdates::panel_requests`]); `POST /admin/oracle/refresh` (serve) |
 //! | [`attestations::Attestations`] | api | `GET /oracle/{source}/{id}`, `GET /oracle/gene/{symbol}` |
-//! | [`verify::verify_offline`], [`verify::verify_on_chain`] | `genoflow verify` | a report and its proof |
+//! | [`verify::verify_offline`], [`verify::verify_on_chain`], [`verify::verify_catalogue_on_chain`] | `genoflow verify` | a report and its proof; the catalogue it names |
 //! | [`datasets::Datasets`] | api | `GET /datasets`, `GET /datasets/{id}` (with its `chain` block), `/report`, `/proof`, `/download` (owner or buyer), `DELETE /datasets/{id}` |
 //! | [`marketplace::Marketplace`] | api | `GET /marketplace`, `GET /marketplace/{listing_id}`, `GET /purchases` |
 //! | [`onchain::ChainReads`] | api | the contracts' read-only calls behind a 30 s cache; the sample ↔ registry record link |
