@@ -40,8 +40,16 @@ cd "$WORK"
 [[ -s genome.fa.fai ]] || samtools faidx genome.fa
 [[ -s genome.fa.mmi ]] || minimap2 -x sr -d genome.fa.mmi genome.fa 2>/dev/null
 # Panel regions as BED, from the segment names of the built-in panel.
+# The segments holding a gene or its promoter: those whose variants the report lists (the
+# segments around the lineage barcode's sites serve the lineage call only).
+genes_only() {
+  awk -v OFS='\t' 'NR == FNR { if ($5 ~ /^[0-9]+$/) { n++; lo[n] = $5 - ($4 == "+" ? $7 : 0); hi[n] = $6 + ($4 == "-" ? $7 : 0) }; next }
+    { for (i = 1; i <= n; i++) if (lo[i] <= $3 && $2 < hi[i]) { print; next } }' \
+    "$ROOT/shared/genomics/panels/tb-who-2023/panel.tsv" -
+}
 gzip -dc "$ROOT/shared/genomics/panels/tb-who-2023/reference.fa.gz" \
-  | sed -n 's/^>\(.*\):\([0-9]*\)-\([0-9]*\)$/\1\t\2\t\3/p' | awk -v OFS='\t' '{print $1, $2 - 1, $3}' > panel.bed
+  | sed -n 's/^>\(.*\):\([0-9]*\)-\([0-9]*\)$/\1\t\2\t\3/p' | awk -v OFS='\t' '{print $1, $2 - 1, $3}' \
+  | genes_only > panel.bed
 
 case $MODE in
   sample)

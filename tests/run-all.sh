@@ -99,6 +99,14 @@ if [[ ! -x /usr/bin/chromium ]]; then
     exit 1
   fi
 fi
+# pdftotext reads the text of Chromium's PDF of the report (the print test).
+if ! command -v pdftotext >/dev/null; then
+  if [[ $(id -u) == 0 ]]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null
+  else
+    echo "not root: pdftotext missing, the print test checks the print layout but not the PDF's text"
+  fi
+fi
 (cd web && npm ci --no-audit --no-fund && npm test)
 # The browser tests start the debug binary the Rust tests built.
 cargo build --locked --bin genoflow

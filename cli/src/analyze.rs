@@ -9,7 +9,7 @@ use std::{
 };
 
 use anyhow::Context as _;
-use genoflow_genomics::analysis::{BUILTIN_TB, Options, Panel, Report, analyze};
+use genoflow_genomics::analysis::{BUILTIN_TB, DrugLine, Options, Panel, Report, analyze};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
@@ -91,6 +91,12 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<ExitCode> {
 
 /// The human summary: reads, variants and one line per drug.
 fn print_summary(out: &mut impl Write, report: &Report) -> io::Result<()> {
+    // The species verdict first: a sample that is not M. tuberculosis says so before any call.
+    writeln!(
+        out,
+        "species {}: {}",
+        report.species.verdict, report.species.reason
+    )?;
     writeln!(
         out,
         "panel {} ({}, {})",
@@ -100,6 +106,42 @@ fn print_summary(out: &mut impl Write, report: &Report) -> io::Result<()> {
         out,
         "reads {}, mapped to panel {}, mean quality {:.1}",
         report.qc.reads, report.qc.mapped_to_panel, report.qc.mean_quality
+    )?;
+    let lineage = &report.lineage;
+    match (
+        &lineage.path,
+        lineage.covered_fraction,
+        lineage.median_fraction,
+    ) {
+        (Some(path), Some(covered), Some(fraction)) => writeln!(
+            out,
+            "lineage {} ({path}; {}; sites covered {:.0}%, median fraction {fraction:.2})",
+            lineage.call,
+            lineage.family.as_deref().unwrap_or("-"),
+            100.0 * covered
+        )?,
+        _ => writeln!(
+            out,
+            "lineage {} ({})",
+            lineage.call,
+            lineage.reason.as_deref().unwrap_or("-")
+        )?,
+    }
+    let shares: Vec<String> = report
+        .mixture
+        .proportions
+        .iter()
+        .map(|p| format!("{} {:.2}", p.lineage, p.fraction))
+        .collect();
+    writeln!(
+        out,
+        "mixture {} ({})",
+        report.mixture.verdict,
+        if report.mixture.verdict == "mixed" {
+            shares.join(", ")
+        } else {
+            report.mixture.reason.clone()
+        }
     )?;
     writeln!(out, "variants {}", report.variants.len())?;
     for v in &report.variants {
@@ -118,23 +160,58 @@ fn print_summary(out: &mut impl Write, report: &Report) -> io::Result<()> {
             if v.mixed { " (mixed)" } else { "" }
         )?;
     }
-    writeln!(out, "resistance")?;
-    for drug in &report.resistance {
-        let evidence: Vec<&str> = drug.evidence.iter().map(|e| e.variant.as_str()).collect();
-        writeln!(
-            out,
-            "  {:<14} {:<11} {}",
-            drug.drug,
-            drug.call,
-            if evidence.is_empty() {
-                format!(
-                    "(catalogue positions covered {:.0}%)",
-                    100.0 * drug.covered_fraction
-                )
-            } else {
-                evidence.join(", ")
+    writeln!(
+        out,
+        "classification {} ({})",
+        report.classification, report.classification_detail
+    )?;
+    // The drugs as the report groups them: first-line, then second-line.
+    for group in &report.drug_groups {
+        let title = match group.line {
+            DrugLine::FirstLine => "first-line drugs",
+            DrugLine::SecondLine => "second-line drugs",
+        };
+        writeln!(out, "{title}")?;
+        for name in &group.drugs {
+            let Some(drug) = report.resistance.iter().find(|d| &d.drug == name) else {
+                continue;
+            };
+            let evidence: Vec<String> = drug
+                .evidence
+                .iter()
+                .map(|e| {
+                    if e.heteroresistant {
+                        format!(
+                            "{} ({}; heteroresistant, fraction {:.2})",
+                            e.variant, e.grade_text, e.alt_fraction
+                        )
+                    } else {
+                        format!("{} ({})", e.variant, e.grade_text)
+                    }
+                })
+                .collect();
+            writeln!(
+                out,
+                "  {:<14} {:<11} {}",
+                drug.drug,
+                drug.call,
+                if evidence.is_empty() {
+                    format!(
+                        "(catalogue positions covered {:.0}%)",
+                        100.0 * drug.covered_fraction
+                    )
+                } else {
+                    evidence.join(", ")
+                }
+            )?;
+            if let Some(caveat) = &drug.caveat {
+                writeln!(out, "  {:<14} note: {caveat}", "")?;
             }
-        )?;
+        }
     }
-    writeln!(out, "pipeline {}", report.pipeline_id)
+    writeln!(
+        out,
+        "pipeline {} ({} {}, method {})",
+        report.pipeline_id, report.software.name, report.software.version, report.software.method
+    )
 }

@@ -121,6 +121,24 @@ export class Api {
     return this.request('GET', `/datasets${query}`);
   }
 
+  /**
+   * One page of the owner's samples: `{samples, next?, truncated?}`. `query`: {q, status,
+   * result, sort: 'newest' | 'oldest' | 'name', cursor, limit}; empty values are left out.
+   */
+  listSamples(query = {}) {
+    const params = new URLSearchParams();
+    for (const key of ['q', 'status', 'result', 'sort', 'cursor', 'limit']) {
+      const value = query[key];
+      if (value !== undefined && value !== null && value !== '' && !(key === 'sort' && value === 'newest')) params.set(key, String(value));
+    }
+    const text = params.toString();
+    return this.request('GET', `/samples${text ? `?${text}` : ''}`);
+  }
+
+  getSample(id) {
+    return this.request('GET', `/samples/${encodeURIComponent(id)}`);
+  }
+
   getDataset(id) {
     return this.request('GET', `/datasets/${encodeURIComponent(id)}`);
   }

@@ -2,7 +2,12 @@
 
 import { h, svg } from './dom.js';
 import { figureLabel, formatDate, formatNumber, formatPercent, orderedEntries, shortHex } from './format.js';
+import {
+  callsBy, classWords, classificationOf, drugLine, gradeWords, groupDrugs, lineageWords, mixtureWords, notAssessedWords,
+  qcVerdict, sampleOf, speciesWords,
+} from './interpret.js';
 import { attestationErrorWords, attestationStateWords, catalogueProblems, chainCheck, evidenceGenes } from './oracle.js';
+import { anchorWords } from './verify.js';
 
 const CALL_WORDS = { resistant: 'Resistant', susceptible: 'Susceptible', unknown: 'Unknown' };
 
@@ -14,46 +19,150 @@ function definitionList(entries) {
   return h(
     'dl',
     { class: 'facts' },
-    entries.map(([term, value, testid]) => [
+    entries.filter(Boolean).map(([term, value, testid]) => [
       h('dt', {}, term),
       h('dd', { dataset: testid ? { testid } : undefined }, value),
     ]),
   );
 }
 
-/** Per-drug calls with their evidence. */
-export function renderResistance(resistance = []) {
-  const resistant = resistance.filter((r) => r.call === 'resistant').map((r) => r.drug);
-  const summary = resistant.length
-    ? h('p', { class: 'summary resistant' }, h('strong', {}, 'Resistance found: '), resistant.join(', '), '.')
-    : h('p', { class: 'summary' }, 'No resistance-associated variant was found in the covered genes.');
-  const cards = resistance.map((r) =>
-    h(
-      'li',
-      { class: `drug call-${r.call}`, dataset: { testid: 'drug-call', drug: r.drug, call: r.call } },
-      h('div', { class: 'drug-head' }, h('span', { class: 'drug-name' }, r.drug), h('span', { class: `badge call-${r.call}` }, CALL_WORDS[r.call] || r.call)),
-      typeof r.covered_fraction === 'number'
-        ? h('div', { class: 'muted small' }, `Positions covered ≥10×: ${formatPercent(r.covered_fraction)}`)
-        : null,
-      r.evidence && r.evidence.length
-        ? h(
-            'ul',
-            { class: 'evidence' },
-            r.evidence.map((e) =>
-              h(
-                'li',
-                {},
-                h('code', {}, e.variant),
-                ' ',
-                h('span', { class: 'grade' }, e.grade),
-                typeof e.alt_fraction === 'number' ? h('span', { class: 'muted' }, ` · ${formatPercent(e.alt_fraction, 0)} of reads`) : null,
-              ),
-            ),
-          )
-        : h('div', { class: 'muted small' }, r.call === 'unknown' ? 'Coverage too low to call.' : 'No graded variant.'),
-    ),
+/** One drug's evidence: variant, WHO grade in words, allele fraction. */
+function evidenceList(evidence = []) {
+  return h('ul', { class: 'evidence' }, evidence.map((e) =>
+    h('li', {},
+      h('code', {}, e.variant), ' ',
+      h('span', { class: 'grade' }, gradeWords(e)),
+      typeof e.alt_fraction === 'number' ? h('span', { class: 'muted' }, ` · ${formatPercent(e.alt_fraction, 0)} of reads`) : null,
+      e.heteroresistant ? h('span', { class: 'badge small-badge' }, 'heteroresistant') : null)));
+}
+
+/** Why a drug was not assessed: genes, positions, the rule. */
+function notAssessedDetail(call) {
+  const words = notAssessedWords(call);
+  return h('div', { class: 'not-assessed-detail small' },
+    words.genes ? h('div', {}, h('strong', {}, 'Coverage too low in: '), words.genes, '.') : null,
+    words.positions ? h('div', { class: 'na-positions' }, h('strong', {}, 'Positions: '), words.positions, words.counts ? ` (${words.counts})` : '', '.') : null,
+    h('div', { class: 'muted na-rule' }, h('strong', {}, 'Rule: '), words.rule, '.'));
+}
+
+/** Per-drug calls with their evidence, grouped first-line then second-line. */
+export function renderResistance(report = {}) {
+  const groups = groupDrugs(report);
+  const card = (r) => h(
+    'li',
+    { class: `drug call-${r.call}`, dataset: { testid: 'drug-call', drug: r.drug, call: r.call, line: drugLine(r) } },
+    h('div', { class: 'drug-head' }, h('span', { class: 'drug-name' }, r.drug), h('span', { class: `badge call-${r.call}` }, CALL_WORDS[r.call] || r.call)),
+    r.warning ? h('div', { class: 'bad small' }, r.warning) : null,
+    r.evidence && r.evidence.length ? evidenceList(r.evidence) : null,
+    r.caveat ? h('div', { class: 'caveat small' }, h('strong', {}, 'Caveat: '), r.caveat) : null,
+    r.call === 'unknown'
+      ? notAssessedDetail(r)
+      : !r.evidence?.length ? h('div', { class: 'muted small no-variant' }, r.call === 'susceptible' ? 'No graded variant found.' : 'No graded variant.') : null,
+    typeof r.covered_fraction === 'number'
+      ? h('div', { class: 'muted small drug-coverage' }, `Catalogue positions covered ≥10×: ${formatPercent(r.covered_fraction)}`)
+      : null,
   );
-  return section('Drug resistance', summary, h('ul', { class: 'drugs' }, cards));
+  return h('section', { class: 'report-section drug-table', dataset: { testid: 'drug-table' } },
+    h('h2', {}, 'All drugs'),
+    groups.map((g) => h('div', { class: 'drug-group', dataset: { line: g.line } },
+      h('h3', {}, g.title),
+      h('ul', { class: 'drugs' }, g.calls.map(card)))));
+}
+
+/** "Rifampicin: rpoB_p.Ser450Leu (associated with resistance, 100 % of reads)". */
+function resistantLine(call) {
+  return h('li', { dataset: { testid: 'answer-resistant', drug: call.drug } },
+    h('strong', {}, call.drug), ': ',
+    (call.evidence || []).length
+      ? call.evidence.map((e, i) => [i ? '; ' : '', h('code', {}, e.variant), ` (${gradeWords(e)}${typeof e.alt_fraction === 'number' ? `, ${formatPercent(e.alt_fraction, 0)} of reads` : ''}${e.heteroresistant ? ', heteroresistant' : ''})`])
+      : 'no variant named',
+    call.caveat ? h('div', { class: 'caveat small' }, `Caveat: ${call.caveat}.`) : null);
+}
+
+function notAssessedLine(call) {
+  const words = notAssessedWords(call);
+  return h('li', { dataset: { testid: 'answer-not-assessed', drug: call.drug } },
+    h('strong', {}, call.drug), ': ',
+    words.genes ? `coverage too low in ${words.genes}` : 'coverage too low to call',
+    words.counts ? ` — ${words.counts}` : '', '.');
+}
+
+/**
+ * The answer, first: the sample, its WHO class with its meaning, the resistant drugs with their
+ * variants, the drugs that could not be assessed and why, lineage, species and mixture, the QC
+ * verdict. `view` is the API's /report answer; `dataset` the dataset (for its name).
+ */
+export function renderAnswer(view, dataset = null) {
+  const report = view.report || {};
+  const sample = sampleOf(report, dataset);
+  const { classification, detail, computed } = classificationOf(report);
+  const words = classWords(classification);
+  const resistant = callsBy(report, 'resistant');
+  const unknown = callsBy(report, 'unknown');
+  const qc = qcVerdict(report);
+  const files = (report.inputs || []).map((i) => i.path).filter(Boolean);
+  const specimen = [
+    sample.specimen_id ? ['Specimen id', sample.specimen_id] : null,
+    sample.collection_date ? ['Collected', sample.collection_date] : null,
+    sample.submitter ? ['Submitted by', sample.submitter] : null,
+  ].filter(Boolean);
+  const biology = [
+    ['Species', speciesWords(report.species)],
+    ['Lineage', lineageWords(report.lineage)],
+    ['Strains', mixtureWords(report.mixture)],
+  ].filter(([, value]) => value);
+  const unknownRule = unknown.map((c) => c.not_assessed?.rule).find(Boolean);
+  return h('section', { class: 'report-answer', dataset: { testid: 'report-answer', classification } },
+    h('p', { class: 'kicker' }, 'Drug-resistance report',
+      view.report_date ? h('span', { dataset: { testid: 'report-date' } }, ` · written ${formatDate(view.report_date)}`) : null,
+      h('span', { class: 'print-only', dataset: { testid: 'printed-date' } }, ` · printed ${formatDate(Date.now())}`)),
+    h('h1', { class: 'sample-name' }, sample.name || 'Unnamed sample'),
+    !sample.name && files.length ? h('p', { class: 'muted small' }, `Files: ${files.join(', ')}`) : null,
+    specimen.length ? h('dl', { class: 'facts specimen', dataset: { testid: 'specimen' } }, specimen.map(([t, v]) => [h('dt', {}, t), h('dd', {}, v)])) : null,
+    h('div', { class: `classification level-${words.level}`, dataset: { testid: 'classification' } },
+      h('div', { class: 'class-name' }, words.name),
+      words.meaning ? h('div', { class: 'class-meaning' }, words.meaning) : null,
+      detail ? h('div', { class: 'class-detail small' }, `${detail.charAt(0).toUpperCase()}${detail.slice(1)}.`) : null,
+      computed ? h('div', { class: 'muted small' }, 'Classified on this page from the drug calls (this report predates the class field).') : null),
+    h('div', { class: 'answer-columns' },
+      h('div', { class: 'answer-resistant' },
+        h('h2', {}, resistant.length ? `Resistant (${resistant.length})` : 'Resistant'),
+        resistant.length ? h('ul', {}, resistant.map(resistantLine)) : h('p', { class: 'muted' }, 'No drug was found resistant.')),
+      h('div', { class: 'answer-not-assessed', dataset: { testid: 'not-assessed' } },
+        h('h2', {}, unknown.length ? `Not assessed (${unknown.length})` : 'Not assessed'),
+        unknown.length
+          ? [h('ul', {}, unknown.map(notAssessedLine)),
+            h('p', { class: 'muted small' }, 'Not assessed means neither resistant nor susceptible: ',
+              unknownRule ? `${unknownRule.replace(/; here [^;]*$/, '')}.` : 'too few of the drug’s catalogue positions were covered by enough reads.')]
+          : h('p', { class: 'muted' }, 'Every drug of the catalogue was assessed.'))),
+    biology.length ? h('dl', { class: 'facts biology', dataset: { testid: 'biology' } }, biology.map(([t, v]) => [h('dt', {}, t), h('dd', {}, v)])) : null,
+    h('p', { class: `qc-verdict qc-${qc.level}`, dataset: { testid: 'qc-verdict', level: qc.level } }, h('strong', {}, 'Sequencing QC: '), qc.words),
+  );
+}
+
+/** Versions, identifiers and the disclaimer: on screen at the end of the report, and in print. */
+export function renderAbout(view, config = {}) {
+  const report = view.report || {};
+  const panel = report.panel || {};
+  const software = report.software;
+  return h('section', { class: 'report-section report-about', dataset: { testid: 'report-about' } },
+    h('h2', {}, 'About this report'),
+    definitionList([
+      ['Software', software ? `${software.name} ${software.version} (method ${software.method})` : 'not named in this report'],
+      config?.version ? ['Server', String(config.version)] : null,
+      ['Pipeline id', h('code', { class: 'wrap' }, report.pipeline_id ?? '—')],
+      ['Panel', `${panel.name ?? '—'} (reference ${panel.reference ?? '—'})`],
+      ['Catalogue', `${panel.catalogue ?? '—'}${report.catalogue?.id ? ` (attested as ${report.catalogue.id}, value ${shortHex(report.catalogue.value, 8)})` : ''}`],
+      ['Report SHA-256', h('code', { class: 'wrap' }, view.report_sha256 ?? '—')],
+      ['Report written', view.report_date ? formatDate(view.report_date) : 'not recorded'],
+    ].filter(Boolean)),
+    h('p', { class: 'disclaimer', dataset: { testid: 'disclaimer' } },
+      h('strong', {}, 'For research use only. Not for diagnostic use. '),
+      'These calls are predicted from sequencing reads against the WHO mutation catalogue; they are not a phenotypic drug-susceptibility test. ',
+      'A drug can be resistant through mechanisms the catalogue does not list, and "not assessed" drugs were not tested at all. ',
+      'The proof of provenance shows which files and pipeline produced this report, not that its calls are right. ',
+      'Treatment decisions need a validated, accredited laboratory test and a clinician’s judgement.'),
+  );
 }
 
 /** The variant table. */
@@ -252,64 +361,104 @@ export function renderKnowledgeBase(report, oracle = null) {
   );
 }
 
+/** The download links of the report's artifacts (report.json, variants.vcf). */
+export function renderDownloads(view, resolveUrl = (url) => url) {
+  return (view.artifacts || []).map((artifact) =>
+    h('a', { class: 'button secondary', href: resolveUrl(artifact.url), download: artifact.name, dataset: { artifact: artifact.name } }, `Download ${artifact.name}`));
+}
+
 /**
- * The whole report view: `{dataset_id, sample_id, report_sha256, report, artifacts}`, with the
- * oracle's attestations read so far (renderKnowledgeBase).
+ * The technical details, collapsed: identifiers, QC figures, the coverage chart, the variant
+ * table, and whatever `extra` the page adds first (the file and its validation).
  */
-export function renderReport(view, resolveUrl = (url) => url, oracle = null) {
+export function renderTechnical(view, extra = []) {
   const report = view.report || {};
-  const panel = report.panel || {};
-  const downloads = (view.artifacts || []).map((artifact) =>
-    h('a', { class: 'button secondary', href: resolveUrl(artifact.url), download: artifact.name, dataset: { artifact: artifact.name } }, `Download ${artifact.name}`),
-  );
-  return h(
-    'div',
-    { class: 'report', dataset: { testid: 'report' } },
-    h(
-      'div',
-      { class: 'report-head' },
-      definitionList([
-        ['Panel', `${panel.name ?? '—'} (${panel.reference ?? '—'})`],
-        ['Catalogue', panel.catalogue ?? '—'],
-        ['Pipeline id', h('code', { title: report.pipeline_id }, shortHex(report.pipeline_id))],
-        ['Report SHA-256', h('code', { title: view.report_sha256 }, shortHex(view.report_sha256))],
-      ]),
-      h('div', { class: 'downloads' }, downloads),
-    ),
-    renderResistance(report.resistance),
-    renderKnowledgeBase(report, oracle),
+  return h('details', { class: 'technical', dataset: { testid: 'technical-details' } },
+    h('summary', {}, h('span', { class: 'summary-title' }, 'Technical details'),
+      h('span', { class: 'muted small' }, ' — files and hashes, validation, QC figures, coverage per gene, variants')),
+    extra,
+    section('Identifiers', definitionList([
+      ['Report SHA-256', h('code', { class: 'wrap' }, view.report_sha256 ?? '—')],
+      ['Pipeline id', h('code', { class: 'wrap' }, report.pipeline_id ?? '—')],
+      ['Dataset id', h('code', {}, view.dataset_id ?? '—')],
+      ['Sample id', h('code', {}, view.sample_id ?? '—')],
+    ])),
     renderQc(report.qc, report.inputs),
     renderCoverageChart(report.coverage),
     renderVariants(report.variants),
   );
 }
 
-/** The anchoring proof, with proof.json to download and the command that checks it. */
-export function renderProof(proof) {
+const CHECK_WORDS = { true: 'ok', false: 'failed' };
+
+/** One check of Verify now: what, ok / failed / skipped in words, and what was compared. */
+function renderCheck(c) {
+  const result = c.skipped ? 'skipped' : CHECK_WORDS[c.holds];
+  return h('li', { class: `check check-${result}`, dataset: { testid: 'verify-check', check: c.id, result } },
+    h('span', { class: 'check-result' }, result === 'ok' ? '✓ ok' : result === 'failed' ? '✗ failed' : '– skipped'), ' ',
+    h('span', { class: 'check-label' }, c.label),
+    h('div', { class: 'check-detail muted small' }, c.detail));
+}
+
+/**
+ * The outcome of Verify now: `verification` is null (not run), `{running: true}`, or
+ * `{offline: [check], chain: [check] | null, chainNote, error}`.
+ */
+function renderVerification(verification) {
+  if (!verification) return null;
+  if (verification.running) return h('p', { class: 'muted', dataset: { testid: 'verify-result', state: 'running' } }, 'Checking…');
+  if (verification.error) return h('p', { class: 'error', role: 'alert', dataset: { testid: 'verify-result', state: 'error' } }, `The checks could not run: ${verification.error}`);
+  const all = [...verification.offline, ...(verification.chain || [])];
+  const passed = all.every((c) => c.holds);
+  return h('div', { class: `verify-result ${passed ? 'passed' : 'failed'}`, role: passed ? 'status' : 'alert', dataset: { testid: 'verify-result', state: passed ? 'passed' : 'failed' } },
+    h('p', { class: 'verify-summary' }, h('strong', {}, passed
+      ? 'Verified: this report, its input files and its pipeline version are the ones recorded in the proof.'
+      : 'Verification failed: this report does not match its proof.'),
+    passed ? '' : ' It may have been changed after it was made; do not rely on it.'),
+    h('h4', {}, 'Checked in this browser'),
+    h('ul', { class: 'checks' }, verification.offline.map(renderCheck)),
+    h('h4', {}, 'Checked on the Stacks chain'),
+    verification.chain ? h('ul', { class: 'checks' }, verification.chain.map(renderCheck)) : h('p', { class: 'muted small', dataset: { testid: 'verify-chain-note' } }, verification.chainNote),
+  );
+}
+
+/**
+ * The proof in plain language: what it protects, whether it was recorded on the chain (the
+ * words follow `tx_status`), Verify now and its checks, proof.json and the command line, and
+ * the raw values collapsed. `options`: `{verification, onVerify, block, nodeConfigured}`.
+ */
+export function renderProof(proof, options = {}) {
+  const { verification = null, onVerify = null, block = null, nodeConfigured = false } = options;
   const json = JSON.stringify(proof, null, 2) + '\n';
   const href = URL.createObjectURL(new Blob([json], { type: 'application/json' }));
-  const statusWords = {
-    unbroadcast: 'signed, not broadcast (no Stacks node configured)',
-    signed: 'signed, not broadcast yet',
-    pending: 'broadcast, waiting for a block',
-    confirmed: 'confirmed in a block',
-    failed: 'failed; a later batch will anchor it',
-  };
+  const words = anchorWords(proof, { nodeConfigured, block });
   return h(
     'div',
-    { class: 'proof', dataset: { testid: 'proof', txStatus: proof.tx_status } },
-    definitionList([
-      ['Merkle root', h('code', { class: 'wrap' }, proof.root)],
-      ['Leaf index', `${formatNumber(proof.index)} of ${formatNumber(proof.size)}`],
-      ['Transaction', h('code', { class: 'wrap' }, proof.txid || '—')],
-      ['Transaction status', `${proof.tx_status}${statusWords[proof.tx_status] ? ` — ${statusWords[proof.tx_status]}` : ''}`],
-      ['Batch id on chain', proof.batch_id ?? 'not yet (until confirmed)'],
-      ['Item', h('code', { class: 'wrap' }, proof.item)],
-      ['Registry', proof.registry || '—'],
-    ]),
-    h('p', {}, 'Check it yourself with the report and this proof:'),
-    h('pre', { class: 'command' }, 'genoflow verify --report report.json --proof proof.json'),
-    h('p', { class: 'muted small' }, 'Add --node URL to also ask a Stacks node that the root is anchored.'),
-    h('a', { class: 'button secondary', href, download: 'proof.json', dataset: { artifact: 'proof.json' } }, 'Download proof.json'),
+    { class: `proof anchor-${words.state}`, dataset: { testid: 'proof', txStatus: proof.tx_status } },
+    h('p', { class: 'anchor-headline', dataset: { testid: 'anchor-words', state: words.state } }, words.headline),
+    words.detail ? h('p', { class: 'muted small' }, words.detail) : null,
+    h('p', { class: 'small' }, 'What is protected: the SHA-256 fingerprints of the input files, of this report (report.json, byte for byte) and of the pipeline version are combined into one record. Changing any of them — one byte of the report, another file, another pipeline — no longer matches the record.'),
+    onVerify ? h('div', { class: 'verify-actions no-print' },
+      h('button', { type: 'button', class: 'primary', disabled: Boolean(verification?.running), dataset: { testid: 'verify-now' }, onclick: onVerify }, 'Verify now'),
+      h('span', { class: 'muted small' }, nodeConfigured && proof.tx_status === 'confirmed'
+        ? ' Recomputes the fingerprints here and asks the Stacks chain.'
+        : ' Recomputes the fingerprints in this browser from the report.json this server gives.')) : null,
+    renderVerification(verification),
+    h('details', { class: 'proof-values no-print' },
+      h('summary', {}, 'The proof’s values, and checking it yourself'),
+      definitionList([
+        ['Merkle root', h('code', { class: 'wrap' }, proof.root)],
+        ['Leaf index', `${formatNumber(proof.index)} of ${formatNumber(proof.size)}`],
+        ['Transaction', h('code', { class: 'wrap' }, proof.txid || '—')],
+        ['Transaction status', proof.tx_status],
+        ['Batch id on chain', proof.batch_id ?? 'not yet (until confirmed)'],
+        ['Item', h('code', { class: 'wrap' }, proof.item)],
+        ['Inputs hash', h('code', { class: 'wrap' }, proof.inputs_hash)],
+        ['Registry', proof.registry || '—'],
+      ]),
+      h('p', {}, 'Check it with the command line, with report.json and this proof:'),
+      h('pre', { class: 'command' }, 'genoflow verify --report report.json --proof proof.json'),
+      h('p', { class: 'muted small' }, 'Add --node URL to also ask a Stacks node that the root is anchored.')),
+    h('a', { class: 'button secondary no-print', href, download: 'proof.json', dataset: { artifact: 'proof.json' } }, 'Download proof.json'),
   );
 }

@@ -11,11 +11,15 @@
 //   config       {api_base, chain_id, network, dev_key, node_base, contracts} (config.json)
 //   configProblem  string | null: why config.json could not be read
 //   session      null | {token, address, expires, kind: 'wallet' | 'dev'}
-//   route        {name: 'signin' | 'datasets' | 'dataset' | 'marketplace' | 'purchases' |
+//   route        {name: 'signin' | 'datasets' | 'upload' | 'dataset' | 'marketplace' | 'purchases' |
 //                       'profile' | 'subscription', id?: string}
 //   notice       null | {message, kind: 'info' | 'warn' | 'error'}
 //   datasets     {items: [dataset], next: cursor | null, olderIds: Set | null,
 //                 error: string | null, lastChange: ms}
+//   samples      {items: [sample view], next: cursor | null, error: string | null,
+//                 loading: bool, fallback: bool (no GET /samples: GET /datasets grouped),
+//                 query: {q, status, result, sort: 'newest' | 'oldest' | 'name'},
+//                 loaded: bool}: the list's rows, one per sample
 //   detail       null | {id, dataset, report, proof, loadError, reportError, proofError,
 //                        confirming: bool, download: {[dataset_id]: {url} | {error}},
 //                        oracle: null | {catalogue: entry | null, genes: {[symbol]: entry}}}
@@ -23,6 +27,10 @@
 //                 an entry is {attestation} or {error: {code, message}}, null/absent while read)
 //   upload       {busy: bool, error: string | null, subscriptionRequired: bool,
 //                 rows: [{filename, size, phase, fraction, message, resumable}],
+//                 (phase: waiting | hashing | hashed | uploading | done | interrupted |
+//                 failed | cancelling | cancelled), cancelled: string | null (what a
+//                 cancel left: said on the upload screen), outcome: null | {name, count}
+//                 (a finished upload), sampleName: string | null,
 //                 job: null | {files, records}, unfinished: [resume record], active: Set of
 //                 dataset ids being sent, itemStatus: {[dataset_id]: {message, fraction, busy}}}
 //   profile      {loading, error, identity: null | {name, role, roleName, verified,
@@ -46,8 +54,9 @@ export function initialState(config = null, configProblem = null) {
     route: { name: 'signin' },
     notice: null,
     datasets: { items: [], next: null, olderIds: null, error: null, lastChange: Date.now() },
+    samples: { items: [], next: null, error: null, loading: false, fallback: false, query: { q: '', status: '', result: '', sort: 'newest' }, loaded: false },
     detail: null,
-    upload: { busy: false, error: null, subscriptionRequired: false, rows: [], job: null, unfinished: [], active: new Set(), itemStatus: {} },
+    upload: { busy: false, error: null, subscriptionRequired: false, cancelled: null, outcome: null, sampleName: null, rows: [], job: null, unfinished: [], active: new Set(), itemStatus: {} },
     profile: { loading: false, error: null, identity: null, reputation: null, loaded: false },
     marketplace: { loading: false, error: null, listings: [], next: null, loaded: false },
     purchases: { loading: false, error: null, items: [], reputations: {}, ratings: {}, loaded: false },

@@ -13,12 +13,25 @@ const STORE_PREFIX = 'genoflow.upload.';
  * SHA-256 of a File in a Web Worker (lib/hash-worker.js), so the page's thread never reads
  * the file and stays responsive on multi-GB files; onProgress(bytesDone, total) after each
  * slice. Where there is no Worker (Node's tests), hashFile below does the same in-thread.
+ * An aborted `signal` terminates the worker and rejects with HashCancelled.
  */
-export function hashFileInWorker(file, onProgress = () => {}, chunkSize = HASH_CHUNK) {
+export function hashFileInWorker(file, onProgress = () => {}, chunkSize = HASH_CHUNK, signal = null) {
   if (typeof Worker !== 'function') return hashFile(file, onProgress, chunkSize);
   return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(new HashCancelled());
+      return;
+    }
     const worker = new Worker(new URL('./hash-worker.js', import.meta.url), { type: 'module' });
-    const finish = () => worker.terminate();
+    const onAbort = () => {
+      worker.terminate();
+      reject(new HashCancelled());
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const finish = () => {
+      signal?.removeEventListener('abort', onAbort);
+      worker.terminate();
+    };
     worker.onmessage = ({ data }) => {
       if (data.type === 'progress') onProgress(data.done, data.total);
       else if (data.type === 'done') {
@@ -35,6 +48,14 @@ export function hashFileInWorker(file, onProgress = () => {}, chunkSize = HASH_C
     };
     worker.postMessage({ file, chunkSize });
   });
+}
+
+/** Hashing stopped by its AbortSignal (the worker was terminated). */
+export class HashCancelled extends Error {
+  constructor() {
+    super('the hashing was cancelled');
+    this.name = 'HashCancelled';
+  }
 }
 
 /** SHA-256 of a File/Blob read in slices; onProgress(bytesDone, total) after each slice. */

@@ -12,7 +12,10 @@ import {
   formatPercent, formatStx, humanKey, orderedEntries, parseStx, statusWords,
 } from '../lib/format.js';
 import { evidenceGenes } from '../lib/oracle.js';
-import { renderProof, renderReport } from '../lib/report.js';
+import {
+  renderAbout, renderAnswer, renderDownloads, renderKnowledgeBase, renderProof, renderResistance, renderTechnical,
+} from '../lib/report.js';
+import { blockOf, verifyOffline, verifyOnChain } from '../lib/verify.js';
 import { ResumeStore } from '../lib/upload.js';
 import { bytesToHex, hexToBytes } from '../lib/sha256.js';
 import { poller, statusBadge } from './datasets.js';
@@ -148,8 +151,10 @@ export function mountSample(ctx) {
       }
       if (next.dataset && REPORT_STATUSES.has(next.dataset.status)) {
         // The report, then the proof (409 not_anchored until its batch is signed: no error).
+        // A proof is read again when the dataset's status moves (its transaction was sent or mined).
+        const statusMoved = current.dataset && current.dataset.status !== next.dataset.status;
         for (const [field, fetch, quiet] of [['report', (id) => api.getReport(id), null], ['proof', (id) => api.getProof(id), 'not_anchored']]) {
-          if (next[field]) continue;
+          if (next[field] && !(field === 'proof' && statusMoved && next.proof.tx_status !== 'confirmed')) continue;
           const errorField = `${field}Error`;
           try {
             next[field] = await fetch(current.id);
@@ -165,8 +170,12 @@ export function mountSample(ctx) {
       }
       if (detail()?.id !== current.id) return;
       // The attestations are read by loadAttestations, not here: keep what it has read since.
-      if (changed) store.set({ detail: { ...detail(), ...next, confirming: detail().confirming, oracle: detail().oracle } });
+      if (changed) {
+        const now = detail();
+        store.set({ detail: { ...now, ...next, confirming: now.confirming, oracle: now.oracle, verification: now.verification, anchorBlock: now.anchorBlock } });
+      }
       if (detail().report && !detail().oracle) store.dispatch('loadAttestations');
+      if (detail().proof?.tx_status === 'confirmed' && ctx.node && detail().anchorBlock === undefined) store.dispatch('loadAnchorBlock');
       poll.schedule();
     },
     /**
@@ -191,6 +200,56 @@ export function mountSample(ctx) {
         reads.push(settle(api.getAttestation(report.catalogue.source || 'catalogue', report.catalogue.id)).then((entry) => put((o) => ({ ...o, catalogue: entry }))));
       }
       await Promise.all(reads);
+    },
+    /** The block and date of a confirmed proof's batch transaction, read once from the node (null when it cannot be read). */
+    async loadAnchorBlock() {
+      const d = detail();
+      if (!d?.proof || d.anchorBlock !== undefined || !ctx.node) return;
+      store.set({ detail: { ...d, anchorBlock: null } });
+      try {
+        const view = await ctx.node.transaction(d.proof.txid);
+        const block = view?.tx_status === 'success' ? blockOf(view) : null;
+        if (detail()?.id === d.id) store.patch('detail', { anchorBlock: block });
+      } catch {
+        // the node did not answer: the words say the block could not be read
+      }
+    },
+    /**
+     * Verify now: the checks of `genoflow verify` on the report.json this server gives (read
+     * again, byte for byte, from its artifact link) and the proof; on the chain too when a node
+     * is connected and the batch is confirmed.
+     */
+    async verifyNow() {
+      const d = detail();
+      if (!d?.proof || !d.report) return;
+      const put = (verification) => {
+        if (detail()?.id === d.id) store.patch('detail', { verification });
+      };
+      put({ running: true });
+      try {
+        const fresh = await api.getReport(d.id);
+        const artifact = (fresh.artifacts || []).find((a) => a.name === 'report.json');
+        if (!artifact) throw new Error('the server gives no report.json for this dataset');
+        const response = await fetch(resolveUrl(artifact.url), { cache: 'no-store' });
+        if (!response.ok) throw new Error(`report.json could not be downloaded (the server answered ${response.status})`);
+        const bytes = new Uint8Array(await response.arrayBuffer());
+        const offline = verifyOffline(bytes, d.proof);
+        let parsed = null;
+        try {
+          parsed = JSON.parse(new TextDecoder().decode(bytes));
+        } catch {
+          parsed = null;
+        }
+        let chain = null;
+        let chainNote = '';
+        if (!ctx.node) chainNote = 'Not asked: this server has no Stacks node, so there is no chain record to check.';
+        else if (d.proof.tx_status !== 'confirmed') chainNote = `Not asked: the batch is not on the chain yet (${d.proof.tx_status}).`;
+        else chain = await verifyOnChain(ctx.node, d.proof, parsed);
+        put({ offline, chain, chainNote });
+      } catch (error) {
+        if (error.status === 401) return;
+        put({ error: error.message });
+      }
     },
     confirmDelete(confirming) {
       store.patch('detail', { confirming });
@@ -306,8 +365,69 @@ export function mountSample(ctx) {
       container.append(h('div', { class: 'card' }, h('p', { class: d.loadError ? 'error' : 'muted' }, d.loadError || 'Loading…')));
       return;
     }
-    append(container, renderDataset(state, d), renderChain(state, d), renderReportCard(d), renderProofCard(d));
+    // Re-rendering keeps which collapsed sections the reader opened.
+    const open = new Set([...container.querySelectorAll('details[data-key]')].filter((e) => e.open).map((e) => e.dataset.key));
+    clear(container);
+    if (d.report) append(container, renderReportPage(state, d));
+    else append(container, renderDataset(state, d), renderChain(state, d), renderReportCard(d), renderProofCard(d));
+    for (const element of container.querySelectorAll('details[data-key]')) {
+      if (open.has(element.dataset.key)) element.open = true;
+    }
   });
+
+  /**
+   * An analysed dataset: the answer first, then the actions, every drug, the proof, the
+   * knowledge base, versions and disclaimer, the sample on chain, and the technical details
+   * collapsed (the file, its validation, hashes, QC figures, coverage, variants).
+   */
+  function renderReportPage(state, d) {
+    const ds = d.dataset;
+    const owner = ds.access !== 'purchase';
+    const report = d.report.report || {};
+    const technical = renderTechnical(d.report, [
+      h('section', { class: 'report-section' }, h('h3', {}, `File: ${ds.filename}`), fileFacts(ds)),
+      h('section', { class: 'report-section' }, h('h3', {}, 'Validation'), renderValidation(ds)),
+    ]);
+    technical.dataset.key = 'technical';
+        return h('article', { class: 'report-page', dataset: { testid: 'dataset-detail', status: ds.status, access: ds.access || 'owner' } },
+      renderAnswer(d.report, ds),
+      renderProblem(ds),
+      owner ? null : h('p', { class: 'pill-note no-print', dataset: { testid: 'purchase-access' } }, `You bought access to this sample on the marketplace. Its owner is ${ds.owner}.`),
+      h('div', { class: 'report-actions no-print', dataset: { testid: 'report-actions' } },
+        h('button', { type: 'button', class: 'primary', dataset: { testid: 'print-report' }, onclick: () => window.print() }, 'Print / Save as PDF'),
+        renderDownloads(d.report, resolveUrl),
+        h('button', { type: 'button', class: 'secondary', dataset: { testid: 'file-download' }, onclick: () => store.dispatch('downloadFile', ds) }, `Download ${ds.filename}`),
+        owner ? deleteControls(d, ds) : null),
+      renderResistance(report),
+      renderProofCard(d),
+      renderKnowledgeBase(report, d.oracle),
+      renderAbout(d.report, state.config),
+      renderChain(state, d),
+      technical,
+    );
+  }
+
+  function deleteControls(d, ds) {
+    return d.confirming
+      ? h('div', { class: 'confirm', role: 'alertdialog' },
+        h('p', {}, `Delete ${ds.filename}? Its uploaded file and results are removed from storage; what was anchored on chain stays.`),
+        h('button', { type: 'button', class: 'danger', dataset: { testid: 'confirm-delete' }, onclick: () => store.dispatch('deleteDataset', ds) }, 'Yes, delete'), ' ',
+        h('button', { type: 'button', class: 'secondary', onclick: () => store.dispatch('confirmDelete', false) }, 'Cancel'))
+      : h('button', { type: 'button', class: 'danger secondary', dataset: { testid: 'delete-button' }, onclick: () => store.dispatch('confirmDelete', true) }, 'Delete dataset');
+  }
+
+  function fileFacts(ds) {
+    return facts([
+      ['Size', ds.size >= 1000 ? `${formatBytes(ds.size)} (${formatNumber(ds.size)} bytes)` : formatBytes(ds.size)],
+      ['SHA-256', h('code', { class: 'wrap' }, ds.sha256)],
+      ['Format', ds.format ?? 'not detected yet'],
+      ['Dataset id', h('code', {}, ds.dataset_id)],
+      ['Sample id', h('code', {}, ds.sample_id)],
+      ds.sample ? ['Sample', humanKey(String(ds.sample.status).replace(/_/g, ' '))] : null,
+      ['Uploaded', formatDate(ds.created_at)],
+      ['Last change', formatDate(ds.updated_at)],
+    ]);
+  }
 
   function renderDataset(state, d) {
     const ds = d.dataset;
@@ -326,16 +446,7 @@ export function mountSample(ctx) {
       d.loadError ? h('p', { class: 'error' }, d.loadError) : null,
       renderProblem(ds),
       h('div', { class: 'two-columns' },
-        h('div', {}, h('h2', {}, 'File'), facts([
-          ['Size', ds.size >= 1000 ? `${formatBytes(ds.size)} (${formatNumber(ds.size)} bytes)` : formatBytes(ds.size)],
-          ['SHA-256', h('code', { class: 'wrap' }, ds.sha256)],
-          ['Format', ds.format ?? 'not detected yet'],
-          ['Dataset id', h('code', {}, ds.dataset_id)],
-          ['Sample id', h('code', {}, ds.sample_id)],
-          ds.sample ? ['Sample', humanKey(String(ds.sample.status).replace(/_/g, ' '))] : null,
-          ['Uploaded', formatDate(ds.created_at)],
-          ['Last change', formatDate(ds.updated_at)],
-        ]),
+        h('div', {}, h('h2', {}, 'File'), fileFacts(ds),
         ds.status !== 'pending'
           ? h('button', { type: 'button', class: 'secondary', dataset: { testid: 'file-download' }, onclick: () => store.dispatch('downloadFile', ds) }, `Download ${ds.filename}`)
           : null),
@@ -347,7 +458,7 @@ export function mountSample(ctx) {
   function renderChain(state, d) {
     const ds = d.dataset;
     if (ds.access === 'purchase') return null;
-    const card = h('section', { class: 'card', dataset: { testid: 'chain-panel', state: ds.chain?.state ?? 'none' } }, h('h2', {}, 'On chain'));
+    const card = h('section', { class: 'card chain-card no-print', dataset: { testid: 'chain-panel', state: ds.chain?.state ?? 'none' } }, h('h2', {}, 'On chain'));
     if (!ctx.chainReady) {
       card.append(h('p', { class: 'muted', dataset: { testid: 'no-chain' } }, 'No chain is connected to this GenoFlow server, so the sample cannot be registered, listed or sold from here.'));
       return card;
@@ -415,9 +526,14 @@ export function mountSample(ctx) {
 
   function renderProofCard(d) {
     if (!REPORT_STATUSES.has(d.dataset.status)) return null;
-    const card = h('section', { class: 'card' }, h('h2', {}, 'Proof of provenance'));
+    const card = h('section', { class: 'report-section proof-section', dataset: { testid: 'proof-section' } }, h('h2', {}, 'Proof of provenance'));
     if (d.proof) {
-      card.append(h('p', { class: 'muted' }, 'The input files’ hashes, the report hash and the pipeline id are combined into one item, anchored on the Stacks chain in a Merkle batch.'), renderProof(d.proof));
+      card.append(renderProof(d.proof, {
+        verification: d.verification || null,
+        onVerify: () => store.dispatch('verifyNow'),
+        block: d.anchorBlock || null,
+        nodeConfigured: Boolean(ctx.node),
+      }));
     } else if (d.proofError) {
       card.append(h('p', { class: 'error' }, d.proofError));
     } else {

@@ -213,6 +213,7 @@ async fn uploaded(stack: &Stack) -> (String, String) {
             format: None,
         }],
         sample_name: None,
+        specimen: None,
     };
     let created = stack.uploads.create(ALICE, &request).await.unwrap();
     let dataset_id = created.datasets[0].dataset_id.clone();

@@ -3,7 +3,7 @@
 //! | record | `pk` | `sk` | other key attributes |
 //! | --- | --- | --- | --- |
 //! | dataset | `dataset#{dataset_id}` | `dataset` | `owner` + `dataset_order` (the [`OWNER_INDEX`]) |
-//! | sample | `sample#{sample_id}` | `sample` | |
+//! | sample | `sample#{sample_id}` | `sample` | `sample_owner` + `sample_order` (the [`SAMPLE_INDEX`]) |
 //! | login nonce | `nonce#{address}#{nonce}` | `nonce` | `ttl` (DynamoDB TTL, = `expires_at`) |
 //! | anchor batch | `batch#{batch_id}` | `batch` | while open: `owner` = [`OPEN_BATCHES`] + `dataset_order` |
 //! | anchor nonce counter | `account#{address}` | `account` | `next_nonce` |
@@ -26,7 +26,7 @@ use aws_sdk_dynamodb::{
 use genoflow_core::{
     lifecycle::SampleStatus,
     model::{Batch, Dataset, Lease, LeaseKind, LoginNonce, OracleValue, Sample},
-    ports::{DatasetPage, DatasetState, NonceClaim, PageCursor, Table, TableError},
+    ports::{DatasetPage, DatasetState, NonceClaim, PageCursor, SamplePage, Table, TableError},
 };
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::{Map, Number, Value};
@@ -44,6 +44,13 @@ pub const OWNER_INDEX: &str = "by_owner";
 pub const OWNER_INDEX_PARTITION: &str = "owner";
 /// The owner index's sort key: `{created_at as unix nanoseconds, 20 digits}#{dataset_id}`.
 pub const OWNER_INDEX_SORT: &str = "dataset_order";
+/// The global secondary index listing an owner's samples newest first.
+pub const SAMPLE_INDEX: &str = "samples_by_owner";
+/// The sample index's partition key (the sample's owner; a separate attribute from `owner`, so
+/// samples stay out of the [`OWNER_INDEX`]).
+pub const SAMPLE_INDEX_PARTITION: &str = "sample_owner";
+/// The sample index's sort key: `{created_at as unix nanoseconds, 20 digits}#{sample_id}`.
+pub const SAMPLE_INDEX_SORT: &str = "sample_order";
 /// The owner index partition that lists the open (signed or broadcast) anchor batches: a
 /// batch carries it only while open, so the index stays sparse.
 pub const OPEN_BATCHES: &str = "$open-batches";
@@ -58,7 +65,14 @@ const NEXT_NONCE: &str = "next_nonce";
 pub const TTL_ATTRIBUTE: &str = "ttl";
 
 /// Attributes that are keys, not record fields.
-const KEY_ATTRIBUTES: [&str; 4] = [PARTITION_KEY, SORT_KEY, OWNER_INDEX_SORT, TTL_ATTRIBUTE];
+const KEY_ATTRIBUTES: [&str; 6] = [
+    PARTITION_KEY,
+    SORT_KEY,
+    OWNER_INDEX_SORT,
+    SAMPLE_INDEX_PARTITION,
+    SAMPLE_INDEX_SORT,
+    TTL_ATTRIBUTE,
+];
 
 /// The records of GenoFlow in one DynamoDB table.
 ///
@@ -285,7 +299,32 @@ fn sample_item(sample: &Sample) -> Result<HashMap<String, AttributeValue>, Table
     item.insert(PARTITION_KEY.to_owned(), s(sample_pk(&sample.sample_id)));
     item.insert(SORT_KEY.to_owned(), s("sample".to_owned()));
     // Samples carry `owner` too; without `dataset_order` they stay out of the owner index.
+    item.insert(SAMPLE_INDEX_PARTITION.to_owned(), s(sample.owner.clone()));
+    item.insert(
+        SAMPLE_INDEX_SORT.to_owned(),
+        s(dataset_order(sample.created_at, &sample.sample_id)),
+    );
     Ok(item)
+}
+
+/// The `ExclusiveStartKey` of the sample index a cursor stands for.
+fn sample_start_key(
+    owner: &str,
+    cursor: &str,
+) -> Result<HashMap<String, AttributeValue>, TableError> {
+    let PageCursor {
+        created_at,
+        dataset_id: sample_id,
+    } = PageCursor::parse(cursor)?;
+    Ok(HashMap::from([
+        (PARTITION_KEY.to_owned(), s(sample_pk(&sample_id))),
+        (SORT_KEY.to_owned(), s("sample".to_owned())),
+        (SAMPLE_INDEX_PARTITION.to_owned(), s(owner.to_owned())),
+        (
+            SAMPLE_INDEX_SORT.to_owned(),
+            s(dataset_order(created_at, &sample_id)),
+        ),
+    ]))
 }
 
 fn batch_pk(batch_id: &str) -> String {
@@ -636,6 +675,60 @@ impl Table for DynamoTable {
         });
         Ok(DatasetPage {
             datasets,
+            next: next.flatten(),
+        })
+    }
+
+    async fn list_samples(
+        &self,
+        owner: &str,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<SamplePage, TableError> {
+        if limit == 0 {
+            return Ok(SamplePage {
+                samples: Vec::new(),
+                next: None,
+            });
+        }
+        let mut start = cursor
+            .map(|cursor| sample_start_key(owner, cursor))
+            .transpose()?;
+        let mut samples: Vec<Sample> = Vec::new();
+        // One more than asked, to know whether a next page exists.
+        let wanted = limit.saturating_add(1);
+        loop {
+            let page_limit = i32::try_from(wanted - samples.len()).unwrap_or(i32::MAX);
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(SAMPLE_INDEX)
+                .key_condition_expression("#owner = :owner")
+                .expression_attribute_names("#owner", SAMPLE_INDEX_PARTITION)
+                .expression_attribute_values(":owner", s(owner.to_owned()))
+                .scan_index_forward(false)
+                .limit(page_limit)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|error| table_error("Query", &error, || owner.to_owned()))?;
+            for item in output.items.unwrap_or_default() {
+                samples.push(from_item(item, &format!("a sample of {owner}"))?);
+            }
+            match output.last_evaluated_key {
+                Some(key) if samples.len() < wanted && !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        let next = (samples.len() > limit).then(|| {
+            samples.truncate(limit);
+            samples
+                .last()
+                .map(|last| PageCursor::after_sample(last).to_string())
+        });
+        Ok(SamplePage {
+            samples,
             next: next.flatten(),
         })
     }

@@ -16,8 +16,8 @@ use crate::{
     config::{Resources, s3_uses_path_style},
     describe,
     dynamodb::{
-        OWNER_INDEX, OWNER_INDEX_PARTITION, OWNER_INDEX_SORT, PARTITION_KEY, SORT_KEY,
-        TTL_ATTRIBUTE,
+        OWNER_INDEX, OWNER_INDEX_PARTITION, OWNER_INDEX_SORT, PARTITION_KEY, SAMPLE_INDEX,
+        SAMPLE_INDEX_PARTITION, SAMPLE_INDEX_SORT, SORT_KEY, TTL_ATTRIBUTE,
     },
 };
 
@@ -164,6 +164,17 @@ async fn create_table(config: &SdkConfig, table: &str) -> Result<(), SetupError>
         )
         .build()
         .map_err(|error| failed(what(), error.to_string()))?;
+    let samples = GlobalSecondaryIndex::builder()
+        .index_name(SAMPLE_INDEX)
+        .key_schema(key(SAMPLE_INDEX_PARTITION, KeyType::Hash)?)
+        .key_schema(key(SAMPLE_INDEX_SORT, KeyType::Range)?)
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::All)
+                .build(),
+        )
+        .build()
+        .map_err(|error| failed(what(), error.to_string()))?;
     let created = dynamodb
         .create_table()
         .table_name(table)
@@ -172,9 +183,12 @@ async fn create_table(config: &SdkConfig, table: &str) -> Result<(), SetupError>
         .attribute_definitions(attribute(SORT_KEY)?)
         .attribute_definitions(attribute(OWNER_INDEX_PARTITION)?)
         .attribute_definitions(attribute(OWNER_INDEX_SORT)?)
+        .attribute_definitions(attribute(SAMPLE_INDEX_PARTITION)?)
+        .attribute_definitions(attribute(SAMPLE_INDEX_SORT)?)
         .key_schema(key(PARTITION_KEY, KeyType::Hash)?)
         .key_schema(key(SORT_KEY, KeyType::Range)?)
         .global_secondary_indexes(index)
+        .global_secondary_indexes(samples)
         .send()
         .await;
     if let Err(error) = created {

@@ -105,6 +105,14 @@ pub enum UploadRejection {
     /// `sample_name` is too long or has control characters.
     #[error("sample_name must be 1 to 200 printable characters")]
     SampleName,
+    /// A `specimen` field is refused.
+    #[error("specimen.{field} {message}")]
+    Specimen {
+        /// The field.
+        field: &'static str,
+        /// What is wrong and what to send.
+        message: String,
+    },
     /// The `complete` call does not match the upload.
     #[error("{0}")]
     Parts(String),

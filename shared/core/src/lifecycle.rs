@@ -297,6 +297,196 @@ impl SampleStatus {
     }
 }
 
+/// Where a whole sample is, as the API shows it (`GET /samples`, and `sample_status` on every
+/// dataset view): one answer for the sample, derived from the sample record and all its files by
+/// [`sample_state`], so a valid file whose mate is invalid says the sample failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SampleState {
+    /// A file has not been uploaded yet.
+    Uploading,
+    /// A file is being validated, or every file is valid and the analysis is being requested.
+    Validating,
+    /// A file is invalid or failed, a file was deleted, or the analysis failed: the reason
+    /// names the file and the error. Final.
+    Failed,
+    /// The analysis is queued or running.
+    Analyzing,
+    /// The report is written; not yet in an anchoring batch.
+    Analyzed,
+    /// The report's item is in a Merkle batch whose transaction is signed or broadcast, not yet
+    /// in a block.
+    Anchoring,
+    /// The batch transaction is in a block.
+    Anchored,
+}
+
+impl SampleState {
+    /// Every state, in lifecycle order.
+    pub const ALL: [SampleState; 7] = [
+        SampleState::Uploading,
+        SampleState::Validating,
+        SampleState::Failed,
+        SampleState::Analyzing,
+        SampleState::Analyzed,
+        SampleState::Anchoring,
+        SampleState::Anchored,
+    ];
+
+    /// The snake_case name used in JSON and in `?status=`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Uploading => "uploading",
+            Self::Validating => "validating",
+            Self::Failed => "failed",
+            Self::Analyzing => "analyzing",
+            Self::Analyzed => "analyzed",
+            Self::Anchoring => "anchoring",
+            Self::Anchored => "anchored",
+        }
+    }
+
+    /// The state named `name`.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|state| state.as_str() == name)
+    }
+}
+
+impl fmt::Display for SampleState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The whole sample's state and, when it helps the reader, why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SampleStateOf {
+    /// The state.
+    pub state: SampleState,
+    /// Why (for `failed`: which file and its error, `"R2.fastq.gz is invalid: …"`).
+    pub reason: Option<String>,
+}
+
+/// The one place a whole sample's state is decided, from its record and the datasets of it
+/// that still exist (`datasets`, any order). In this order:
+///
+/// 1. the sample failed (its record says so), a file is `invalid` or `failed`, or a file was
+///    deleted: `failed`, naming the file and the error;
+/// 2. a file is `pending` (its bytes have not arrived): `uploading`;
+/// 3. a file is `uploaded` (being validated), or every file is valid and the sample waits for
+///    its analysis request: `validating`;
+/// 4. then the sample's status: `analysis_requested` and `analyzing` are `analyzing`,
+///    `analyzed` is `analyzed`, `anchoring` (transaction signed) and `anchored` (broadcast) are
+///    `anchoring`, `confirmed` (in a block) is `anchored`.
+pub fn sample_state(
+    sample: &crate::model::Sample,
+    datasets: &[crate::model::Dataset],
+) -> SampleStateOf {
+    let state = |state, reason: Option<String>| SampleStateOf { state, reason };
+    let failure = |filename: &str, status: Status, error: Option<&crate::model::Problem>| {
+        let verb = if status == Status::Invalid {
+            "is invalid"
+        } else {
+            "failed"
+        };
+        let name = if filename.is_empty() {
+            "a file of the sample"
+        } else {
+            filename
+        };
+        match error {
+            Some(error) => format!("{name} {verb}: {error}"),
+            None => format!("{name} {verb}"),
+        }
+    };
+    if sample.status == SampleStatus::Failed {
+        let reason = match &sample.error {
+            Some(error) => {
+                let status = datasets
+                    .iter()
+                    .find(|d| d.dataset_id == error.dataset_id)
+                    .map_or(Status::Failed, |d| d.status);
+                failure(&error.filename, status, Some(&error.error))
+            }
+            None => "the sample failed".to_owned(),
+        };
+        return state(SampleState::Failed, Some(reason));
+    }
+    let ordered = || {
+        sample
+            .dataset_ids
+            .iter()
+            .filter_map(|id| datasets.iter().find(|d| &d.dataset_id == id))
+    };
+    if let Some(bad) = ordered().find(|d| matches!(d.status, Status::Invalid | Status::Failed)) {
+        return state(
+            SampleState::Failed,
+            Some(failure(&bad.filename, bad.status, bad.error.as_ref())),
+        );
+    }
+    if let Some(missing) = sample
+        .dataset_ids
+        .iter()
+        .find(|id| !datasets.iter().any(|d| &d.dataset_id == *id))
+    {
+        return state(
+            SampleState::Failed,
+            Some(format!(
+                "file {missing} of the sample was deleted, so the sample cannot be analysed; upload it again"
+            )),
+        );
+    }
+    let names_in = |status: Status| -> Vec<&str> {
+        ordered()
+            .filter(|d| d.status == status)
+            .map(|d| d.filename.as_str())
+            .collect()
+    };
+    let pending = names_in(Status::Pending);
+    if !pending.is_empty() {
+        return state(
+            SampleState::Uploading,
+            Some(format!(
+                "waiting for the bytes of {}",
+                pending.join(" and ")
+            )),
+        );
+    }
+    let uploaded = names_in(Status::Uploaded);
+    if !uploaded.is_empty() {
+        return state(
+            SampleState::Validating,
+            Some(format!("validating {}", uploaded.join(" and "))),
+        );
+    }
+    match sample.status {
+        SampleStatus::Waiting => state(
+            SampleState::Validating,
+            Some("every file is valid; the analysis is being requested".to_owned()),
+        ),
+        SampleStatus::AnalysisRequested => state(
+            SampleState::Analyzing,
+            Some("queued for analysis".to_owned()),
+        ),
+        SampleStatus::Analyzing => state(SampleState::Analyzing, None),
+        SampleStatus::Analyzed => state(SampleState::Analyzed, None),
+        SampleStatus::Anchoring => state(
+            SampleState::Anchoring,
+            Some(
+                "the anchoring transaction is signed, not yet broadcast (a server without a \
+                 Stacks node keeps it signed)"
+                    .to_owned(),
+            ),
+        ),
+        SampleStatus::Anchored => state(
+            SampleState::Anchoring,
+            Some("the anchoring transaction is broadcast, waiting for a block".to_owned()),
+        ),
+        SampleStatus::Confirmed => state(SampleState::Anchored, None),
+        SampleStatus::Failed => state(SampleState::Failed, None),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

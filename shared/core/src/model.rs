@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::lifecycle::{SampleStatus, Status};
+use crate::lifecycle::{SampleState, SampleStatus, Status};
 
 /// What is wrong with a dataset and where: the validator's diagnostic, the shape of
 /// `validate --json`'s `error`, also used for problems found outside the validator (size or
@@ -85,6 +85,9 @@ pub struct Sample {
     pub owner: String,
     /// The optional name the uploader gave.
     pub sample_name: Option<String>,
+    /// The optional specimen details the uploader gave.
+    #[serde(default)]
+    pub specimen: Option<Specimen>,
     /// The sample's datasets in upload order (the order of `inputs_hash`).
     pub dataset_ids: Vec<String>,
     /// Where the sample is.
@@ -119,6 +122,41 @@ pub struct AnalysisRecord {
     pub item: String,
     /// The artifact file names written under each dataset's `results/{dataset_id}/`.
     pub artifacts: Vec<String>,
+    /// The report's answer, for lists and filters (absent for samples analysed before it was
+    /// kept).
+    #[serde(default)]
+    pub result: Option<SampleResult>,
+    /// When the report was written (the report's date: `report.json` carries none, so that the
+    /// same inputs give the same bytes).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub analyzed_at: Option<OffsetDateTime>,
+}
+
+/// The report's answer in short: the `result` of a sample view.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SampleResult {
+    /// The report's `classification` (`MDR-TB`, `none`, `undetermined`, …).
+    pub classification: String,
+    /// The drugs called `resistant`, first-line first.
+    pub resistant_drugs: Vec<String>,
+    /// The drugs called `unknown` (not assessed), first-line first.
+    pub not_assessed_drugs: Vec<String>,
+}
+
+/// What the uploader says of the specimen a sample was sequenced from: every field optional,
+/// each 1 to 200 printable characters, `collection_date` a `YYYY-MM-DD` date.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Specimen {
+    /// The specimen's id in the uploader's records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub specimen_id: Option<String>,
+    /// When it was collected, `YYYY-MM-DD`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collection_date: Option<String>,
+    /// Who submitted it (a clinic, a laboratory).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submitter: Option<String>,
 }
 
 /// Where a sample's item sits in a Merkle batch.
@@ -175,6 +213,36 @@ pub struct DatasetView {
     /// mate is invalid stays `valid`, and this says the sample failed and why.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sample: Option<SampleSummary>,
+    /// The sample's name as the uploader gave it (`null` when none was).
+    pub sample_name: Option<String>,
+    /// Where the whole sample is ([`crate::lifecycle::sample_state`]): a valid file whose mate
+    /// is invalid says `failed` here. `null` only when the sample record is gone.
+    pub sample_status: Option<SampleState>,
+    /// Why, when it helps (for `failed`: which file and its error).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sample_status_reason: Option<String>,
+}
+
+impl DatasetView {
+    /// The view of `dataset` with its sample's name and whole-sample state, from the sample
+    /// record and the sample's datasets that still exist (`siblings`, `dataset` among them or
+    /// not).
+    pub fn of_sample(dataset: &Dataset, sample: Option<&Sample>, siblings: &[Dataset]) -> Self {
+        let mut view = Self::from(dataset);
+        if let Some(sample) = sample {
+            let mut all: Vec<Dataset> = siblings
+                .iter()
+                .filter(|d| d.dataset_id != dataset.dataset_id)
+                .cloned()
+                .collect();
+            all.push(dataset.clone());
+            let state = crate::lifecycle::sample_state(sample, &all);
+            view.sample_name.clone_from(&sample.sample_name);
+            view.sample_status = Some(state.state);
+            view.sample_status_reason = state.reason;
+        }
+        view
+    }
 }
 
 /// A sample's progress as the API shows it.
@@ -211,6 +279,9 @@ impl From<&Dataset> for DatasetView {
             created_at: dataset.created_at,
             updated_at: dataset.updated_at,
             sample: None,
+            sample_name: None,
+            sample_status: None,
+            sample_status_reason: None,
         }
     }
 }

@@ -87,6 +87,7 @@ async fn refuse(world: &World, files: Vec<FileDeclaration>) -> UploadRejection {
     let request = UploadRequest {
         files,
         sample_name: None,
+        specimen: None,
     };
     match world.uploads.create(ALICE, &request).await {
         Err(Error::Upload(rejection)) => rejection,

@@ -220,6 +220,8 @@ impl Market {
             pipeline_id: "bb".repeat(32),
             item: "aa".repeat(32),
             artifacts: vec!["report.json".into()],
+            result: None,
+            analyzed_at: None,
         });
         world.table.update_sample(&sample, expected).await.unwrap();
         // The link rule computes the same hash from the declared SHA-256 before the analysis.

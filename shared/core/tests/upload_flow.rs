@@ -321,6 +321,7 @@ async fn a_body_that_differs_from_the_declaration_is_refused_or_made_invalid() {
             &UploadRequest {
                 files: vec![declare("a.fastq.gz", &r1)],
                 sample_name: None,
+                specimen: None,
             },
         )
         .await
@@ -361,6 +362,7 @@ async fn a_body_that_differs_from_the_declaration_is_refused_or_made_invalid() {
             &UploadRequest {
                 files: vec![declare("b.fastq.gz", &r1)],
                 sample_name: None,
+                specimen: None,
             },
         )
         .await
@@ -409,6 +411,7 @@ async fn a_large_file_goes_multipart_and_validates_after_completion() {
             &UploadRequest {
                 files: vec![declare("big.fastq.gz", &r1)],
                 sample_name: None,
+                specimen: None,
             },
         )
         .await
@@ -671,6 +674,7 @@ async fn request(
     let request = UploadRequest {
         files,
         sample_name: None,
+        specimen: None,
     };
     world.uploads.create(owner, &request).await
 }

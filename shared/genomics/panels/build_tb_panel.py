@@ -2,12 +2,18 @@
 """Derives the built-in `tb-who-2023` panel from the M. tuberculosis data beside the repo.
 
 Inputs (a directory DATA holding them): the RefSeq GenBank record of H37Rv
-(NC_000962.3.gbk.gz), the genome (NC_000962.3.fa.gz) and the WHO 2023 catalogue joined to
-genomic coordinates, grades 1 and 2 (who2023_resistance_panel_R_and_interim.tsv).
+(NC_000962.3.gbk.gz), the genome (NC_000962.3.fa.gz), the WHO 2023 catalogue joined to
+genomic coordinates, grades 1 and 2 (who2023_resistance_panel_R_and_interim.tsv), and the
+lineage barcode (lineage-barcode.bed: TB-Profiler's tbdb `barcode.bed`, see
+panels/tb-who-2023/lineage-barcode_LICENSE_LGPL-3.0.md).
 
 Outputs (panels/tb-who-2023/): panel.tsv (genes, with each gene's NCBI Gene id from the
 `/db_xref="GeneID:..."` of its GenBank `gene` feature), reference.fa.gz (the panel's segments of
-the genome) and catalogue.tsv.gz (the graded entries). Deterministic: gzip without timestamps.
+the genome: the genes and catalogue entries with their flanks, and BARCODE_FLANK bases either
+side of every barcode site, overlapping stretches merged), catalogue.tsv.gz (the graded entries)
+and lineage-barcode.bed (the barcode, copied byte for byte), and mtbc-sketch.bin (the species
+check's sketch of the whole genome, written by mtbc_sketch.py beside this script). Deterministic:
+gzip without timestamps.
 
     python3 shared/genomics/panels/build_tb_panel.py DATA shared/genomics/panels/tb-who-2023
 """
@@ -17,6 +23,8 @@ import io
 import re
 import sys
 from pathlib import Path
+
+from mtbc_sketch import write_sketch
 
 CHROM = "NC_000962.3"
 # Every gene with a grade 1 or 2 entry in the WHO 2023 catalogue, plus fabG1 whose promoter carries
@@ -30,6 +38,9 @@ GENES = [
 MIN_PROMOTER = 100
 # Sequence kept either side of every gene and catalogue entry, so reads overlapping them align whole.
 FLANK = 300
+# Sequence kept either side of each lineage barcode site: a read length (2x150 bp runs), so every
+# 150-base read covering a site lies whole inside the segment and aligns gap-free.
+BARCODE_FLANK = 150
 
 
 def gzip_bytes(data: bytes) -> bytes:
@@ -140,7 +151,15 @@ def main() -> None:
         else:
             spans[g][1] = max(spans[g][1], v["end"] + promoter[g])
 
-    intervals = sorted((max(1, s - FLANK), min(len(genome), e + FLANK)) for s, e in spans.values())
+    intervals = [(max(1, s - FLANK), min(len(genome), e + FLANK)) for s, e in spans.values()]
+    barcode = (source / "lineage-barcode.bed").read_bytes()
+    for line in barcode.decode().splitlines():
+        fields = line.split("\t")
+        if len(fields) != 8 or not fields[1].isdigit() or int(fields[2]) != int(fields[1]) + 1:
+            sys.exit(f"lineage-barcode.bed: not a one-base BED line of 8 columns: {line!r}")
+        site = int(fields[2])  # 1-based
+        intervals.append((max(1, site - BARCODE_FLANK), min(len(genome), site + BARCODE_FLANK)))
+    intervals.sort()
     segments = []
     for start, end in intervals:
         if segments and start <= segments[-1][1] + 1:
@@ -171,8 +190,13 @@ def main() -> None:
     for row in rows:
         catalogue.write("\t".join(row[k] for k in ("chrom", "pos", "ref", "alt", "variant", "drug", "who_grade")) + "\n")
     (out / "catalogue.tsv.gz").write_bytes(gzip_bytes(catalogue.getvalue().encode()))
+    # The species check's sketch of the whole genome (mtbc_sketch.py; docs/ANALYSIS.md).
+    sketched = write_sketch(genome, out / "mtbc-sketch.bin")
+    print(f"mtbc-sketch.bin: {sketched} hashes of the genome's 21-mers")
+    (out / "lineage-barcode.bed").write_bytes(barcode)
     total = sum(e - s + 1 for s, e in segments)
-    print(f"{len(genes)} genes, {len(segments)} segments, {total} bp, {len(rows)} catalogue rows")
+    print(f"{len(genes)} genes, {len(segments)} segments, {total} bp, {len(rows)} catalogue rows, "
+          f"{len(barcode.splitlines())} barcode sites")
 
 
 if __name__ == "__main__":

@@ -147,6 +147,7 @@ impl Database {
             .map_err(failed)?;
         connection.execute_batch(SCHEMA).map_err(failed)?;
         add_missing_columns(&connection).map_err(failed)?;
+        index_samples(&connection).map_err(failed)?;
         Ok(Self {
             connection: Arc::new(Mutex::new(connection)),
         })
@@ -172,11 +173,41 @@ impl Database {
 
 /// Columns added after the first release: `CREATE TABLE IF NOT EXISTS` keeps an older table as
 /// it was, so each is added to a database that lacks it.
-const ADDED_COLUMNS: [(&str, &str, &str); 2] = [
+const ADDED_COLUMNS: [(&str, &str, &str); 4] = [
     // Why a message was dead-lettered, and when (unix milliseconds).
     ("messages", "reason", "TEXT"),
     ("messages", "dead_at_ms", "INTEGER"),
+    // An owner's samples, newest first (`GET /samples`); filled in from the records of a
+    // database written before them by `index_samples`.
+    ("samples", "owner", "TEXT"),
+    ("samples", "created_nanos", "INTEGER"),
 ];
+
+/// Fills `owner` and `created_nanos` of the samples stored before those columns existed (read
+/// from their records), and indexes an owner's samples newest first.
+fn index_samples(connection: &Connection) -> rusqlite::Result<()> {
+    let unindexed: Vec<(String, String)> = {
+        let mut statement =
+            connection.prepare("SELECT sample_id, record FROM samples WHERE owner IS NULL")?;
+        statement
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?
+    };
+    for (sample_id, record) in unindexed {
+        let Ok(sample) = serde_json::from_str::<genoflow_core::model::Sample>(&record) else {
+            // An unreadable record stays out of the lists; reading it says what is wrong.
+            continue;
+        };
+        connection.execute(
+            "UPDATE samples SET owner = ?2, created_nanos = ?3 WHERE sample_id = ?1",
+            rusqlite::params![sample_id, sample.owner, nanos(sample.created_at)],
+        )?;
+    }
+    connection.execute_batch(
+        "CREATE INDEX IF NOT EXISTS samples_by_owner
+             ON samples (owner, created_nanos DESC, sample_id DESC);",
+    )
+}
 
 fn add_missing_columns(connection: &Connection) -> rusqlite::Result<()> {
     for (table, column, kind) in ADDED_COLUMNS {

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use genoflow_core::{
     lifecycle::SampleStatus,
     model::{Batch, Dataset, Lease, LeaseKind, LoginNonce, OracleValue, Sample},
-    ports::{DatasetPage, DatasetState, NonceClaim, PageCursor, Table, TableError},
+    ports::{DatasetPage, DatasetState, NonceClaim, PageCursor, SamplePage, Table, TableError},
 };
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use serde::{Serialize, de::DeserializeOwned};
@@ -365,15 +365,73 @@ impl Table for SqliteTable {
         })
     }
 
+    async fn list_samples(
+        &self,
+        owner: &str,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<SamplePage, TableError> {
+        // Keyset paging as for datasets.
+        let (before_nanos, before_id) = match cursor.map(PageCursor::parse).transpose()? {
+            Some(after) => (
+                created_nanos(after.created_at, "list cursor")?,
+                after.dataset_id,
+            ),
+            None => (i64::MAX, String::new()),
+        };
+        let unbounded = cursor.is_none();
+        let owner = owner.to_owned();
+        let fetch = i64::try_from(limit).unwrap_or(i64::MAX - 1) + 1;
+        let mut samples: Vec<Sample> = self
+            .read("list samples", move |connection| {
+                let mut statement = connection
+                    .prepare(
+                        "SELECT record FROM samples WHERE owner = ?1
+                           AND (?2 OR created_nanos < ?3 OR (created_nanos = ?3 AND sample_id < ?4))
+                         ORDER BY created_nanos DESC, sample_id DESC LIMIT ?5",
+                    )
+                    .map_err(|e| unavailable("list samples", &e))?;
+                let rows = statement
+                    .query_map(
+                        params![owner, unbounded, before_nanos, before_id, fetch],
+                        |row| row.get::<_, String>(0),
+                    )
+                    .map_err(|e| unavailable("list samples", &e))?;
+                let mut samples = Vec::new();
+                for json in rows {
+                    let json = json.map_err(|e| unavailable("list samples", &e))?;
+                    samples.push(parse(&json, &format!("a sample of {owner}"))?);
+                }
+                Ok(samples)
+            })
+            .await?;
+        let next = (samples.len() > limit).then(|| {
+            samples.truncate(limit);
+            samples
+                .last()
+                .map(|last| PageCursor::after_sample(last).to_string())
+        });
+        Ok(SamplePage {
+            samples,
+            next: next.flatten(),
+        })
+    }
+
     async fn create_sample(&self, sample: &Sample) -> Result<(), TableError> {
         let sample = sample.clone();
         self.write("create sample", move |transaction| {
             let what = format!("sample {}", sample.sample_id);
             let inserted = transaction
                 .execute(
-                    "INSERT INTO samples (sample_id, record) VALUES (?1, ?2)
+                    "INSERT INTO samples (sample_id, record, owner, created_nanos)
+                     VALUES (?1, ?2, ?3, ?4)
                      ON CONFLICT (sample_id) DO NOTHING",
-                    params![sample.sample_id, to_json(&sample, &what)?],
+                    params![
+                        sample.sample_id,
+                        to_json(&sample, &what)?,
+                        sample.owner,
+                        created_nanos(sample.created_at, &what)?
+                    ],
                 )
                 .map_err(|e| unavailable("create sample", &e))?;
             if inserted == 0 {
@@ -413,8 +471,14 @@ impl Table for SqliteTable {
             }
             transaction
                 .execute(
-                    "UPDATE samples SET record = ?2 WHERE sample_id = ?1",
-                    params![sample.sample_id, to_json(&sample, &what)?],
+                    "UPDATE samples SET record = ?2, owner = ?3, created_nanos = ?4
+                     WHERE sample_id = ?1",
+                    params![
+                        sample.sample_id,
+                        to_json(&sample, &what)?,
+                        sample.owner,
+                        created_nanos(sample.created_at, &what)?
+                    ],
                 )
                 .map_err(|e| unavailable("update sample", &e))?;
             Ok(())

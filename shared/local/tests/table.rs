@@ -57,3 +57,49 @@ async fn racing_writers_on_separate_connections_have_one_winner() {
     let stored = tables[1].get_dataset("d1").await.unwrap().unwrap();
     assert_eq!(stored.revision, 1);
 }
+
+/// A data directory written before samples were listed by owner: opening it fills in the
+/// samples' owner and creation time from their records, so they are listed like new ones.
+#[tokio::test]
+async fn samples_stored_before_the_sample_list_are_listed_once_opened() {
+    let data_dir = tempfile::tempdir().unwrap();
+    {
+        let old = rusqlite::Connection::open(data_dir.path().join("genoflow.sqlite3")).unwrap();
+        old.execute_batch(
+            "CREATE TABLE samples (sample_id TEXT PRIMARY KEY, record TEXT NOT NULL);",
+        )
+        .unwrap();
+        for (id, created) in [("old-1", 10), ("old-2", 20)] {
+            let sample = genoflow_core::model::Sample {
+                created_at: common::at(created),
+                ..common::sample(id)
+            };
+            old.execute(
+                "INSERT INTO samples (sample_id, record) VALUES (?1, ?2)",
+                rusqlite::params![id, serde_json::to_string(&sample).unwrap()],
+            )
+            .unwrap();
+        }
+    }
+    let table = SqliteTable::open(data_dir.path()).unwrap();
+    let page = table.list_samples("SP1", 1, None).await.unwrap();
+    assert_eq!(page.samples[0].sample_id, "old-2");
+    let rest = table
+        .list_samples("SP1", 5, page.next.as_deref())
+        .await
+        .unwrap();
+    let ids: Vec<&str> = rest.samples.iter().map(|s| s.sample_id.as_str()).collect();
+    assert_eq!(ids, ["old-1"]);
+    // Opening it again changes nothing.
+    drop(table);
+    let again = SqliteTable::open(data_dir.path()).unwrap();
+    assert_eq!(
+        again
+            .list_samples("SP1", 5, None)
+            .await
+            .unwrap()
+            .samples
+            .len(),
+        2
+    );
+}

@@ -35,6 +35,8 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/health", any(dataset_routes))
         .route("/datasets", any(dataset_routes))
         .route("/datasets/{*rest}", any(dataset_routes))
+        .route("/samples", any(dataset_routes))
+        .route("/samples/{*rest}", any(dataset_routes))
         .route("/marketplace", any(marketplace_routes))
         .route("/marketplace/{*rest}", any(marketplace_routes))
         .route("/purchases", any(marketplace_routes))

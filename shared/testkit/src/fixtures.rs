@@ -85,6 +85,7 @@ pub fn sample(id: &str) -> Sample {
         sample_id: id.into(),
         owner: "SP1".into(),
         sample_name: Some("tumour".into()),
+        specimen: None,
         dataset_ids: vec!["d1".into(), "d2".into()],
         status: SampleStatus::Waiting,
         error: None,

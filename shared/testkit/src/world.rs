@@ -225,6 +225,7 @@ impl World {
                 sample_id: dataset.sample_id.clone(),
                 owner: ALICE.to_owned(),
                 sample_name: None,
+                specimen: None,
                 dataset_ids: vec![dataset.dataset_id.clone()],
                 status: SampleStatus::Analyzed,
                 error: None,
@@ -234,6 +235,8 @@ impl World {
                     pipeline_id: "33".repeat(32),
                     item: item.clone(),
                     artifacts: vec![],
+                    result: None,
+                    analyzed_at: None,
                 }),
                 anchor: None,
                 created_at: now,
@@ -256,6 +259,7 @@ impl World {
                 .map(|(name, bytes)| declare(name, bytes))
                 .collect(),
             sample_name: None,
+            specimen: None,
         };
         let response = self.uploads.create(owner, &request).await.unwrap();
         for ((_, bytes), dataset) in files.iter().zip(&response.datasets) {

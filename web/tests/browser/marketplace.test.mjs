@@ -119,14 +119,15 @@ test('seller, buyer and a third account: register, list, buy, read, rate and sub
   assert.match(await seller.page.getByTestId('rename-warning').textContent(), /clears/);
   await shoot(seller.page, 'profile.png');
 
-  await seller.page.goto(`${server.url}#/`);
+  await seller.page.goto(`${server.url}#/upload`);
   await seller.page.getByTestId('file-input').setInputFiles([R1, R2]);
   await seller.page.getByTestId('upload-button').click();
+  await seller.page.getByTestId('go-to-samples').click({ timeout: 60_000 });
   await seller.page.waitForFunction((statuses) => {
-    const rows = [...document.querySelectorAll('[data-testid=dataset-row]')];
+    const rows = [...document.querySelectorAll('[data-testid=sample-file]')];
     return rows.length === 2 && rows.every((r) => statuses.includes(r.dataset.status));
   }, REPORT_STATUSES, { timeout: 300_000, polling: 500 });
-  const rows = await seller.page.getByTestId('dataset-row').evaluateAll((els) => els.map((e) => ({ id: e.dataset.datasetId, filename: e.dataset.filename })));
+  const rows = await seller.page.getByTestId('sample-file').evaluateAll((els) => els.map((e) => ({ id: e.dataset.datasetId, filename: e.dataset.filename })));
   const r1 = rows.find((r) => r.filename === 'tb-demo_R1.fastq.gz');
   const r2 = rows.find((r) => r.filename === 'tb-demo_R2.fastq.gz');
   await seller.page.goto(`${server.url}#/datasets/${r1.id}`);
@@ -271,6 +272,7 @@ test('seller, buyer and a third account: register, list, buy, read, rate and sub
     status: 403, contentType: 'application/json',
     body: JSON.stringify({ error: { code: 'subscription_required', message: 'Uploads need an active subscription.' } }),
   }));
+  await third.page.goto(`${server.url}#/upload`);
   await third.page.getByTestId('file-input').setInputFiles(R1);
   await third.page.getByTestId('upload-button').click();
   await third.page.getByTestId('subscribe-link').click();

@@ -50,6 +50,7 @@ test('a multipart upload survives a failing part: Resume and a reload send only 
 
   const { page, problems, context } = await newPage(browser);
   await signInWithDevKey(page, server.url);
+  await page.goto(`${server.url}#/upload`);
 
   // Part 3 cannot get through; the others can. Record every part PUT that succeeds.
   const attempts = [];
@@ -115,11 +116,12 @@ test('a multipart upload survives a failing part: Resume and a reload send only 
   assert.ok(putsAfterReload.includes(3));
 
   // The object arrived whole: the server validates it.
+  await page.goto(`${server.url}#/`);
   await page.waitForFunction((id) => {
-    const row = document.querySelector(`[data-testid=dataset-row][data-dataset-id="${id}"]`);
+    const row = document.querySelector(`[data-testid=sample-file][data-dataset-id="${id}"]`);
     return row && !['pending', 'uploaded'].includes(row.dataset.status);
   }, datasetId, { timeout: 60_000, polling: 500 });
-  const status = await page.locator(`[data-testid=dataset-row][data-dataset-id="${datasetId}"]`).getAttribute('data-status');
+  const status = await page.locator(`[data-testid=sample-file][data-dataset-id="${datasetId}"]`).getAttribute('data-status');
   assert.notEqual(status, 'invalid', 'the assembled object is the file that was hashed');
   assert.equal(await page.evaluate((id) => localStorage.getItem(`genoflow.upload.${id}`), datasetId), null);
   assert.deepEqual(problems.filter((p) => !/ERR_CONNECTION_RESET|net::ERR_FAILED/.test(p)), []);

@@ -42,7 +42,7 @@ after(async () => {
 async function waitForRows(page, filenames, statuses, timeout) {
   await page.waitForFunction(
     ({ filenames, statuses, settled }) => {
-      const rows = [...document.querySelectorAll('[data-testid=dataset-row]')];
+      const rows = [...document.querySelectorAll('[data-testid=sample-file]')];
       const mine = filenames.map((name) => rows.find((row) => row.dataset.filename === name));
       if (mine.some((row) => !row)) return false;
       return mine.every((row) => statuses.includes(row.dataset.status) || settled.includes(row.dataset.status));
@@ -51,7 +51,7 @@ async function waitForRows(page, filenames, statuses, timeout) {
     { timeout, polling: 500 },
   );
   return page.evaluate((filenames) => {
-    const rows = [...document.querySelectorAll('[data-testid=dataset-row]')];
+    const rows = [...document.querySelectorAll('[data-testid=sample-file]')];
     return Object.fromEntries(filenames.map((name) => {
       const row = rows.find((r) => r.dataset.filename === name);
       return [name, { status: row.dataset.status, id: row.dataset.datasetId }];
@@ -77,12 +77,14 @@ function assertSameOrigin(requests, url) {
 test('a read pair uploaded together is analysed; the report, chart and proof are shown and verify', { timeout: 420_000 }, async () => {
   const { page, problems, requests, context, workers } = await newPage(browser);
   await signInWithDevKey(page, server.url);
+  await page.goto(`${server.url}#/upload`);
   await page.getByTestId('file-input').setInputFiles([R1, R2]);
   await page.getByTestId('upload-button').click();
   const progress = page.getByTestId('upload-progress');
   await progress.locator('.progress-row[data-phase=done]').nth(1).waitFor({ timeout: 60_000 });
   assert.match(await progress.textContent(), /tb-demo_R1\.fastq\.gz[\s\S]*tb-demo_R2\.fastq\.gz/);
   assert.equal(workers.filter((url) => url.endsWith('/lib/hash-worker.js')).length, 2, 'each file was hashed in a Web Worker');
+  await page.getByTestId('go-to-samples').click();
 
   const rows = await waitForRows(page, ['tb-demo_R1.fastq.gz', 'tb-demo_R2.fastq.gz'], REPORT_STATUSES, 240_000);
   for (const [name, row] of Object.entries(rows)) {
@@ -90,7 +92,7 @@ test('a read pair uploaded together is analysed; the report, chart and proof are
   }
   await page.screenshot({ path: join(ensureDir(screenshots), 'datasets.png'), fullPage: true });
 
-  await page.locator(`[data-testid=dataset-row][data-dataset-id="${rows['tb-demo_R1.fastq.gz'].id}"]`).click();
+  await page.locator(`[data-testid=sample-file][data-dataset-id="${rows['tb-demo_R1.fastq.gz'].id}"]`).click();
   const rifampicin = page.locator('[data-testid=drug-call][data-drug="Rifampicin"]');
   await rifampicin.waitFor({ timeout: 30_000 });
   assert.equal(await rifampicin.getAttribute('data-call'), 'resistant');
@@ -235,16 +237,18 @@ test('corrupt files are refused with the validator’s words, and a dataset can 
 
   const { page, problems, requests, context } = await newPage(browser);
   await signInWithDevKey(page, server.url);
+  await page.goto(`${server.url}#/upload`);
   for (const file of [truncated, garbage]) {
     await page.getByTestId('file-input').setInputFiles(file);
     await page.getByTestId('upload-button').click();
     await page.getByTestId('upload-progress').locator('.progress-row[data-phase=done]').waitFor({ timeout: 30_000 });
   }
+  await page.getByTestId('go-to-samples').click();
   const rows = await waitForRows(page, ['truncated.fastq', 'garbage.fastq.gz'], ['invalid'], 60_000);
   assert.equal(rows['truncated.fastq'].status, 'invalid');
   assert.equal(rows['garbage.fastq.gz'].status, 'invalid');
 
-  await page.locator(`[data-testid=dataset-row][data-dataset-id="${rows['truncated.fastq'].id}"]`).click();
+  await page.locator(`[data-testid=sample-file][data-dataset-id="${rows['truncated.fastq'].id}"]`).click();
   const error = page.getByTestId('dataset-error');
   await error.waitFor({ timeout: 10_000 });
   const text = await error.textContent();
@@ -262,8 +266,8 @@ test('corrupt files are refused with the validator’s words, and a dataset can 
   await page.getByTestId('delete-button').click();
   await page.getByTestId('confirm-delete').click();
   await page.waitForFunction(() => location.hash === '#/');
-  await page.waitForFunction((id) => !document.querySelector(`[data-testid=dataset-row][data-dataset-id="${id}"]`) &&
-    document.querySelector('[data-testid=dataset-row]'), rows['garbage.fastq.gz'].id);
+  await page.waitForFunction((id) => !document.querySelector(`[data-testid=sample-file][data-dataset-id="${id}"]`) &&
+    document.querySelector('[data-testid=sample-file]'), rows['garbage.fastq.gz'].id);
   const gone = await apiFromPage(page, 'GET', `/datasets/${rows['garbage.fastq.gz'].id}`);
   assert.equal(gone.status, 404);
 
@@ -309,7 +313,7 @@ test('an expired or refused token sends the user back to sign in, saying so', { 
     const session = JSON.parse(sessionStorage.getItem('genoflow.session'));
     sessionStorage.setItem('genoflow.session', JSON.stringify({ ...session, token: `${session.token}x` }));
   });
-  const refused = page.waitForResponse((r) => r.url().includes('/datasets') && r.status() === 401);
+  const refused = page.waitForResponse((r) => /\/(datasets|samples)/.test(r.url()) && r.status() === 401);
   await page.reload();
   await refused;
   await page.locator('#notice').waitFor({ state: 'visible' });

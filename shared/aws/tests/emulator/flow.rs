@@ -56,6 +56,7 @@ fn declare(filename: &str, bytes: &[u8]) -> UploadRequest {
     UploadRequest {
         files: vec![fixtures::declare(filename, bytes)],
         sample_name: None,
+        specimen: None,
     }
 }
 

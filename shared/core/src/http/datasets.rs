@@ -9,8 +9,10 @@
 //! | `GET /datasets/{id}/proof` (bearer) | [`Datasets::proof`] | 200 the anchoring proof and `access`; 409 `not_anchored` before |
 //! | `GET /datasets/{id}/download` (bearer) | [`Datasets::download`] | 200 `{dataset_id, filename, url, expires, access}` (valid 15 min); 409 `not_uploaded` before |
 //! | `DELETE /datasets/{id}` (bearer) | [`Datasets::delete`] | 200 `{dataset_id, removed}` |
+//! | `GET /samples?limit=&cursor=&q=&status=&result=&sort=` (bearer) | [`Samples::list`] | 200 `{samples, next?, truncated?}`, one row per sample |
+//! | `GET /samples/{id}` (bearer) | [`Samples::get`] | 200 the sample view and `access` |
 //!
-//! The four reads answer the owner, and a buyer when a node is configured
+//! The four dataset reads and `GET /samples/{id}` answer the owner, and a buyer when a node is configured
 //! ([`DatasetRoutes::with_chain`]) and `marketplace.has-access` says so; listing and deleting
 //! are the owner's. A dataset the caller may not read is `404 not_found`, exactly like a
 //! missing one; a node that is down is `503 chain_unavailable` for non-owners (never access).
@@ -25,6 +27,7 @@ use crate::{
     usecases::{
         datasets::{Datasets, MAX_PAGE},
         onchain::ChainReads,
+        samples::{self, ResultFilter, SampleQuery, SampleSort, Samples},
     },
 };
 
@@ -34,6 +37,7 @@ pub const DEFAULT_PAGE: usize = 50;
 /// The dataset routes, built once.
 pub struct DatasetRoutes {
     datasets: Datasets,
+    samples: Samples,
     tokens: Arc<dyn TokenSigner>,
     clock: Arc<dyn Clock>,
 }
@@ -42,6 +46,10 @@ impl DatasetRoutes {
     /// Wires the use cases.
     pub fn new(ports: RoutePorts) -> Self {
         Self {
+            samples: Samples {
+                table: ports.table.clone(),
+                chain: None,
+            },
             datasets: Datasets {
                 table: ports.table,
                 blobs: ports.blobs,
@@ -56,6 +64,7 @@ impl DatasetRoutes {
     /// buyers. Without it, only owners read and `chain` is `null`.
     #[must_use]
     pub fn with_chain(mut self, chain: Arc<ChainReads>) -> Self {
+        self.samples.chain = Some(chain.clone());
         self.datasets.chain = Some(chain);
         self
     }
@@ -79,6 +88,17 @@ impl DatasetRoutes {
                 let page = self.datasets.list(&owner, limit, cursor).await?;
                 Ok(json_response(200, &page))
             }
+            (&Method::GET, ["samples"]) => {
+                let query = sample_query(request)?;
+                Ok(json_response(
+                    200,
+                    &self.samples.list(&owner, &query).await?,
+                ))
+            }
+            (&Method::GET, ["samples", sample_id]) => Ok(json_response(
+                200,
+                &self.samples.get(&owner, sample_id).await?,
+            )),
             (&Method::GET, ["datasets", dataset_id]) => Ok(json_response(
                 200,
                 &self.datasets.get(&owner, dataset_id).await?,
@@ -111,6 +131,84 @@ impl DatasetRoutes {
             _ => Err(request.no_route()),
         }
     }
+}
+
+/// The query of `GET /samples`, checked: each parameter that is not what the route takes is a
+/// 400 `bad_query` naming it and its allowed values.
+fn sample_query(request: &ApiRequest) -> Result<SampleQuery, super::ApiError> {
+    let bad =
+        |name: &'static str| move |message: String| super::ApiError::BadQuery { name, message };
+    let sort = request
+        .query("sort")
+        .map(SampleSort::parse)
+        .transpose()
+        .map_err(bad("sort"))?
+        .unwrap_or_default();
+    let cursor = match request.query("cursor") {
+        None => None,
+        Some(cursor) if sort == SampleSort::Newest => Some(checked_cursor(cursor)?.to_owned()),
+        Some(cursor) => {
+            let well_formed = cursor.strip_prefix('+').is_some_and(|n| {
+                !n.is_empty() && n.len() <= 6 && n.bytes().all(|b| b.is_ascii_digit())
+            });
+            if !well_formed {
+                return Err(super::ApiError::BadQuery {
+                    name: "cursor",
+                    message: "not a cursor this API returned for this sort order; pass the `next` of the previous page with the same parameters".to_owned(),
+                });
+            }
+            Some(cursor.to_owned())
+        }
+    };
+    let q = request
+        .query("q")
+        .map(str::trim)
+        .filter(|q| !q.is_empty())
+        .map(|q| {
+            if q.chars().count() > samples::MAX_QUERY_LEN || q.chars().any(char::is_control) {
+                Err(format!(
+                    "search text must be 1 to {} printable characters",
+                    samples::MAX_QUERY_LEN
+                ))
+            } else {
+                Ok(q.to_owned())
+            }
+        })
+        .transpose()
+        .map_err(bad("q"))?;
+    let status = request
+        .query("status")
+        .map(|value| {
+            crate::lifecycle::SampleState::parse(value).ok_or_else(|| {
+                let names: Vec<&str> = crate::lifecycle::SampleState::ALL
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect();
+                format!(
+                    "{value:?} is not a sample status; use one of {}",
+                    names.join(", ")
+                )
+            })
+        })
+        .transpose()
+        .map_err(bad("status"))?;
+    let result = request
+        .query("result")
+        .map(ResultFilter::parse)
+        .transpose()
+        .map_err(bad("result"))?;
+    Ok(SampleQuery {
+        q,
+        status,
+        result,
+        sort,
+        limit: page_limit(
+            request.query("limit"),
+            samples::DEFAULT_PAGE,
+            samples::MAX_PAGE,
+        )?,
+        cursor,
+    })
 }
 
 /// `?cursor=` as the tables write it (`{created_at unix nanoseconds}:{dataset_id}`): anything

@@ -7,7 +7,7 @@
 //! | route set | routes | AWS function |
 //! | --- | --- | --- |
 //! | [`UploadRoutes`] | `POST /auth/login`, `POST /uploads`, `POST /uploads/{id}/complete` | `presign` |
-//! | [`DatasetRoutes`] | `GET /health`, `GET /datasets`, `GET/DELETE /datasets/{id}`, `GET /datasets/{id}/report`, `GET /datasets/{id}/proof`, `GET /datasets/{id}/download` | `api` |
+//! | [`DatasetRoutes`] | `GET /health`, `GET /datasets`, `GET/DELETE /datasets/{id}`, `GET /datasets/{id}/report`, `GET /datasets/{id}/proof`, `GET /datasets/{id}/download`, `GET /samples`, `GET /samples/{id}` | `api` |
 //! | [`MarketplaceRoutes`] | `GET /marketplace`, `GET /marketplace/{listing_id}`, `GET /purchases` | `api` |
 //! | [`OracleRoutes`] | `GET /oracle/{source}/{id}`, `GET /oracle/gene/{symbol}` | `api` |
 //!

@@ -74,7 +74,16 @@ pub struct DatasetPage {
     pub next: Option<String>,
 }
 
-/// Where a page of an owner's datasets ends: the last dataset returned, written
+/// A page of an owner's samples, newest first.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SamplePage {
+    /// Up to the requested number of samples.
+    pub samples: Vec<Sample>,
+    /// Opaque cursor for the next page; `None` on the last page.
+    pub next: Option<String>,
+}
+
+/// Where a page of an owner's datasets (or samples) ends: the last dataset returned, written
 /// `{created_at unix nanoseconds}:{dataset_id}`. Every adapter writes and reads this one format,
 /// so a cursor means the same on all of them; to callers it is opaque.
 ///
@@ -101,6 +110,14 @@ impl PageCursor {
         Self {
             created_at: dataset.created_at,
             dataset_id: dataset.dataset_id.clone(),
+        }
+    }
+
+    /// The cursor after `sample` (sample lists page alike, `dataset_id` holding the sample id).
+    pub fn after_sample(sample: &Sample) -> Self {
+        Self {
+            created_at: sample.created_at,
+            dataset_id: sample.sample_id.clone(),
         }
     }
 
@@ -167,6 +184,15 @@ pub trait Table: Send + Sync {
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<DatasetPage, TableError>;
+
+    /// The owner's samples, newest first (`created_at`, then id, descending), `limit` at a
+    /// time, paged with [`PageCursor`] as [`Table::list_datasets`].
+    async fn list_samples(
+        &self,
+        owner: &str,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<SamplePage, TableError>;
 
     /// Stores a new sample; [`TableError::ConditionFailed`] if its id exists.
     async fn create_sample(&self, sample: &Sample) -> Result<(), TableError>;

@@ -14,7 +14,7 @@ use std::{
     sync::{Arc, Mutex, OnceLock, PoisonError},
 };
 
-use genoflow_genomics::analysis::{self, Input, Panel, Report};
+use genoflow_genomics::analysis::{self, Input, Panel, Report, SampleInfo};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
@@ -22,7 +22,7 @@ use crate::{
     error::Error,
     keys::results_prefix,
     lifecycle::{SampleStatus, Status},
-    model::{AnalysisRecord, Dataset, LeaseKind, Problem, Sample, SampleError},
+    model::{AnalysisRecord, Dataset, LeaseKind, Problem, Sample, SampleError, SampleResult},
     ports::{AnalysisRequested, AnchorRequested, BlobStore, Clock, Message, Queue, Table},
 };
 
@@ -331,7 +331,7 @@ impl AnalyzeSamples {
         if self.vanished(datasets).await.map_err(retry)? {
             return Err(Interrupted::Deleted);
         }
-        let (report, panel) = match ran {
+        let (mut report, panel) = match ran {
             Ok(done) => done,
             Err(Err(panel)) => return Err(local(format!("the panel does not load: {panel}"))),
             Err(Ok(refused)) => {
@@ -342,12 +342,18 @@ impl AnalyzeSamples {
             }
         };
 
+        // The sample as its uploader named it: in report.json and the VCF's sample column.
+        report.sample = Some(sample_info(sample));
         let report_json = report.to_json().into_bytes();
         let mut variants = Vec::new();
         report
             .write_vcf(&panel, &mut variants)
             .map_err(|e| local(format!("cannot write the VCF: {e}")))?;
-        let record = attest(datasets, &report, &report_json);
+        let record = AnalysisRecord {
+            result: Some(result_of(&report)),
+            analyzed_at: Some(self.clock.now()),
+            ..attest(datasets, &report, &report_json)
+        };
         for dataset in datasets {
             let prefix = results_prefix(&dataset.dataset_id);
             self.blobs
@@ -569,6 +575,46 @@ fn attest(datasets: &[Dataset], report: &Report, report_json: &[u8]) -> Analysis
         pipeline_id: report.pipeline_id.clone(),
         item: hex::encode(item),
         artifacts: vec![REPORT_FILE.to_owned(), VARIANTS_FILE.to_owned()],
+        result: None,
+        analyzed_at: None,
+    }
+}
+
+/// The report's `sample`: the name and specimen details given at upload.
+fn sample_info(sample: &Sample) -> SampleInfo {
+    let specimen = sample.specimen.clone().unwrap_or_default();
+    SampleInfo {
+        name: sample.sample_name.clone(),
+        specimen_id: specimen.specimen_id,
+        collection_date: specimen.collection_date,
+        submitter: specimen.submitter,
+    }
+}
+
+/// The report's answer in short, for the sample lists: the class and the drugs resistant and
+/// not assessed, in the report's display order (first-line first).
+pub fn result_of(report: &Report) -> SampleResult {
+    let ordered: Vec<&str> = report
+        .drug_groups
+        .iter()
+        .flat_map(|group| group.drugs.iter().map(String::as_str))
+        .collect();
+    let with_call = |call: &str| -> Vec<String> {
+        ordered
+            .iter()
+            .filter(|drug| {
+                report
+                    .resistance
+                    .iter()
+                    .any(|c| c.drug == **drug && c.call == call)
+            })
+            .map(|drug| (*drug).to_owned())
+            .collect()
+    };
+    SampleResult {
+        classification: report.classification.as_str().to_owned(),
+        resistant_drugs: with_call("resistant"),
+        not_assessed_drugs: with_call("unknown"),
     }
 }
 

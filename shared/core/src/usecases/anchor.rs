@@ -145,10 +145,10 @@ impl AnchorBatches {
                 continue;
             };
             match self.triage(sample, &request.item).await? {
-                Triage::Batch(sample) => candidates.push(sample),
+                Triage::Batch(sample) => candidates.push(*sample),
                 Triage::InBatch(batch) => {
                     if batch.status == SubmissionStatus::Signed {
-                        self.publish(batch).await?;
+                        self.publish(*batch).await?;
                     }
                     outcome.rebroadcast.push(request.sample_id.clone());
                 }
@@ -301,13 +301,13 @@ impl AnchorBatches {
     async fn triage(&self, sample: Sample, item: &str) -> Result<Triage, Error> {
         let matches = sample.analysis.as_ref().is_some_and(|a| a.item == item);
         match sample.status {
-            SampleStatus::Analyzed if matches => Ok(Triage::Batch(sample)),
+            SampleStatus::Analyzed if matches => Ok(Triage::Batch(Box::new(sample))),
             SampleStatus::Anchoring => {
                 let Some(anchor) = &sample.anchor else {
                     return Ok(Triage::Skip);
                 };
                 if let Some(batch) = self.table.get_batch(&anchor.batch_id).await? {
-                    return Ok(Triage::InBatch(batch));
+                    return Ok(Triage::InBatch(Box::new(batch)));
                 }
                 // Claimed by a run that died before storing its batch.
                 if self.clock.now() - sample.updated_at < self.claim_lease {
@@ -321,7 +321,7 @@ impl AnchorBatches {
                     |s| s.anchor = None,
                 )
                 .await?;
-                Ok(released.map_or(Triage::Skip, Triage::Batch))
+                Ok(released.map_or(Triage::Skip, |sample| Triage::Batch(Box::new(sample))))
             }
             _ => Ok(Triage::Skip),
         }
@@ -600,10 +600,11 @@ impl AnchorBatches {
 }
 
 enum Triage {
-    /// Analysed and not batched: goes into the new batch.
-    Batch(Sample),
+    /// Analysed and not batched: goes into the new batch (both records boxed: they differ in
+    /// size).
+    Batch(Box<Sample>),
     /// Already in this stored batch.
-    InBatch(Batch),
+    InBatch(Box<Batch>),
     /// Nothing to do.
     Skip,
 }

@@ -142,6 +142,13 @@ pub struct ReportView {
     pub artifacts: Vec<Artifact>,
     /// `owner` or `purchase`.
     pub access: Access,
+    /// When the report was written, RFC 3339 (`report.json` carries no date, so that the same
+    /// inputs give the same bytes); absent for samples analysed before it was kept.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub report_date: Option<OffsetDateTime>,
 }
 
 /// A short-lived download link.
@@ -257,10 +264,14 @@ impl Datasets {
             },
             _ => (None, None),
         };
+        let siblings = match &sample {
+            Some(sample) => super::datasets_of(self.table.as_ref(), sample).await?,
+            None => Vec::new(),
+        };
         Ok(DatasetDetail {
             dataset: DatasetView {
                 sample: sample.as_ref().map(SampleSummary::from),
-                ..DatasetView::from(&dataset)
+                ..DatasetView::of_sample(&dataset, sample.as_ref(), &siblings)
             },
             access,
             chain,
@@ -395,6 +406,7 @@ impl Datasets {
             report,
             artifacts,
             access,
+            report_date: analysis.analyzed_at,
         })
     }
 
@@ -444,8 +456,30 @@ impl Datasets {
             .table
             .list_datasets(owner, limit.clamp(1, MAX_PAGE), cursor)
             .await?;
+        // Each row says where its whole sample is: the sample and its files, read once per
+        // sample of the page.
+        let mut samples: Vec<(String, Option<Sample>, Vec<Dataset>)> = Vec::new();
+        let mut datasets = Vec::with_capacity(page.datasets.len());
+        for dataset in &page.datasets {
+            if !samples.iter().any(|(id, _, _)| *id == dataset.sample_id) {
+                let sample = self.table.get_sample(&dataset.sample_id).await?;
+                let siblings = match &sample {
+                    Some(sample) => super::datasets_of(self.table.as_ref(), sample).await?,
+                    None => Vec::new(),
+                };
+                samples.push((dataset.sample_id.clone(), sample, siblings));
+            }
+            let (_, sample, siblings) = samples
+                .iter()
+                .find(|(id, _, _)| *id == dataset.sample_id)
+                .ok_or_else(|| Error::NotFound {
+                    what: "sample",
+                    id: dataset.sample_id.clone(),
+                })?;
+            datasets.push(DatasetView::of_sample(dataset, sample.as_ref(), siblings));
+        }
         Ok(DatasetList {
-            datasets: page.datasets.iter().map(DatasetView::from).collect(),
+            datasets,
             next: page.next,
         })
     }

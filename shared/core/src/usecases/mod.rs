@@ -17,6 +17,7 @@
 //! | [`attestations::Attestations`] | api | `GET /oracle/{source}/{id}`, `GET /oracle/gene/{symbol}` |
 //! | [`verify::verify_offline`], [`verify::verify_on_chain`], [`verify::verify_catalogue_on_chain`] | `genoflow verify` | a report and its proof; the catalogue it names |
 //! | [`datasets::Datasets`] | api | `GET /datasets`, `GET /datasets/{id}` (with its `chain` block), `/report`, `/proof`, `/download` (owner or buyer), `DELETE /datasets/{id}` |
+//! | [`samples::Samples`] | api | `GET /samples` (search, filter, sort), `GET /samples/{id}` (owner or buyer) |
 //! | [`marketplace::Marketplace`] | api | `GET /marketplace`, `GET /marketplace/{listing_id}`, `GET /purchases` |
 //! | [`onchain::ChainReads`] | api | the contracts' read-only calls behind a 30 s cache; the sample ↔ registry record link |
 //! | [`sweeper::Sweeper`] | sweeper (schedule), `genoflow serve` (timer) | claims past their lease: returned or failed |
@@ -31,6 +32,7 @@ pub mod metrics;
 pub mod object_created;
 pub mod onchain;
 pub mod oracle;
+pub mod samples;
 pub mod submit;
 pub mod subscription;
 pub mod sweeper;

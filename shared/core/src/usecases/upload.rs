@@ -9,7 +9,7 @@ use crate::{
     error::{Error, UploadRejection},
     keys::{check_filename, upload_key},
     lifecycle::{SampleStatus, Status},
-    model::{Dataset, Sample, UploadKind, new_id},
+    model::{Dataset, Sample, Specimen, UploadKind, new_id},
     ports::{
         BlobStore, Clock, CompletedPart, ObjectIntegrity, PartPlan, PartUrl, PresignedPut, Table,
     },
@@ -130,9 +130,84 @@ pub struct FileDeclaration {
 pub struct UploadRequest {
     /// One file, or two for a read pair, in upload order.
     pub files: Vec<FileDeclaration>,
-    /// An optional label.
+    /// An optional label: 1 to 200 printable characters. It names the sample in every view,
+    /// in `report.json` and in `variants.vcf`'s sample column.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sample_name: Option<String>,
+    /// Optional specimen details (see [`check_specimen`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub specimen: Option<Specimen>,
+}
+
+/// The date of `YYYY-MM-DD`, if it is one.
+fn calendar_date(text: &str) -> Option<time::Date> {
+    let bytes = text.as_bytes();
+    let digits = |range: std::ops::Range<usize>| {
+        bytes[range.clone()]
+            .iter()
+            .all(u8::is_ascii_digit)
+            .then(|| text[range].parse::<u16>().ok())
+            .flatten()
+    };
+    if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
+        return None;
+    }
+    let (year, month, day) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
+    let month = time::Month::try_from(u8::try_from(month).ok()?).ok()?;
+    time::Date::from_calendar_date(i32::from(year), month, u8::try_from(day).ok()?).ok()
+}
+
+/// The longest specimen field.
+pub const MAX_SPECIMEN_FIELD_LEN: usize = 200;
+
+/// Checks the specimen details of an upload: each field given is 1 to
+/// [`MAX_SPECIMEN_FIELD_LEN`] printable characters, and `collection_date` is a real
+/// `YYYY-MM-DD` date.
+///
+/// ```
+/// use genoflow_core::{model::Specimen, usecases::upload::check_specimen};
+/// let good = Specimen { collection_date: Some("2024-02-29".into()), ..Specimen::default() };
+/// assert!(check_specimen(&good).is_ok());
+/// let bad = Specimen { collection_date: Some("2023-02-29".into()), ..Specimen::default() };
+/// assert!(check_specimen(&bad).unwrap_err().to_string().contains("collection_date"));
+/// ```
+///
+/// # Errors
+/// [`UploadRejection::Specimen`] naming the field and what is wrong.
+pub fn check_specimen(specimen: &Specimen) -> Result<(), UploadRejection> {
+    let fields = [
+        ("specimen_id", &specimen.specimen_id),
+        ("collection_date", &specimen.collection_date),
+        ("submitter", &specimen.submitter),
+    ];
+    for (field, value) in fields {
+        let Some(value) = value else { continue };
+        let length = value.chars().count();
+        let problem = if value.trim().is_empty() {
+            Some("is empty; leave it out instead".to_owned())
+        } else if length > MAX_SPECIMEN_FIELD_LEN {
+            Some(format!(
+                "is {length} characters long; at most {MAX_SPECIMEN_FIELD_LEN} are allowed"
+            ))
+        } else {
+            value.chars().find(|c| c.is_control()).map(|c| {
+                format!("contains the control character {c:?}; use printable characters only")
+            })
+        };
+        if let Some(message) = problem {
+            return Err(UploadRejection::Specimen { field, message });
+        }
+    }
+    if let Some(date) = &specimen.collection_date {
+        let well_formed = calendar_date(date).is_some();
+        if !well_formed {
+            return Err(UploadRejection::Specimen {
+                field: "collection_date",
+                message: format!("{date:?} is not a date of the form YYYY-MM-DD (2024-03-15)"),
+            });
+        }
+    }
+    Ok(())
 }
 
 impl UploadRequest {
@@ -158,6 +233,7 @@ impl UploadRequest {
             serde_json::from_value(value).map(|file| Self {
                 files: vec![file],
                 sample_name: None,
+                specimen: None,
             })
         };
         parsed.map_err(|e| UploadRejection::Body(e.to_string()))
@@ -320,6 +396,7 @@ impl Uploads {
                 sample_id: sample_id.clone(),
                 owner: owner.to_owned(),
                 sample_name: request.sample_name.clone(),
+                specimen: request.specimen.clone(),
                 dataset_ids: datasets.iter().map(|d| d.dataset_id.clone()).collect(),
                 status: SampleStatus::Waiting,
                 error: None,
@@ -352,6 +429,9 @@ impl Uploads {
                 || name.chars().any(char::is_control))
         {
             return Err(UploadRejection::SampleName);
+        }
+        if let Some(specimen) = &request.specimen {
+            check_specimen(specimen)?;
         }
         if let [first, second] = request.files.as_slice()
             && first.filename == second.filename

@@ -1,13 +1,27 @@
 //! Read alignment to the panel: a k-mer index rejects reads from elsewhere cheaply, then a local
 //! alignment with affine gaps (Gotoh) places the rest inside a band around their seed diagonal.
+//!
+//! Segments that hold no gene (those around the lineage barcode's sites) serve SNV counts only:
+//! their k-mers are indexed within [`BARCODE_INDEX_FLANK`] bases of a site, and a read whose
+//! probe lands there is placed gap-free on that diagonal (clipped at the segment's ends) or not
+//! at all — no seed clustering, no dynamic programming — so the many whole-genome reads
+//! touching them cost little more than a rejected read.
 
 use super::panel::Panel;
 
 /// Seed length; 15-mers are unique in a bacterial panel and rarely hit by chance.
 const K: usize = 15;
 const KMER_MASK: u32 = (1 << (2 * K)) - 1;
-/// Bits of the pre-filter (a Bloom-like bitmap over a hash of the k-mer).
+/// Bits of the pre-filter (a Bloom filter setting two bits of one 64-bit word per k-mer).
 const FILTER_BITS: u32 = 24;
+/// K-mers of a barcode-only segment are indexed when they lie within this many bases of a site:
+/// every read covering a site has at least this many bases on one side of it in the index, and
+/// fewer reads that only graze a segment are looked at.
+pub(crate) const BARCODE_INDEX_FLANK: u64 = 50;
+/// Leading bits of a k-mer that pick its bucket in the index's directory.
+const DIRECTORY_BITS: u32 = 18;
+/// Mismatches allowed in a barcode-only segment's gap-free placement.
+const BARCODE_MAX_MISMATCHES: usize = 2;
 /// K-mers occurring more often than this in the panel are not used as seeds.
 const MAX_OCCURRENCES: usize = 8;
 /// Seeds on one diagonal (within [`BAND`]) needed to try an alignment: fewer are chance hits or
@@ -63,21 +77,52 @@ pub(crate) struct Reference {
     pub bases: Vec<u8>,
     /// Per segment: (index of its first base in `bases`, its 1-based reference start).
     pub segments: Vec<(usize, u64)>,
+    /// Per segment: whether it holds no gene (only lineage barcode sites).
+    barcode_only: Vec<bool>,
+    /// Indices in `bases` of the barcode sites lying in barcode-only segments, sorted: the only
+    /// positions whose bases the pileup counts there.
+    barcode_sites: Vec<usize>,
     filter: Vec<u64>,
+    /// (k-mer, index of its first base), sorted.
     kmers: Vec<(u32, u32)>,
+    /// Per value of a k-mer's leading [`DIRECTORY_BITS`] bits, where its k-mers start in `kmers`
+    /// (one more entry closes the last bucket): a lookup reads two cache lines, not a binary
+    /// search's twenty.
+    directory: Vec<u32>,
 }
 
 impl Reference {
     pub(crate) fn new(panel: &Panel) -> Self {
         let mut bases = Vec::new();
         let mut segments = Vec::new();
+        let mut barcode_only = Vec::new();
         let mut kmers = Vec::new();
+        let mut sites: Vec<u64> = panel
+            .barcode
+            .as_ref()
+            .map(|b| b.sites.iter().map(|s| s.pos).collect())
+            .unwrap_or_default();
+        sites.sort_unstable();
         for segment in &panel.segments {
             let offset = bases.len();
             segments.push((offset, segment.start));
             bases.extend_from_slice(&segment.sequence);
+            let only_barcode = !panel.in_gene_segment(segment.start);
+            barcode_only.push(only_barcode);
+            // Whether the k-mer starting at this 1-based position lies within the flank of a site.
+            let near_site = |first: u64| {
+                let last = first + K as u64 - 1;
+                let i = sites.partition_point(|&site| site + BARCODE_INDEX_FLANK < last);
+                sites
+                    .get(i)
+                    .is_some_and(|&site| site <= first + BARCODE_INDEX_FLANK)
+            };
             for (end, kmer) in kmers_of(&segment.sequence) {
-                kmers.push((kmer, (offset + end + 1 - K) as u32));
+                let first = end + 1 - K;
+                if only_barcode && !near_site(segment.start + first as u64) {
+                    continue;
+                }
+                kmers.push((kmer, (offset + first) as u32));
             }
         }
         kmers.sort_unstable();
@@ -90,19 +135,55 @@ impl Reference {
         }
         let mut filter = vec![0u64; 1 << (FILTER_BITS - 6)];
         for &(kmer, _) in &kept {
-            let bit = filter_bit(kmer);
-            filter[bit >> 6] |= 1 << (bit & 63);
+            let (word, mask) = filter_bits(kmer);
+            filter[word] |= mask;
         }
-        Self {
+        let mut directory = Vec::with_capacity((1 << DIRECTORY_BITS) + 1);
+        for bucket in 0..=(1u32 << DIRECTORY_BITS) {
+            let first = kept.partition_point(|&(kmer, _)| bucket_of(kmer) < bucket);
+            directory.push(u32::try_from(first).unwrap_or(u32::MAX));
+        }
+        let mut reference = Self {
             bases,
             segments,
+            barcode_only,
+            barcode_sites: Vec::new(),
             filter,
             kmers: kept,
-        }
+            directory,
+        };
+        let mut barcode_sites: Vec<usize> = sites
+            .iter()
+            .filter_map(|&pos| reference.index_of(pos))
+            .filter(|&index| reference.segment_at(index).2)
+            .collect();
+        barcode_sites.sort_unstable();
+        barcode_sites.dedup();
+        reference.barcode_sites = barcode_sites;
+        reference
     }
 
     /// The segment holding concatenated index `index`: (its first index, its end index).
     pub(crate) fn segment_bounds(&self, index: usize) -> (usize, usize) {
+        let (start, end, _) = self.segment_at(index);
+        (start, end)
+    }
+
+    /// Whether concatenated index `index` lies in a barcode-only segment.
+    pub(crate) fn barcode_only_at(&self, index: usize) -> bool {
+        self.segment_at(index).2
+    }
+
+    /// The barcode sites (concatenated indices) in `[from, to)` of a barcode-only segment.
+    pub(crate) fn barcode_sites_in(&self, from: usize, to: usize) -> &[usize] {
+        let first = self.barcode_sites.partition_point(|&i| i < from);
+        let last = first + self.barcode_sites[first..].partition_point(|&i| i < to);
+        &self.barcode_sites[first..last]
+    }
+
+    /// The segment holding concatenated index `index`: (its first index, its end index, whether
+    /// it holds barcode sites only).
+    fn segment_at(&self, index: usize) -> (usize, usize, bool) {
         let i = self
             .segments
             .partition_point(|&(offset, _)| offset <= index)
@@ -111,7 +192,7 @@ impl Reference {
             .segments
             .get(i + 1)
             .map_or(self.bases.len(), |&(offset, _)| offset);
-        (self.segments[i].0, end)
+        (self.segments[i].0, end, self.barcode_only[i])
     }
 
     /// The 1-based reference position of a concatenated index.
@@ -140,22 +221,36 @@ impl Reference {
 
     /// Whether the k-mer may be in the panel (no false negatives).
     fn may_contain(&self, kmer: u32) -> bool {
-        let bit = filter_bit(kmer);
-        self.filter[bit >> 6] & (1 << (bit & 63)) != 0
+        let (word, mask) = filter_bits(kmer);
+        self.filter[word] & mask == mask
     }
 
     fn hits(&self, kmer: u32) -> &[(u32, u32)] {
         if !self.may_contain(kmer) {
             return &[];
         }
-        let from = self.kmers.partition_point(|&(k, _)| k < kmer);
-        let to = from + self.kmers[from..].partition_point(|&(k, _)| k == kmer);
-        &self.kmers[from..to]
+        let bucket = bucket_of(kmer) as usize;
+        let (start, end) = (
+            self.directory[bucket] as usize,
+            self.directory[bucket + 1] as usize,
+        );
+        let candidates = &self.kmers[start..end];
+        let from = candidates.partition_point(|&(k, _)| k < kmer);
+        let to = from + candidates[from..].partition_point(|&(k, _)| k == kmer);
+        &candidates[from..to]
     }
 }
 
-fn filter_bit(kmer: u32) -> usize {
-    (kmer.wrapping_mul(0x9E37_79B1) >> (32 - FILTER_BITS)) as usize
+/// The directory bucket of a k-mer: its leading bases.
+fn bucket_of(kmer: u32) -> u32 {
+    kmer >> (2 * K as u32 - DIRECTORY_BITS)
+}
+
+/// The filter word of a k-mer and the two bits it sets there (one memory access per probe).
+fn filter_bits(kmer: u32) -> (usize, u64) {
+    let word = (kmer.wrapping_mul(0x9E37_79B1) >> (32 - (FILTER_BITS - 6))) as usize;
+    let bits = kmer.wrapping_mul(0x85EB_CA6B) >> 20;
+    (word, (1 << (bits & 63)) | (1 << ((bits >> 6) & 63)))
 }
 
 fn code(base: u8) -> Option<u32> {
@@ -267,14 +362,29 @@ fn best_diagonal(reference: &Reference, read: &[u8]) -> Option<Seeds> {
     })
 }
 
-/// Every how many read positions [`may_hit`] probes a k-mer.
+/// Every how many read positions [`probe`] looks up a k-mer.
 const PROBE_STRIDE: usize = 8;
+
+/// What the probes of a read found.
+enum Probed {
+    /// No probe hit the panel: the read is from elsewhere.
+    Miss,
+    /// A probe hit a gene segment: align the read in full.
+    Gene,
+    /// Placed gap-free in a barcode-only segment.
+    Barcode(Alignment),
+}
 
 /// Cheap rejection of reads from elsewhere: looks up (behind the pre-filter) every
 /// [`PROBE_STRIDE`]th k-mer of the read and of its reverse complement (rolled together). A read
-/// with [`MIN_SEED_HITS`] seeds on the panel has some of them among the probes.
-fn may_hit(reference: &Reference, read: &[u8]) -> bool {
+/// with [`MIN_SEED_HITS`] seeds on the panel has some of them among the probes. A probe landing in
+/// a barcode-only segment places the read there gap-free ([`ungapped_clipped`]); when that fails
+/// the probing goes on (a later probe may hit a gene segment).
+fn probe(reference: &Reference, read: &[u8]) -> Probed {
     let (mut forward, mut reverse, mut valid) = (0u32, 0u32, 0usize);
+    // The last barcode diagonal tried per orientation: the read's other probes fall on it too.
+    let mut tried: [Option<i64>; 2] = [None, None];
+    let mut reversed: Option<Vec<u8>> = None;
     for (i, &base) in read.iter().enumerate() {
         let Some(c) = code(base) else {
             valid = 0;
@@ -283,14 +393,81 @@ fn may_hit(reference: &Reference, read: &[u8]) -> bool {
         forward = ((forward << 2) | c) & KMER_MASK;
         reverse = (reverse >> 2) | ((3 - c) << (2 * (K - 1)));
         valid += 1;
-        if valid >= K
-            && i % PROBE_STRIDE == 0
-            && (!reference.hits(forward).is_empty() || !reference.hits(reverse).is_empty())
-        {
-            return true;
+        if valid < K || i % PROBE_STRIDE != 0 {
+            continue;
+        }
+        for (is_reverse, kmer) in [(false, forward), (true, reverse)] {
+            // Index of the k-mer's first base in the read as aligned (reverse-complemented or not).
+            let read_pos = if is_reverse {
+                read.len() - 1 - i
+            } else {
+                i + 1 - K
+            } as i64;
+            for &(_, pos) in reference.hits(kmer) {
+                let (start, end, only_barcode) = reference.segment_at(pos as usize);
+                if !only_barcode {
+                    return Probed::Gene;
+                }
+                let diagonal = i64::from(pos) - read_pos;
+                if tried[usize::from(is_reverse)] == Some(diagonal) {
+                    continue;
+                }
+                tried[usize::from(is_reverse)] = Some(diagonal);
+                let oriented: &[u8] = if is_reverse {
+                    reversed.get_or_insert_with(|| reverse_complement(read))
+                } else {
+                    read
+                };
+                if let Some(alignment) = ungapped_clipped(reference, oriented, diagonal, start, end)
+                {
+                    return Probed::Barcode(Alignment {
+                        reverse: is_reverse,
+                        ..alignment
+                    });
+                }
+            }
         }
     }
-    false
+    Probed::Miss
+}
+
+/// A gap-free placement on `diagonal` of the part of the read inside the segment
+/// `[start, end)`, the rest clipped: at most [`BARCODE_MAX_MISMATCHES`] mismatches and the score
+/// of [`min_score`] on the aligned part.
+fn ungapped_clipped(
+    reference: &Reference,
+    read: &[u8],
+    diagonal: i64,
+    start: usize,
+    end: usize,
+) -> Option<Alignment> {
+    let first = usize::try_from((start as i64 - diagonal).max(0)).ok()?;
+    let last = usize::try_from((end as i64 - diagonal).min(read.len() as i64)).ok()?;
+    if last <= first {
+        return None;
+    }
+    let ref_start = usize::try_from(diagonal + first as i64).ok()?;
+    let window = &reference.bases[ref_start..ref_start + (last - first)];
+    let mut mismatches = 0;
+    for (&a, &b) in read[first..last].iter().zip(window) {
+        if a != b || a == b'N' {
+            mismatches += 1;
+            if mismatches > BARCODE_MAX_MISMATCHES {
+                return None;
+            }
+        }
+    }
+    let length = (last - first) as i32;
+    let clipped = i32::from(first > 0) + i32::from(last < read.len());
+    let score =
+        (length - mismatches as i32) * MATCH - mismatches as i32 * MISMATCH - clipped * CLIP;
+    (score >= min_score(read.len())).then(|| Alignment {
+        reverse: false,
+        ref_start,
+        read_start: first,
+        ops: vec![Op::Aligned((last - first) as u32)],
+        score,
+    })
 }
 
 /// Lowest alignment score accepted: half the read length, at least 30.
@@ -304,8 +481,10 @@ pub(crate) fn align(
     read: &[u8],
     scratch: &mut Scratch,
 ) -> Option<Alignment> {
-    if !may_hit(reference, read) {
-        return None;
+    match probe(reference, read) {
+        Probed::Miss => return None,
+        Probed::Barcode(alignment) => return Some(alignment),
+        Probed::Gene => {}
     }
     let min_score = min_score(read.len());
     let reverse = reverse_complement(read);
@@ -322,7 +501,11 @@ pub(crate) fn align(
     let anchor = usize::try_from(low.max(0))
         .ok()?
         .min(reference.bases.len() - 1);
-    let (segment_start, segment_end) = reference.segment_bounds(anchor);
+    let (segment_start, segment_end, only_barcode) = reference.segment_at(anchor);
+    if only_barcode {
+        // The best seeds lie in a barcode-only segment the probes could not place the read in.
+        return None;
+    }
     // The window reaches seeds beyond an indel, and BAND bases past the outermost ones.
     let band = BAND as i64;
     let window_start = usize::try_from((seeds.wide_low - band).max(segment_start as i64)).ok()?;

@@ -19,6 +19,7 @@ use super::{
     panel::Panel,
     pileup::Pileup,
     reads::InputSummary,
+    species::{self, Counts},
 };
 
 /// Piles up the primary, mapped, non-duplicate records of a BAM or CRAM aligned to the panel's
@@ -34,7 +35,7 @@ pub(crate) fn pileup_bam(
     panel: &Panel,
     reference: &Reference,
     options: &Options,
-) -> Result<(Pileup, InputSummary), Error> {
+) -> Result<(Pileup, InputSummary, Counts), Error> {
     let shown = name.to_owned();
     let io_error = |source| Error::Io {
         path: shown.clone(),
@@ -117,7 +118,7 @@ pub(crate) fn pileup_bam(
         bases: counts.bases,
         quality_sum: counts.quality_sum,
     };
-    Ok((pileup, summary))
+    Ok((pileup, summary, counts.species))
 }
 
 /// The index of the panel's reference in an alignment header; the message names the header's
@@ -205,6 +206,8 @@ struct RecordCounts {
     records: u64,
     bases: u64,
     quality_sum: u64,
+    /// The primary records' k-mers against the panel's MTBC sketch (mapped or not).
+    species: Counts,
 }
 
 /// Piles up one record (BAM or CRAM) if it is primary, mapped, not a duplicate nor QC-failed,
@@ -228,6 +231,16 @@ fn add_record(
     counts.bases += qualities.len() as u64;
     counts.quality_sum += qualities.iter().map(|&q| u64::from(q.min(93))).sum::<u64>();
     let flags = record.flags()?;
+    if let Some(sketch) = &panel.species_sketch
+        && species::is_checked(counts.records - 1)
+        && !flags.is_secondary()
+        && !flags.is_supplementary()
+    {
+        let bases: Vec<u8> = record.sequence().iter().collect();
+        if bases.len() == qualities.len() {
+            counts.species.observe(sketch, &bases, &qualities);
+        }
+    }
     if flags.is_unmapped()
         || flags.is_secondary()
         || flags.is_supplementary()

@@ -3,7 +3,8 @@
 //! FASTQ reads (single or paired; plain, gzip or BGZF) are aligned to a [`Panel`] (a k-mer index
 //! drops reads from elsewhere, a banded local alignment places the rest), piled up, called as
 //! haploid SNVs and small indels, annotated against the panel's genes and catalogue, and summed
-//! up per drug. The [`Report`] is the `genoflow.report/1` document of docs/API.md; the same
+//! up per drug; the reads at the panel's lineage barcode sites give the strain's lineage and
+//! whether the sample is a mixture of strains. The [`Report`] is the `genoflow.report/1` document of docs/API.md; the same
 //! inputs and [`Options`] give the same bytes.
 //!
 //! ```no_run
@@ -19,10 +20,13 @@ mod align;
 mod annotate;
 pub mod attestation;
 mod bam_input;
+mod interpret;
+mod lineage;
 mod panel;
 mod pileup;
 mod reads;
 mod report;
+mod species;
 mod vcf_input;
 
 use std::{
@@ -34,10 +38,21 @@ use std::{
 };
 
 pub use annotate::{Annotation, annotate};
+pub use interpret::{
+    Classification, DrugGroup, DrugLine, FIRST_LINE, FLUOROQUINOLONES, GeneGap, MAX_LISTED_RANGES,
+    NotAssessed, PositionRange, SECOND_LINE_ORDER, Verdict, XDR_GROUP_A, classify, drug_groups,
+    drug_line, grade_text,
+};
+pub use lineage::{Lineage, LineageSupport, Mixture, Proportion};
 pub use panel::{BUILTIN_TB, CatalogueEntry, Gene, GeneKind, Panel, PanelFiles, Segment};
 pub use report::{
     DrugCall, Evidence, GeneCoverage, InputSummary, PanelSummary, Qc, REPORT_SCHEMA, Report,
-    Variant,
+    SampleInfo, Software, Variant,
+};
+pub use species::{
+    CHECK_ALL_READS, CHECK_ONE_READ_IN, CLEAN_FRACTION, CONTAMINATED_REASON, Counts,
+    MIN_ERROR_FREE_SHARE, MIN_KMERS_SAMPLED, MTBC_MIN_FRACTION, NOT_MTBC_MAX_FRACTION,
+    NOT_MTBC_REASON, SKETCH_FILE, Sketch, Species, hash as kmer_hash, verdict,
 };
 
 use align::{Reference, Scratch};
@@ -212,6 +227,15 @@ pub fn analyze_inputs(
     panel: &Panel,
     options: &Options,
 ) -> Result<Report, Error> {
+    let mut report = calls_of_inputs(inputs, panel, options)?;
+    // Once the calls are final (the species check may have changed them): the class and the
+    // drug groups.
+    interpret::finish(&mut report);
+    Ok(report)
+}
+
+/// The report of the inputs with its final drug calls, before [`interpret::finish`].
+fn calls_of_inputs(inputs: Vec<Input>, panel: &Panel, options: &Options) -> Result<Report, Error> {
     if !(1..=2).contains(&inputs.len()) {
         return Err(Error::InputCount(inputs.len()));
     }
@@ -231,26 +255,30 @@ pub fn analyze_inputs(
             let observations = report::Observations {
                 calls,
                 depth: None,
+                base_counts: None,
                 mapped_reads: 0,
             };
-            return Ok(report::build(
-                panel,
-                observations,
-                &[(first.as_str(), summary)],
-                options,
-            ));
+            let mut report =
+                report::build(panel, observations, &[(first.as_str(), summary)], options);
+            species::apply(
+                &mut report,
+                Species::unknown("a VCF carries no reads to check the species on"),
+            );
+            return Ok(report);
         }
         if decoded.starts_with(b"BAM\x01") || decoded.starts_with(b"CRAM") {
             let is_cram = decoded.starts_with(b"CRAM");
-            let (pileup, summary) =
+            let (pileup, summary, counts) =
                 bam_input::pileup_bam(&first, reader, is_cram, panel, &reference, options)?;
-            return Ok(observe(
+            let mut report = observe(
                 panel,
                 &reference,
                 &pileup,
                 &[(first.as_str(), summary)],
                 options,
-            ));
+            );
+            species::apply(&mut report, species_of(panel, &counts));
+            return Ok(report);
         }
         return reads_to_report(vec![(first, reader)], None, panel, &reference, options);
     }
@@ -299,6 +327,7 @@ fn reads_to_report(
                 scope.spawn(|| {
                     let mut pileup = Pileup::new(reference);
                     let mut scratch = Scratch::default();
+                    let mut species = Counts::default();
                     loop {
                         let batch = match receiver.lock() {
                             Ok(guard) => guard.recv(),
@@ -306,6 +335,11 @@ fn reads_to_report(
                         };
                         let Ok(batch) = batch else { break };
                         for read in batch {
+                            if let Some(sketch) = &panel.species_sketch
+                                && species::is_checked(read.index)
+                            {
+                                species.observe(sketch, &read.bases, &read.qualities);
+                            }
                             if let Some(alignment) =
                                 align::align(reference, &read.bases, &mut scratch)
                             {
@@ -327,7 +361,7 @@ fn reads_to_report(
                             }
                         }
                     }
-                    pileup
+                    (pileup, species)
                 })
             })
             .collect();
@@ -354,7 +388,7 @@ fn reads_to_report(
             }
         }
         drop(sender);
-        let pileups: Vec<Pileup> = handles
+        let pileups: Vec<(Pileup, Counts)> = handles
             .into_iter()
             .map(|handle| {
                 handle
@@ -365,16 +399,34 @@ fn reads_to_report(
         (summaries, pileups)
     });
     let summaries = summaries?;
-    let mut pileups = pileups.into_iter();
-    let mut pileup = pileups.next().unwrap_or_else(|| Pileup::new(reference));
-    for other in pileups {
-        pileup.merge(other);
+    let mut species_counts = Counts::default();
+    let mut merged: Option<Pileup> = None;
+    for (other, counts) in pileups {
+        species_counts.merge(&counts);
+        match &mut merged {
+            Some(pileup) => pileup.merge(other),
+            None => merged = Some(other),
+        }
     }
+    let pileup = merged.unwrap_or_else(|| Pileup::new(reference));
     let named: Vec<(&str, reads::InputSummary)> = summaries
         .iter()
         .map(|(name, summary)| (name.as_str(), summary.clone()))
         .collect();
-    Ok(observe(panel, reference, &pileup, &named, options))
+    let mut report = observe(panel, reference, &pileup, &named, options);
+    species::apply(&mut report, species_of(panel, &species_counts));
+    Ok(report)
+}
+
+/// The species verdict on the reads' counts, `unknown` when the panel carries no sketch.
+fn species_of(panel: &Panel, counts: &Counts) -> Species {
+    match &panel.species_sketch {
+        Some(_) => verdict(counts),
+        None => Species::unknown(format!(
+            "the panel has no M. tuberculosis complex sketch ({})",
+            SKETCH_FILE
+        )),
+    }
 }
 
 /// Calls the pileup and builds the report.
@@ -386,6 +438,7 @@ fn observe(
     options: &Options,
 ) -> Report {
     let depth = |pos| pileup.depth_at(reference, pos);
+    let base_counts = |pos| pileup.base_counts_at(reference, pos);
     let mut calls = pileup.call(reference, options);
     let deletions = pileup.gene_deletions(panel, reference, &calls, options);
     calls.extend(deletions);
@@ -393,6 +446,7 @@ fn observe(
     let observations = report::Observations {
         calls,
         depth: Some(&depth),
+        base_counts: Some(&base_counts),
         mapped_reads: pileup.mapped_reads,
     };
     report::build(panel, observations, inputs, options)

@@ -3,8 +3,10 @@
 //! A panel directory holds `panel.tsv` (name, reference, catalogue and one line per gene, with its
 //! NCBI Gene id when the file has the `ncbi_gene` column),
 //! `reference.fa.gz` (segments of the reference named `CHROM:START-END`, 1-based inclusive) and
-//! `catalogue.tsv.gz` (graded variants: chrom, pos, ref, alt, variant, drug, grade). The built-in
-//! `tb-who-2023` panel is the same files embedded in the binary. See docs/ANALYSIS.md.
+//! `catalogue.tsv.gz` (graded variants: chrom, pos, ref, alt, variant, drug, grade), and optionally
+//! `lineage-barcode.bed` (lineage-defining SNPs, whose sites must lie in the segments; without it
+//! reports have no lineage call). The built-in `tb-who-2023` panel is the same files embedded in
+//! the binary. See docs/ANALYSIS.md.
 //!
 //! The oracle attests a panel as the `catalogue` source ([`Panel::catalogue_document`]): the
 //! SHA-256 of each of its files, so a report's resistance calls name the exact catalogue and
@@ -19,7 +21,12 @@ use std::{
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::{Error, attestation::Attestation};
+use super::{
+    Error,
+    attestation::Attestation,
+    lineage::Barcode,
+    species::{SKETCH_FILE, Sketch},
+};
 
 /// Name of the built-in M. tuberculosis panel.
 pub const BUILTIN_TB: &str = "tb-who-2023";
@@ -27,6 +34,10 @@ pub const BUILTIN_TB: &str = "tb-who-2023";
 const TB_PANEL_TSV: &[u8] = include_bytes!("../../panels/tb-who-2023/panel.tsv");
 const TB_REFERENCE: &[u8] = include_bytes!("../../panels/tb-who-2023/reference.fa.gz");
 const TB_CATALOGUE: &[u8] = include_bytes!("../../panels/tb-who-2023/catalogue.tsv.gz");
+const TB_BARCODE: &[u8] = include_bytes!("../../panels/tb-who-2023/lineage-barcode.bed");
+/// The optional lineage barcode of a panel directory.
+const BARCODE_FILE: &str = "lineage-barcode.bed";
+const TB_SKETCH: &[u8] = include_bytes!("../../panels/tb-who-2023/mtbc-sketch.bin");
 
 /// Whether a gene codes for a protein or an rRNA (which changes how variants are named).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,10 +155,16 @@ pub struct Panel {
     pub(crate) loss_of_function: HashMap<String, Vec<CatalogueEntry>>,
     /// Every drug of the catalogue with the distinct positions of its entries.
     pub(crate) drugs: Vec<(String, Vec<u64>)>,
-    /// SHA-256 of the panel's decompressed files, for the pipeline id.
+    /// The lineage barcode (`lineage-barcode.bed`), if the panel has one.
+    pub(crate) barcode: Option<Barcode>,
+    /// SHA-256 of the panel's decompressed files, for the pipeline id (with the barcode, when
+    /// the panel has one: [`Panel::with_barcode`]).
     pub sha256: String,
     /// SHA-256 of each of the panel's decompressed files, for the catalogue attestation.
     pub files: PanelFiles,
+    /// The M. tuberculosis complex sketch of `mtbc-sketch.bin`, when the panel has one (the
+    /// built-in panel does); without it the species verdict is `unknown`.
+    pub species_sketch: Option<std::sync::Arc<Sketch>>,
 }
 
 impl Panel {
@@ -161,7 +178,16 @@ impl Panel {
     /// ```
     pub fn load(name_or_dir: &str) -> Result<Self, Error> {
         if name_or_dir == BUILTIN_TB {
-            return Self::from_bytes(TB_PANEL_TSV, TB_REFERENCE, TB_CATALOGUE, "built-in panel");
+            let mut panel =
+                Self::from_bytes(TB_PANEL_TSV, TB_REFERENCE, TB_CATALOGUE, "built-in panel")?
+                    .with_barcode(TB_BARCODE, "built-in panel")?;
+            panel.species_sketch = Some(std::sync::Arc::new(
+                Sketch::from_bytes(TB_SKETCH).map_err(|message| Error::Panel {
+                    panel: name_or_dir.to_owned(),
+                    message: format!("{SKETCH_FILE}: {message}"),
+                })?,
+            ));
+            return Ok(panel);
         }
         let dir = Path::new(name_or_dir);
         if !dir.is_dir() {
@@ -178,12 +204,26 @@ impl Panel {
                 source,
             })
         };
-        Self::from_bytes(
+        let mut panel = Self::from_bytes(
             &read("panel.tsv")?,
             &read("reference.fa.gz")?,
             &read("catalogue.tsv.gz")?,
             name_or_dir,
-        )
+        )?;
+        // Optional: without it the report's lineage is `unknown`.
+        if dir.join(BARCODE_FILE).is_file() {
+            panel = panel.with_barcode(&read(BARCODE_FILE)?, name_or_dir)?;
+        }
+        // Optional: without it the species verdict is `unknown`.
+        if dir.join(SKETCH_FILE).is_file() {
+            let sketch =
+                Sketch::from_bytes(&read(SKETCH_FILE)?).map_err(|message| Error::Panel {
+                    panel: name_or_dir.to_owned(),
+                    message: format!("{SKETCH_FILE}: {message}"),
+                })?;
+            panel.species_sketch = Some(std::sync::Arc::new(sketch));
+        }
+        Ok(panel)
     }
 
     fn from_bytes(
@@ -221,8 +261,10 @@ impl Panel {
             catalogue: HashMap::new(),
             loss_of_function: HashMap::new(),
             drugs: Vec::new(),
+            barcode: None,
             sha256: hex::encode(hasher.finalize()),
             files,
+            species_sketch: None,
         };
         parse_panel_tsv(&mut panel, panel_tsv).map_err(|m| fail(format!("panel.tsv: {m}")))?;
         parse_reference(&mut panel, &reference_fa)
@@ -230,6 +272,63 @@ impl Panel {
         parse_catalogue(&mut panel, &catalogue_tsv)
             .map_err(|m| fail(format!("catalogue.tsv.gz: {m}")))?;
         Ok(panel)
+    }
+
+    /// Adds the lineage barcode: every site must lie in the segments. The pipeline-id hash then
+    /// covers it: `sha256` becomes the SHA-256 of the previous hash (hex), the file name, the
+    /// barcode's length (8 bytes, little-endian) and its bytes; a panel without a barcode keeps
+    /// the hash of its three files.
+    fn with_barcode(mut self, bytes: &[u8], origin: &str) -> Result<Self, Error> {
+        let fail = |message: String| Error::Panel {
+            panel: origin.to_owned(),
+            message: format!("{BARCODE_FILE}: {message}"),
+        };
+        let barcode = Barcode::parse(bytes, &self.reference).map_err(fail)?;
+        if let Some(site) = barcode.sites.iter().find(|s| self.base(s.pos).is_none()) {
+            return Err(fail(format!(
+                "site {} lies outside the reference segments",
+                site.pos
+            )));
+        }
+        let mut hasher = Sha256::new();
+        hasher.update(self.sha256.as_bytes());
+        hasher.update(BARCODE_FILE.as_bytes());
+        hasher.update((bytes.len() as u64).to_le_bytes());
+        hasher.update(bytes);
+        self.sha256 = hex::encode(hasher.finalize());
+        self.barcode = Some(barcode);
+        Ok(self)
+    }
+
+    /// Number of lineages of the panel's lineage barcode (0 without one).
+    ///
+    /// ```
+    /// use genoflow_genomics::analysis::Panel;
+    /// assert_eq!(Panel::load("tb-who-2023").unwrap().lineages(), 126);
+    /// ```
+    pub fn lineages(&self) -> usize {
+        self.barcode.as_ref().map_or(0, Barcode::lineages)
+    }
+
+    /// Whether a 1-based position lies in a segment holding a gene or its promoter: the
+    /// resistance regions, whose variants the report lists (segments added for the lineage
+    /// barcode alone serve the lineage call).
+    pub(crate) fn in_gene_segment(&self, pos: u64) -> bool {
+        let Some(segment) = self.segment_of(pos) else {
+            return false;
+        };
+        let (start, end) = (
+            segment.start,
+            segment.start + segment.sequence.len() as u64 - 1,
+        );
+        self.genes.iter().any(|gene| {
+            let (from, to) = if gene.forward {
+                (gene.start.saturating_sub(gene.promoter), gene.end)
+            } else {
+                (gene.start, gene.end + gene.promoter)
+            };
+            from <= end && start <= to
+        })
     }
 
     /// What the oracle attests for the `catalogue` source: the panel's name, catalogue and

@@ -80,6 +80,10 @@ impl Pileup {
         min_base_quality: u8,
     ) {
         self.mapped_reads += 1;
+        if reference.barcode_only_at(alignment.ref_start) {
+            self.add_barcode_sites(reference, alignment, bases, qualities, min_base_quality);
+            return;
+        }
         self.read_ends[alignment.ref_start] += 1;
         let (mut r, mut q) = (alignment.ref_start, alignment.read_start);
         let last = alignment.ops.len().saturating_sub(1);
@@ -155,6 +159,44 @@ impl Pileup {
         }
     }
 
+    /// A read in a segment around lineage barcode sites (no gene there): only its bases at the
+    /// sites are counted, all the lineage call reads.
+    fn add_barcode_sites(
+        &mut self,
+        reference: &Reference,
+        alignment: &Alignment,
+        bases: &[u8],
+        qualities: &[u8],
+        min_base_quality: u8,
+    ) {
+        let (mut r, mut q) = (alignment.ref_start, alignment.read_start);
+        for &op in &alignment.ops {
+            match op {
+                Op::Aligned(n) => {
+                    let n = n as usize;
+                    for &site in reference.barcode_sites_in(r, r + n) {
+                        let at = q + (site - r);
+                        if qualities[at] >= min_base_quality {
+                            self.coverage[site] += 1;
+                            if let Some(b) = base_index(bases[at]) {
+                                self.bases[site][b] += 1;
+                            }
+                        }
+                    }
+                    r += n;
+                    q += n;
+                }
+                Op::Deletion(n) => {
+                    for &site in reference.barcode_sites_in(r, r + n as usize) {
+                        self.coverage[site] += 1;
+                    }
+                    r += n as usize;
+                }
+                Op::Insertion(n) => q += n as usize,
+            }
+        }
+    }
+
     /// Counts a run of two or more nearby mismatches of one read as one substitution.
     fn flush_run(&mut self, reference: &Reference, run: Option<MismatchRun>, bases: &[u8]) {
         if let Some((r0, q0, last, count)) = run
@@ -195,6 +237,12 @@ impl Pileup {
     /// Reads covering a 1-based reference position (0 outside the panel).
     pub(crate) fn depth_at(&self, reference: &Reference, pos: u64) -> u32 {
         reference.index_of(pos).map_or(0, |i| self.coverage[i])
+    }
+
+    /// Reads per base (A, C, G, T, quality ≥ the minimum) at a 1-based position (0 outside the
+    /// panel).
+    pub(crate) fn base_counts_at(&self, reference: &Reference, pos: u64) -> [u32; 4] {
+        reference.index_of(pos).map_or([0; 4], |i| self.bases[i])
     }
 
     /// Calls SNVs and indels at or above the depth and allele-fraction thresholds, by position.

@@ -22,6 +22,8 @@ pub(crate) const BATCH_READS: usize = 4096;
 pub(crate) struct Read1 {
     pub bases: Vec<u8>,
     pub qualities: Vec<u8>,
+    /// 0-based record number in its input (the species check samples reads by it).
+    pub index: u64,
 }
 
 /// What was learnt about an input file once read.
@@ -130,6 +132,7 @@ fn read_records(
         let mut read = Read1 {
             bases: lines[1].iter().map(u8::to_ascii_uppercase).collect(),
             qualities: Vec::with_capacity(lines[3].len()),
+            index: records,
         };
         for &q in &lines[3] {
             if !(b'!'..=b'~').contains(&q) {

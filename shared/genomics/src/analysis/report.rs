@@ -7,13 +7,18 @@ use noodles::vcf::{
     header::record::value::{
         Map,
         map::{
-            Contig, Info,
+            Contig, Format, Info,
+            format::{Number as FormatNumber, Type as FormatType},
             info::{Number, Type},
         },
     },
     variant::{
         io::Write as _,
-        record_buf::{AlternateBases, info::field::Value as InfoValue},
+        record_buf::{
+            AlternateBases, Samples,
+            info::field::Value as InfoValue,
+            samples::sample::{Value as SampleValue, value::Genotype},
+        },
     },
 };
 use serde::Serialize;
@@ -23,9 +28,15 @@ use super::{
     Options, align,
     annotate::{annotate, is_loss_of_function},
     attestation::Attestation,
+    interpret::{
+        self, Classification, DrugGroup, DrugLine, NotAssessed, drug_line, grade_text,
+        resistant_caveat,
+    },
+    lineage::{self, Lineage, Mixture},
     panel::Panel,
     pileup::Call,
     reads,
+    species::{self, Species},
 };
 
 /// Schema name of the report. Fields are only ever added under one name (readers ignore what
@@ -39,22 +50,108 @@ pub struct Report {
     pub schema: &'static str,
     /// SHA-256 (hex) of the analysis configuration: pipeline version, panel, catalogue, thresholds.
     pub pipeline_id: String,
+    /// The software that wrote the report: name, version and method version (readable; the
+    /// pipeline id is their hash with the panel and thresholds).
+    pub software: Software,
+    /// The sample the report is of, as its uploader named it (set by the server; absent when
+    /// the command line analyses files without a name).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sample: Option<SampleInfo>,
     /// The panel analysed against.
     pub panel: PanelSummary,
     /// The oracle's attestation of the panel's catalogue and reference files
     /// ([`Panel::catalogue_attestation`]): what a reader checks on chain to know which
     /// catalogue the resistance calls rest on.
     pub catalogue: Attestation,
+    /// Whether the sample is M. tuberculosis complex (docs/ANALYSIS.md, "Species and sample
+    /// QC"); a `not_mtbc` or `contaminated` sample calls no drug susceptible.
+    pub species: Species,
     /// Each input file.
     pub inputs: Vec<InputSummary>,
     /// Read counts and quality.
     pub qc: Qc,
+    /// The strain's lineage from the panel's barcode (docs/ANALYSIS.md, "Lineage and mixture").
+    pub lineage: Lineage,
+    /// Whether the barcode shows one strain or a mixture, with the strains' shares.
+    pub mixture: Mixture,
     /// Per-gene coverage.
     pub coverage: Vec<GeneCoverage>,
     /// Called variants, by position.
     pub variants: Vec<Variant>,
     /// One call per drug of the catalogue.
     pub resistance: Vec<DrugCall>,
+    /// The sample's class by the WHO definitions ([`classify`], docs/ANALYSIS.md,
+    /// "Classification"): `RR-TB`, `MDR-TB`, `pre-XDR-TB`, `XDR-TB`, `Hr-TB`,
+    /// `other-resistance`, `none` or `undetermined`.
+    pub classification: Classification,
+    /// What the class rests on and what could not be excluded.
+    pub classification_detail: String,
+    /// The drugs of `resistance` grouped first-line then second-line, in display order.
+    pub drug_groups: Vec<DrugGroup>,
+}
+
+/// The software that wrote a report.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Software {
+    /// Always `genoflow`.
+    pub name: &'static str,
+    /// The release (`0.1.0`).
+    pub version: &'static str,
+    /// The method version: alignment, calling and annotation; it changes whenever results may
+    /// change for the same inputs.
+    pub method: u32,
+}
+
+/// The sample a report is of, as its uploader described it.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct SampleInfo {
+    /// The name given at upload; `null` when none was.
+    pub name: Option<String>,
+    /// The specimen's id in the uploader's records.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub specimen_id: Option<String>,
+    /// When the specimen was collected, `YYYY-MM-DD`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub collection_date: Option<String>,
+    /// Who submitted it (a clinic, a laboratory).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub submitter: Option<String>,
+}
+
+impl SampleInfo {
+    /// The VCF's sample column name: the sample's name with whitespace and control characters
+    /// made `_` (a VCF header line is tab-separated), or `SAMPLE` when it has none.
+    ///
+    /// ```
+    /// use genoflow_genomics::analysis::SampleInfo;
+    /// let named = SampleInfo { name: Some("TB 042\tward 3".into()), ..SampleInfo::default() };
+    /// assert_eq!(named.vcf_column(), "TB_042_ward_3");
+    /// assert_eq!(SampleInfo::default().vcf_column(), "SAMPLE");
+    /// ```
+    pub fn vcf_column(&self) -> String {
+        vcf_sample_column(self.name.as_deref())
+    }
+}
+
+/// [`SampleInfo::vcf_column`] of an optional name.
+fn vcf_sample_column(name: Option<&str>) -> String {
+    let cleaned: String = name
+        .unwrap_or_default()
+        .trim()
+        .chars()
+        .map(|c| {
+            if c.is_whitespace() || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    if cleaned.is_empty() {
+        "SAMPLE".to_owned()
+    } else {
+        cleaned
+    }
 }
 
 /// Panel name, reference and catalogue.
@@ -136,10 +233,24 @@ pub struct DrugCall {
     pub drug: String,
     /// `resistant`, `susceptible` or `unknown`.
     pub call: &'static str,
+    /// Why the call is in doubt: set on every drug when the sample is not M. tuberculosis
+    /// complex or mostly contaminated ([`Species::drug_warning`]); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
     /// Fraction of the drug's catalogue positions covered by at least `min_depth` reads.
     pub covered_fraction: f64,
     /// Catalogue entries matched by called variants.
     pub evidence: Vec<Evidence>,
+    /// `first_line` or `second_line`.
+    pub line: DrugLine,
+    /// For an `unknown` call: the rule that decided, and the genes and positions that lacked
+    /// coverage.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_assessed: Option<NotAssessed>,
+    /// For a `resistant` call whose catalogue positions are covered below the rule: the
+    /// resistance stands, but other mechanisms were not checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caveat: Option<String>,
 }
 
 /// A catalogue entry matched by a called variant.
@@ -153,6 +264,11 @@ pub struct Evidence {
     pub pos: u64,
     /// Its allele fraction.
     pub alt_fraction: f64,
+    /// Whether the fraction is below the fixed threshold (`fixed_allele_fraction`): a resistant
+    /// subpopulation beside a susceptible one (heteroresistance).
+    pub heteroresistant: bool,
+    /// The grade in words ([`grade_text`]): `associated with resistance`, …
+    pub grade_text: String,
 }
 
 impl Report {
@@ -163,7 +279,9 @@ impl Report {
         text
     }
 
-    /// Writes the called variants as VCF 4.5 (sites only, INFO DP/AF/MIXED/GENE/CSQ/HGVS).
+    /// Writes the called variants as VCF 4.5 (INFO DP/AF/MIXED/GENE/CSQ/HGVS), with one sample
+    /// column (FORMAT GT:DP, haploid) named by [`SampleInfo::vcf_column`]: the sample's name,
+    /// or `SAMPLE`.
     pub fn write_vcf<W: Write>(&self, panel: &Panel, writer: W) -> std::io::Result<()> {
         let info = |number, ty, description: &str| Map::<Info>::new(number, ty, description);
         let header = vcf::Header::builder()
@@ -211,7 +329,27 @@ impl Report {
                     "HGVS-style name relative to the gene",
                 ),
             )
+            .add_format(
+                "GT",
+                Map::<Format>::new(
+                    FormatNumber::Count(1),
+                    FormatType::String,
+                    "Genotype (haploid)",
+                ),
+            )
+            .add_format(
+                "DP",
+                Map::<Format>::new(
+                    FormatNumber::Count(1),
+                    FormatType::Integer,
+                    "Reads covering the site",
+                ),
+            )
+            .add_sample_name(vcf_sample_column(
+                self.sample.as_ref().and_then(|s| s.name.as_deref()),
+            ))
             .build();
+        let called: Genotype = "1".parse().map_err(std::io::Error::other)?;
         let mut writer = vcf::io::Writer::new(writer);
         writer.write_header(&header)?;
         for variant in &self.variants {
@@ -249,6 +387,15 @@ impl Report {
                 .set_reference_bases(variant.reference.as_str())
                 .set_alternate_bases(AlternateBases::from(vec![variant.alt.clone()]))
                 .set_info(fields.into_iter().collect())
+                .set_samples(Samples::new(
+                    ["GT".to_owned(), "DP".to_owned()].into_iter().collect(),
+                    vec![vec![
+                        Some(SampleValue::Genotype(called.clone())),
+                        Some(SampleValue::Integer(
+                            i32::try_from(variant.depth).unwrap_or(i32::MAX),
+                        )),
+                    ]],
+                ))
                 .build();
             writer.write_variant_record(&header, &record)?;
         }
@@ -267,13 +414,15 @@ struct Configuration<'a> {
     catalogue: &'a str,
     options: &'a Options,
     aligner: [i32; 9],
+    species: String,
 }
 
 /// Version of the method (alignment, calling, annotation): changes whenever results may change
 /// for the same inputs, so the pipeline id does too. 2: banded two-piece affine gaps and split
 /// reads (indels up to 50 bp and long deletions), multi-base substitutions, deleted genes by
-/// coverage, indel depth without clipped reads, indel-echo filter.
-const METHOD_VERSION: u32 = 2;
+/// coverage, indel depth without clipped reads, indel-echo filter. 3: lineage and mixture from the
+/// panel's barcode (its thresholds in `lineage`), variants listed in the gene segments only.
+const METHOD_VERSION: u32 = 3;
 
 fn pipeline_id(panel: &Panel, options: &Options) -> String {
     let configuration = Configuration {
@@ -295,6 +444,7 @@ fn pipeline_id(panel: &Panel, options: &Options) -> String {
             align::WINDOW_MARGIN as i32,
             align::MIN_SPLIT as i32,
         ],
+        species: species::configuration(panel.species_sketch.as_deref()),
     };
     let bytes = serde_json::to_vec(&configuration).unwrap_or_default();
     hex::encode(Sha256::digest(bytes))
@@ -311,6 +461,9 @@ pub(super) struct Observations<'a> {
     pub calls: Vec<Call>,
     /// Depth at a 1-based reference position; `None` for VCF input, which carries no coverage.
     pub depth: Option<&'a dyn Fn(u64) -> u32>,
+    /// Reads per base (A, C, G, T) at a 1-based position, for the lineage barcode; `None` for
+    /// VCF input.
+    pub base_counts: Option<&'a dyn Fn(u64) -> [u32; 4]>,
     pub mapped_reads: u64,
 }
 
@@ -347,9 +500,25 @@ pub(super) fn build(
             .collect()
     });
 
+    let (lineage, mixture) = match (&panel.barcode, observations.base_counts) {
+        (None, _) => lineage::unknown("the panel has no lineage barcode"),
+        (Some(_), None) => {
+            lineage::unknown("a VCF carries no read counts at the lineage barcode's sites")
+        }
+        (Some(barcode), Some(base_counts)) => {
+            let counts: Vec<[u32; 4]> = barcode.sites.iter().map(|s| base_counts(s.pos)).collect();
+            lineage::call(barcode, &counts, options.min_depth)
+        }
+    };
+
     let mut variants = Vec::new();
     let mut evidence: Vec<(String, Evidence)> = Vec::new();
-    for call in observations.calls {
+    // Segments added for the lineage barcode alone serve the lineage call, not the variant list.
+    let in_gene_segments = observations
+        .calls
+        .into_iter()
+        .filter(|call| panel.in_gene_segment(call.pos));
+    for call in in_gene_segments {
         let entries = panel.catalogue_entries(call.pos, &call.reference, &call.alt);
         // Name the variant as the catalogue does when it matched a named entry.
         let named = entries.iter().find(|e| !e.variant.ends_with("_LoF"));
@@ -363,6 +532,8 @@ pub(super) fn build(
             grade: entry.grade.clone(),
             pos: call.pos,
             alt_fraction,
+            heteroresistant: call.alt_fraction < options.fixed_allele_fraction,
+            grade_text: grade_text(&entry.grade),
         };
         for entry in entries {
             evidence.push((entry.drug.clone(), found(entry)));
@@ -422,10 +593,19 @@ pub(super) fn build(
             } else {
                 "unknown"
             };
+            let gaps =
+                interpret::coverage_gaps(panel, positions, depth_at, options, covered_fraction);
             DrugCall {
                 drug: drug.clone(),
                 call,
+                warning: None,
                 covered_fraction,
+                line: drug_line(drug),
+                not_assessed: gaps.clone().filter(|_| call == "unknown"),
+                caveat: gaps
+                    .as_ref()
+                    .filter(|_| call == "resistant")
+                    .map(|gaps| resistant_caveat(drug, gaps)),
                 evidence,
             }
         })
@@ -434,12 +614,19 @@ pub(super) fn build(
     Report {
         schema: REPORT_SCHEMA,
         pipeline_id: pipeline_id(panel, options),
+        software: Software {
+            name: "genoflow",
+            version: env!("CARGO_PKG_VERSION"),
+            method: METHOD_VERSION,
+        },
+        sample: None,
         panel: PanelSummary {
             name: panel.name.clone(),
             reference: panel.reference.clone(),
             catalogue: panel.catalogue_name.clone(),
         },
         catalogue: panel.catalogue_attestation(),
+        species: Species::unknown("the species was not checked"),
         inputs: inputs
             .iter()
             .map(|(name, summary)| InputSummary {
@@ -456,8 +643,13 @@ pub(super) fn build(
             mapped_to_panel: observations.mapped_reads,
             mean_quality: round(quality_total as f64 / bases_total.max(1) as f64, 1),
         },
+        lineage,
+        mixture,
         coverage,
         variants,
         resistance,
+        classification: Classification::Undetermined,
+        classification_detail: String::new(),
+        drug_groups: Vec::new(),
     }
 }

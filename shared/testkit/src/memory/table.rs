@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use genoflow_core::{
     lifecycle::SampleStatus,
     model::{Batch, Dataset, Lease, LeaseKind, LoginNonce, OracleValue, Sample},
-    ports::{DatasetPage, DatasetState, NonceClaim, PageCursor, Table, TableError},
+    ports::{DatasetPage, DatasetState, NonceClaim, PageCursor, SamplePage, Table, TableError},
 };
 use time::OffsetDateTime;
 
@@ -129,6 +129,33 @@ impl Table for MemoryTable {
             .and(datasets.last())
             .map(|last| PageCursor::after(last).to_string());
         Ok(DatasetPage { datasets, next })
+    }
+
+    async fn list_samples(
+        &self,
+        owner: &str,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<SamplePage, TableError> {
+        let state = lock(&self.state);
+        let mut owned: Vec<&Sample> = state
+            .samples
+            .values()
+            .filter(|sample| sample.owner == owner)
+            .collect();
+        owned.sort_by(|a, b| (b.created_at, &b.sample_id).cmp(&(a.created_at, &a.sample_id)));
+        let after = cursor.map(PageCursor::parse).transpose()?;
+        let mut rest = owned.into_iter().filter(|sample| {
+            after.as_ref().is_none_or(|after| {
+                (sample.created_at, &sample.sample_id) < (after.created_at, &after.dataset_id)
+            })
+        });
+        let samples: Vec<Sample> = rest.by_ref().take(limit).cloned().collect();
+        let next = rest
+            .next()
+            .and(samples.last())
+            .map(|last| PageCursor::after_sample(last).to_string());
+        Ok(SamplePage { samples, next })
     }
 
     async fn create_sample(&self, sample: &Sample) -> Result<(), TableError> {

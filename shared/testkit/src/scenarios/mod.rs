@@ -31,6 +31,7 @@ macro_rules! table_scenarios {
             dataset_conditions,
             sample_conditions,
             dataset_paging,
+            sample_paging,
             malformed_cursors,
             nonce_expiry,
             batches_and_the_nonce_counter,

@@ -131,6 +131,89 @@ pub async fn dataset_paging(table: &dyn Table) {
     ));
 }
 
+/// An owner's samples newest first (`created_at`, then id, descending), paged with the same
+/// cursors as datasets; other owners' samples never appear; an update keeps a sample's place;
+/// a deleted sample leaves the list; datasets never appear among samples, nor samples among
+/// datasets.
+pub async fn sample_paging(table: &dyn Table) {
+    let owned = |id: &str, owner: &str, created: i64| genoflow_core::model::Sample {
+        owner: owner.into(),
+        created_at: at(created),
+        updated_at: at(created),
+        ..sample(id)
+    };
+    for (id, created) in [("a", 10), ("b", 30), ("c", 20), ("d", 30), ("e", 5)] {
+        table
+            .create_sample(&owned(id, "SP1", created))
+            .await
+            .unwrap();
+    }
+    table.create_sample(&owned("z", "SP2", 25)).await.unwrap();
+    table
+        .create_dataset(&dataset("d-of-sp1", "SP1", 40))
+        .await
+        .unwrap();
+
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let page = table
+            .list_samples("SP1", 2, cursor.as_deref())
+            .await
+            .unwrap();
+        pages += 1;
+        assert!(page.samples.len() <= 2);
+        seen.extend(page.samples.iter().map(|s| s.sample_id.clone()));
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["d", "b", "c", "a", "e"]);
+    assert_eq!(pages, 3);
+
+    let all = table.list_samples("SP1", 5, None).await.unwrap();
+    assert_eq!(all.samples.len(), 5);
+    assert_eq!(all.next, None);
+    let first = table.list_samples("SP1", 1, None).await.unwrap();
+    assert_eq!(first.next.as_deref(), Some("30000000000:d"));
+
+    // A status change keeps the sample where it was; a deleted sample is gone from the list.
+    let mut moved = owned("c", "SP1", 20);
+    moved.status = SampleStatus::AnalysisRequested;
+    moved.updated_at = at(50);
+    table
+        .update_sample(&moved, SampleStatus::Waiting)
+        .await
+        .unwrap();
+    table.delete_sample("b").await.unwrap();
+    let after = table.list_samples("SP1", 10, None).await.unwrap();
+    let ids: Vec<&str> = after.samples.iter().map(|s| s.sample_id.as_str()).collect();
+    assert_eq!(ids, ["d", "c", "a", "e"]);
+    assert_eq!(after.samples[1].status, SampleStatus::AnalysisRequested);
+
+    assert!(
+        table
+            .list_samples("SP3", 10, None)
+            .await
+            .unwrap()
+            .samples
+            .is_empty()
+    );
+    let datasets = table.list_datasets("SP1", 10, None).await.unwrap();
+    assert_eq!(datasets.datasets.len(), 1);
+    for cursor in ["nope", "12:", ":d1", "x:d1"] {
+        assert!(
+            matches!(
+                table.list_samples("SP1", 10, Some(cursor)).await,
+                Err(TableError::Corrupt { .. })
+            ),
+            "{cursor:?}"
+        );
+    }
+}
+
 /// A login nonce is refused while its record lives, per address, and reusable once expired.
 pub async fn nonce_expiry(table: &dyn Table) {
     let nonce = LoginNonce {
