@@ -4,7 +4,7 @@
 # >= 30x, and no resistance call the truth does not support).
 #
 #   bash bench/analyze-accuracy.sh            # every simulation below
-#   bash bench/analyze-accuracy.sh NAME...    # some of them: panel30 panel100 genome30 genome100 mixed
+#   bash bench/analyze-accuracy.sh NAME...    # some of them: panel30 panel100 genome30 genome100 mixed lineage
 #
 # Truth (seeded, bench/work/accuracy/truth-*.vcf.gz): in the panel's segments, catalogue SNVs,
 # random SNVs, indels of 1-50 bp, adjacent SNV pairs/triples (multi-base substitutions, with the
@@ -13,6 +13,16 @@
 # sequence the panel's segments with 500 bp flanks (a targeted assay), "genome" ones the whole
 # genome; "mixed" is 70 % of one genome and 30 % of another (panel-only, 100x in total).
 # Both sides are normalised (bcftools norm, atomised, split) and compared inside the panel.
+#
+# "lineage" checks the report's lineage, mixture and species blocks instead (own table): whole
+# genomes (2x150, LINEAGE_COVERAGE, default 30x) of H37Rv carrying the derived alleles of one
+# lineage and all its ancestors from the panel's lineage-barcode.bed (ancestors by the report's
+# rule: the longest dotted prefix that is a lineage of the barcode), made with bcftools
+# consensus; a 70/30 mixture of two of them (same total coverage); and a non-MTBC read set. H37Rv
+# is lineage 4.9 and carries the derived base at the 10 lineage4 and 10 lineage4.9 sites, so a
+# genome outside that lineage gets another base there, chosen as the next one in the order
+# A>C>G>T>A after the derived base. There is no non-MTBC genome here: as in
+# bench/species-qc.py, the stand-in is the H37Rv sequence reversed (not complemented).
 # Data is cached in bench/work/accuracy (gitignored).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +31,13 @@ WORK=$ROOT/bench/work/accuracy
 REFERENCE_GZ=${REFERENCE_GZ:-$ROOT/../shared/data/tb/NC_000962.3.fa.gz}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 SIMULATIONS=("$@")
-((${#SIMULATIONS[@]})) || SIMULATIONS=(panel30 panel100 genome30 genome100 mixed)
+((${#SIMULATIONS[@]})) || SIMULATIONS=(panel30 panel100 genome30 genome100 mixed lineage)
+LINEAGE_COVERAGE=${LINEAGE_COVERAGE:-30}
+# analyze's alignment threads (default: all cores)
+THREADS=${THREADS:-}
+# case → truth lineage (the genome's deepest lineage); "mix" and "non-mtbc" are built from these
+LINEAGE_CASES=(lineage1.2.1.2.1 lineage2.2.1.1 lineage3.1.2.1 lineage4.3.4.2.1 La1.8.1 La1.2.BCG)
+MIX_MAJOR=lineage2.2.1.1 MIX_MINOR=lineage4.3.4.2.1
 
 missing=()
 for tool in art_illumina bgzip tabix samtools bcftools /usr/bin/time python3; do
@@ -145,6 +161,78 @@ make_reads() {
   gzip -f -1 "${name}_R1.fq" "${name}_R2.fq"
 }
 
+# lineage_truths → truth-lineage-NAME.vcf.gz for every LINEAGE_CASES name
+lineage_truths() {
+  python3 - "$ROOT/shared/genomics/panels/tb-who-2023/lineage-barcode.bed" "${LINEAGE_CASES[@]}" <<'PY'
+import sys
+barcode, cases = sys.argv[1], sys.argv[2:]
+genome = "".join(l.strip() for l in open("genome.fa") if not l.startswith(">"))
+sites = []  # (pos 1-based, lineage, derived)
+for line in open(barcode):
+    f = line.rstrip("\n").split("\t")
+    if len(f) >= 5:
+        sites.append((int(f[2]), f[3], f[4].upper()))
+names = {lineage for _, lineage, _ in sites}
+def ancestors(name):  # name and its ancestors, by the longest dotted prefix that is a lineage
+    path, parts = [name], name.split(".")
+    for i in range(len(parts) - 1, 0, -1):
+        prefix = ".".join(parts[:i])
+        if prefix in names:
+            path.append(prefix)
+    return set(path)
+NEXT = {"A": "C", "C": "G", "G": "T", "T": "A"}
+for case in cases:
+    assert case in names, case
+    path = ancestors(case)
+    rows = []
+    for pos, lineage, derived in sites:
+        ref = genome[pos - 1].upper()
+        if lineage in path and derived != ref:
+            rows.append((pos, ref, derived))
+        elif lineage not in path and derived == ref:
+            # H37Rv's own derived base (lineage4, lineage4.9) on a genome outside that lineage
+            rows.append((pos, ref, NEXT[derived]))
+    with open(f"truth-lineage-{case}.vcf", "w") as out:
+        out.write("##fileformat=VCFv4.2\n##contig=<ID=NC_000962.3,length=%d>\n" % len(genome))
+        out.write("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")
+        for pos, ref, alt in sorted(rows):
+            out.write(f"NC_000962.3\t{pos}\t.\t{ref}\t{alt}\t.\tPASS\t.\n")
+PY
+  for case in "${LINEAGE_CASES[@]}"; do
+    bgzip -f "truth-lineage-$case.vcf" && tabix -f "truth-lineage-$case.vcf.gz"
+  done
+}
+
+# lineage_reads → lineage-CASE_R{1,2}.fq.gz for every case, lineage-mix and lineage-non-mtbc
+# (two ART runs at a time)
+lineage_reads() {
+  local c=$LINEAGE_COVERAGE seed=20 case
+  for case in "${LINEAGE_CASES[@]}"; do
+    [[ -s lineage-$case.fa ]] \
+      || bcftools consensus -f genome.fa "truth-lineage-$case.vcf.gz" 2>/dev/null > "lineage-$case.fa"
+  done
+  [[ -s reversed.fa ]] || python3 - > reversed.fa <<'PY'
+seq = "".join(l.strip() for l in open("genome.fa") if not l.startswith(">"))
+print(">reversed_NC_000962.3 (H37Rv reversed, not complemented: non-MTBC stand-in)")
+rev = seq[::-1]
+for i in range(0, len(rev), 80):
+    print(rev[i : i + 80])
+PY
+  jobs=()
+  for case in "${LINEAGE_CASES[@]}"; do
+    jobs+=("lineage-$case lineage-$case.fa $c $((seed++))")
+  done
+  jobs+=("lineage-mix-a lineage-$MIX_MAJOR.fa $(awk -v c="$c" 'BEGIN {print c * 0.7}') $((seed++))")
+  jobs+=("lineage-mix-b lineage-$MIX_MINOR.fa $(awk -v c="$c" 'BEGIN {print c * 0.3}') $((seed++))")
+  jobs+=("lineage-non-mtbc reversed.fa $c $((seed++))")
+  printf '%s\n' "${jobs[@]}" | tr ' ' '\n' \
+    | xargs -n 4 -P 2 bash -c "$(declare -f make_reads); make_reads \"\$@\"" _
+  if [[ ! -s lineage-mix_R2.fq.gz ]]; then
+    cat lineage-mix-a_R1.fq.gz lineage-mix-b_R1.fq.gz > lineage-mix_R1.fq.gz
+    cat lineage-mix-a_R2.fq.gz lineage-mix-b_R2.fq.gz > lineage-mix_R2.fq.gz
+  fi
+}
+
 normalise() { # VCF → sorted "POS REF ALT" lines inside the panel, indels ≤ 50 bp, atomised
   bcftools norm -f genome.fa -a -m -any "$1" 2>/dev/null | bcftools view -H -T panel.bed 2>/dev/null \
     | awk 'length($4) <= 51 && length($5) <= 51 {print $2, $4, $5}' | sort -u
@@ -169,16 +257,20 @@ for sim in "${SIMULATIONS[@]}"; do
         cat mixed-a_R1.fq.gz mixed-b_R1.fq.gz > mixed_R1.fq.gz
         cat mixed-a_R2.fq.gz mixed-b_R2.fq.gz > mixed_R2.fq.gz
       fi ;;
-    *) echo "unknown simulation $sim (panel30 panel100 genome30 genome100 mixed)" >&2; exit 2 ;;
+    lineage) lineage_truths; lineage_reads ;;
+    *) echo "unknown simulation $sim (panel30 panel100 genome30 genome100 mixed lineage)" >&2; exit 2 ;;
   esac
 done
 [[ ${PREPARE_ONLY:-} ]] && exit 0
 (cd "$ROOT" && cargo build --release --locked -p genoflow-cli >&2)
 GENOFLOW=${GENOFLOW_BIN:-$CARGO_TARGET_DIR/release/genoflow}
 
+VARIANT_SIMULATIONS=()
+for sim in "${SIMULATIONS[@]}"; do [[ $sim == lineage ]] || VARIANT_SIMULATIONS+=("$sim"); done
+if ((${#VARIANT_SIMULATIONS[@]})); then
 echo "| simulation | truth SNVs | truth indels | SNV recall | SNV precision | indel recall | indel precision | unsupported resistance | katG deletion | wall (s) | peak RSS (MB) |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |"
-for sim in "${SIMULATIONS[@]}"; do
+for sim in "${VARIANT_SIMULATIONS[@]}"; do
   case $sim in
     panel30 | panel100 | genome30 | genome100) truth=truth-101.vcf.gz ;;
     mixed)
@@ -221,9 +313,58 @@ print(hits[0]["consequence"] if hits else "not found")' "out-$sim/report.json")
   echo "| $sim | $ns | $ni | $(percent "$ts" "$ns") | $(percent "$ts" $((ts + fs))) | $(percent "$ti" "$ni") | $(percent "$ti" $((ti + fi_))) | $unsupported | $katg | $wall | $((rss_kb / 1024)) |"
 done
 echo
-for sim in "${SIMULATIONS[@]}"; do
+for sim in "${VARIANT_SIMULATIONS[@]}"; do
   for kind in fn fp; do
     [[ -s $kind-$sim.txt ]] && { echo "$sim $kind:"; head -20 "$kind-$sim.txt"; }
   done
 done
+fi
+
+if [[ " ${SIMULATIONS[*]} " == *" lineage "* ]]; then
+  echo "| case | truth lineage | called lineage | path | mixture (proportions) | species (mtbc_fraction) | wall (s) | result |"
+  echo "| --- | --- | --- | --- | --- | --- | ---: | --- |"
+  for case in "${LINEAGE_CASES[@]}" mix non-mtbc; do
+    rm -rf "out-lineage-$case"
+    /usr/bin/time -f "%e %M" -o time.txt "$GENOFLOW" analyze ${THREADS:+--threads "$THREADS"} \
+      "lineage-${case}_R1.fq.gz" "lineage-${case}_R2.fq.gz" --out "out-lineage-$case" >/dev/null
+    read -r wall _ < time.txt
+    python3 - "$case" "out-lineage-$case/report.json" "$wall" "$MIX_MAJOR" "$MIX_MINOR" "$LINEAGE_COVERAGE" <<'PY'
+import json, sys
+case, report, wall, major, minor, coverage = sys.argv[1:]
+r = json.load(open(report))
+lineage, mixture, species = r["lineage"], r["mixture"], r["species"]
+called, path = lineage["call"], lineage.get("path") or "-"
+props = {p["lineage"]: p["fraction"] for p in mixture.get("proportions", [])}
+why = []
+if case == "mix":
+    label, truth = "mix 70/30", f"{major} 0.7 + {minor} 0.3"
+    if called != major: why.append(f"call {called}, not {major}")
+    if mixture["verdict"] != "mixed": why.append(f"mixture {mixture['verdict']}")
+    for name, share in ((major, 0.7), (minor, 0.3)):
+        if abs(props.get(name, 0) - share) > 0.1: why.append(f"{name} share {props.get(name, 0)} (truth {share})")
+    extra = sorted(set(props) - {major, minor})
+    if extra: why.append("extra strains " + ", ".join(extra))
+    if species["verdict"] != "mtbc": why.append(f"species {species['verdict']}")
+elif case == "non-mtbc":
+    label, truth = "non-MTBC (H37Rv reversed)", "none (not MTBC)"
+    if species["verdict"] != "not_mtbc": why.append(f"species {species['verdict']}")
+    if called != "unknown": why.append(f"call {called}")
+    if mixture["verdict"] != "unknown": why.append(f"mixture {mixture['verdict']}")
+else:
+    label, truth = case, case
+    if called != case: why.append(f"call {called}, not {case}")
+    if mixture["verdict"] != "single": why.append(f"mixture {mixture['verdict']}")
+    if species["verdict"] != "mtbc": why.append(f"species {species['verdict']}")
+proportions = ", ".join(f"{k} {v}" for k, v in props.items())
+mix = mixture["verdict"] + (f" ({proportions})" if proportions else "")
+if called == "unknown" and lineage.get("reason"):
+    called = f"unknown ({lineage['reason'].split(':')[0]})"
+sp = f"{species['verdict']} ({species.get('mtbc_fraction')})"
+result = "pass" if not why else "FAIL: " + "; ".join(why)
+print(f"| {label} | {truth} | {called} | {path} | {mix} | {sp} | {wall} | {result} |")
+PY
+  done
+  echo
+  echo "(whole genome, 2x150, ${LINEAGE_COVERAGE}x per case; the mixture ${LINEAGE_COVERAGE}x in total)"
+fi
 true

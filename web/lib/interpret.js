@@ -232,6 +232,22 @@ export function lineageWords(lineage) {
   return `${name}${lineage.family ? `, ${lineage.family}` : ''}`;
 }
 
+/**
+ * The rows of the lineage figure: each lineage of the called path, from the root down, with how
+ * many of its barcode sites the reads covered and the median fraction of reads carrying its
+ * derived base there. Empty when the lineage is unknown or the report has no support table.
+ */
+export function lineageFigureRows(lineage) {
+  if (!lineage?.call || lineage.call === 'unknown') return [];
+  const support = new Map((lineage.support || []).map((s) => [s.lineage, s]));
+  const path = String(lineage.path || lineage.call).split('>').map((name) => name.trim()).filter(Boolean);
+  return path.map((name) => {
+    const row = support.get(name) || {};
+    const fraction = typeof row.median_fraction === 'number' ? Math.min(1, Math.max(0, row.median_fraction)) : null;
+    return { lineage: name, sites: row.sites ?? null, covered: row.covered ?? null, fraction };
+  });
+}
+
 /** The mixture verdict in words, or null when the report has none. */
 export function mixtureWords(mixture) {
   if (!mixture?.verdict) return null;

@@ -3,7 +3,7 @@
 import { h, svg } from './dom.js';
 import { figureLabel, formatDate, formatNumber, formatPercent, orderedEntries, shortHex } from './format.js';
 import {
-  callsBy, classWords, classificationOf, drugLine, gradeWords, groupDrugs, lineageWords, mixtureWords, notAssessedWords,
+  callsBy, classWords, classificationOf, drugLine, gradeWords, groupDrugs, lineageFigureRows, lineageWords, mixtureWords, notAssessedWords,
   qcVerdict, sampleOf, speciesWords,
 } from './interpret.js';
 import { attestationErrorWords, attestationStateWords, catalogueProblems, chainCheck, evidenceGenes } from './oracle.js';
@@ -136,8 +136,29 @@ export function renderAnswer(view, dataset = null) {
               unknownRule ? `${unknownRule.replace(/; here [^;]*$/, '')}.` : 'too few of the drug’s catalogue positions were covered by enough reads.')]
           : h('p', { class: 'muted' }, 'Every drug of the catalogue was assessed.'))),
     biology.length ? h('dl', { class: 'facts biology', dataset: { testid: 'biology' } }, biology.map(([t, v]) => [h('dt', {}, t), h('dd', {}, v)])) : null,
+    lineageFigure(report.lineage),
     h('p', { class: `qc-verdict qc-${qc.level}`, dataset: { testid: 'qc-verdict', level: qc.level } }, h('strong', {}, 'Sequencing QC: '), qc.words),
   );
+}
+
+/**
+ * A small figure of the lineage path: one bar per lineage from the root down, its length the
+ * median fraction of reads carrying the lineage's derived base at its covered barcode sites. A
+ * table underneath the bars, so the numbers are read, not guessed from a length.
+ */
+function lineageFigure(lineage) {
+  const rows = lineageFigureRows(lineage);
+  if (!rows.length) return null;
+  return h('figure', { class: 'lineage-figure', dataset: { testid: 'lineage-figure' } },
+    h('figcaption', {}, 'Lineage path: the share of reads with each lineage’s defining bases'),
+    h('table', {},
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Lineage'), h('th', { scope: 'col' }, 'Reads with its bases'), h('th', { scope: 'col' }, 'Sites covered'))),
+      h('tbody', {}, rows.map((row) => h('tr', { dataset: { testid: 'lineage-row', lineage: row.lineage } },
+        h('th', { scope: 'row' }, row.lineage),
+        h('td', {},
+          h('span', { class: 'lineage-bar', 'aria-hidden': 'true' }, h('span', { style: `width: ${Math.round((row.fraction ?? 0) * 100)}%` })),
+          ` ${formatPercent(row.fraction, 0)}`),
+        h('td', {}, row.sites === null ? '—' : `${row.covered ?? 0} of ${row.sites}`))))));
 }
 
 /** Versions, identifiers and the disclaimer: on screen at the end of the report, and in print. */

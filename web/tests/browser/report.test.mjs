@@ -107,6 +107,9 @@ test('the answer comes first at 1280×800 and 390×844: class, resistant drugs, 
   assert.match(notAssessed, /Linezolid: coverage too low in rplC/);
   assert.match(notAssessed, /at least 95% of its catalogue positions are covered by at least 10 reads/);
   assert.match(text, /Species\s+M\. tuberculosis complex/);
+  // The README's sample covers too few barcode sites for a call: the lineage says so, no figure.
+  assert.match(await answer.getByTestId('biology').innerText(), /Lineage\s+not determined \(/);
+  assert.equal(await answer.getByTestId('lineage-figure').count(), 0);
   assert.match(text, /Sequencing QC: Passed with gaps/);
   // Every drug, first-line then second-line.
   const lines = await page.getByTestId('drug-call').evaluateAll((els) => els.map((e) => [e.dataset.drug, e.dataset.line]));
@@ -220,3 +223,39 @@ async function clipOf(page, testid) {
   });
   return { ...box, height: Math.min(box.height, 1400) };
 }
+
+test('a called lineage shows at the top of the report with a figure of its path and the fractions of its sites', { timeout: 60_000 }, async () => {
+  const { page } = session;
+  // The tb-demo reads cover too few barcode sites; the report the page reads is given a lineage
+  // call as a whole-genome sample of lineage 2.2.1 gets one (the analysis itself is tested in Rust).
+  await page.route((url) => url.pathname === `/datasets/${datasetId}/report`, async (route) => {
+    const response = await route.fetch();
+    const body = await response.json();
+    body.report.lineage = {
+      call: 'lineage2.2.1', path: 'lineage2 > lineage2.2 > lineage2.2.1', family: 'East-Asian (Beijing)',
+      covered_fraction: 1, median_fraction: 0.98, reason: null,
+      support: [
+        { lineage: 'lineage2', sites: 10, covered: 10, median_fraction: 1 },
+        { lineage: 'lineage2.2', sites: 10, covered: 10, median_fraction: 0.99 },
+        { lineage: 'lineage2.2.1', sites: 10, covered: 10, median_fraction: 0.98 },
+      ],
+    };
+    body.report.mixture = { verdict: 'single', proportions: [{ lineage: 'lineage2.2.1', fraction: 1 }], reason: 'one strain' };
+    await route.fulfill({ response, json: body });
+  });
+  try {
+    // A reload: the page is already on this report, and a hash it already shows is not a new view.
+    await page.goto(`${server.url}#/datasets/${datasetId}`);
+    await page.reload();
+    const answer = page.getByTestId('report-answer');
+    await answer.getByTestId('lineage-figure').waitFor({ timeout: 30_000 });
+    assert.match(await answer.getByTestId('biology').innerText(), /Lineage\s+Lineage 2\.2\.1, East-Asian \(Beijing\)/);
+    const rows = await answer.getByTestId('lineage-row').evaluateAll((els) => els.map((e) => e.innerText.replace(/\s+/g, ' ').trim()));
+    assert.deepEqual(rows, ['lineage2 100 % 10 of 10', 'lineage2.2 99 % 10 of 10', 'lineage2.2.1 98 % 10 of 10']);
+    const figureTop = await pageTop(answer.getByTestId('lineage-figure'));
+    const technicalTop = await pageTop(page.getByTestId('technical-details'));
+    assert.ok(figureTop < technicalTop, 'the lineage is in the answer, above the technical details');
+  } finally {
+    await page.unroute((url) => url.pathname === `/datasets/${datasetId}/report`);
+  }
+});

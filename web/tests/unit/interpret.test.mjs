@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CLASSES, classWords, classificationOf, classify, drugLine, gradeWords, groupDrugs, lineageWords, mixtureWords,
+  CLASSES, classWords, classificationOf, classify, drugLine, gradeWords, groupDrugs, lineageFigureRows, lineageWords, mixtureWords,
   notAssessedWords, qcVerdict, sampleOf, speciesWords,
 } from '../../lib/interpret.js';
 
@@ -119,4 +119,25 @@ test('sample, species, lineage, mixture and QC in words', () => {
   assert.deepEqual(qcVerdict(report), { level: 'partial', words: 'Passed with gaps: 12,647 of 15,000 reads (84.3 %) mapped to the panel; 6 of 15 drugs could not be assessed (coverage below the rule).' });
   assert.equal(qcVerdict({ ...report, species: { verdict: 'not_mtbc' } }).level, 'fail');
   assert.equal(qcVerdict({ resistance: calls(ALL_S) }).level, 'pass');
+});
+
+test('the lineage figure: the called path from the root down, with each lineage’s support', () => {
+  const lineage = {
+    call: 'lineage2.2.1',
+    path: 'lineage2 > lineage2.2 > lineage2.2.1',
+    support: [
+      { lineage: 'lineage2.2.1', sites: 10, covered: 9, median_fraction: 0.66 },
+      { lineage: 'lineage2', sites: 10, covered: 10, median_fraction: 1 },
+      { lineage: 'lineage4.9', sites: 10, covered: 10, median_fraction: 0.3 },
+    ],
+  };
+  assert.deepEqual(lineageFigureRows(lineage), [
+    { lineage: 'lineage2', sites: 10, covered: 10, fraction: 1 },
+    { lineage: 'lineage2.2', sites: null, covered: null, fraction: null },
+    { lineage: 'lineage2.2.1', sites: 10, covered: 9, fraction: 0.66 },
+  ]);
+  assert.deepEqual(lineageFigureRows({ call: 'unknown', reason: 'coverage too low' }), []);
+  assert.deepEqual(lineageFigureRows(null), []);
+  assert.deepEqual(lineageFigureRows({ call: 'La1.2.BCG', support: [{ lineage: 'La1.2.BCG', sites: 5, covered: 5, median_fraction: 1.2 }] }),
+    [{ lineage: 'La1.2.BCG', sites: 5, covered: 5, fraction: 1 }]);
 });
