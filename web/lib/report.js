@@ -227,8 +227,11 @@ export function renderCoverageChart(coverage = []) {
   const threshold = 10;
   const rowHeight = 22;
   const labelWidth = 80;
-  const barArea = 520;
-  const fractionWidth = 110;
+  // The SVG scales to its column: on a phone a desktop-wide drawing would shrink its 11–12 px
+  // labels to 5–7 px. A narrower drawing keeps them at about their size.
+  const narrow = typeof window !== 'undefined' && window.matchMedia?.('(max-width: 600px)').matches;
+  const barArea = narrow ? 150 : 520;
+  const fractionWidth = narrow ? 80 : 110;
   const width = labelWidth + barArea + fractionWidth;
   const top = 24;
   const height = top + coverage.length * rowHeight + 22;

@@ -259,3 +259,34 @@ test('a called lineage shows at the top of the report with a figure of its path 
     await page.unroute((url) => url.pathname === `/datasets/${datasetId}/report`);
   }
 });
+
+test('on a phone the coverage chart’s labels stay readable (at least 10 px on screen)', { timeout: 60_000 }, async () => {
+  const { page } = session;
+  await page.setViewportSize(PHONE);
+  try {
+    await page.goto(`${server.url}#/datasets/${datasetId}`);
+    await page.reload();
+    await page.getByTestId('report-answer').waitFor({ timeout: 30_000 });
+    const chart = page.getByTestId('coverage-chart');
+    await chart.waitFor({ state: 'attached', timeout: 30_000 });
+    // Open every collapsed section the chart sits in (the technical details, and its own).
+    const ancestors = await chart.evaluate((el) => {
+      const seen = [];
+      for (let node = el; node; node = node.parentElement) {
+        if (node.tagName === 'DETAILS') node.open = true;
+        seen.push(`${node.tagName.toLowerCase()}.${node.className}:${getComputedStyle(node).display}`);
+      }
+      return seen;
+    });
+    await chart.waitFor({ timeout: 10_000 }).catch(() => { throw new Error(`the chart stays hidden: ${ancestors.join(' < ')}`); });
+    const heights = await chart.locator('text').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().height));
+    assert.ok(heights.length > 10, `${heights.length} labels`);
+    const smallest = Math.min(...heights);
+    assert.ok(smallest >= 10, `the smallest chart label is ${smallest.toFixed(1)} px high at 390 px`);
+    const right = await chart.evaluate((el) => el.getBoundingClientRect().right);
+    assert.ok(right <= PHONE.width, `the chart fits the phone's width (its right edge at ${right} px)`);
+    await shoot(page, 'report-coverage-phone.png');
+  } finally {
+    await page.setViewportSize(DESKTOP);
+  }
+});
