@@ -223,8 +223,9 @@ fn slice_header(mut fields: &[u8]) -> Result<SliceHeader, String> {
     Ok(SliceHeader {
         records,
         blocks,
-        // -1 means none.
-        embedded_reference: (embedded >= 0).then_some(embedded),
+        // -1 means none; any other value, negative ones too, names a block (as the decoder
+        // reads it: a -2 with no block of content ID -2 would stop it).
+        embedded_reference: (embedded != -1).then_some(embedded),
     })
 }
 
