@@ -1,5 +1,6 @@
 // Rendering of the analysis report, the coverage chart and the anchoring proof.
 
+import { scrollRegion } from './a11y.js';
 import { h, svg } from './dom.js';
 import { figureLabel, formatDate, formatNumber, formatPercent, orderedEntries, shortHex } from './format.js';
 import {
@@ -481,7 +482,7 @@ export function renderProof(proof, options = {}) {
         ['Registry', proof.registry || '—'],
       ]),
       h('p', {}, 'Check it with the command line, with report.json and this proof:'),
-      h('pre', { class: 'command' }, 'genoflow verify --report report.json --proof proof.json'),
+      scrollRegion('The verify command', h('pre', { class: 'command' }, 'genoflow verify --report report.json --proof proof.json')),
       h('p', { class: 'muted small' }, 'Add --node URL to also ask a Stacks node that the root is anchored.')),
     h('a', { class: 'button secondary no-print', href, download: 'proof.json', dataset: { artifact: 'proof.json' } }, 'Download proof.json'),
   );

@@ -5,6 +5,7 @@
 
 import { clear, h } from '../lib/dom.js';
 import { formatBytes, formatNumber, formatStx } from '../lib/format.js';
+import { resultSummary } from '../lib/samples.js';
 import { errorLine, noChain, renderReputation } from './common.js';
 import { busy, renderTx, runCall } from './tx.js';
 
@@ -91,13 +92,22 @@ export function mountMarketplace(ctx) {
         h('dd', {}, h('ul', { class: 'inputs' }, (sample.files || []).map((f) =>
           h('li', {}, h('strong', {}, f.filename), ` · ${f.format ?? '—'} · ${formatBytes(f.size)}${f.records !== undefined && f.records !== null ? ` · ${formatNumber(f.records)} records` : ''}${f.bases ? ` · ${formatNumber(f.bases)} bases` : ''}`)))),
         h('dt', {}, 'Analysis'),
-        h('dd', {}, sample.analysed
-          ? (sample.resistant_drugs?.length ? `analysed; resistant to ${sample.resistant_drugs.join(', ')}` : 'analysed; no resistance called')
-          : 'not analysed yet'),
+        h('dd', { dataset: { testid: 'listing-result' } }, listingResult(sample)),
         h('dt', {}, 'On chain'),
         h('dd', { class: 'muted small' }, `listing u${listing.listing_id} · dataset u${listing.chain_dataset_id}`)),
       h('div', { class: 'listing-actions' }, action),
       renderTx(ctx, tx, key),
     );
   }
+}
+
+/** The listed sample's answer as the samples list words it ("MDR-TB · Resistant: …"). */
+function listingResult(sample) {
+  if (!sample.analysed) return 'not analysed yet';
+  // Samples analysed before their answer was kept have no class: the drugs alone.
+  if (!sample.classification) {
+    return sample.resistant_drugs?.length ? `analysed; resistant to ${sample.resistant_drugs.join(', ')}` : 'analysed; no resistance called';
+  }
+  const summary = resultSummary({ classification: sample.classification, resistant_drugs: sample.resistant_drugs || [] });
+  return `${summary.classification} · ${summary.resistant}`;
 }

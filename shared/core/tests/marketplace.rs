@@ -11,7 +11,7 @@ use genoflow_core::{
         ApiRequest, ChainReads, DatasetRoutes, HeaderMap, MarketplaceRoutes, Method, RoutePorts,
     },
     lifecycle::SampleStatus,
-    model::{AnalysisRecord, Proof},
+    model::{AnalysisRecord, Proof, SampleResult},
     ports::{BlobStore, Chain, Claims, Clock, HmacSecret, HmacTokenSigner, Table, TokenSigner},
     usecases::{
         marketplace::MAX_EXAMINED,
@@ -662,6 +662,36 @@ async fn the_marketplace_shows_sellers_and_summaries_and_never_a_download_link()
         .call(Method::GET, "/marketplace?cursor=x", None)
         .await;
     assert_eq!((status, code(&body)), (400, "bad_query"));
+
+    // A sample analysed now keeps its answer: the listing shows its class and its resistant
+    // drugs first-line first, from the kept answer rather than from report.json (which names
+    // Rifampicin alone here).
+    let mut stored = market
+        .world
+        .table
+        .get_sample(&sample.sample_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let status_before = stored.status;
+    stored.analysis.as_mut().unwrap().result = Some(SampleResult {
+        classification: "MDR-TB".into(),
+        resistant_drugs: vec!["Rifampicin".into(), "Isoniazid".into()],
+        not_assessed_drugs: vec![],
+    });
+    market
+        .world
+        .table
+        .update_sample(&stored, status_before)
+        .await
+        .unwrap();
+    let (status, one) = market.call(Method::GET, "/marketplace/4", None).await;
+    assert_eq!(status, 200, "{one}");
+    assert_eq!(one["sample"]["classification"], "MDR-TB");
+    assert_eq!(
+        one["sample"]["resistant_drugs"],
+        json!(["Rifampicin", "Isoniazid"])
+    );
 }
 
 #[tokio::test]

@@ -1,7 +1,8 @@
 // Starts `genoflow serve` on a free port with a fresh data directory, and Debian's
 // chromium through playwright-core. Nothing is downloaded.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,8 +11,11 @@ import { chromium } from 'playwright-core';
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const samples = join(repoRoot, 'tests', 'data', 'samples');
 export const screenshots = join(repoRoot, 'target', 'web-screenshots');
-/** Screenshots kept in the repository (the marketplace screens). */
+/** Screenshots kept in the repository: every screen at both sizes. */
 export const committedScreenshots = join(repoRoot, 'web', 'tests', 'browser', 'screenshots');
+/** The two sizes every screen is checked at: a laptop and a phone. */
+export const DESKTOP = { width: 1280, height: 800 };
+export const PHONE = { width: 390, height: 844 };
 
 const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -83,11 +87,14 @@ export async function launchBrowser() {
 }
 
 /**
- * A new page in a fresh context, with console errors and page errors collected, and every
- * request's URL recorded (to check nothing leaves the server's origin).
+ * A new page in a fresh context (a phone's when `viewport` is narrower than 500 px), with console
+ * errors and page errors collected, and every request's URL recorded (to check nothing leaves the
+ * server's origin). `devKey` is put where the page keeps its development key, to sign in as an
+ * earlier context did.
  */
-export async function newPage(browser) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+export async function newPage(browser, { viewport = { width: 1280, height: 900 }, devKey = null } = {}) {
+  const phone = viewport.width < 500;
+  const context = await browser.newContext({ viewport, isMobile: phone, hasTouch: phone, acceptDownloads: true });
   const page = await context.newPage();
   const problems = [];
   const requests = [];
@@ -102,6 +109,7 @@ export async function newPage(browser) {
   page.on('request', (request) => requests.push(request.url()));
   const workers = [];
   page.on('worker', (worker) => workers.push(worker.url()));
+  if (devKey) await page.addInitScript((key) => localStorage.setItem('genoflow.devKey', key), devKey);
   return { context, page, problems, requests, workers };
 }
 
@@ -160,4 +168,52 @@ export async function startStandin(extraArgs = []) {
   };
   const status = async () => (await fetch(`${url}/standin/status`)).json();
   return { url, stop, status, logs };
+}
+
+let axeSource = null;
+
+/** axe-core's serious and critical violations on what the page shows now: `[{id, impact, nodes}]`. */
+export async function axeProblems(page) {
+  axeSource ??= readFileSync(join(repoRoot, 'web', 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.addScriptTag({ content: axeSource });
+  const violations = await page.evaluate(async () => (await window.axe.run(document)).violations
+    .map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')) })));
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
+
+export async function assertAccessible(page, screen) {
+  assert.deepEqual(await axeProblems(page), [], `axe-core: no serious or critical violation on ${screen}`);
+}
+
+export async function assertNoSideways(page, screen) {
+  const [scrollWidth, innerWidth] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+  assert.ok(scrollWidth <= innerWidth, `${screen}: the page does not scroll sideways (${scrollWidth} > ${innerWidth})`);
+}
+
+/**
+ * A screenshot into target/web-screenshots (the whole page unless `options` say otherwise);
+ * GENOFLOW_UPDATE_SCREENSHOTS=1 also refreshes the committed copy, so a test run leaves the
+ * working tree as it found it.
+ */
+export async function shoot(page, name, options = { fullPage: true }) {
+  await page.screenshot({ path: join(ensureDir(screenshots), name), ...options });
+  if (process.env.GENOFLOW_UPDATE_SCREENSHOTS === '1') await page.screenshot({ path: join(ensureDir(committedScreenshots), name), ...options });
+}
+
+/**
+ * The screen the page shows, at 1280×800 and at 390×844: no serious or critical axe-core
+ * violation, nothing scrolls sideways, and a screenshot of each (`{name}-1280.png`,
+ * `{name}-390.png`). The page's own size is put back after.
+ */
+export async function checkScreen(page, name, label = name) {
+  const before = page.viewportSize();
+  for (const size of [DESKTOP, PHONE]) {
+    await page.setViewportSize(size);
+    // A resize redraws the charts (a narrower drawing below 600 px): let it settle.
+    await page.waitForTimeout(300);
+    await assertAccessible(page, `${label} at ${size.width}`);
+    await assertNoSideways(page, `${label} at ${size.width}`);
+    await shoot(page, `${name}-${size.width}.png`);
+  }
+  await page.setViewportSize(before);
 }

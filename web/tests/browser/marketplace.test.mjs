@@ -2,16 +2,18 @@
 // (the real contracts in a simnet): three devnet accounts — a seller and a buyer with a wallet
 // that builds, signs and broadcasts what the page asks for, and a third account on the page's
 // own development key — register, upload, commit and reveal, list, buy, read, rate and
-// subscribe. `genoflow chain setup` prepares the stand-in first.
+// subscribe; the buyer's report says in words where its proof is on chain, and Verify now asks
+// the chain. Every chain screen passes axe-core at 1280×800 and 390×844. `genoflow chain setup`
+// prepares the stand-in first; the server runs the oracle, so reports' catalogue is on chain.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Pc, getAddressFromPrivateKey, postConditionToHex } from '@stacks/transactions';
+import { Pc, getAddressFromPrivateKey, postConditionToHex, privateKeyToPublic } from '@stacks/transactions';
 import {
-  committedScreenshots, ensureDir, launchBrowser, newPage, repoRoot, samples, screenshots, startServer, startStandin, tempDir,
+  checkScreen, launchBrowser, newPage, repoRoot, samples, shoot, startServer, startStandin, tempDir,
 } from './harness.mjs';
 import { WALLET_FEE, installChainWallet } from './wallet.mjs';
 
@@ -21,6 +23,7 @@ const SELLER_KEY = '7287ba251d44a4d3fd9276c88ce34c5c52a038955511cccaf77e61068649
 const ANCHOR_KEY = '530d9f61984c888536871c6573073bdfc0058896dc1adfe9a6a10dfacadc209101'; // wallet_2
 const BUYER_KEY = 'd655b2523bcd65e34889725c73064feb17ceb796831c0e111ba1a552b0f31b3901'; // wallet_3
 const THIRD_KEY = 'f9d7206a47f14d2870c163ebab4bf3e70d18f5d14ce1031f3902fbbc894fe4c701'; // wallet_4
+const ORACLE_KEY = 'de433bdfa14ec43aa1098d5be594c8ffb20a31485ff9de2923b2689471c401b801'; // faucet
 const address = (key) => getAddressFromPrivateKey(key, 'testnet');
 const DEPLOYER = address(DEPLOYER_KEY);
 const R1 = join(samples, 'tb-demo_R1.fastq.gz');
@@ -36,16 +39,44 @@ const bin = process.env.GENOFLOW_BIN || join(repoRoot, 'target', 'debug', 'genof
 
 before(async () => {
   standin = await startStandin();
-  // The operator's setup: anchor account, plans, fee, least rated price (infra/chain-setup.example.toml).
+  // The operator's setup: anchor account, plans, fee, least rated price (infra/chain-setup.example.toml),
+  // and an oracle key of its own (the example's is the buyer's account here).
   const keyFile = join(work, 'deployer.key');
   writeFileSync(keyFile, DEPLOYER_KEY);
   const config = join(work, 'chain-setup.toml');
-  writeFileSync(config, readFileSync(join(repoRoot, 'infra', 'chain-setup.example.toml'), 'utf8'));
+  writeFileSync(config, `${readFileSync(join(repoRoot, 'infra', 'chain-setup.example.toml'), 'utf8')}
+[[oracles]]
+public_key = "${privateKeyToPublic(ORACLE_KEY)}"
+`);
   const setup = execFileSync(bin, ['chain', 'setup', '--node', standin.url, '--deployer-key-file', keyFile, '--config', config], { encoding: 'utf8' });
   process.stdout.write(`genoflow chain setup:\n${setup}`);
-  server = await startServer(['--stacks-node', standin.url, '--registry', `${DEPLOYER}.registry`], { GENOFLOW_SIGNER_KEY: ANCHOR_KEY });
+  const oracleKeyFile = join(work, 'oracle.key');
+  writeFileSync(oracleKeyFile, ORACLE_KEY);
+  server = await startServer([
+    '--stacks-node', standin.url, '--registry', `${DEPLOYER}.registry`,
+    '--oracle-key-file', oracleKeyFile, '--oracle-source', join(repoRoot, 'tests', 'data', 'oracle-source'),
+  ], { GENOFLOW_SIGNER_KEY: ANCHOR_KEY });
+  await oracleSettled();
   browser = await launchBrowser();
 });
+
+/**
+ * Waits until the oracle's first refresh is on chain (the catalogue confirmed, nothing pending,
+ * nothing new accepted for 3 s), so that the counts the test compares are the accounts' own.
+ */
+async function oracleSettled() {
+  const deadline = Date.now() + 180_000;
+  let last = null;
+  let stableSince = Date.now();
+  for (;;) {
+    const catalogue = await (await fetch(`${server.url}oracle/catalogue/tb-who-2023`)).json().catch(() => null);
+    const { pending, counts } = await standin.status();
+    if (counts.accepted !== last) [last, stableSince] = [counts.accepted, Date.now()];
+    if (catalogue?.state === 'confirmed' && pending === 0 && Date.now() - stableSince >= 3000) return;
+    if (Date.now() > deadline) throw new Error(`the oracle did not settle in 180 s: catalogue ${JSON.stringify(catalogue)}, ${pending} pending`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
 
 after(async () => {
   await browser?.close();
@@ -89,19 +120,6 @@ async function signInWithWallet(page) {
   await page.getByTestId('signed-in-address').waitFor({ state: 'visible' });
 }
 
-// Screenshots go to target/web-screenshots on every run; GENOFLOW_UPDATE_SCREENSHOTS=1 also
-// refreshes the committed copies under web/tests/browser/screenshots, so a test run leaves the
-// working tree as it found it.
-function screenshotPaths(name) {
-  const paths = [join(ensureDir(screenshots), name)];
-  if (process.env.GENOFLOW_UPDATE_SCREENSHOTS === '1') paths.push(join(ensureDir(committedScreenshots), name));
-  return paths;
-}
-
-async function shoot(page, name) {
-  for (const path of screenshotPaths(name)) await page.screenshot({ path, fullPage: true });
-}
-
 test('seller, buyer and a third account: register, list, buy, read, rate and subscribe on chain', { timeout: 900_000 }, async () => {
   const executedBefore = (await standin.status()).counts.executed;
 
@@ -117,7 +135,7 @@ test('seller, buyer and a third account: register, list, buy, read, rate and sub
   await seller.page.getByTestId('identity-shown-name').waitFor();
   assert.equal(await seller.page.getByTestId('identity-shown-name').textContent(), 'Dr. Ada Seller');
   assert.match(await seller.page.getByTestId('rename-warning').textContent(), /clears/);
-  await shoot(seller.page, 'profile.png');
+  await checkScreen(seller.page, 'profile', 'the profile');
 
   await seller.page.goto(`${server.url}#/upload`);
   await seller.page.getByTestId('file-input').setInputFiles([R1, R2]);
@@ -167,9 +185,8 @@ test('seller, buyer and a third account: register, list, buy, read, rate and sub
   await seller.page.getByTestId('listing-price').waitFor({ timeout: 60_000 });
   assert.match(await seller.page.getByTestId('listing-price').textContent(), /2 STX/);
   await seller.page.getByTestId('chain-panel').scrollIntoViewIfNeeded();
-  for (const path of screenshotPaths('sample-on-chain.png')) {
-    await seller.page.getByTestId('chain-panel').screenshot({ path });
-  }
+  await shoot(seller.page.getByTestId('chain-panel'), 'sample-on-chain.png', {});
+  await checkScreen(seller.page, 'sample-seller', 'the seller\'s sample with its chain panel');
 
   // ---- the buyer: signed in, no access yet; the listing with the seller's name and reputation
   const buyer = await newPage(browser);
@@ -182,8 +199,9 @@ test('seller, buyer and a third account: register, list, buy, read, rate and sub
   assert.equal(await listing.getByTestId('seller-name').textContent(), 'Dr. Ada Seller');
   assert.match(await listing.getByTestId('reputation').textContent(), /no ratings yet/);
   assert.equal(await listing.getAttribute('data-price'), String(2n * STX));
+  assert.equal(await listing.getByTestId('listing-result').textContent(), 'MDR-TB · Resistant: Rifampicin, Isoniazid, Pyrazinamide, Ethionamide', 'the class and the drugs, first-line first');
   assert.equal(await listing.locator('a[href*="/download"], [data-artifact]').count(), 0, 'no download link on the marketplace');
-  await shoot(buyer.page, 'marketplace.png');
+  await checkScreen(buyer.page, 'marketplace', 'the marketplace');
 
   // The buyer cancels in the wallet: nothing was sent, nothing changed.
   const buyerStart = await balance(buyerWallet.address);
@@ -229,7 +247,7 @@ test('seller, buyer and a third account: register, list, buy, read, rate and sub
   const purchase = buyer.page.locator(`[data-testid=purchase][data-sample-id="${sampleId}"]`);
   await purchase.waitFor({ timeout: 60_000 });
   assert.equal(await purchase.getByTestId('purchased-dataset').count(), 2);
-  await shoot(buyer.page, 'purchases.png');
+  await checkScreen(buyer.page, 'purchases', 'the purchases');
   await purchase.locator(`[data-testid=purchased-dataset][data-dataset-id="${r1.id}"]`).click();
   await buyer.page.locator('[data-testid=drug-call][data-drug="Rifampicin"]').waitFor({ timeout: 60_000 });
   assert.equal(await buyer.page.locator('[data-testid=drug-call][data-drug="Rifampicin"]').getAttribute('data-call'), 'resistant');
@@ -245,8 +263,8 @@ test('seller, buyer and a third account: register, list, buy, read, rate and sub
     assert.equal(createHash('sha256').update(readFileSync(path)).digest('hex'), createHash('sha256').update(readFileSync(file)).digest('hex'));
   }
   await buyer.page.goto(`${server.url}#/datasets/${r1.id}`);
-  await buyer.page.getByTestId('proof').waitFor({ timeout: 60_000 });
-  await shoot(buyer.page, 'purchase.png');
+  await buyerReadsTheProof(buyer.page);
+  await checkScreen(buyer.page, 'purchase', 'a bought report with its proof checked');
 
   // The buyer rates the seller: the seller's reputation changes on the page.
   await buyer.page.goto(`${server.url}#/purchases`);
@@ -288,7 +306,7 @@ test('seller, buyer and a third account: register, list, buy, read, rate and sub
   await third.page.locator('[data-testid=subscription-status][data-active=true]').waitFor({ timeout: 30_000 });
   assert.match(await third.page.getByTestId('subscription-status').textContent(), /Plan 1, active until/);
   assert.equal(await balance(address(THIRD_KEY)), thirdStart - 5n * STX - 10_000n, 'the plan price and the development-key fee');
-  await shoot(third.page, 'subscription.png');
+  await checkScreen(third.page, 'subscription', 'the subscription');
 
   const status = await standin.status();
   assert.equal(status.counts.post_condition_violations, 0);
@@ -298,3 +316,54 @@ test('seller, buyer and a third account: register, list, buy, read, rate and sub
     await p.context.close();
   }
 });
+
+const CHECKS_OFFLINE = ['report-sha256', 'pipeline-id', 'inputs-hash', 'item', 'merkle-root', 'catalogue-key'];
+const CHECKS_ON_CHAIN = ['transaction', 'verify-inclusion', 'catalogue-attested', 'catalogue-value'];
+
+/** Clicks Verify now and answers {state, checks: [[id, result]], text} once it is done. */
+async function verifyNow(page) {
+  // An earlier result stays on the page until the new one replaces it: mark it, wait for another.
+  await page.locator('[data-testid=verify-result]').evaluateAll((els) => els.forEach((e) => { e.dataset.earlier = '1'; }));
+  await page.getByTestId('verify-now').click();
+  await page.locator('[data-testid=verify-result]:not([data-state=running]):not([data-earlier])').waitFor({ timeout: 60_000 });
+  const result = page.getByTestId('verify-result');
+  return {
+    state: await result.getAttribute('data-state'),
+    checks: await result.getByTestId('verify-check').evaluateAll((els) => els.map((e) => [e.dataset.check, e.dataset.result])),
+    text: await result.innerText(),
+  };
+}
+
+/**
+ * With a node: the proof's words name the block the batch is in, Verify now passes every offline
+ * and on-chain check, and a report.json whose catalogue value was changed on its way to the page
+ * fails, the chain's catalogue check among the failures.
+ */
+async function buyerReadsTheProof(page) {
+  const proof = page.locator('[data-testid=proof][data-tx-status=confirmed]');
+  await proof.waitFor({ timeout: 150_000 });
+  const words = page.getByTestId('anchor-words');
+  assert.equal(await words.getAttribute('data-state'), 'confirmed');
+  assert.match(await words.innerText(), /^These exact input files and this pipeline version produced this report; recorded on the Stacks chain at block [\d,]+ on .+\.$/);
+
+  const passed = await verifyNow(page);
+  assert.equal(passed.state, 'passed', JSON.stringify(passed.checks));
+  assert.deepEqual(passed.checks, [...CHECKS_OFFLINE, ...CHECKS_ON_CHAIN].map((id) => [id, 'ok']));
+  assert.match(passed.text, /succeeded in block \d+/);
+
+  const reportJson = (url) => url.pathname.endsWith('/report.json');
+  await page.route(reportJson, async (route) => {
+    const response = await route.fetch();
+    const report = JSON.parse(await response.text());
+    const value = report.catalogue.value;
+    report.catalogue.value = `${value[0] === '0' ? '1' : '0'}${value.slice(1)}`;
+    await route.fulfill({ response, body: JSON.stringify(report) });
+  });
+  const tampered = await verifyNow(page);
+  await page.unroute(reportJson);
+  assert.equal(tampered.state, 'failed');
+  assert.deepEqual(tampered.checks.filter(([, result]) => result === 'failed').map(([id]) => id), ['report-sha256', 'item', 'catalogue-value']);
+  assert.match(tampered.text, /the chain holds [0-9a-f]{64}; the report names [0-9a-f]{64}/);
+  // The page as the reader left it: the real report verified.
+  assert.equal((await verifyNow(page)).state, 'passed');
+}

@@ -154,8 +154,7 @@ test('a read pair uploaded together is analysed; the report, chart and proof are
 
 test('the report shows the attested catalogue and the NCBI Gene records of the evidence genes; a mismatch is shown as such', { timeout: 120_000 }, async () => {
   assert.ok(analysed, 'the first test analysed the read pair');
-  const { page, problems, requests, context } = await newPage(browser);
-  await page.addInitScript((key) => localStorage.setItem('genoflow.devKey', key), analysed.devKey);
+  const { page, problems, requests, context } = await newPage(browser, { devKey: analysed.devKey });
   await signInWithDevKey(page, server.url);
   const oracleReads = [];
   page.on('request', (r) => { if (new URL(r.url()).pathname.startsWith('/oracle/')) oracleReads.push(new URL(r.url()).pathname); });

@@ -7,14 +7,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  committedScreenshots, ensureDir, launchBrowser, newPage, repoRoot, samples, screenshots, signInWithDevKey, startServer, tempDir,
+  DESKTOP, PHONE, ensureDir, launchBrowser, newPage, repoRoot, samples, screenshots, shoot, signInWithDevKey, startServer, tempDir,
 } from './harness.mjs';
 
 const R1 = join(samples, 'tb-demo_R1.fastq.gz');
 const R2 = join(samples, 'tb-demo_R2.fastq.gz');
 const SAMPLE = { sample_name: 'TB-demo 042', specimen: { specimen_id: 'SPT-2024-0042', collection_date: '2024-03-15', submitter: 'Demo reference laboratory' } };
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
 const PDFTOTEXT = ['/usr/bin/pdftotext', '/usr/local/bin/pdftotext'].find(existsSync);
 
 let server;
@@ -22,13 +20,6 @@ let browser;
 let session; // {page, problems, context}: one signed-in page for the whole file
 let datasetId;
 const work = tempDir('genoflow-report-test-');
-
-// Screenshots go to target/web-screenshots on every run; GENOFLOW_UPDATE_SCREENSHOTS=1 also
-// refreshes the committed copies under web/tests/browser/screenshots.
-async function shoot(page, name, options = {}) {
-  await page.screenshot({ path: join(ensureDir(screenshots), name), ...options });
-  if (process.env.GENOFLOW_UPDATE_SCREENSHOTS === '1') await page.screenshot({ path: join(ensureDir(committedScreenshots), name), ...options });
-}
 
 function api(page, path) {
   return page.evaluate(async (path) => {
@@ -52,7 +43,8 @@ before(async () => {
   await signInWithDevKey(page, server.url);
   // The sample's name and specimen go with the upload's declaration (POST /uploads), whatever
   // fields the upload form offers.
-  await page.route((url) => url.pathname === '/uploads', async (route) => {
+  const uploads = (url) => url.pathname === '/uploads';
+  await page.route(uploads, async (route) => {
     const request = route.request();
     if (request.method() !== 'POST') return route.continue();
     const body = { ...JSON.parse(request.postData()), ...SAMPLE };
@@ -75,7 +67,7 @@ before(async () => {
     }
     await new Promise((r) => setTimeout(r, 1000));
   }
-  await page.unroute((url) => url.pathname === '/uploads');
+  await page.unroute(uploads);
   await page.goto(`${server.url}#/datasets/${datasetId}`);
   await page.getByTestId('report-answer').waitFor({ timeout: 30_000 });
 });
@@ -126,7 +118,7 @@ test('the answer comes first at 1280×800 and 390×844: class, resistant drugs, 
     assert.ok(classBox.y + classBox.height <= size.height, `${size.width}px: the class is seen without scrolling (${classBox.y}+${classBox.height})`);
     assert.ok(answerTop < technicalTop, `${size.width}px: the answer (${answerTop}) is above the technical details (${technicalTop})`);
     assert.equal(await page.getByTestId('technical-details').evaluate((d) => d.open), false, 'technical details are collapsed');
-    await shoot(page, name);
+    await shoot(page, name, {});
   }
   await page.setViewportSize(DESKTOP);
   assert.deepEqual(session.problems, []);
@@ -199,7 +191,8 @@ test('the proof says plainly it was not sent to a chain; Verify now passes on th
   await shoot(page, 'report-verified.png', { fullPage: true, clip: await clipOf(page, 'proof-section') });
 
   // One byte of report.json changed on its way to the page.
-  await page.route((url) => url.pathname.endsWith('/report.json'), async (route) => {
+  const reportJson = (url) => url.pathname.endsWith('/report.json');
+  await page.route(reportJson, async (route) => {
     const response = await route.fetch();
     const bytes = Buffer.from(await response.body());
     const at = bytes.indexOf('"Rifampicin"');
@@ -212,7 +205,7 @@ test('the proof says plainly it was not sent to a chain; Verify now passes on th
   assert.deepEqual(failed, ['report-sha256', 'item']);
   assert.match(await result.innerText(), /Verification failed: this report does not match its proof/);
   await shoot(page, 'report-tampered.png', { fullPage: true, clip: await clipOf(page, 'proof-section') });
-  await page.unroute((url) => url.pathname.endsWith('/report.json'));
+  await page.unroute(reportJson);
   assert.deepEqual(session.problems, []);
 });
 
@@ -228,7 +221,9 @@ test('a called lineage shows at the top of the report with a figure of its path 
   const { page } = session;
   // The tb-demo reads cover too few barcode sites; the report the page reads is given a lineage
   // call as a whole-genome sample of lineage 2.2.1 gets one (the analysis itself is tested in Rust).
-  await page.route((url) => url.pathname === `/datasets/${datasetId}/report`, async (route) => {
+  // The same function to unroute: Playwright removes a route by its matcher's identity.
+  const reportAnswer = (url) => url.pathname === `/datasets/${datasetId}/report`;
+  await page.route(reportAnswer, async (route) => {
     const response = await route.fetch();
     const body = await response.json();
     body.report.lineage = {
@@ -256,7 +251,7 @@ test('a called lineage shows at the top of the report with a figure of its path 
     const technicalTop = await pageTop(page.getByTestId('technical-details'));
     assert.ok(figureTop < technicalTop, 'the lineage is in the answer, above the technical details');
   } finally {
-    await page.unroute((url) => url.pathname === `/datasets/${datasetId}/report`);
+    await page.unroute(reportAnswer);
   }
 });
 
@@ -285,7 +280,7 @@ test('on a phone the coverage chart’s labels stay readable (at least 10 px on 
     assert.ok(smallest >= 10, `the smallest chart label is ${smallest.toFixed(1)} px high at 390 px`);
     const right = await chart.evaluate((el) => el.getBoundingClientRect().right);
     assert.ok(right <= PHONE.width, `the chart fits the phone's width (its right edge at ${right} px)`);
-    await shoot(page, 'report-coverage-phone.png');
+    await shoot(page, 'report-coverage-phone.png', {});
   } finally {
     await page.setViewportSize(DESKTOP);
   }

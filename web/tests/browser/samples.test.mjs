@@ -3,15 +3,14 @@
 // at 1280×800 and 390×844, against one real `genoflow serve`.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync, openSync, ftruncateSync, closeSync } from 'node:fs';
+import { writeFileSync, openSync, ftruncateSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { committedScreenshots, ensureDir, launchBrowser, repoRoot, samples, screenshots, signInWithDevKey, startServer, tempDir } from './harness.mjs';
+import {
+  DESKTOP, PHONE, assertAccessible, assertNoSideways, checkScreen, launchBrowser, newPage, samples, shoot, signInWithDevKey, startServer, tempDir,
+} from './harness.mjs';
 
 const R1 = join(samples, 'tb-demo_R1.fastq.gz');
 const R2 = join(samples, 'tb-demo_R2.fastq.gz');
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
-const AXE = readFileSync(join(repoRoot, 'web', 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
 
 let server;
 let browser;
@@ -28,43 +27,6 @@ after(async () => {
   await browser?.close();
   await server?.stop();
 });
-
-/** A page at `viewport`, with page errors collected; `devKey` signs in as an earlier context. */
-async function open(viewport, devKey = null) {
-  const context = await browser.newContext({ viewport, isMobile: viewport.width < 500, hasTouch: viewport.width < 500 });
-  const page = await context.newPage();
-  const problems = [];
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  page.on('console', (message) => {
-    if (message.type() === 'error' && !/^Failed to load resource: the server responded with a status of 4\d\d/.test(message.text())) problems.push(message.text());
-  });
-  if (devKey) await page.addInitScript((key) => localStorage.setItem('genoflow.devKey', key), devKey);
-  return { context, page, problems };
-}
-
-/** axe-core's serious and critical violations on what the page shows now. */
-async function axeProblems(page) {
-  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.addScriptTag({ content: AXE });
-  const violations = await page.evaluate(async () => (await window.axe.run(document)).violations
-    .map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')) })));
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-}
-
-async function assertAccessible(page, screen) {
-  assert.deepEqual(await axeProblems(page), [], `axe-core: no serious or critical violation on ${screen}`);
-}
-
-async function assertNoSideways(page, screen) {
-  const [scrollWidth, innerWidth] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
-  assert.ok(scrollWidth <= innerWidth, `${screen}: the page does not scroll sideways (${scrollWidth} > ${innerWidth})`);
-}
-
-/** Screenshots go to target/web-screenshots; GENOFLOW_UPDATE_SCREENSHOTS=1 refreshes the committed copies. */
-async function shoot(page, name) {
-  const paths = [join(ensureDir(screenshots), name)];
-  if (process.env.GENOFLOW_UPDATE_SCREENSHOTS === '1') paths.push(join(ensureDir(committedScreenshots), name));
-  for (const path of paths) await page.screenshot({ path, fullPage: true });
-}
 
 /** Presses Tab (at most `max` times) until the focused element matches `selector`. */
 async function tabTo(page, selector, max = 60) {
@@ -91,7 +53,7 @@ async function focusedHeading(page) {
 
 test('the landing says what GenoFlow is for; sign-in, list and upload pass axe-core and fit a phone', { timeout: 120_000 }, async () => {
   for (const [viewport, size] of [[DESKTOP, '1280'], [PHONE, '390']]) {
-    const { context, page, problems } = await open(viewport);
+    const { context, page, problems } = await newPage(browser, { viewport });
     await page.goto(server.url);
     const what = page.getByTestId('what-it-does');
     await what.waitFor();
@@ -121,7 +83,7 @@ test('the landing says what GenoFlow is for; sign-in, list and upload pass axe-c
 });
 
 test('keyboard only: a named read pair is uploaded, listed as one sample, and opened to its report', { timeout: 480_000 }, async () => {
-  const { context, page, problems } = await open(DESKTOP);
+  const { context, page, problems } = await newPage(browser, { viewport: DESKTOP });
   // Listening from the start turns Playwright's file chooser interception on before the key press.
   let chosen;
   const chooser = new Promise((resolve) => (chosen = resolve));
@@ -216,9 +178,9 @@ test('keyboard only: a named read pair is uploaded, listed as one sample, and op
   await context.close();
 });
 
-test('at 390 px the list is cards: nothing scrolls sideways; the report passes axe-core', { timeout: 120_000 }, async () => {
+test('at 390 px the list is cards; the report, with every section open, neither scrolls sideways nor fails axe-core', { timeout: 120_000 }, async () => {
   assert.ok(named, 'the keyboard test analysed the pair');
-  const { context, page, problems } = await open(PHONE, named.devKey);
+  const { context, page, problems } = await newPage(browser, { viewport: PHONE, devKey: named.devKey });
   await signInWithDevKey(page, server.url);
   await page.getByTestId('sample-row').first().waitFor();
   const display = await page.getByTestId('sample-row').first().evaluate((row) => getComputedStyle(row).display);
@@ -230,6 +192,15 @@ test('at 390 px the list is cards: nothing scrolls sideways; the report passes a
   await page.getByTestId('drug-call').first().waitFor({ timeout: 60_000 });
   await page.waitForTimeout(1000);
   await assertAccessible(page, 'the report at 390');
+  await assertNoSideways(page, 'the report at 390');
+  // Opened, the proof's values and the technical details (tables of files, QC, coverage and
+  // variants) scroll inside their own regions, not the page.
+  for (const summary of await page.locator('details > summary').all()) await summary.click();
+  assert.ok(await page.locator('details[open]').count() >= 2, 'the proof values and the technical details are open');
+  await page.waitForTimeout(500);
+  await assertNoSideways(page, 'the report at 390 with its details open');
+  await assertAccessible(page, 'the report at 390 with its details open');
+  await shoot(page, 'report-details-390.png');
   assert.deepEqual(problems, []);
   await context.close();
 });
@@ -239,7 +210,7 @@ test('a pair with one corrupt mate: both files say the sample failed, and the ro
   writeFileSync(bad, '@r1\nACGTACGTAC\n+\nIIIIIIIIII\n@r2\nACGTACGTAC\n+\nIIII\n');
   const good = join(work, 'broken-mate_R1.fastq');
   writeFileSync(good, '@r1\nACGTACGTAC\n+\nIIIIIIIIII\n@r2\nACGTACGTAC\n+\nIIIIIIIIII\n');
-  const { context, page, problems } = await open(PHONE);
+  const { context, page, problems } = await newPage(browser, { viewport: PHONE });
   await signInWithDevKey(page, server.url);
   await page.goto(`${server.url}#/upload`);
   await page.getByTestId('file-input').setInputFiles([good, bad]);
@@ -257,9 +228,7 @@ test('a pair with one corrupt mate: both files say the sample failed, and the ro
   assert.match(files.find((f) => f.name === 'broken-mate_R1.fastq').text, /valid, but the sample failed/);
   const reason = await row.getByTestId('status-reason').textContent();
   assert.match(reason, /broken-mate_R2\.fastq/, 'the reason names the corrupt file');
-  await assertNoSideways(page, 'a failed sample at 390');
-  await assertAccessible(page, 'the list with a failed sample at 390');
-  await shoot(page, 'samples-failed-390.png');
+  await checkScreen(page, 'samples-failed', 'the list with a failed sample');
   assert.deepEqual(problems, []);
   await context.close();
 });
@@ -269,7 +238,7 @@ test('cancel while hashing stops the worker; cancel while sending deletes the pe
   const fd = openSync(big, 'w');
   ftruncateSync(fd, 1536 * 1024 * 1024);
   closeSync(fd);
-  const { context, page, problems } = await open(DESKTOP);
+  const { context, page, problems } = await newPage(browser, { viewport: DESKTOP });
   const workers = [];
   page.on('worker', (worker) => {
     const entry = { url: worker.url(), closed: false };

@@ -22,7 +22,7 @@ use serde::Serialize;
 use crate::{
     error::Error,
     keys::results_prefix,
-    model::{Dataset, Sample},
+    model::{AnalysisRecord, Dataset, Sample},
     ports::{BlobError, BlobStore, Table},
 };
 
@@ -82,7 +82,11 @@ pub struct OfferedSample {
     /// The analysis configuration's hash.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pipeline_id: Option<String>,
-    /// Drugs the report calls resistant.
+    /// The report's overall class (`MDR-TB`, `none`, …; absent for samples analysed before
+    /// reports had one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub classification: Option<String>,
+    /// Drugs the report calls resistant, first-line first.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resistant_drugs: Option<Vec<String>>,
 }
@@ -352,9 +356,21 @@ impl Marketplace {
                 }
             })
             .collect();
-        let resistant_drugs = match (&sample.analysis, datasets.first()) {
-            (Some(_), Some(first)) => self.resistant_drugs(&first.dataset_id).await?,
-            _ => None,
+        // The answer kept with the analysis; samples analysed before it was kept have only
+        // their report to read.
+        let (classification, resistant_drugs) = match (&sample.analysis, datasets.first()) {
+            (
+                Some(AnalysisRecord {
+                    result: Some(result),
+                    ..
+                }),
+                _,
+            ) => (
+                Some(result.classification.clone()),
+                Some(result.resistant_drugs.clone()),
+            ),
+            (Some(_), Some(first)) => (None, self.resistant_drugs(&first.dataset_id).await?),
+            _ => (None, None),
         };
         let (name, role, verified) = match identity {
             Some(identity) => (Some(identity.name), Some(identity.role), identity.verified),
@@ -376,13 +392,14 @@ impl Marketplace {
                 files,
                 analysed: sample.analysis.is_some(),
                 pipeline_id: sample.analysis.map(|analysis| analysis.pipeline_id),
+                classification,
                 resistant_drugs,
             },
         })
     }
 
-    /// The drugs `report.json` of `dataset_id` calls resistant (`None` when there is no
-    /// readable report).
+    /// The drugs `report.json` of `dataset_id` calls resistant, in the report's order (`None`
+    /// when there is no readable report).
     async fn resistant_drugs(&self, dataset_id: &str) -> Result<Option<Vec<String>>, Error> {
         let key = format!("{}{REPORT_FILE}", results_prefix(dataset_id));
         let bytes = match self.blobs.read_range(&key, 0..u64::MAX).await {
