@@ -26,7 +26,9 @@ use aws_sdk_dynamodb::{
 use genoflow_core::{
     lifecycle::SampleStatus,
     model::{Batch, Dataset, Lease, LeaseKind, LoginNonce, OracleValue, Sample},
-    ports::{DatasetPage, DatasetState, NonceClaim, PageCursor, SamplePage, Table, TableError},
+    ports::{
+        DatasetPage, DatasetState, Listed, NonceClaim, PageCursor, SamplePage, Table, TableError,
+    },
 };
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::{Map, Number, Value};
@@ -162,6 +164,51 @@ impl DynamoTable {
             .map_err(|error| table_error("TransactWriteItems", &error, what))
     }
 
+    /// A page of an owner's records of `kind`, newest first, and the cursor of the next.
+    async fn list<T: DeserializeOwned + Listed>(
+        &self,
+        kind: &ListedKind,
+        owner: &str,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<(Vec<T>, Option<String>), TableError> {
+        if limit == 0 {
+            return Ok((Vec::new(), None));
+        }
+        let mut start = cursor
+            .map(|cursor| start_key(kind, owner, cursor))
+            .transpose()?;
+        let mut records: Vec<T> = Vec::new();
+        // One more than asked, to know whether a next page exists.
+        let wanted = limit.saturating_add(1);
+        loop {
+            let page_limit = i32::try_from(wanted - records.len()).unwrap_or(i32::MAX);
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(kind.index)
+                .key_condition_expression("#owner = :owner")
+                .expression_attribute_names("#owner", kind.index_partition)
+                .expression_attribute_values(":owner", s(owner.to_owned()))
+                .scan_index_forward(false)
+                .limit(page_limit)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|error| table_error("Query", &error, || owner.to_owned()))?;
+            for item in output.items.unwrap_or_default() {
+                records.push(from_item(item, &format!("a {} of {owner}", kind.record))?);
+            }
+            match output.last_evaluated_key {
+                Some(key) if records.len() < wanted && !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        let next = PageCursor::next_page(&mut records, limit);
+        Ok((records, next))
+    }
+
     /// The records of a sparse owner-index partition, oldest first.
     async fn open_records<T: DeserializeOwned>(
         &self,
@@ -261,20 +308,55 @@ fn dataset_order(created_at: OffsetDateTime, dataset_id: &str) -> String {
     format!("{:020}#{dataset_id}", created_at.unix_timestamp_nanos())
 }
 
-/// The `ExclusiveStartKey` a cursor stands for.
-fn start_key(owner: &str, cursor: &str) -> Result<HashMap<String, AttributeValue>, TableError> {
-    let PageCursor {
-        created_at,
-        dataset_id,
-    } = PageCursor::parse(cursor)?;
-    let dataset_id = dataset_id.as_str();
+/// How a record kind the table lists by owner is keyed: its item keys and the index that lists
+/// an owner's records newest first (sort key `{created_at nanoseconds, 20 digits}#{id}`).
+struct ListedKind {
+    /// The partition key of the record with this id.
+    pk: fn(&str) -> String,
+    /// The sort key.
+    sk: &'static str,
+    /// The index listing an owner's records.
+    index: &'static str,
+    /// The index's partition key attribute (the owner).
+    index_partition: &'static str,
+    /// The index's sort key attribute.
+    index_sort: &'static str,
+    /// What one record is, for errors.
+    record: &'static str,
+}
+
+const DATASETS: ListedKind = ListedKind {
+    pk: dataset_pk,
+    sk: "dataset",
+    index: OWNER_INDEX,
+    index_partition: OWNER_INDEX_PARTITION,
+    index_sort: OWNER_INDEX_SORT,
+    record: "dataset",
+};
+
+const SAMPLES: ListedKind = ListedKind {
+    pk: sample_pk,
+    sk: "sample",
+    index: SAMPLE_INDEX,
+    index_partition: SAMPLE_INDEX_PARTITION,
+    index_sort: SAMPLE_INDEX_SORT,
+    record: "sample",
+};
+
+/// The `ExclusiveStartKey` of `kind`'s index a cursor stands for.
+fn start_key(
+    kind: &ListedKind,
+    owner: &str,
+    cursor: &str,
+) -> Result<HashMap<String, AttributeValue>, TableError> {
+    let PageCursor { created_at, id } = PageCursor::parse(cursor)?;
     Ok(HashMap::from([
-        (PARTITION_KEY.to_owned(), s(dataset_pk(dataset_id))),
-        (SORT_KEY.to_owned(), s("dataset".to_owned())),
-        (OWNER_INDEX_PARTITION.to_owned(), s(owner.to_owned())),
+        (PARTITION_KEY.to_owned(), s((kind.pk)(&id))),
+        (SORT_KEY.to_owned(), s(kind.sk.to_owned())),
+        (kind.index_partition.to_owned(), s(owner.to_owned())),
         (
-            OWNER_INDEX_SORT.to_owned(),
-            s(dataset_order(created_at, dataset_id)),
+            kind.index_sort.to_owned(),
+            s(dataset_order(created_at, &id)),
         ),
     ]))
 }
@@ -305,26 +387,6 @@ fn sample_item(sample: &Sample) -> Result<HashMap<String, AttributeValue>, Table
         s(dataset_order(sample.created_at, &sample.sample_id)),
     );
     Ok(item)
-}
-
-/// The `ExclusiveStartKey` of the sample index a cursor stands for.
-fn sample_start_key(
-    owner: &str,
-    cursor: &str,
-) -> Result<HashMap<String, AttributeValue>, TableError> {
-    let PageCursor {
-        created_at,
-        dataset_id: sample_id,
-    } = PageCursor::parse(cursor)?;
-    Ok(HashMap::from([
-        (PARTITION_KEY.to_owned(), s(sample_pk(&sample_id))),
-        (SORT_KEY.to_owned(), s("sample".to_owned())),
-        (SAMPLE_INDEX_PARTITION.to_owned(), s(owner.to_owned())),
-        (
-            SAMPLE_INDEX_SORT.to_owned(),
-            s(dataset_order(created_at, &sample_id)),
-        ),
-    ]))
 }
 
 fn batch_pk(batch_id: &str) -> String {
@@ -633,50 +695,8 @@ impl Table for DynamoTable {
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<DatasetPage, TableError> {
-        if limit == 0 {
-            return Ok(DatasetPage {
-                datasets: Vec::new(),
-                next: None,
-            });
-        }
-        let mut start = cursor.map(|cursor| start_key(owner, cursor)).transpose()?;
-        let mut datasets: Vec<Dataset> = Vec::new();
-        // One more than asked, to know whether a next page exists.
-        let wanted = limit.saturating_add(1);
-        loop {
-            let page_limit = i32::try_from(wanted - datasets.len()).unwrap_or(i32::MAX);
-            let output = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(OWNER_INDEX)
-                .key_condition_expression("#owner = :owner")
-                .expression_attribute_names("#owner", OWNER_INDEX_PARTITION)
-                .expression_attribute_values(":owner", s(owner.to_owned()))
-                .scan_index_forward(false)
-                .limit(page_limit)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|error| table_error("Query", &error, || owner.to_owned()))?;
-            for item in output.items.unwrap_or_default() {
-                datasets.push(from_item(item, &format!("a dataset of {owner}"))?);
-            }
-            match output.last_evaluated_key {
-                Some(key) if datasets.len() < wanted && !key.is_empty() => start = Some(key),
-                _ => break,
-            }
-        }
-        let next = (datasets.len() > limit).then(|| {
-            datasets.truncate(limit);
-            datasets
-                .last()
-                .map(|last| PageCursor::after(last).to_string())
-        });
-        Ok(DatasetPage {
-            datasets,
-            next: next.flatten(),
-        })
+        let (datasets, next) = self.list(&DATASETS, owner, limit, cursor).await?;
+        Ok(DatasetPage { datasets, next })
     }
 
     async fn list_samples(
@@ -685,52 +705,8 @@ impl Table for DynamoTable {
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<SamplePage, TableError> {
-        if limit == 0 {
-            return Ok(SamplePage {
-                samples: Vec::new(),
-                next: None,
-            });
-        }
-        let mut start = cursor
-            .map(|cursor| sample_start_key(owner, cursor))
-            .transpose()?;
-        let mut samples: Vec<Sample> = Vec::new();
-        // One more than asked, to know whether a next page exists.
-        let wanted = limit.saturating_add(1);
-        loop {
-            let page_limit = i32::try_from(wanted - samples.len()).unwrap_or(i32::MAX);
-            let output = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(SAMPLE_INDEX)
-                .key_condition_expression("#owner = :owner")
-                .expression_attribute_names("#owner", SAMPLE_INDEX_PARTITION)
-                .expression_attribute_values(":owner", s(owner.to_owned()))
-                .scan_index_forward(false)
-                .limit(page_limit)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|error| table_error("Query", &error, || owner.to_owned()))?;
-            for item in output.items.unwrap_or_default() {
-                samples.push(from_item(item, &format!("a sample of {owner}"))?);
-            }
-            match output.last_evaluated_key {
-                Some(key) if samples.len() < wanted && !key.is_empty() => start = Some(key),
-                _ => break,
-            }
-        }
-        let next = (samples.len() > limit).then(|| {
-            samples.truncate(limit);
-            samples
-                .last()
-                .map(|last| PageCursor::after_sample(last).to_string())
-        });
-        Ok(SamplePage {
-            samples,
-            next: next.flatten(),
-        })
+        let (samples, next) = self.list(&SAMPLES, owner, limit, cursor).await?;
+        Ok(SamplePage { samples, next })
     }
 
     async fn create_sample(&self, sample: &Sample) -> Result<(), TableError> {
@@ -965,12 +941,20 @@ mod tests {
         let later = early + time::Duration::nanoseconds(1);
         assert!(dataset_order(early, "b") < dataset_order(later, "a"));
         assert!(dataset_order(early, "a") < dataset_order(early, "b"));
-        let key = start_key("SP1", "1700000000000000001:abc").unwrap();
+        let key = start_key(&DATASETS, "SP1", "1700000000000000001:abc").unwrap();
         assert_eq!(key[OWNER_INDEX_SORT], s(dataset_order(later, "abc")));
         assert_eq!(key[PARTITION_KEY], s("dataset#abc".into()));
+        let key = start_key(&SAMPLES, "SP1", "1700000000000000001:abc").unwrap();
+        assert_eq!(key[PARTITION_KEY], s("sample#abc".into()));
+        assert_eq!(key[SORT_KEY], s("sample".into()));
+        assert_eq!(key[SAMPLE_INDEX_PARTITION], s("SP1".into()));
+        assert_eq!(key[SAMPLE_INDEX_SORT], s(dataset_order(later, "abc")));
         for bad in ["", "x:abc", "1:", "nocolon"] {
             assert!(
-                matches!(start_key("SP1", bad), Err(TableError::Corrupt { .. })),
+                matches!(
+                    start_key(&DATASETS, "SP1", bad),
+                    Err(TableError::Corrupt { .. })
+                ),
                 "{bad}"
             );
         }

@@ -6,7 +6,9 @@ use async_trait::async_trait;
 use genoflow_core::{
     lifecycle::SampleStatus,
     model::{Batch, Dataset, Lease, LeaseKind, LoginNonce, OracleValue, Sample},
-    ports::{DatasetPage, DatasetState, NonceClaim, PageCursor, SamplePage, Table, TableError},
+    ports::{
+        DatasetPage, DatasetState, Listed, NonceClaim, PageCursor, SamplePage, Table, TableError,
+    },
 };
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use serde::{Serialize, de::DeserializeOwned};
@@ -86,7 +88,89 @@ impl SqliteTable {
                 message: interrupted.0,
             })?
     }
+
+    /// A page of an owner's records of `listing`, newest first, and the cursor of the next.
+    async fn list<T>(
+        &self,
+        listing: &'static Listing,
+        owner: &str,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<(Vec<T>, Option<String>), TableError>
+    where
+        T: DeserializeOwned + Listed + Send + 'static,
+    {
+        // Keyset paging: the page after the cursor's (created_at, id), newest first. One more
+        // row than asked tells whether there is a next page.
+        let (before_nanos, before_id) = match cursor.map(PageCursor::parse).transpose()? {
+            Some(after) => (created_nanos(after.created_at, "list cursor")?, after.id),
+            None => (i64::MAX, String::new()),
+        };
+        let unbounded = cursor.is_none();
+        let owner = owner.to_owned();
+        let fetch = i64::try_from(limit).unwrap_or(i64::MAX - 1) + 1;
+        let Listing {
+            table,
+            id_column,
+            operation,
+            record,
+        } = *listing;
+        let mut records: Vec<T> = self
+            .read(operation, move |connection| {
+                // The table and column names are the constants of a `Listing` (never user
+                // input), so they may be written into the SQL; the values are parameters.
+                let sql = format!(
+                    "SELECT record FROM {table} WHERE owner = ?1
+                       AND (?2 OR created_nanos < ?3 OR (created_nanos = ?3 AND {id_column} < ?4))
+                     ORDER BY created_nanos DESC, {id_column} DESC LIMIT ?5"
+                );
+                let mut statement = connection
+                    .prepare(&sql)
+                    .map_err(|e| unavailable(operation, &e))?;
+                let rows = statement
+                    .query_map(
+                        params![owner, unbounded, before_nanos, before_id, fetch],
+                        |row| row.get::<_, String>(0),
+                    )
+                    .map_err(|e| unavailable(operation, &e))?;
+                let mut records = Vec::new();
+                for json in rows {
+                    let json = json.map_err(|e| unavailable(operation, &e))?;
+                    records.push(parse(&json, &format!("a {record} of {owner}"))?);
+                }
+                Ok(records)
+            })
+            .await?;
+        let next = PageCursor::next_page(&mut records, limit);
+        Ok((records, next))
+    }
 }
+
+/// A table listed by owner, newest first (`created_nanos`, then the id column, descending).
+struct Listing {
+    /// The table.
+    table: &'static str,
+    /// Its id column.
+    id_column: &'static str,
+    /// The operation named in errors.
+    operation: &'static str,
+    /// What one record is, for errors.
+    record: &'static str,
+}
+
+const DATASETS: Listing = Listing {
+    table: "datasets",
+    id_column: "dataset_id",
+    operation: "list datasets",
+    record: "dataset",
+};
+
+const SAMPLES: Listing = Listing {
+    table: "samples",
+    id_column: "sample_id",
+    operation: "list samples",
+    record: "sample",
+};
 
 fn unavailable(operation: &'static str, error: &rusqlite::Error) -> TableError {
     TableError::Unavailable {
@@ -318,51 +402,8 @@ impl Table for SqliteTable {
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<DatasetPage, TableError> {
-        // Keyset paging: the page after the cursor's (created_at, id), newest first. One more
-        // row than asked tells whether there is a next page.
-        let (before_nanos, before_id) = match cursor.map(PageCursor::parse).transpose()? {
-            Some(after) => (
-                created_nanos(after.created_at, "list cursor")?,
-                after.dataset_id,
-            ),
-            None => (i64::MAX, String::new()),
-        };
-        let unbounded = cursor.is_none();
-        let owner = owner.to_owned();
-        let fetch = i64::try_from(limit).unwrap_or(i64::MAX - 1) + 1;
-        let mut datasets: Vec<Dataset> = self
-            .read("list datasets", move |connection| {
-                let mut statement = connection
-                    .prepare(
-                        "SELECT record FROM datasets WHERE owner = ?1
-                           AND (?2 OR created_nanos < ?3 OR (created_nanos = ?3 AND dataset_id < ?4))
-                         ORDER BY created_nanos DESC, dataset_id DESC LIMIT ?5",
-                    )
-                    .map_err(|e| unavailable("list datasets", &e))?;
-                let rows = statement
-                    .query_map(
-                        params![owner, unbounded, before_nanos, before_id, fetch],
-                        |row| row.get::<_, String>(0),
-                    )
-                    .map_err(|e| unavailable("list datasets", &e))?;
-                let mut datasets = Vec::new();
-                for json in rows {
-                    let json = json.map_err(|e| unavailable("list datasets", &e))?;
-                    datasets.push(parse(&json, &format!("a dataset of {owner}"))?);
-                }
-                Ok(datasets)
-            })
-            .await?;
-        let next = (datasets.len() > limit).then(|| {
-            datasets.truncate(limit);
-            datasets
-                .last()
-                .map(|last| PageCursor::after(last).to_string())
-        });
-        Ok(DatasetPage {
-            datasets,
-            next: next.flatten(),
-        })
+        let (datasets, next) = self.list(&DATASETS, owner, limit, cursor).await?;
+        Ok(DatasetPage { datasets, next })
     }
 
     async fn list_samples(
@@ -371,50 +412,8 @@ impl Table for SqliteTable {
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<SamplePage, TableError> {
-        // Keyset paging as for datasets.
-        let (before_nanos, before_id) = match cursor.map(PageCursor::parse).transpose()? {
-            Some(after) => (
-                created_nanos(after.created_at, "list cursor")?,
-                after.dataset_id,
-            ),
-            None => (i64::MAX, String::new()),
-        };
-        let unbounded = cursor.is_none();
-        let owner = owner.to_owned();
-        let fetch = i64::try_from(limit).unwrap_or(i64::MAX - 1) + 1;
-        let mut samples: Vec<Sample> = self
-            .read("list samples", move |connection| {
-                let mut statement = connection
-                    .prepare(
-                        "SELECT record FROM samples WHERE owner = ?1
-                           AND (?2 OR created_nanos < ?3 OR (created_nanos = ?3 AND sample_id < ?4))
-                         ORDER BY created_nanos DESC, sample_id DESC LIMIT ?5",
-                    )
-                    .map_err(|e| unavailable("list samples", &e))?;
-                let rows = statement
-                    .query_map(
-                        params![owner, unbounded, before_nanos, before_id, fetch],
-                        |row| row.get::<_, String>(0),
-                    )
-                    .map_err(|e| unavailable("list samples", &e))?;
-                let mut samples = Vec::new();
-                for json in rows {
-                    let json = json.map_err(|e| unavailable("list samples", &e))?;
-                    samples.push(parse(&json, &format!("a sample of {owner}"))?);
-                }
-                Ok(samples)
-            })
-            .await?;
-        let next = (samples.len() > limit).then(|| {
-            samples.truncate(limit);
-            samples
-                .last()
-                .map(|last| PageCursor::after_sample(last).to_string())
-        });
-        Ok(SamplePage {
-            samples,
-            next: next.flatten(),
-        })
+        let (samples, next) = self.list(&SAMPLES, owner, limit, cursor).await?;
+        Ok(SamplePage { samples, next })
     }
 
     async fn create_sample(&self, sample: &Sample) -> Result<(), TableError> {

@@ -24,5 +24,7 @@ pub use metrics::{Metric, Metrics, NoMetrics, Unit};
 pub use queue::{
     AnalysisRequested, AnchorRequested, Message, ObjectStored, Queue, QueueError, QueueName,
 };
-pub use table::{DatasetPage, DatasetState, NonceClaim, PageCursor, SamplePage, Table, TableError};
+pub use table::{
+    DatasetPage, DatasetState, Listed, NonceClaim, PageCursor, SamplePage, Table, TableError,
+};
 pub use token::{Claims, HmacSecret, HmacTokenSigner, TokenError, TokenSigner, WeakSecret};

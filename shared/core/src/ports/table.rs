@@ -83,42 +83,71 @@ pub struct SamplePage {
     pub next: Option<String>,
 }
 
-/// Where a page of an owner's datasets (or samples) ends: the last dataset returned, written
-/// `{created_at unix nanoseconds}:{dataset_id}`. Every adapter writes and reads this one format,
-/// so a cursor means the same on all of them; to callers it is opaque.
+/// A record the table lists newest first and pages with a [`PageCursor`]: datasets and samples.
+pub trait Listed {
+    /// Its place in a listing: when it was created and its id (ties on `created_at` are
+    /// ordered by id).
+    fn list_key(&self) -> (OffsetDateTime, &str);
+}
+
+impl Listed for Dataset {
+    fn list_key(&self) -> (OffsetDateTime, &str) {
+        (self.created_at, &self.dataset_id)
+    }
+}
+
+impl Listed for Sample {
+    fn list_key(&self) -> (OffsetDateTime, &str) {
+        (self.created_at, &self.sample_id)
+    }
+}
+
+/// Where a page of an owner's datasets (or samples) ends: the last record returned, written
+/// `{created_at unix nanoseconds}:{id}`. Every adapter writes and reads this one format, so a
+/// cursor means the same on all of them; to callers it is opaque.
 ///
 /// ```
 /// use genoflow_core::ports::PageCursor;
 ///
 /// let cursor = PageCursor::parse("1800000000000000000:d1")?;
-/// assert_eq!(cursor.dataset_id, "d1");
+/// assert_eq!(cursor.id, "d1");
 /// assert_eq!(cursor.to_string(), "1800000000000000000:d1");
 /// assert!(PageCursor::parse("yesterday").is_err());
 /// # Ok::<(), genoflow_core::ports::TableError>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PageCursor {
-    /// When the last dataset returned was created.
+    /// When the last record returned was created.
     pub created_at: OffsetDateTime,
-    /// Its id (ties on `created_at` are ordered by id).
-    pub dataset_id: String,
+    /// Its id, a dataset or a sample id (ties on `created_at` are ordered by id).
+    pub id: String,
 }
 
 impl PageCursor {
-    /// The cursor after `dataset`.
-    pub fn after(dataset: &Dataset) -> Self {
+    /// The cursor after `item`.
+    pub fn after<T: Listed>(item: &T) -> Self {
+        let (created_at, id) = item.list_key();
         Self {
-            created_at: dataset.created_at,
-            dataset_id: dataset.dataset_id.clone(),
+            created_at,
+            id: id.to_owned(),
         }
     }
 
-    /// The cursor after `sample` (sample lists page alike, `dataset_id` holding the sample id).
-    pub fn after_sample(sample: &Sample) -> Self {
-        Self {
-            created_at: sample.created_at,
-            dataset_id: sample.sample_id.clone(),
+    /// Whether the record created at `created_at` with id `id` comes after this cursor in
+    /// newest-first order (and so belongs to the next page).
+    pub fn is_after(&self, created_at: OffsetDateTime, id: &str) -> bool {
+        (created_at, id) < (self.created_at, self.id.as_str())
+    }
+
+    /// Cuts `fetched`, up to `limit + 1` records newest first, to `limit` and returns the cursor
+    /// of the next page: `Some` when a record beyond the page was fetched (and the page is not
+    /// empty).
+    pub fn next_page<T: Listed>(fetched: &mut Vec<T>, limit: usize) -> Option<String> {
+        if fetched.len() <= limit {
+            return None;
         }
+        fetched.truncate(limit);
+        fetched.last().map(|last| Self::after(last).to_string())
     }
 
     /// Reads a cursor this API returned.
@@ -130,27 +159,22 @@ impl PageCursor {
             what: "list cursor".to_owned(),
             message: format!("{cursor:?} is not a cursor this API returned"),
         };
-        let (nanos, dataset_id) = cursor.split_once(':').ok_or_else(corrupt)?;
+        let (nanos, id) = cursor.split_once(':').ok_or_else(corrupt)?;
         let nanos: i128 = nanos.parse().map_err(|_| corrupt())?;
         let created_at = OffsetDateTime::from_unix_timestamp_nanos(nanos).map_err(|_| corrupt())?;
-        if dataset_id.is_empty() {
+        if id.is_empty() {
             return Err(corrupt());
         }
         Ok(Self {
             created_at,
-            dataset_id: dataset_id.to_owned(),
+            id: id.to_owned(),
         })
     }
 }
 
 impl std::fmt::Display for PageCursor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}:{}",
-            self.created_at.unix_timestamp_nanos(),
-            self.dataset_id
-        )
+        write!(f, "{}:{}", self.created_at.unix_timestamp_nanos(), self.id)
     }
 }
 

@@ -386,7 +386,7 @@ impl Samples {
                 }
                 if samples.len() == limit {
                     let more = index + 1 < count || page.next.is_some();
-                    let next = more.then(|| crate::ports::PageCursor::after_sample(sample));
+                    let next = more.then(|| crate::ports::PageCursor::after(sample));
                     return Ok(SampleList {
                         samples,
                         next: next.map(|c| c.to_string()),

@@ -9,7 +9,9 @@ use async_trait::async_trait;
 use genoflow_core::{
     lifecycle::SampleStatus,
     model::{Batch, Dataset, Lease, LeaseKind, LoginNonce, OracleValue, Sample},
-    ports::{DatasetPage, DatasetState, NonceClaim, PageCursor, SamplePage, Table, TableError},
+    ports::{
+        DatasetPage, DatasetState, Listed, NonceClaim, PageCursor, SamplePage, Table, TableError,
+    },
 };
 use time::OffsetDateTime;
 
@@ -64,6 +66,33 @@ fn insert_new<T: Clone>(
     Ok(())
 }
 
+/// The page of an owner's records (`owned`) after `cursor`, newest first by (created_at, id),
+/// and the cursor of the next page: keyset paging, as the other adapters.
+fn page<'a, T: Listed + Clone + 'a>(
+    owned: impl Iterator<Item = &'a T>,
+    limit: usize,
+    cursor: Option<&str>,
+) -> Result<(Vec<T>, Option<String>), TableError> {
+    let after = cursor.map(PageCursor::parse).transpose()?;
+    let mut owned: Vec<&T> = owned
+        .filter(|item| {
+            let (created_at, id) = item.list_key();
+            after
+                .as_ref()
+                .is_none_or(|after| after.is_after(created_at, id))
+        })
+        .collect();
+    owned.sort_by(|a, b| b.list_key().cmp(&a.list_key()));
+    // One more than asked tells whether there is a next page.
+    let mut page: Vec<T> = owned
+        .into_iter()
+        .take(limit.saturating_add(1))
+        .cloned()
+        .collect();
+    let next = PageCursor::next_page(&mut page, limit);
+    Ok((page, next))
+}
+
 #[async_trait]
 impl Table for MemoryTable {
     async fn create_dataset(&self, dataset: &Dataset) -> Result<(), TableError> {
@@ -110,24 +139,11 @@ impl Table for MemoryTable {
         cursor: Option<&str>,
     ) -> Result<DatasetPage, TableError> {
         let state = lock(&self.state);
-        let mut owned: Vec<&Dataset> = state
+        let owned = state
             .datasets
             .values()
-            .filter(|dataset| dataset.owner == owner)
-            .collect();
-        owned.sort_by(|a, b| (b.created_at, &b.dataset_id).cmp(&(a.created_at, &a.dataset_id)));
-        // Keyset paging, as the other adapters: the datasets after the cursor's (created_at, id).
-        let after = cursor.map(PageCursor::parse).transpose()?;
-        let mut rest = owned.into_iter().filter(|dataset| {
-            after.as_ref().is_none_or(|after| {
-                (dataset.created_at, &dataset.dataset_id) < (after.created_at, &after.dataset_id)
-            })
-        });
-        let datasets: Vec<Dataset> = rest.by_ref().take(limit).cloned().collect();
-        let next = rest
-            .next()
-            .and(datasets.last())
-            .map(|last| PageCursor::after(last).to_string());
+            .filter(|dataset| dataset.owner == owner);
+        let (datasets, next) = page(owned, limit, cursor)?;
         Ok(DatasetPage { datasets, next })
     }
 
@@ -138,23 +154,11 @@ impl Table for MemoryTable {
         cursor: Option<&str>,
     ) -> Result<SamplePage, TableError> {
         let state = lock(&self.state);
-        let mut owned: Vec<&Sample> = state
+        let owned = state
             .samples
             .values()
-            .filter(|sample| sample.owner == owner)
-            .collect();
-        owned.sort_by(|a, b| (b.created_at, &b.sample_id).cmp(&(a.created_at, &a.sample_id)));
-        let after = cursor.map(PageCursor::parse).transpose()?;
-        let mut rest = owned.into_iter().filter(|sample| {
-            after.as_ref().is_none_or(|after| {
-                (sample.created_at, &sample.sample_id) < (after.created_at, &after.dataset_id)
-            })
-        });
-        let samples: Vec<Sample> = rest.by_ref().take(limit).cloned().collect();
-        let next = rest
-            .next()
-            .and(samples.last())
-            .map(|last| PageCursor::after_sample(last).to_string());
+            .filter(|sample| sample.owner == owner);
+        let (samples, next) = page(owned, limit, cursor)?;
         Ok(SamplePage { samples, next })
     }
 
