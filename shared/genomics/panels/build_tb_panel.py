@@ -24,6 +24,7 @@ import re
 import sys
 from pathlib import Path
 
+from genbank import qualifier, read_record
 from mtbc_sketch import write_sketch
 
 CHROM = "NC_000962.3"
@@ -50,46 +51,26 @@ def gzip_bytes(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def read_features(lines: list) -> list:
-    """(kind, location, qualifier lines) of every feature of the FEATURES table: a feature's
-    qualifiers run until the next feature, however many lines they take."""
-    features = []
-    inside = False
-    for line in lines:
-        if line.startswith("FEATURES"):
-            inside = True
-        elif inside and not line.startswith(" "):
-            break
-        elif inside and re.match(r"^     \S", line):
-            kind, location = line.split(None, 1)
-            features.append((kind, location.strip(), []))
-        elif inside and features and line.startswith("                     /"):
-            features[-1][2].append(line.strip())
-    return features
-
-
 def read_genes(gbk: Path) -> dict:
     genes = {}
     location = re.compile(r"^(complement\()?(\d+)\.\.(\d+)\)?$")
-    with gzip.open(gbk, "rt") as f:
-        lines = f.read().split("\n")
-    features = read_features(lines)
+    _, _, _, features = read_record(gbk)
     # NCBI Gene ids of the `gene` features, by locus tag and location (the CDS or rRNA and its
     # gene feature share both).
     gene_ids = {}
     for kind, where, qualifiers in features:
         if kind != "gene":
             continue
-        locus = next((q.split('"')[1] for q in qualifiers if q.startswith("/locus_tag=")), "")
-        ids = [q.split('"')[1].split(":", 1)[1] for q in qualifiers if q.startswith('/db_xref="GeneID:')]
+        locus = qualifier(qualifiers, "locus_tag")
+        ids = [v.split(":", 1)[1] for n, v in qualifiers if n == "db_xref" and v.startswith("GeneID:")]
         if locus and ids:
             gene_ids[(locus, where)] = ids[0]
     for kind, where, qualifiers in features:
         m = location.match(where)
         if kind not in ("CDS", "rRNA") or not m:
             continue
-        names = [q.split('"')[1] for q in qualifiers if q.startswith(("/gene=", "/locus_tag="))]
-        locus = next((q.split('"')[1] for q in qualifiers if q.startswith("/locus_tag=")), "")
+        names = [v for n, v in qualifiers if n in ("gene", "locus_tag")]
+        locus = qualifier(qualifiers, "locus_tag")
         for name in names:
             if name in GENES and name not in genes:
                 genes[name] = {

@@ -11,52 +11,16 @@ sorted keys, indent 2, the same input gives the same bytes.
 PANEL_TSV defaults to shared/genomics/panels/tb-who-2023/panel.tsv of this repository.
 """
 
-import gzip
 import json
-import re
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_PANEL = HERE.parents[2] / "shared/genomics/panels/tb-who-2023/panel.tsv"
-
-
-def qualifier_values(lines: list) -> list:
-    """(name, value) of each qualifier; a value continued over several lines is joined with a
-    space, as GenBank wraps free text."""
-    values = []
-    for line in lines:
-        text = line.strip()
-        if text.startswith("/"):
-            name, _, value = text[1:].partition("=")
-            values.append([name, value])
-        elif values:
-            values[-1][1] += " " + text
-    return [(name, value.strip('"')) for name, value in values]
-
-
-def read_record(path: Path):
-    """The record's accession.version, organism, taxon id and features (kind, location,
-    qualifiers)."""
-    with gzip.open(path, "rt") as f:
-        lines = f.read().split("\n")
-    version = next(line.split()[1] for line in lines if line.startswith("VERSION "))
-    organism = next(line[12:].strip() for line in lines if line.startswith("  ORGANISM "))
-    features, inside = [], False
-    for line in lines:
-        if line.startswith("FEATURES"):
-            inside = True
-        elif inside and not line.startswith(" "):
-            break
-        elif inside and re.match(r"^     \S", line):
-            kind, location = line.split(None, 1)
-            features.append((kind, location.strip(), []))
-        elif inside and features:
-            features[-1][2].append(line)
-    features = [(kind, location, qualifier_values(q)) for kind, location, q in features]
-    source = next(q for kind, _, q in features if kind == "source")
-    taxid = next(int(v.split(":", 1)[1]) for n, v in source if n == "db_xref" and v.startswith("taxon:"))
-    return version, organism, taxid, features
+PANELS = HERE.parents[2] / "shared/genomics/panels"
+DEFAULT_PANEL = PANELS / "tb-who-2023/panel.tsv"
+# The GenBank reader the panel build uses.
+sys.path.insert(0, str(PANELS))
+from genbank import read_record  # noqa: E402
 
 
 def read_panel(path: Path) -> list:
