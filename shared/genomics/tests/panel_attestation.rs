@@ -36,12 +36,20 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     encoder.finish().unwrap()
 }
 
+const PANEL_FILES: [&str; 5] = [
+    "panel.tsv",
+    "reference.fa.gz",
+    "catalogue.tsv.gz",
+    "lineage-barcode.bed",
+    "mtbc-sketch.bin",
+];
+
 /// A fresh directory holding a copy of the built-in panel's files.
 fn copy_of_built_in(test: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("genoflow-{test}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    for file in ["panel.tsv", "reference.fa.gz", "catalogue.tsv.gz"] {
+    for file in PANEL_FILES {
         std::fs::copy(built_in_dir().join(file), dir.join(file)).unwrap();
     }
     dir
@@ -57,15 +65,18 @@ fn built_in_catalogue_attestation_is_recomputable_by_hand() {
     let catalogue_tsv = sha256_hex(&gunzip(
         &std::fs::read(dir.join("catalogue.tsv.gz")).unwrap(),
     ));
+    let barcode = sha256_hex(&std::fs::read(dir.join("lineage-barcode.bed")).unwrap());
+    let sketch = sha256_hex(&std::fs::read(dir.join("mtbc-sketch.bin")).unwrap());
     // Canonical JSON written by hand: keys sorted by their bytes, no whitespace.
     let canonical = format!(
         concat!(
             r#"{{"catalogue":"WHO 2023 2nd edition","#,
-            r#""files":{{"catalogue.tsv":"{}","panel.tsv":"{}","reference.fa":"{}"}},"#,
+            r#""files":{{"catalogue.tsv":"{}","lineage-barcode.bed":"{}","mtbc-sketch.bin":"{}","#,
+            r#""panel.tsv":"{}","reference.fa":"{}"}},"#,
             r#""id":"tb-who-2023","panel":"tb-who-2023","reference":"NC_000962.3","#,
             r#""source":"catalogue"}}"#
         ),
-        catalogue_tsv, panel_tsv, reference_fa
+        catalogue_tsv, barcode, sketch, panel_tsv, reference_fa
     );
 
     let panel = Panel::load("tb-who-2023").unwrap();
@@ -119,6 +130,45 @@ fn a_changed_catalogue_line_changes_the_attested_value() {
     assert_eq!(changed.files.panel_tsv, built_in.files.panel_tsv);
     assert_eq!(changed.files.reference_fa, built_in.files.reference_fa);
     assert_ne!(changed.sha256, built_in.sha256);
+}
+
+#[test]
+fn the_lineage_barcode_and_the_species_sketch_are_attested_when_the_panel_has_them() {
+    let built_in = Panel::load("tb-who-2023").unwrap();
+    let attested = built_in.catalogue_attestation();
+
+    // One barcode site less: the lineage would rest on other data, and the value says so.
+    let dir = copy_of_built_in("changed-barcode");
+    let bed = std::fs::read_to_string(dir.join("lineage-barcode.bed")).unwrap();
+    let (kept, _last_site) = bed.trim_end().rsplit_once('\n').unwrap();
+    std::fs::write(dir.join("lineage-barcode.bed"), format!("{kept}\n")).unwrap();
+    let changed = Panel::load(dir.to_str().unwrap());
+
+    // Without the two optional files, the document names the three others only.
+    for file in ["lineage-barcode.bed", "mtbc-sketch.bin"] {
+        std::fs::remove_file(dir.join(file)).unwrap();
+    }
+    let without = Panel::load(dir.to_str().unwrap());
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    let changed = changed.unwrap().catalogue_attestation();
+    assert_eq!(changed.key, attested.key);
+    assert_ne!(changed.value, attested.value);
+    let without = without.unwrap().catalogue_document();
+    let names: Vec<&String> = without["files"].as_object().unwrap().keys().collect();
+    assert_eq!(names, ["catalogue.tsv", "panel.tsv", "reference.fa"]);
+    let document = built_in.catalogue_document();
+    let names: Vec<&String> = document["files"].as_object().unwrap().keys().collect();
+    assert_eq!(
+        names,
+        [
+            "catalogue.tsv",
+            "lineage-barcode.bed",
+            "mtbc-sketch.bin",
+            "panel.tsv",
+            "reference.fa"
+        ]
+    );
 }
 
 #[test]

@@ -129,6 +129,10 @@ pub struct PanelFiles {
     pub reference_fa: String,
     /// `catalogue.tsv.gz`, decompressed.
     pub catalogue_tsv: String,
+    /// `lineage-barcode.bed`, when the panel has one (the report's lineage rests on it).
+    pub lineage_barcode: Option<String>,
+    /// `mtbc-sketch.bin`, when the panel has one (the report's species verdict rests on it).
+    pub species_sketch: Option<String>,
 }
 
 /// A variant key: position and alleles after normalisation (see [`Panel::normalise`]).
@@ -178,16 +182,9 @@ impl Panel {
     /// ```
     pub fn load(name_or_dir: &str) -> Result<Self, Error> {
         if name_or_dir == BUILTIN_TB {
-            let mut panel =
-                Self::from_bytes(TB_PANEL_TSV, TB_REFERENCE, TB_CATALOGUE, "built-in panel")?
-                    .with_barcode(TB_BARCODE, "built-in panel")?;
-            panel.species_sketch = Some(std::sync::Arc::new(
-                Sketch::from_bytes(TB_SKETCH).map_err(|message| Error::Panel {
-                    panel: name_or_dir.to_owned(),
-                    message: format!("{SKETCH_FILE}: {message}"),
-                })?,
-            ));
-            return Ok(panel);
+            return Self::from_bytes(TB_PANEL_TSV, TB_REFERENCE, TB_CATALOGUE, "built-in panel")?
+                .with_barcode(TB_BARCODE, "built-in panel")?
+                .with_sketch(TB_SKETCH, name_or_dir);
         }
         let dir = Path::new(name_or_dir);
         if !dir.is_dir() {
@@ -216,12 +213,7 @@ impl Panel {
         }
         // Optional: without it the species verdict is `unknown`.
         if dir.join(SKETCH_FILE).is_file() {
-            let sketch =
-                Sketch::from_bytes(&read(SKETCH_FILE)?).map_err(|message| Error::Panel {
-                    panel: name_or_dir.to_owned(),
-                    message: format!("{SKETCH_FILE}: {message}"),
-                })?;
-            panel.species_sketch = Some(std::sync::Arc::new(sketch));
+            panel = panel.with_sketch(&read(SKETCH_FILE)?, name_or_dir)?;
         }
         Ok(panel)
     }
@@ -249,6 +241,8 @@ impl Panel {
             panel_tsv: hex::encode(Sha256::digest(panel_tsv)),
             reference_fa: hex::encode(Sha256::digest(&reference_fa)),
             catalogue_tsv: hex::encode(Sha256::digest(&catalogue_tsv)),
+            lineage_barcode: None,
+            species_sketch: None,
         };
 
         let mut panel = Panel {
@@ -296,7 +290,20 @@ impl Panel {
         hasher.update((bytes.len() as u64).to_le_bytes());
         hasher.update(bytes);
         self.sha256 = hex::encode(hasher.finalize());
+        self.files.lineage_barcode = Some(hex::encode(Sha256::digest(bytes)));
         self.barcode = Some(barcode);
+        Ok(self)
+    }
+
+    /// Adds the species check's sketch. The pipeline id covers it through the sketch's
+    /// configuration (`species::configuration`), the catalogue attestation through its SHA-256.
+    fn with_sketch(mut self, bytes: &[u8], origin: &str) -> Result<Self, Error> {
+        let sketch = Sketch::from_bytes(bytes).map_err(|message| Error::Panel {
+            panel: origin.to_owned(),
+            message: format!("{SKETCH_FILE}: {message}"),
+        })?;
+        self.files.species_sketch = Some(hex::encode(Sha256::digest(bytes)));
+        self.species_sketch = Some(std::sync::Arc::new(sketch));
         Ok(self)
     }
 
@@ -332,9 +339,11 @@ impl Panel {
     }
 
     /// What the oracle attests for the `catalogue` source: the panel's name, catalogue and
-    /// reference, and the SHA-256 (hex) of each of its files, decompressed. Anyone holding the
-    /// panel directory can recompute it: hash the three files, write this document as canonical
-    /// JSON ([`canonical_json`](super::attestation::canonical_json)), hash that.
+    /// reference, and the SHA-256 (hex) of each of its files, decompressed: the three the
+    /// resistance calls rest on, and the lineage barcode and the species sketch when the panel
+    /// has them. Anyone holding the panel directory can recompute it: hash the files, write
+    /// this document as canonical JSON ([`canonical_json`](super::attestation::canonical_json)),
+    /// hash that.
     ///
     /// ```
     /// use genoflow_genomics::analysis::Panel;
@@ -344,17 +353,26 @@ impl Panel {
     /// assert_eq!(document["files"]["panel.tsv"].as_str().unwrap().len(), 64);
     /// ```
     pub fn catalogue_document(&self) -> Value {
+        let mut files = json!({
+            "panel.tsv": self.files.panel_tsv,
+            "reference.fa": self.files.reference_fa,
+            "catalogue.tsv": self.files.catalogue_tsv,
+        });
+        for (name, hash) in [
+            (BARCODE_FILE, &self.files.lineage_barcode),
+            (SKETCH_FILE, &self.files.species_sketch),
+        ] {
+            if let Some(hash) = hash {
+                files[name] = json!(hash);
+            }
+        }
         json!({
             "source": "catalogue",
             "id": self.name,
             "panel": self.name,
             "catalogue": self.catalogue_name,
             "reference": self.reference,
-            "files": {
-                "panel.tsv": self.files.panel_tsv,
-                "reference.fa": self.files.reference_fa,
-                "catalogue.tsv": self.files.catalogue_tsv,
-            },
+            "files": files,
         })
     }
 
