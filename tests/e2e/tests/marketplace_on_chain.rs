@@ -169,9 +169,11 @@ async fn a_purchase_on_chain_opens_the_sample_through_genoflow_serve() {
     assert_eq!(shown["reputation"]["total"], 5);
     assert_eq!(shown["sample"]["sample_id"], sample_id.as_str());
     assert_eq!(shown["sample"]["analysed"], true);
+    // The sample's kept answer: its class, and the drugs first-line first.
+    assert_eq!(shown["sample"]["classification"], "MDR-TB");
     assert_eq!(
         shown["sample"]["resistant_drugs"],
-        json!(["Ethionamide", "Isoniazid", "Pyrazinamide", "Rifampicin"])
+        json!(["Rifampicin", "Isoniazid", "Pyrazinamide", "Ethionamide"])
     );
     let (status, one) = anonymous
         .call(Method::GET, &format!("/marketplace/{listing}"), None)
