@@ -45,6 +45,11 @@ export const SORTS = [
 
 const CLASS_WORDS = { none: 'No resistance found', 'other-resistance': 'Other resistance', undetermined: 'Undetermined' };
 
+/** What to call a sample in a heading: its name, else its files' names ("R1.fastq.gz + R2.fastq.gz"), else its id. */
+export function sampleTitle(sample) {
+  return sample?.sample_name || (sample?.files || []).map((f) => f.filename).filter(Boolean).join(' + ') || `Sample ${sample?.sample_id ?? ''}`.trim();
+}
+
 /** "MDR-TB: resistant to rifampicin, isoniazid" in short, or null before the analysis. */
 export function resultSummary(result) {
   if (!result) return null;

@@ -5,7 +5,7 @@
 
 import { clear, h } from '../lib/dom.js';
 import { formatBytes, formatNumber, formatStx } from '../lib/format.js';
-import { resultSummary } from '../lib/samples.js';
+import { resultSummary, sampleTitle } from '../lib/samples.js';
 import { errorLine, noChain, renderReputation } from './common.js';
 import { busy, renderTx, runCall } from './tx.js';
 
@@ -77,7 +77,7 @@ export function mountMarketplace(ctx) {
       'article',
       { class: 'card listing', dataset: { testid: 'listing', listingId: listing.listing_id, price: listing.price, seller: seller.address } },
       h('div', { class: 'card-head' },
-        h('h2', {}, sample.files?.map((f) => f.filename).join(' + ') || `Sample ${sample.sample_id}`),
+        h('h2', {}, sampleTitle(sample)),
         h('span', { class: 'price', dataset: { testid: 'listing-price' } }, formatStx(listing.price))),
       h('dl', { class: 'facts' },
         h('dt', {}, 'Seller'),

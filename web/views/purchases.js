@@ -1,9 +1,10 @@
-// "Purchases": GET /purchases, the samples you may read because you bought them, with links
-// to their datasets (report, proof, file downloads), the seller's reputation read from chain,
-// and rating the seller 1–5 (once per seller).
+// "Purchases": GET /purchases, the samples you may read because you bought them (each read as
+// GET /samples/{id}: its name, status, result and files), with links to their datasets (report,
+// proof, file downloads), the seller's reputation read from chain, and rating the seller 1–5
+// (once per seller).
 
 import { h } from '../lib/dom.js';
-import { statusWords } from '../lib/format.js';
+import { fileStatusWords, resultSummary, sampleStatusWords, sampleTitle } from '../lib/samples.js';
 import { chainPage, errorLine, loadChainSlice, loadOnRoute, renderReputation } from './common.js';
 import { busy, renderTx, runCall } from './tx.js';
 const sellerAddress = (seller) => (typeof seller === 'string' ? seller : seller?.address);
@@ -20,8 +21,12 @@ export function mountPurchases(ctx) {
       const loaded = await loadChainSlice(ctx, 'purchases', async (me) => {
         const answer = await api.listPurchases();
         const items = await Promise.all((answer.purchases || []).map(async (purchase) => {
-          const datasets = await Promise.all((purchase.dataset_ids || []).map((id) => api.getDataset(id).catch((error) => ({ dataset_id: id, error: error.message }))));
-          return { ...purchase, datasets };
+          try {
+            return { ...purchase, sample: await api.getSample(purchase.sample_id) };
+          } catch (error) {
+            if (error.status === 401) throw error;
+            return { ...purchase, sampleError: error.message };
+          }
         }));
         const sellers = [...new Set(items.map((p) => sellerAddress(p.seller)).filter(Boolean))];
         const reputations = Object.fromEntries(await Promise.all(sellers.map(async (s) => [s, await readSeller(s)])));
@@ -75,15 +80,16 @@ export function mountPurchases(ctx) {
     return h(
       'article',
       { class: 'card purchase', dataset: { testid: 'purchase', sampleId: purchase.sample_id, listingId: purchase.listing_id } },
-      h('h2', {}, `Sample ${purchase.sample_id}`),
+      h('h2', { dataset: { testid: 'purchase-title' } }, sampleTitle(purchase.sample ?? { sample_id: purchase.sample_id })),
       h('dl', { class: 'facts' },
+        h('dt', {}, 'Result'), h('dd', { dataset: { testid: 'purchase-result' } }, purchaseResult(purchase)),
         h('dt', {}, 'Seller'), h('dd', {}, h('code', {}, seller), purchase.seller?.name ? ` · ${purchase.seller.name}` : ''),
         h('dt', {}, 'Seller’s reputation'), h('dd', { dataset: { testid: 'seller-reputation' } }, renderReputation(state.purchases.reputations[seller])),
         h('dt', {}, 'On chain'), h('dd', { class: 'muted small' }, `listing u${purchase.listing_id} · dataset u${purchase.chain_dataset_id}`)),
       h('h3', {}, 'Files'),
-      h('ul', { class: 'inputs' }, purchase.datasets.map((d) => h('li', {},
-        h('a', { href: `#/datasets/${encodeURIComponent(d.dataset_id)}`, dataset: { testid: 'purchased-dataset', datasetId: d.dataset_id } }, d.filename || d.dataset_id),
-        d.status ? ` · ${statusWords(d.status)}` : '', d.error ? h('span', { class: 'error' }, ` · ${d.error}`) : null))),
+      h('ul', { class: 'inputs' }, purchasedFiles(purchase).map((f) => h('li', {},
+        h('a', { href: `#/datasets/${encodeURIComponent(f.dataset_id)}`, dataset: { testid: 'purchased-dataset', datasetId: f.dataset_id } }, f.filename || f.dataset_id),
+        f.status && purchase.sample ? ` · ${fileStatusWords(f, purchase.sample)}` : ''))),
       h('h3', {}, 'Rate the seller'),
       rating
         ? h('p', { dataset: { testid: 'your-rating' } }, `You rated this purchase ${rating} of 5.`)
@@ -93,4 +99,16 @@ export function mountPurchases(ctx) {
       renderTx(ctx, tx, key),
     );
   }
+}
+
+/** The sample's answer ("MDR-TB · Resistant: …"), else its state in words. */
+function purchaseResult(purchase) {
+  if (purchase.sampleError) return h('span', { class: 'error' }, `The sample could not be read: ${purchase.sampleError}`);
+  const summary = resultSummary(purchase.sample?.result);
+  return summary ? `${summary.classification} · ${summary.resistant}` : sampleStatusWords(purchase.sample?.status);
+}
+
+/** The files to open: the sample's, or (when it could not be read) the purchase's dataset ids. */
+function purchasedFiles(purchase) {
+  return purchase.sample?.files ?? (purchase.dataset_ids || []).map((id) => ({ dataset_id: id }));
 }

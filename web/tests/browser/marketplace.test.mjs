@@ -247,6 +247,9 @@ test('seller, buyer and a third account: register, list, buy, read, rate and sub
   const purchase = buyer.page.locator(`[data-testid=purchase][data-sample-id="${sampleId}"]`);
   await purchase.waitFor({ timeout: 60_000 });
   assert.equal(await purchase.getByTestId('purchased-dataset').count(), 2);
+  // The bought sample as its owner's list shows it: its name (here its files'), and its answer.
+  assert.equal(await purchase.getByTestId('purchase-title').textContent(), 'tb-demo_R1.fastq.gz + tb-demo_R2.fastq.gz');
+  assert.equal(await purchase.getByTestId('purchase-result').textContent(), 'MDR-TB · Resistant: Rifampicin, Isoniazid, Pyrazinamide, Ethionamide');
   await checkScreen(buyer.page, 'purchases', 'the purchases');
   await purchase.locator(`[data-testid=purchased-dataset][data-dataset-id="${r1.id}"]`).click();
   await buyer.page.locator('[data-testid=drug-call][data-drug="Rifampicin"]').waitFor({ timeout: 60_000 });

@@ -2,7 +2,7 @@
 // sample (the fallback of GET /samples), search/filter/sort, and time left.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { deriveSampleStatus, fileStatusWords, filterSamples, formatTimeLeft, groupDatasets, progressMeter, resultSummary } from '../../lib/samples.js';
+import { deriveSampleStatus, fileStatusWords, filterSamples, formatTimeLeft, groupDatasets, progressMeter, resultSummary, sampleTitle } from '../../lib/samples.js';
 
 const row = (id, sample, filename, status, extra = {}) => ({ dataset_id: id, sample_id: sample, filename, size: 10, status, created_at: `2026-01-0${id}T00:00:00Z`, ...extra });
 
@@ -43,6 +43,14 @@ test('search, filters and sorts', () => {
   assert.deepEqual(filterSamples(list, { result: 'mdr-tb' }).map((s) => s.sample_id), ['a']);
   assert.equal(resultSummary(list[1].result).classification, 'No resistance found');
   assert.equal(resultSummary(null), null);
+});
+
+test('a sample is called by its name, else by its files, else by its id', () => {
+  const files = [{ filename: 'a_R1.fq.gz' }, { filename: 'a_R2.fq.gz' }];
+  assert.equal(sampleTitle({ sample_id: 's1', sample_name: 'TB-042', files }), 'TB-042');
+  assert.equal(sampleTitle({ sample_id: 's1', sample_name: null, files }), 'a_R1.fq.gz + a_R2.fq.gz');
+  assert.equal(sampleTitle({ sample_id: 's1', files: [] }), 'Sample s1');
+  assert.equal(sampleTitle({ sample_id: 's1' }), 'Sample s1');
 });
 
 test('speed and time left', () => {
