@@ -150,31 +150,36 @@ fn key(name: &str, key_type: KeyType) -> Result<KeySchemaElement, SetupError> {
         .map_err(|error| failed(format!("key {name}"), error.to_string()))
 }
 
+/// A global secondary index of `table` on `partition` and `sort`, projecting every attribute.
+fn all_projected(
+    table: &str,
+    name: &str,
+    partition: &str,
+    sort: &str,
+) -> Result<GlobalSecondaryIndex, SetupError> {
+    GlobalSecondaryIndex::builder()
+        .index_name(name)
+        .key_schema(key(partition, KeyType::Hash)?)
+        .key_schema(key(sort, KeyType::Range)?)
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::All)
+                .build(),
+        )
+        .build()
+        .map_err(|error| failed(format!("table {table}"), error.to_string()))
+}
+
 async fn create_table(config: &SdkConfig, table: &str) -> Result<(), SetupError> {
     let dynamodb = aws_sdk_dynamodb::Client::new(config);
     let what = || format!("table {table}");
-    let index = GlobalSecondaryIndex::builder()
-        .index_name(OWNER_INDEX)
-        .key_schema(key(OWNER_INDEX_PARTITION, KeyType::Hash)?)
-        .key_schema(key(OWNER_INDEX_SORT, KeyType::Range)?)
-        .projection(
-            Projection::builder()
-                .projection_type(ProjectionType::All)
-                .build(),
-        )
-        .build()
-        .map_err(|error| failed(what(), error.to_string()))?;
-    let samples = GlobalSecondaryIndex::builder()
-        .index_name(SAMPLE_INDEX)
-        .key_schema(key(SAMPLE_INDEX_PARTITION, KeyType::Hash)?)
-        .key_schema(key(SAMPLE_INDEX_SORT, KeyType::Range)?)
-        .projection(
-            Projection::builder()
-                .projection_type(ProjectionType::All)
-                .build(),
-        )
-        .build()
-        .map_err(|error| failed(what(), error.to_string()))?;
+    let index = all_projected(table, OWNER_INDEX, OWNER_INDEX_PARTITION, OWNER_INDEX_SORT)?;
+    let samples = all_projected(
+        table,
+        SAMPLE_INDEX,
+        SAMPLE_INDEX_PARTITION,
+        SAMPLE_INDEX_SORT,
+    )?;
     let created = dynamodb
         .create_table()
         .table_name(table)
