@@ -49,3 +49,36 @@ export function append(element, ...children) {
   element.append(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
   return element;
 }
+
+// The attributes that name an element among its siblings across re-renders.
+const FOCUS_KEYS = ['testid', 'sampleId', 'datasetId', 'key', 'drug'];
+
+const signature = (element) => [element.tagName, element.id, ...FOCUS_KEYS.map((k) => element.dataset?.[k] ?? '')].join('\u0001');
+
+/** The element's signature and its place among the siblings that share it. */
+function focusStep(element) {
+  const own = signature(element);
+  return { own, index: [...element.parentElement.children].filter((e) => signature(e) === own).indexOf(element) };
+}
+
+/**
+ * Runs `render`, which rebuilds `container`, and puts keyboard focus back on the control that
+ * had it, when the new content has the same one (same tag, id, test id and row keys, in the
+ * same place among its like). A screen that re-renders while it polls otherwise drops a keyboard
+ * user's place to the top of the page.
+ */
+export function keepingFocus(container, render) {
+  const focused = document.activeElement;
+  const path = [];
+  if (focused && focused !== container && container.contains(focused)) {
+    for (let e = focused; e !== container; e = e.parentElement) path.unshift(focusStep(e));
+  }
+  render();
+  if (!path.length || container.contains(document.activeElement)) return;
+  let at = container;
+  for (const step of path) {
+    at = [...at.children].filter((e) => signature(e) === step.own)[step.index];
+    if (!at) return;
+  }
+  at.focus({ preventScroll: true });
+}

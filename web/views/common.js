@@ -1,7 +1,7 @@
 // Pieces several screens show: a seller's reputation, and the line that says no chain is
 // connected.
 
-import { clear, h } from '../lib/dom.js';
+import { clear, h, keepingFocus } from '../lib/dom.js';
 import { formatNumber } from '../lib/format.js';
 
 /** Reputation from the chain ({verifiedRatings…}) or from the API ({verified_ratings…}). */
@@ -51,6 +51,14 @@ export async function loadChainSlice(ctx, slice, read) {
     store.patch(slice, { loading: false, loaded: true, error: error.status === 401 ? null : error.message });
     return false;
   }
+}
+
+/**
+ * Renders the screen element `id` from the state each time `select` changes, keeping keyboard
+ * focus on the control that had it (a transaction's progress re-renders the whole screen).
+ */
+export function watchScreen(store, select, id, render) {
+  store.watch(select, (state) => keepingFocus(document.getElementById(id), () => render(state)));
 }
 
 /** Loads a screen's slice when its route is shown to a signed-in user. */

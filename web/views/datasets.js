@@ -6,7 +6,7 @@
 // quiet minutes, not while the tab is hidden). Opening a row opens the sample's report (the
 // page of its first file: one sample, one report).
 
-import { clear, h } from '../lib/dom.js';
+import { append, clear, h, keepingFocus } from '../lib/dom.js';
 import { describeProblem, formatBytes, formatDate, statusWords } from '../lib/format.js';
 import {
   RESULT_FILTERS,
@@ -154,7 +154,11 @@ export function mountDatasets(ctx) {
       }
     },
     searchSamples(query) {
-      store.patch('samples', { query: { ...list().query, ...query }, items: [], next: null, olderIds: null, loadedMore: false, loaded: false });
+      const asked = { ...list().query, ...query };
+      // The same question again (a typing pause after a filter already sent it) only refreshes:
+      // emptying the list would drop the reader's place and focus.
+      if (JSON.stringify(asked) === JSON.stringify(list().query)) return store.dispatch('refreshSamples');
+      store.patch('samples', { query: asked, items: [], next: null, olderIds: null, loadedMore: false, loaded: false });
       return store.dispatch('refreshSamples');
     },
   });
@@ -181,10 +185,15 @@ export function mountDatasets(ctx) {
     typing = setTimeout(() => store.dispatch('searchSamples', readQuery()), 350);
   });
 
+  // A poll that changes nothing leaves the rows alone; one that does keeps the focused control.
+  let shownRows = null;
   store.watch((s) => s.samples, ({ samples }) => {
-    const body = $('sample-rows');
-    clear(body);
-    for (const sample of samples.items) body.append(sampleRow(sample));
+    const rows = JSON.stringify(samples.items);
+    if (rows !== shownRows) {
+      shownRows = rows;
+      const body = $('sample-rows');
+      keepingFocus(body, () => append(clear(body), samples.items.map(sampleRow)));
+    }
     $('list-error').textContent = samples.error || '';
     $('list-error').hidden = !samples.error;
     const filtered = Boolean(samples.query.q || samples.query.status || samples.query.result);

@@ -6,7 +6,7 @@
 import { clear, h } from '../lib/dom.js';
 import { formatBytes, formatNumber, formatStx } from '../lib/format.js';
 import { resultSummary, sampleTitle } from '../lib/samples.js';
-import { errorLine, noChain, renderReputation } from './common.js';
+import { errorLine, noChain, renderReputation, watchScreen } from './common.js';
 import { busy, renderTx, runCall } from './tx.js';
 
 const $ = (id) => document.getElementById(id);
@@ -39,7 +39,7 @@ export function mountMarketplace(ctx) {
     if (route.name === 'marketplace' && !marketplace.loading) store.dispatch('loadMarketplace');
   });
 
-  store.watch((s) => [s.marketplace, s.txs, s.session], (state) => {
+  watchScreen(store, (s) => [s.marketplace, s.txs, s.session], 'marketplace-page', (state) => {
     const page = clear($('marketplace-page'));
     if (!ctx.chainReady) {
       page.append(noChain('Marketplace'));

@@ -4,7 +4,7 @@
 import { ROLES } from '../lib/contracts.js';
 import { append, h } from '../lib/dom.js';
 import { formatNumber } from '../lib/format.js';
-import { chainPage, errorLine, loadChainSlice, loadOnRoute, reputationText } from './common.js';
+import { chainPage, errorLine, loadChainSlice, loadOnRoute, reputationText, watchScreen } from './common.js';
 import { busy, renderTx, runCall } from './tx.js';
 
 export function mountProfile(ctx) {
@@ -30,7 +30,7 @@ export function mountProfile(ctx) {
 
   loadOnRoute(ctx, 'profile', 'loadProfile');
 
-  store.watch((s) => [s.profile, s.txs.identity, s.session], (state) => {
+  watchScreen(store, (s) => [s.profile, s.txs.identity, s.session], 'profile-page', (state) => {
     const page = chainPage(ctx, 'profile-page', 'Profile', state.session);
     if (!page) return;
     const { profile } = state;

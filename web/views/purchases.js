@@ -5,7 +5,7 @@
 
 import { h } from '../lib/dom.js';
 import { fileStatusWords, resultSummary, sampleStatusWords, sampleTitle } from '../lib/samples.js';
-import { chainPage, errorLine, loadChainSlice, loadOnRoute, renderReputation } from './common.js';
+import { chainPage, errorLine, loadChainSlice, loadOnRoute, renderReputation, watchScreen } from './common.js';
 import { busy, renderTx, runCall } from './tx.js';
 const sellerAddress = (seller) => (typeof seller === 'string' ? seller : seller?.address);
 
@@ -54,7 +54,7 @@ export function mountPurchases(ctx) {
 
   loadOnRoute(ctx, 'purchases', 'loadPurchases');
 
-  store.watch((s) => [s.purchases, s.txs, s.session], (state) => {
+  watchScreen(store, (s) => [s.purchases, s.txs, s.session], 'purchases-page', (state) => {
     const page = chainPage(ctx, 'purchases-page', 'Purchases', state.session);
     if (!page) return;
     const { purchases } = state;

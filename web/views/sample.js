@@ -6,7 +6,7 @@
 
 import { apiUrl } from '../lib/api.js';
 import { inputsHash, makeCommitment } from '../lib/contracts.js';
-import { append, clear, h } from '../lib/dom.js';
+import { append, clear, h, keepingFocus } from '../lib/dom.js';
 import {
   FINAL_STATUSES, REPORT_STATUSES, describeProblem, figureLabel, formatBytes, formatDate, formatNumber,
   formatPercent, formatStx, humanKey, orderedEntries, parseStx, statusWords,
@@ -356,24 +356,27 @@ export function mountSample(ctx) {
     store.dispatch('refreshDetail');
   });
 
-  store.watch((s) => [s.detail, s.txs], (state) => {
+  store.watch((s) => [s.detail, s.txs], (state) => keepingFocus($('detail'), () => renderDetail(state)));
+
+  function renderDetail(state) {
     const container = $('detail');
-    clear(container);
     const d = state.detail;
+    // Re-rendering the same dataset keeps the collapsed sections the reader opened.
+    const sameDataset = d && container.dataset.shown === d.id;
+    const open = new Set(sameDataset ? [...container.querySelectorAll('details[data-key]')].filter((e) => e.open).map((e) => e.dataset.key) : []);
+    clear(container);
+    container.dataset.shown = d?.id ?? '';
     if (!d) return;
     if (!d.dataset) {
       container.append(h('div', { class: 'card' }, h('p', { class: d.loadError ? 'error' : 'muted' }, d.loadError || 'Loading…')));
       return;
     }
-    // Re-rendering keeps which collapsed sections the reader opened.
-    const open = new Set([...container.querySelectorAll('details[data-key]')].filter((e) => e.open).map((e) => e.dataset.key));
-    clear(container);
     if (d.report) append(container, renderReportPage(state, d));
     else append(container, renderDataset(state, d), renderChain(state, d), renderReportCard(d), renderProofCard(d));
     for (const element of container.querySelectorAll('details[data-key]')) {
       if (open.has(element.dataset.key)) element.open = true;
     }
-  });
+  }
 
   /**
    * An analysed dataset: the answer first, then the actions, every drug, the proof, the

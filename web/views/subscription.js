@@ -4,7 +4,7 @@
 
 import { h } from '../lib/dom.js';
 import { formatDate, formatDuration, formatStx } from '../lib/format.js';
-import { chainPage, errorLine, loadChainSlice, loadOnRoute } from './common.js';
+import { chainPage, errorLine, loadChainSlice, loadOnRoute, watchScreen } from './common.js';
 import { busy, renderTx, runCall } from './tx.js';
 
 export function mountSubscription(ctx) {
@@ -30,7 +30,7 @@ export function mountSubscription(ctx) {
 
   loadOnRoute(ctx, 'subscription', 'loadSubscription');
 
-  store.watch((s) => [s.subscription, s.txs.subscribe, s.session], (state) => {
+  watchScreen(store, (s) => [s.subscription, s.txs.subscribe, s.session], 'subscription-page', (state) => {
     const page = chainPage(ctx, 'subscription-page', 'Subscription', state.session);
     if (!page) return;
     const { subscription: sub } = state;

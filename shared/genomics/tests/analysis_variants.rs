@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use genoflow_genomics::analysis::{Options, Panel, Report, Segment, analyze};
+use genoflow_genomics::analysis::{Options, Panel, Report, Segment, analyze, reverse_complement};
 
 const READ: usize = 150;
 
@@ -19,19 +19,6 @@ fn segment_of(panel: &Panel, pos: u64) -> &Segment {
         .iter()
         .find(|s| s.start <= pos && pos < s.start + s.sequence.len() as u64)
         .unwrap()
-}
-
-fn reverse_complement(bases: &[u8]) -> Vec<u8> {
-    bases
-        .iter()
-        .rev()
-        .map(|&b| match b {
-            b'A' => b'T',
-            b'C' => b'G',
-            b'G' => b'C',
-            _ => b'A',
-        })
-        .collect()
 }
 
 /// A FASTQ of error-free reads every `step` bases over each sequence, alternating strands.

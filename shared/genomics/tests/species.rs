@@ -16,26 +16,12 @@ use std::{
 
 use genoflow_genomics::analysis::{
     CONTAMINATED_REASON, Input, NOT_MTBC_REASON, Options, Panel, Report, SKETCH_FILE, analyze,
-    analyze_inputs,
+    analyze_inputs, reverse_complement,
 };
 
 const READ: usize = 150;
 /// rpoB S450L, inside the rpoB segment of the panel.
 const RPOB: u64 = 761_155;
-
-fn reverse_complement(bases: &[u8]) -> Vec<u8> {
-    bases
-        .iter()
-        .rev()
-        .map(|&b| match b {
-            b'A' => b'T',
-            b'C' => b'G',
-            b'G' => b'C',
-            b'T' => b'A',
-            other => other,
-        })
-        .collect()
-}
 
 /// Reads tiling `sequence` every `step` bases, every other one reverse-complemented.
 fn tile(sequence: &[u8], step: usize, reads: &mut Vec<Vec<u8>>) {

@@ -205,6 +205,29 @@ test('at 390 px the list is cards; the report, with every section open, neither 
   await context.close();
 });
 
+test('a re-render (a poll that changed a row, a transaction\u2019s progress) keeps keyboard focus on the same control', { timeout: 60_000 }, async () => {
+  const { context, page } = await newPage(browser, { viewport: DESKTOP });
+  await page.goto(server.url);
+  const kept = await page.evaluate(async () => {
+    const { append, clear, h, keepingFocus } = await import('/lib/dom.js');
+    const rows = (ids, status) => ids.map((id) => h('tr', { dataset: { testid: 'sample-row', sampleId: id } },
+      h('td', {}, h('a', { href: `#/${id}`, dataset: { testid: 'sample-link' } }, id)), h('td', {}, status)));
+    const body = h('tbody');
+    document.body.append(h('table', {}, body));
+    append(body, rows(['a', 'b', 'c'], 'anchoring'));
+    body.querySelector('[data-sample-id=b] a').focus();
+    const seen = [];
+    // The rows come back changed and in another order, then without the focused row.
+    keepingFocus(body, () => append(clear(body), rows(['c', 'new', 'a', 'b'], 'anchored')));
+    seen.push(document.activeElement.closest('tr')?.dataset.sampleId, document.activeElement.textContent);
+    keepingFocus(body, () => append(clear(body), rows(['a'], 'anchored')));
+    seen.push(document.activeElement === document.body);
+    return seen;
+  });
+  assert.deepEqual(kept, ['b', 'b', true], 'focus follows its row; with the row gone it is not put on another');
+  await context.close();
+});
+
 test('a pair with one corrupt mate: both files say the sample failed, and the row says why', { timeout: 180_000 }, async () => {
   const bad = join(work, 'broken-mate_R2.fastq');
   writeFileSync(bad, '@r1\nACGTACGTAC\n+\nIIIIIIIIII\n@r2\nACGTACGTAC\n+\nIIII\n');

@@ -283,8 +283,15 @@ fn kmers_of(bases: &[u8]) -> impl Iterator<Item = (usize, u32)> + '_ {
         })
 }
 
-/// The reverse complement of a read.
-pub(crate) fn reverse_complement(bases: &[u8]) -> Vec<u8> {
+/// The reverse complement of upper-case bases: reversed, with A↔T and C↔G; any other byte
+/// (an `N`, a lower-case base) is kept as it is.
+///
+/// ```
+/// use genoflow_genomics::analysis::reverse_complement;
+///
+/// assert_eq!(reverse_complement(b"AACGTN"), b"NACGTT");
+/// ```
+pub fn reverse_complement(bases: &[u8]) -> Vec<u8> {
     bases
         .iter()
         .rev()

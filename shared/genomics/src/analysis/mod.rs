@@ -37,6 +37,7 @@ use std::{
     sync::{Mutex, mpsc::sync_channel},
 };
 
+pub use align::reverse_complement;
 pub use annotate::{Annotation, annotate};
 pub use interpret::{
     Classification, DrugGroup, DrugLine, FIRST_LINE, FLUOROQUINOLONES, GeneGap, MAX_LISTED_RANGES,
@@ -346,7 +347,7 @@ fn reads_to_report(
                                 let (bases, qualities) = if alignment.reverse {
                                     let mut qualities = read.qualities.clone();
                                     qualities.reverse();
-                                    (align::reverse_complement(&read.bases), qualities)
+                                    (reverse_complement(&read.bases), qualities)
                                 } else {
                                     (read.bases, read.qualities)
                                 };

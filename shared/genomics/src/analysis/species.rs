@@ -496,7 +496,7 @@ mod tests {
     #[test]
     fn canonical_kmers_hash_alike_on_both_strands() {
         let forward = b"ACGTTGCAAGGCTTACCGATGCA";
-        let reverse = super::super::align::reverse_complement(forward);
+        let reverse = crate::analysis::reverse_complement(forward);
         let mut a = Vec::new();
         let mut b = Vec::new();
         for_each_hash(forward, 21, |_, h| a.push(h));

@@ -32,7 +32,6 @@ macro_rules! table_scenarios {
             sample_conditions,
             dataset_paging,
             sample_paging,
-            malformed_cursors,
             nonce_expiry,
             batches_and_the_nonce_counter,
             oracle_values,

@@ -76,33 +76,76 @@ pub async fn sample_conditions(table: &dyn Table) {
     assert_eq!(table.get_sample("missing").await.unwrap(), None);
 }
 
-/// An owner's datasets newest first (`created_at`, then id, descending), paged with cursors;
-/// other owners' datasets never appear.
-pub async fn dataset_paging(table: &dyn Table) {
-    // Two datasets share a created_at: the id breaks the tie.
-    for (id, created) in [("a", 10), ("b", 30), ("c", 20), ("d", 30), ("e", 5)] {
-        table
-            .create_dataset(&dataset(id, "SP1", created))
-            .await
-            .unwrap();
+fn owned_sample(id: &str, owner: &str, created: i64) -> genoflow_core::model::Sample {
+    genoflow_core::model::Sample {
+        owner: owner.into(),
+        created_at: at(created),
+        updated_at: at(created),
+        ..sample(id)
     }
-    table
-        .create_dataset(&dataset("z", "SP2", 25))
-        .await
+}
+
+/// The records listed per owner, newest first, with keyset cursors.
+#[derive(Clone, Copy)]
+enum Listing {
+    Datasets,
+    Samples,
+}
+
+impl Listing {
+    async fn create(self, table: &dyn Table, id: &str, owner: &str, created: i64) {
+        match self {
+            Self::Datasets => table.create_dataset(&dataset(id, owner, created)).await,
+            Self::Samples => table.create_sample(&owned_sample(id, owner, created)).await,
+        }
         .unwrap();
+    }
+
+    /// One page: the ids in order, and the next cursor.
+    async fn page(
+        self,
+        table: &dyn Table,
+        owner: &str,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<(Vec<String>, Option<String>), TableError> {
+        Ok(match self {
+            Self::Datasets => {
+                let page = table.list_datasets(owner, limit, cursor).await?;
+                let ids = page.datasets.into_iter().map(|d| d.dataset_id);
+                (ids.collect(), page.next)
+            }
+            Self::Samples => {
+                let page = table.list_samples(owner, limit, cursor).await?;
+                let ids = page.samples.into_iter().map(|s| s.sample_id);
+                (ids.collect(), page.next)
+            }
+        })
+    }
+}
+
+/// What both listings share: newest first (`created_at`, then id, descending), paged with the
+/// same cursors; other owners' records never appear; a cursor no page returned is refused as
+/// corrupt, not read as "from the start".
+async fn owner_paging(table: &dyn Table, listing: Listing) {
+    // Two records share a created_at: the id breaks the tie.
+    for (id, created) in [("a", 10), ("b", 30), ("c", 20), ("d", 30), ("e", 5)] {
+        listing.create(table, id, "SP1", created).await;
+    }
+    listing.create(table, "z", "SP2", 25).await;
 
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
     let mut pages = 0;
     loop {
-        let page = table
-            .list_datasets("SP1", 2, cursor.as_deref())
+        let (ids, next) = listing
+            .page(table, "SP1", 2, cursor.as_deref())
             .await
             .unwrap();
         pages += 1;
-        assert!(page.datasets.len() <= 2);
-        seen.extend(page.datasets.iter().map(|d| d.dataset_id.clone()));
-        match page.next {
+        assert!(ids.len() <= 2);
+        seen.extend(ids);
+        match next {
             Some(next) => cursor = Some(next),
             None => break,
         }
@@ -110,77 +153,49 @@ pub async fn dataset_paging(table: &dyn Table) {
     assert_eq!(seen, ["d", "b", "c", "a", "e"]);
     assert_eq!(pages, 3);
 
-    // A page that ends exactly at the last dataset has no next cursor.
-    let all = table.list_datasets("SP1", 5, None).await.unwrap();
-    assert_eq!(all.datasets.len(), 5);
-    assert_eq!(all.next, None);
-    let first = table.list_datasets("SP1", 1, None).await.unwrap();
-    assert_eq!(first.next.as_deref(), Some("30000000000:d"));
+    // A page that ends exactly at the last record has no next cursor.
+    let (all, next) = listing.page(table, "SP1", 5, None).await.unwrap();
+    assert_eq!(all.len(), 5);
+    assert_eq!(next, None);
+    let (_, first) = listing.page(table, "SP1", 1, None).await.unwrap();
+    assert_eq!(first.as_deref(), Some("30000000000:d"));
 
     assert!(
-        table
-            .list_datasets("SP3", 10, None)
+        listing
+            .page(table, "SP3", 10, None)
             .await
             .unwrap()
-            .datasets
+            .0
             .is_empty()
     );
-    assert!(matches!(
-        table.list_datasets("SP1", 10, Some("nope")).await,
-        Err(TableError::Corrupt { .. })
-    ));
+    for cursor in ["nope", "12:", ":d1", "x:d1"] {
+        assert!(
+            matches!(
+                listing.page(table, "SP1", 10, Some(cursor)).await,
+                Err(TableError::Corrupt { .. })
+            ),
+            "{cursor:?}"
+        );
+    }
 }
 
-/// An owner's samples newest first (`created_at`, then id, descending), paged with the same
-/// cursors as datasets; other owners' samples never appear; an update keeps a sample's place;
-/// a deleted sample leaves the list; datasets never appear among samples, nor samples among
-/// datasets.
+/// An owner's datasets newest first, paged with cursors; other owners' datasets never appear.
+pub async fn dataset_paging(table: &dyn Table) {
+    owner_paging(table, Listing::Datasets).await;
+}
+
+/// An owner's samples newest first, paged with the same cursors as datasets; other owners'
+/// samples never appear; an update keeps a sample's place; a deleted sample leaves the list;
+/// datasets never appear among samples, nor samples among datasets.
 pub async fn sample_paging(table: &dyn Table) {
-    let owned = |id: &str, owner: &str, created: i64| genoflow_core::model::Sample {
-        owner: owner.into(),
-        created_at: at(created),
-        updated_at: at(created),
-        ..sample(id)
-    };
-    for (id, created) in [("a", 10), ("b", 30), ("c", 20), ("d", 30), ("e", 5)] {
-        table
-            .create_sample(&owned(id, "SP1", created))
-            .await
-            .unwrap();
-    }
-    table.create_sample(&owned("z", "SP2", 25)).await.unwrap();
+    owner_paging(table, Listing::Samples).await;
     table
         .create_dataset(&dataset("d-of-sp1", "SP1", 40))
         .await
         .unwrap();
 
-    let mut seen = Vec::new();
-    let mut cursor: Option<String> = None;
-    let mut pages = 0;
-    loop {
-        let page = table
-            .list_samples("SP1", 2, cursor.as_deref())
-            .await
-            .unwrap();
-        pages += 1;
-        assert!(page.samples.len() <= 2);
-        seen.extend(page.samples.iter().map(|s| s.sample_id.clone()));
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
-    }
-    assert_eq!(seen, ["d", "b", "c", "a", "e"]);
-    assert_eq!(pages, 3);
-
-    let all = table.list_samples("SP1", 5, None).await.unwrap();
-    assert_eq!(all.samples.len(), 5);
-    assert_eq!(all.next, None);
-    let first = table.list_samples("SP1", 1, None).await.unwrap();
-    assert_eq!(first.next.as_deref(), Some("30000000000:d"));
-
     // A status change keeps the sample where it was; a deleted sample is gone from the list.
-    let mut moved = owned("c", "SP1", 20);
+    let mut moved = owned_sample("c", "SP1", 20);
     moved.status = SampleStatus::AnalysisRequested;
     moved.updated_at = at(50);
     table
@@ -193,25 +208,8 @@ pub async fn sample_paging(table: &dyn Table) {
     assert_eq!(ids, ["d", "c", "a", "e"]);
     assert_eq!(after.samples[1].status, SampleStatus::AnalysisRequested);
 
-    assert!(
-        table
-            .list_samples("SP3", 10, None)
-            .await
-            .unwrap()
-            .samples
-            .is_empty()
-    );
     let datasets = table.list_datasets("SP1", 10, None).await.unwrap();
     assert_eq!(datasets.datasets.len(), 1);
-    for cursor in ["nope", "12:", ":d1", "x:d1"] {
-        assert!(
-            matches!(
-                table.list_samples("SP1", 10, Some(cursor)).await,
-                Err(TableError::Corrupt { .. })
-            ),
-            "{cursor:?}"
-        );
-    }
 }
 
 /// A login nonce is refused while its record lives, per address, and reusable once expired.
@@ -460,21 +458,4 @@ pub async fn leases_and_sample_deletion(table: &dyn Table) {
     table.delete_sample("s9").await.unwrap();
     table.delete_sample("s9").await.unwrap();
     assert_eq!(table.get_sample("s9").await.unwrap(), None);
-}
-
-/// A cursor no page returned is refused as corrupt, not read as "from the start".
-pub async fn malformed_cursors(table: &dyn Table) {
-    table
-        .create_dataset(&dataset("d1", "SP1", 100))
-        .await
-        .unwrap();
-    for cursor in ["nope", "12:", ":d1", "x:d1"] {
-        assert!(
-            matches!(
-                table.list_datasets("SP1", 10, Some(cursor)).await,
-                Err(TableError::Corrupt { .. })
-            ),
-            "{cursor:?}"
-        );
-    }
 }
