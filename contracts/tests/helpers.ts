@@ -180,6 +180,18 @@ export function expectErr(res: ParsedTransactionResult, code: bigint) {
   expect(res.events).toEqual([]);
 }
 
+/** STX balances of `who`, in order. */
+export function balances(...who: string[]): bigint[] {
+  return who.map(stxBalance);
+}
+
+/** A call already made (alone, or in a block with others) was refused: the error code, no
+ * event, and the STX balances of `who` are still `before`, taken before it. */
+export function expectRefusedSince(res: ParsedTransactionResult, code: bigint, who: string[], before: bigint[]) {
+  expectErr(res, code);
+  expect(balances(...who)).toEqual(before);
+}
+
 // ---------------------------------------------------------------------------
 // Byte helpers
 // ---------------------------------------------------------------------------

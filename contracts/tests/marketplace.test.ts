@@ -1,8 +1,9 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { tx, type ParsedTransactionResult } from "@stacks/clarinet-sdk";
+import { tx } from "@stacks/clarinet-sdk";
 import { Cl } from "@stacks/transactions";
 import {
+  balances,
   call,
   contractId,
   deployer,
@@ -10,6 +11,7 @@ import {
   errorCodes,
   expectErr,
   expectOk,
+  expectRefusedSince,
   faucet,
   hash32,
   printed,
@@ -106,17 +108,6 @@ function feeOf(price: bigint, bps: bigint): bigint {
   return (price * bps) / BPS_DENOMINATOR;
 }
 
-/** STX balances of `who`, in order. */
-function balances(...who: string[]): bigint[] {
-  return who.map(stxBalance);
-}
-
-/** A refused call: the error code, no event, and no STX moved between `who`. */
-function expectRefused(res: ParsedTransactionResult, code: bigint, who: string[], before: bigint[]) {
-  expectErr(res, code);
-  expect(balances(...who)).toEqual(before);
-}
-
 // ---------------------------------------------------------------------------
 // Unit tests
 // ---------------------------------------------------------------------------
@@ -152,8 +143,8 @@ describe("marketplace.list-dataset", () => {
     expect(MAX_PRICE).toBe(10n ** 18n);
     const who = [wallet1, deployer];
     const before = balances(...who);
-    expectRefused(list(wallet1, dataset, MAX_PRICE + 1n), ERR.ERR_INVALID_PRICE, who, before);
-    expectRefused(list(wallet1, dataset, 2n ** 128n - 1n), ERR.ERR_INVALID_PRICE, who, before);
+    expectRefusedSince(list(wallet1, dataset, MAX_PRICE + 1n), ERR.ERR_INVALID_PRICE, who, before);
+    expectRefusedSince(list(wallet1, dataset, 2n ** 128n - 1n), ERR.ERR_INVALID_PRICE, who, before);
     expect(read("marketplace", "get-listing", [Cl.uint(1)])).toStrictEqual(Cl.none());
     expectOk(list(wallet1, dataset, MAX_PRICE), Cl.uint(1));
     expect(listing(1n)).toMatchObject({ price: MAX_PRICE });
@@ -202,7 +193,7 @@ describe("marketplace.update-price and delist", () => {
   it("update-price caps the price: above 10^18 µSTX is u402, exactly 10^18 is accepted", () => {
     const who = [wallet1, deployer];
     const before = balances(...who);
-    expectRefused(updatePrice(wallet1, 1n, MAX_PRICE + 1n), ERR.ERR_INVALID_PRICE, who, before);
+    expectRefusedSince(updatePrice(wallet1, 1n, MAX_PRICE + 1n), ERR.ERR_INVALID_PRICE, who, before);
     expect(listing(1n)).toMatchObject({ price: 100n });
     expectOk(updatePrice(wallet1, 1n, MAX_PRICE));
     expect(listing(1n)).toMatchObject({ price: MAX_PRICE });
@@ -368,7 +359,7 @@ describe("marketplace.purchase", () => {
     expectOk(purchase(wallet2, 1n));
     const who = [wallet2, wallet1, deployer];
     const before = balances(...who);
-    expectRefused(purchase(wallet2, 1n), ERR.ERR_ALREADY_PURCHASED, who, before);
+    expectRefusedSince(purchase(wallet2, 1n), ERR.ERR_ALREADY_PURCHASED, who, before);
   });
 
   it("attack: a buyer with access buying again after delist + relist is u408, not charged twice", () => {
@@ -379,7 +370,7 @@ describe("marketplace.purchase", () => {
     const who = [wallet2, wallet1, deployer];
     const before = balances(...who);
     // Before v2 a new listing id was a new purchase: the same data, paid twice.
-    expectRefused(purchase(wallet2, 2n), ERR.ERR_ALREADY_PURCHASED, who, before);
+    expectRefusedSince(purchase(wallet2, 2n), ERR.ERR_ALREADY_PURCHASED, who, before);
     expect(hasPurchased(2n, wallet2)).toBe(false);
     expectOk(purchase(wallet3, 2n)); // a buyer without access pays the new listing
     // Access follows the dataset, also through a new owner's listing.
@@ -387,7 +378,7 @@ describe("marketplace.purchase", () => {
     expectOk(transferDataset(wallet1, dataset, wallet4));
     expectOk(list(wallet4, dataset, 500n), Cl.uint(3));
     const later = balances(wallet2, wallet4, deployer);
-    expectRefused(purchase(wallet2, 3n), ERR.ERR_ALREADY_PURCHASED, [wallet2, wallet4, deployer], later);
+    expectRefusedSince(purchase(wallet2, 3n), ERR.ERR_ALREADY_PURCHASED, [wallet2, wallet4, deployer], later);
   });
 
   it("attack: the dataset's current owner buying the old owner's stale listing is u408 (the old owner u407), nothing paid", () => {
@@ -395,9 +386,9 @@ describe("marketplace.purchase", () => {
     expectOk(transferDataset(wallet1, dataset, wallet3));
     const who = [wallet1, wallet2, wallet3, deployer];
     const before = balances(...who);
-    expectRefused(purchase(wallet3, 1n), ERR.ERR_ALREADY_PURCHASED, who, before);
-    expectRefused(purchase(wallet1, 1n), ERR.ERR_BUYER_IS_SELLER, who, before);
-    expectRefused(purchase(wallet2, 1n), ERR.ERR_SELLER_NOT_OWNER, who, before);
+    expectRefusedSince(purchase(wallet3, 1n), ERR.ERR_ALREADY_PURCHASED, who, before);
+    expectRefusedSince(purchase(wallet1, 1n), ERR.ERR_BUYER_IS_SELLER, who, before);
+    expectRefusedSince(purchase(wallet2, 1n), ERR.ERR_SELLER_NOT_OWNER, who, before);
   });
 
   it("refuses when the seller no longer owns the dataset (u409), before comparing the price (u411)", () => {
@@ -418,7 +409,7 @@ describe("marketplace.purchase", () => {
       tx.callPublicFn("marketplace", "purchase", [Cl.uint(1), Cl.uint(1_000_000)], wallet2),
     ]);
     expectOk(raise);
-    expectRefused(buy, ERR.ERR_PRICE_ABOVE_MAX, who, before);
+    expectRefusedSince(buy, ERR.ERR_PRICE_ABOVE_MAX, who, before);
     expect(hasPurchased(1n, wallet2)).toBe(false);
     expect(hasAccess(dataset, wallet2)).toBe(false);
     expectOk(updatePrice(wallet1, 1n, 1_000_000n));
@@ -432,8 +423,8 @@ describe("marketplace.purchase", () => {
     expectOk(list(wallet1, dataset, 777n), Cl.uint(1));
     const who = [wallet2, wallet1, deployer];
     const before = balances(...who);
-    expectRefused(purchase(wallet2, 1n, 776n), ERR.ERR_PRICE_ABOVE_MAX, who, before);
-    expectRefused(purchase(wallet2, 1n, 0n), ERR.ERR_PRICE_ABOVE_MAX, who, before);
+    expectRefusedSince(purchase(wallet2, 1n, 776n), ERR.ERR_PRICE_ABOVE_MAX, who, before);
+    expectRefusedSince(purchase(wallet2, 1n, 0n), ERR.ERR_PRICE_ABOVE_MAX, who, before);
     expectOk(purchase(wallet2, 1n, 777n));
   });
 
@@ -537,7 +528,7 @@ describe("marketplace.set-fee-bps and set-treasury", () => {
       contractId("subscription"),
       "SP2JXKMSH007NPYAQHKJPQMAQYAD90NQGTVJVQ02B.sip-010-token", // another network's contract
     ]) {
-      expectRefused(setTreasury(contract), ERR.ERR_CONTRACT_TREASURY, who, before);
+      expectRefusedSince(setTreasury(contract), ERR.ERR_CONTRACT_TREASURY, who, before);
     }
     expect(read("marketplace", "get-treasury", [])).toStrictEqual(Cl.principal(deployer));
     const dataset = datasetOf(wallet1, "genome-1");

@@ -1,13 +1,14 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import type { ParsedTransactionResult } from "@stacks/clarinet-sdk";
 import { Cl } from "@stacks/transactions";
 import {
+  balances,
   call,
   deployer,
   describeTwoStepOwnership,
   errorCodes,
   expectErr,
   expectOk,
+  expectRefusedSince,
   hash32,
   printed,
   read,
@@ -84,17 +85,6 @@ function rep(ratings: bigint, total: bigint, verifiedRatings = 0n, verifiedTotal
 
 const NONE = rep(0n, 0n);
 
-/** STX balances of `who`, in order. */
-function balances(...who: string[]): bigint[] {
-  return who.map(stxBalance);
-}
-
-/** A refused call: the error code, no event, and no STX moved between `who`. */
-function expectRefused(res: ParsedTransactionResult, code: bigint, who: string[], before: bigint[]) {
-  expectErr(res, code);
-  expect(balances(...who)).toEqual(before);
-}
-
 // ---------------------------------------------------------------------------
 // rate
 // ---------------------------------------------------------------------------
@@ -162,7 +152,7 @@ describe("reputation.rate", () => {
     buy(wallet2, 2n, MIN_RATING_PRICE);
     const who = [wallet1, wallet2, deployer];
     const before = balances(...who);
-    expectRefused(rate(wallet2, 2n, 5n), ERR.ERR_ALREADY_RATED, who, before);
+    expectRefusedSince(rate(wallet2, 2n, 5n), ERR.ERR_ALREADY_RATED, who, before);
     expect(rating(2n, wallet2)).toBeNull();
     expect(reputation(wallet1)).toEqual(rep(1n, 5n));
     // u503 is checked before u507: a cheap second listing is reported as already rated.
@@ -240,7 +230,7 @@ describe("reputation: min-rating-price", () => {
     buy(puppet, 1n, 1n); // 1 µSTX to the seller, a fee of 0: the v1 attack cost nothing
     const who = [wallet1, puppet, deployer];
     const before = balances(...who);
-    expectRefused(rate(puppet, 1n, 5n), ERR.ERR_PRICE_TOO_LOW, who, before);
+    expectRefusedSince(rate(puppet, 1n, 5n), ERR.ERR_PRICE_TOO_LOW, who, before);
     expect(rating(1n, puppet)).toBeNull();
     expect(reputation(wallet1)).toEqual(NONE);
   });

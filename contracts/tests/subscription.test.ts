@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { tx, type ParsedTransactionResult } from "@stacks/clarinet-sdk";
+import { tx } from "@stacks/clarinet-sdk";
 import { Cl } from "@stacks/transactions";
 import {
+  balances,
   call,
   contractId,
   deployer,
@@ -9,6 +10,7 @@ import {
   errorCodes,
   expectErr,
   expectOk,
+  expectRefusedSince,
   printed,
   read,
   stxBalance,
@@ -81,17 +83,6 @@ function now(): bigint {
   return simnet.getBlockTime();
 }
 
-/** STX balances of `who`, in order. */
-function balances(...who: string[]): bigint[] {
-  return who.map(stxBalance);
-}
-
-/** A refused call: the error code, no event, and no STX moved between `who`. */
-function expectRefused(res: ParsedTransactionResult, code: bigint, who: string[], before: bigint[]) {
-  expectErr(res, code);
-  expect(balances(...who)).toEqual(before);
-}
-
 // ---------------------------------------------------------------------------
 // set-plan
 // ---------------------------------------------------------------------------
@@ -126,10 +117,10 @@ describe("subscription.set-plan", () => {
     expectOk(setPlan(1n, 100n, DAY));
     const who = [deployer, wallet1];
     const before = balances(...who);
-    expectRefused(setPlan(1n, 100n, MAX_DURATION + 1n), ERR.ERR_INVALID_PLAN, who, before);
-    expectRefused(setPlan(1n, MAX_PRICE + 1n, DAY), ERR.ERR_INVALID_PLAN, who, before);
+    expectRefusedSince(setPlan(1n, 100n, MAX_DURATION + 1n), ERR.ERR_INVALID_PLAN, who, before);
+    expectRefusedSince(setPlan(1n, MAX_PRICE + 1n, DAY), ERR.ERR_INVALID_PLAN, who, before);
     const uintMax = 2n ** 128n - 1n;
-    expectRefused(setPlan(1n, uintMax, uintMax), ERR.ERR_INVALID_PLAN, who, before);
+    expectRefusedSince(setPlan(1n, uintMax, uintMax), ERR.ERR_INVALID_PLAN, who, before);
     expect(plan(1n)).toEqual({ price: 100n, duration: DAY, active: true });
     expectOk(setPlan(1n, MAX_PRICE, MAX_DURATION));
     expect(plan(1n)).toEqual({ price: MAX_PRICE, duration: MAX_DURATION, active: true });
@@ -269,14 +260,14 @@ describe("subscription.subscribe", () => {
 
   it("refuses an unknown plan (u302) and moves nothing", () => {
     const before = balances(wallet1, deployer);
-    expectRefused(subscribe(wallet1, 9n, 100n, 0n), ERR.ERR_UNKNOWN_PLAN, [wallet1, deployer], before);
+    expectRefusedSince(subscribe(wallet1, 9n, 100n, 0n), ERR.ERR_UNKNOWN_PLAN, [wallet1, deployer], before);
   });
 
   it("refuses an inactive plan (u303) before comparing its price (u305), and moves nothing", () => {
     expectOk(setPlan(1n, 100n, 10n, false));
     const before = balances(wallet1, deployer);
-    expectRefused(subscribe(wallet1), ERR.ERR_PLAN_INACTIVE, [wallet1, deployer], before);
-    expectRefused(subscribe(wallet1, 1n, 0n, 0n), ERR.ERR_PLAN_INACTIVE, [wallet1, deployer], before);
+    expectRefusedSince(subscribe(wallet1), ERR.ERR_PLAN_INACTIVE, [wallet1, deployer], before);
+    expectRefusedSince(subscribe(wallet1, 1n, 0n, 0n), ERR.ERR_PLAN_INACTIVE, [wallet1, deployer], before);
     expect(subscription(wallet1)).toBeNull();
   });
 
@@ -290,7 +281,7 @@ describe("subscription.subscribe", () => {
       tx.callPublicFn("subscription", "subscribe", signed, wallet1),
     ]);
     expectOk(raise);
-    expectRefused(sub, ERR.ERR_PLAN_CHANGED, who, before);
+    expectRefusedSince(sub, ERR.ERR_PLAN_CHANGED, who, before);
     expect(subscription(wallet1)).toBeNull();
     // Signed against the new price, the same subscription goes through.
     const paid = subscribe(wallet1, 1n, 50_000_000n, DAY);
@@ -308,7 +299,7 @@ describe("subscription.subscribe", () => {
       tx.callPublicFn("subscription", "subscribe", signed, wallet1),
     ]);
     expectOk(shorten);
-    expectRefused(sub, ERR.ERR_PLAN_CHANGED, who, before);
+    expectRefusedSince(sub, ERR.ERR_PLAN_CHANGED, who, before);
     expect(subscription(wallet1)).toBeNull();
   });
 
@@ -316,8 +307,8 @@ describe("subscription.subscribe", () => {
     expectOk(setPlan(1n, 1_000n, HOUR));
     const who = [wallet1, deployer];
     const before = balances(...who);
-    expectRefused(subscribe(wallet1, 1n, 999n, HOUR), ERR.ERR_PLAN_CHANGED, who, before);
-    expectRefused(subscribe(wallet1, 1n, 1_000n, HOUR + 1n), ERR.ERR_PLAN_CHANGED, who, before);
+    expectRefusedSince(subscribe(wallet1, 1n, 999n, HOUR), ERR.ERR_PLAN_CHANGED, who, before);
+    expectRefusedSince(subscribe(wallet1, 1n, 1_000n, HOUR + 1n), ERR.ERR_PLAN_CHANGED, who, before);
   });
 
   it("attack: switching to another plan while active is u306 (no STX moved); allowed once the first has expired", () => {
@@ -327,10 +318,10 @@ describe("subscription.subscribe", () => {
     const expiresAt = now() + HOUR;
     const who = [wallet1, deployer];
     const before = balances(...who);
-    expectRefused(subscribe(wallet1, 2n), ERR.ERR_OTHER_PLAN_ACTIVE, who, before);
+    expectRefusedSince(subscribe(wallet1, 2n), ERR.ERR_OTHER_PLAN_ACTIVE, who, before);
     expect(subscription(wallet1)).toEqual({ "plan-id": 1n, "expires-at": expiresAt });
     // u305 is checked before u306: a changed plan is reported as changed.
-    expectRefused(subscribe(wallet1, 2n, 299n, DAY), ERR.ERR_PLAN_CHANGED, who, before);
+    expectRefusedSince(subscribe(wallet1, 2n, 299n, DAY), ERR.ERR_PLAN_CHANGED, who, before);
     simnet.mineEmptyBlocks(7); // 4200 s > 3600 s
     expect(isActive(wallet1)).toBe(false);
     const switched = subscribe(wallet1, 2n);
@@ -397,7 +388,7 @@ describe("subscription.set-treasury", () => {
       "SP2JXKMSH007NPYAQHKJPQMAQYAD90NQGTVJVQ02B.sip-010-token", // another network's contract
     ]) {
       const res = call("subscription", "set-treasury", [Cl.principal(contract)], deployer);
-      expectRefused(res, ERR.ERR_CONTRACT_TREASURY, who, before);
+      expectRefusedSince(res, ERR.ERR_CONTRACT_TREASURY, who, before);
     }
     expect(treasury()).toStrictEqual(Cl.principal(deployer));
     expectOk(setPlan(1n, 500n, 10n));

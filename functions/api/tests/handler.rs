@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+use std::path::Path;
+
 use genoflow_aws::lambda::http::HttpEvent;
 use genoflow_core::{
     ports::{Claims, Message, TokenSigner},
@@ -10,14 +12,11 @@ use genoflow_core::{
 };
 use genoflow_function_api::Api;
 use genoflow_testkit::{
-    fixtures::data,
+    fixtures::{data, http_event},
     keys::{ALICE, BOB, START},
     world::World,
 };
 use serde_json::Value;
-
-/// The path's dataset id in the fixtures, replaced by the test's.
-const FIXTURE_ID: &str = "00000000-0000-4000-8000-000000000000";
 
 /// The function over the world's route ports.
 fn world() -> (World, Api) {
@@ -43,22 +42,10 @@ async fn call(api: &Api, event: HttpEvent) -> (u16, Value) {
 
 /// A fixture event for `dataset_id` (when the route has one) with `token` (or none).
 fn event(fixture: &str, dataset_id: Option<&str>, token: Option<&str>) -> HttpEvent {
-    let path = format!("{}/tests/events/{fixture}", env!("CARGO_MANIFEST_DIR"));
-    let mut text = std::fs::read_to_string(&path).unwrap();
-    if let Some(id) = dataset_id {
-        text = text.replace(FIXTURE_ID, id);
-    }
-    let mut value: Value = serde_json::from_str(&text).unwrap();
-    match token {
-        Some(token) => value["headers"]["authorization"] = format!("Bearer {token}").into(),
-        None => {
-            value["headers"]
-                .as_object_mut()
-                .unwrap()
-                .remove("authorization");
-        }
-    }
-    serde_json::from_value(value).unwrap()
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/events")
+        .join(fixture);
+    serde_json::from_value(http_event(&path, dataset_id, None, token)).unwrap()
 }
 
 fn error_code(body: &Value) -> &str {

@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+use std::path::Path;
+
 use base64::{Engine, engine::general_purpose::STANDARD};
 use genoflow_aws::lambda::http::HttpEvent;
 use genoflow_core::{
@@ -21,7 +23,7 @@ use genoflow_stacks::{
     transaction::{ContractCall, Network},
 };
 use genoflow_testkit::{
-    fixtures::{at, declare},
+    fixtures::{at, declare, http_event},
     keys::{ALICE, ALICE_KEY, BOB, BOB_KEY, START},
     world::World,
 };
@@ -41,20 +43,10 @@ fn world(limits: UploadLimits) -> (World, Presign) {
 
 /// A fixture event with `body` (and a bearer token, or no `authorization` header).
 fn event(fixture: &str, body: &str, token: Option<&str>) -> HttpEvent {
-    let path = format!("{}/tests/events/{fixture}", env!("CARGO_MANIFEST_DIR"));
-    let mut value: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    value["body"] = body.into();
-    value["headers"]["content-length"] = body.len().to_string().into();
-    match token {
-        Some(token) => value["headers"]["authorization"] = format!("Bearer {token}").into(),
-        None => {
-            value["headers"]
-                .as_object_mut()
-                .unwrap()
-                .remove("authorization");
-        }
-    }
-    serde_json::from_value(value).unwrap()
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/events")
+        .join(fixture);
+    serde_json::from_value(http_event(&path, None, Some(body), token)).unwrap()
 }
 
 /// The response as API Gateway reads it: `(statusCode, parsed body)`.

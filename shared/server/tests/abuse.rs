@@ -514,25 +514,12 @@ async fn a_job_past_its_timeout_is_a_dead_letter_only_the_operator_lists() {
     client.login(ALICE_KEY, 1).await;
     // Megabytes to validate: far more than a millisecond of work.
     client.upload(&[("r.fq", fastq(80_000))]).await;
-    let token =
-        std::fs::read_to_string(server.data_dir().join(genoflow_server::ADMIN_TOKEN_FILE)).unwrap();
-    let list = |bearer: Option<String>| {
-        let request = client
-            .http
-            .get(format!("{}/admin/dead-letters", client.base));
-        async move {
-            let request = match bearer {
-                Some(bearer) => request.bearer_auth(bearer),
-                None => request,
-            };
-            let response = request.send().await.unwrap();
-            let status = response.status().as_u16();
-            (status, response.json::<Value>().await.unwrap())
-        }
-    };
+    let token = server.admin_token();
     let started = Instant::now();
     let letters = loop {
-        let (status, answer) = list(Some(token.clone())).await;
+        let (status, answer) = client
+            .call_as(Method::GET, "/admin/dead-letters", Some(&token), None)
+            .await;
         assert_eq!(status, 200, "{answer}");
         let letters = answer["dead_letters"].as_array().unwrap().clone();
         if !letters.is_empty() {
@@ -558,7 +545,9 @@ async fn a_job_past_its_timeout_is_a_dead_letter_only_the_operator_lists() {
     );
     // Anyone else is refused: no token, a user's sign-in token, another token.
     for bearer in [None, client.token.clone(), Some("0".repeat(64))] {
-        let (status, answer) = list(bearer).await;
+        let (status, answer) = client
+            .call_as(Method::GET, "/admin/dead-letters", bearer.as_deref(), None)
+            .await;
         assert_eq!(
             (status, &answer["error"]["code"]),
             (401, &json!("unauthenticated"))

@@ -111,23 +111,10 @@ async fn serve_attests_the_panel_genes_and_catalogue_and_the_operator_refreshes(
     );
 
     // The operator refreshes: the others are unchanged, katG's error is named.
-    let token =
-        std::fs::read_to_string(server.data_dir().join(genoflow_server::ADMIN_TOKEN_FILE)).unwrap();
-    let refresh = |bearer: Option<String>| {
-        let request = client
-            .http
-            .post(format!("{}/admin/oracle/refresh", client.base));
-        async move {
-            let request = match bearer {
-                Some(bearer) => request.bearer_auth(bearer),
-                None => request,
-            };
-            let response = request.send().await.unwrap();
-            let status = response.status().as_u16();
-            (status, response.json::<Value>().await.unwrap())
-        }
-    };
-    let (status, answer) = refresh(Some(token.trim().to_owned())).await;
+    let token = server.admin_token();
+    let (status, answer) = client
+        .call_as(Method::POST, "/admin/oracle/refresh", Some(&token), None)
+        .await;
     assert_eq!(status, 200, "{answer}");
     let records = answer["records"].as_array().unwrap();
     let genes = Panel::load(BUILTIN_TB)
@@ -157,7 +144,14 @@ async fn serve_attests_the_panel_genes_and_catalogue_and_the_operator_refreshes(
     let mut user = Client::new(&client.base);
     user.login(ALICE_KEY, 1).await;
     for bearer in [None, user.token.clone(), Some("0".repeat(64))] {
-        let (status, answer) = refresh(bearer).await;
+        let (status, answer) = client
+            .call_as(
+                Method::POST,
+                "/admin/oracle/refresh",
+                bearer.as_deref(),
+                None,
+            )
+            .await;
         assert_eq!(
             (status, &answer["error"]["code"]),
             (401, &json!("unauthenticated")),

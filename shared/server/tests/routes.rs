@@ -67,17 +67,18 @@ async fn health_page_and_config_answer_without_a_token() {
         (status, &body["error"]["code"]),
         (404, &json!("not_attested"))
     );
-    let token =
-        std::fs::read_to_string(server.data_dir().join(genoflow_server::ADMIN_TOKEN_FILE)).unwrap();
-    let refresh = server
+    let refresh = "/admin/oracle/refresh";
+    let (status, _) = server
         .client
-        .http
-        .post(format!("{}/admin/oracle/refresh", server.client.base));
-    let response = refresh.try_clone().unwrap().send().await.unwrap();
-    assert_eq!(response.status(), 401);
-    let response = refresh.bearer_auth(token.trim()).send().await.unwrap();
-    assert_eq!(response.status(), 503);
-    let body: Value = response.json().await.unwrap();
+        .call_as(Method::POST, refresh, None, None)
+        .await;
+    assert_eq!(status, 401);
+    let token = server.admin_token();
+    let (status, body) = server
+        .client
+        .call_as(Method::POST, refresh, Some(&token), None)
+        .await;
+    assert_eq!(status, 503, "{body}");
     assert_eq!(body["error"]["code"], "oracle_not_configured");
     server.stop().await;
 }

@@ -1,15 +1,15 @@
 //! Records and files to test with: the repository's test data, and records of every kind with
 //! plausible values.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use genoflow_core::{
     lifecycle::{SampleStatus, Status},
     model::{
-        Batch, BatchItem, ChainTransaction, Dataset, OracleValue, Sample, SubmissionStatus,
-        UploadKind,
+        AnalysisRecord, Batch, BatchItem, ChainTransaction, Dataset, OracleValue, Sample,
+        SubmissionStatus, UploadKind,
     },
-    ports::{NonceClaim, TableError},
+    ports::{AnchorRequested, NonceClaim, Table, TableError},
     usecases::upload::FileDeclaration,
 };
 use sha2::{Digest, Sha256};
@@ -27,6 +27,40 @@ pub fn data_dir() -> PathBuf {
 pub fn data(relative: &str) -> Vec<u8> {
     let path = data_dir().join(relative);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The dataset id the functions' HTTP event fixtures (`functions/*/tests/events/*.json`) carry
+/// in their paths.
+pub const FIXTURE_DATASET_ID: &str = "00000000-0000-4000-8000-000000000000";
+
+/// An API Gateway HTTP event from the fixture file at `path`, with `dataset_id` in place of
+/// [`FIXTURE_DATASET_ID`], `body` (and its `content-length`) when given, and a bearer `token`,
+/// or no `authorization` header. As JSON: a test reads it into its runtime's event type.
+///
+/// # Panics
+/// When the fixture cannot be read or is not a JSON object with `headers`.
+pub fn http_event(
+    path: &Path,
+    dataset_id: Option<&str>,
+    body: Option<&str>,
+    token: Option<&str>,
+) -> serde_json::Value {
+    let mut text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    if let Some(id) = dataset_id {
+        text = text.replace(FIXTURE_DATASET_ID, id);
+    }
+    let mut event: serde_json::Value = serde_json::from_str(&text).unwrap();
+    if let Some(body) = body {
+        event["body"] = body.into();
+        event["headers"]["content-length"] = body.len().to_string().into();
+    }
+    let headers = event["headers"].as_object_mut().unwrap();
+    match token {
+        Some(token) => headers.insert("authorization".into(), format!("Bearer {token}").into()),
+        None => headers.remove("authorization"),
+    };
+    event
 }
 
 /// The tb-demo read pair (the README's sample) as (file name, bytes).
@@ -93,6 +127,58 @@ pub fn sample(id: &str) -> Sample {
         anchor: None,
         created_at: at(0),
         updated_at: at(0),
+    }
+}
+
+/// Stores `owner`'s analysed sample `s-{name}` of one dataset `d-{name}`, as the analyze
+/// function leaves them, whose anchor item is `item`; answers its anchor request.
+///
+/// # Panics
+/// When the table refuses the records (a test set-up error).
+pub async fn store_analysed(
+    table: &dyn Table,
+    owner: &str,
+    name: &str,
+    item: String,
+    now: OffsetDateTime,
+) -> AnchorRequested {
+    let dataset = Dataset {
+        dataset_id: format!("d-{name}"),
+        sample_id: format!("s-{name}"),
+        filename: format!("{name}.fq"),
+        key: format!("uploads/{owner}/d-{name}/{name}.fq"),
+        size: 10,
+        sha256: "00".repeat(32),
+        status: Status::Analyzed,
+        revision: 4,
+        created_at: now,
+        updated_at: now,
+        ..dataset(&format!("d-{name}"), owner, 0)
+    };
+    table.create_dataset(&dataset).await.unwrap();
+    let sample = Sample {
+        sample_id: dataset.sample_id.clone(),
+        owner: owner.to_owned(),
+        sample_name: None,
+        dataset_ids: vec![dataset.dataset_id.clone()],
+        status: SampleStatus::Analyzed,
+        analysis: Some(AnalysisRecord {
+            inputs_hash: "11".repeat(32),
+            report_sha256: "22".repeat(32),
+            pipeline_id: "33".repeat(32),
+            item: item.clone(),
+            artifacts: vec![],
+            result: None,
+            analyzed_at: None,
+        }),
+        created_at: now,
+        updated_at: now,
+        ..sample(&dataset.sample_id)
+    };
+    table.create_sample(&sample).await.unwrap();
+    AnchorRequested {
+        sample_id: sample.sample_id,
+        item,
     }
 }
 

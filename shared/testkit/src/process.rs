@@ -44,3 +44,38 @@ pub const RESOURCES: [(&str, &str); 5] = [
     ("GENOFLOW_ANALYSIS_QUEUE_URL", "http://127.0.0.1:1/analysis"),
     ("GENOFLOW_ANCHOR_QUEUE_URL", "http://127.0.0.1:1/anchor"),
 ];
+
+/// Asserts that each of `cases` (changes to the `complete` environment, and words its message
+/// must hold) stops `binary` at cold start with exit code 1, and that no value of `secrets`
+/// (nor its first 40 characters) is ever printed.
+///
+/// # Panics
+/// On the first case that starts, says something else, or prints a secret.
+pub fn assert_refused(
+    binary: &Path,
+    complete: &[(&str, &str)],
+    cases: &[(Changes<'_>, &str)],
+    secrets: &[&str],
+) {
+    for (changes, expected) in cases {
+        let (code, stderr) = cold_start(binary, &with(complete, changes));
+        assert_eq!(code, Some(1), "{changes:?}: {stderr}");
+        assert!(stderr.contains(expected), "{changes:?}: {stderr}");
+        for secret in secrets {
+            let prefix = &secret[..secret.len().min(40)];
+            assert!(!stderr.contains(prefix), "a secret is printed: {stderr}");
+        }
+    }
+}
+
+/// Asserts that `binary` accepts every setting of `vars` and gets as far as the Lambda runtime,
+/// which, outside Lambda, refuses to start for want of its own `AWS_LAMBDA_*` variables.
+///
+/// # Panics
+/// When it exits 0 or complains of a `GENOFLOW_` setting.
+pub fn assert_reaches_runtime(binary: &Path, vars: &[(&str, &str)]) {
+    let (code, stderr) = cold_start(binary, vars);
+    assert_ne!(code, Some(0));
+    assert!(stderr.contains("AWS_LAMBDA"), "{stderr}");
+    assert!(!stderr.contains("GENOFLOW_"), "{stderr}");
+}

@@ -66,8 +66,21 @@ impl Client {
         path: &str,
         body: Option<&Value>,
     ) -> (u16, Value) {
+        self.call_as(method, path, self.token.as_deref(), body)
+            .await
+    }
+
+    /// [`Client::call`] with `bearer` as the token (or none), whoever is signed in: the
+    /// operator's token, or a wrong one.
+    pub async fn call_as(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        bearer: Option<&str>,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
         let mut request = self.http.request(method, format!("{}{path}", self.base));
-        if let Some(token) = &self.token {
+        if let Some(token) = bearer {
             request = request.bearer_auth(token);
         }
         if let Some(body) = body {
@@ -195,6 +208,14 @@ impl Running {
     /// The server's data directory.
     pub fn data_dir(&self) -> &std::path::Path {
         self._dir.path()
+    }
+
+    /// The operator's token, which the server wrote into its data directory.
+    pub fn admin_token(&self) -> String {
+        let path = self.data_dir().join(genoflow_server::ADMIN_TOKEN_FILE);
+        let token =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        token.trim().to_owned()
     }
 
     /// Stops the server and waits for it (workers included).

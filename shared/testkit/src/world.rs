@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use genoflow_core::{
     http::RoutePorts,
-    lifecycle::{SampleStatus, Status},
-    model::{AnalysisRecord, Dataset, DatasetView, Sample, UploadKind},
+    lifecycle::Status,
+    model::DatasetView,
     ports::{
         AnchorRequested, Chain, Claims, Clock, DatasetState, HmacSecret, HmacTokenSigner, Table,
         TokenSigner,
@@ -31,7 +31,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use crate::{
-    fixtures::{declare, s3_event_key},
+    fixtures::{declare, s3_event_key, store_analysed},
     keys::{ALICE, ANCHOR_KEY, DEPLOYER, START},
     memory::{ManualClock, MemoryBlobStore, MemoryChain, MemoryQueue, MemoryTable},
 };
@@ -200,54 +200,8 @@ impl World {
     /// Stores Alice's analysed sample `s-{name}` of one dataset `d-{name}`, as the analyze
     /// function leaves it (its item is the SHA-256 of `name`); answers its anchor request.
     pub async fn analysed(&self, name: &str) -> AnchorRequested {
-        let now = self.clock.now();
         let item = hex::encode(Sha256::digest(name.as_bytes()));
-        let dataset = Dataset {
-            dataset_id: format!("d-{name}"),
-            sample_id: format!("s-{name}"),
-            owner: ALICE.to_owned(),
-            filename: format!("{name}.fq"),
-            key: format!("uploads/{ALICE}/d-{name}/{name}.fq"),
-            size: 10,
-            sha256: "00".repeat(32),
-            format: Some("fastq".to_owned()),
-            status: Status::Analyzed,
-            validation: None,
-            error: None,
-            upload: UploadKind::Single,
-            revision: 4,
-            created_at: now,
-            updated_at: now,
-        };
-        self.table.create_dataset(&dataset).await.unwrap();
-        self.table
-            .create_sample(&Sample {
-                sample_id: dataset.sample_id.clone(),
-                owner: ALICE.to_owned(),
-                sample_name: None,
-                specimen: None,
-                dataset_ids: vec![dataset.dataset_id.clone()],
-                status: SampleStatus::Analyzed,
-                error: None,
-                analysis: Some(AnalysisRecord {
-                    inputs_hash: "11".repeat(32),
-                    report_sha256: "22".repeat(32),
-                    pipeline_id: "33".repeat(32),
-                    item: item.clone(),
-                    artifacts: vec![],
-                    result: None,
-                    analyzed_at: None,
-                }),
-                anchor: None,
-                created_at: now,
-                updated_at: now,
-            })
-            .await
-            .unwrap();
-        AnchorRequested {
-            sample_id: dataset.sample_id,
-            item,
-        }
+        store_analysed(self.table.as_ref(), ALICE, name, item, self.clock.now()).await
     }
 
     /// Requests an upload of `files` for `owner` and PUTs each file through its presigned URL,

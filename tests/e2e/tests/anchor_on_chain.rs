@@ -10,8 +10,8 @@ use std::{sync::Arc, time::Duration};
 
 use faults::NodeWithoutAccounts;
 use genoflow_core::{
-    lifecycle::{SampleStatus, Status},
-    model::{AnalysisRecord, Dataset, Proof, Sample, UploadKind},
+    lifecycle::SampleStatus,
+    model::Proof,
     ports::{AnchorRequested, Chain, SystemClock, Table},
     usecases::{
         anchor::{AnchorBatches, Anchorer},
@@ -26,7 +26,10 @@ use genoflow_stacks::{
     node::TxStatus,
     transaction::{ContractCall, Network, Payload, Transaction, TransactionOptions},
 };
-use genoflow_testkit::memory::{MemoryBlobStore, MemoryQueue, MemoryTable};
+use genoflow_testkit::{
+    fixtures::store_analysed,
+    memory::{MemoryBlobStore, MemoryQueue, MemoryTable},
+};
 use sha2::{Digest, Sha256};
 
 use genoflow_testkit::keys::DEPLOYER_KEY;
@@ -172,59 +175,19 @@ impl Setup {
         panic!("not mined");
     }
 
-    /// An analysed sample of one dataset, as the analyze function leaves it.
+    /// An analysed sample of one dataset, as the analyze function leaves it (a fresh item on
+    /// each run: the chain stand-in outlives the test).
     async fn analysed(&self, name: &str) -> AnchorRequested {
-        let now = time::OffsetDateTime::now_utc();
         let item = hex::encode(Sha256::digest(format!("{name}-{}", uuid::Uuid::new_v4())));
         let owner = address(DEPLOYER_KEY);
-        self.table
-            .create_dataset(&Dataset {
-                dataset_id: format!("d-{name}"),
-                sample_id: format!("s-{name}"),
-                owner: owner.clone(),
-                filename: "r.fq".to_owned(),
-                key: format!("uploads/{owner}/d-{name}/r.fq"),
-                size: 1,
-                sha256: "00".repeat(32),
-                format: Some("fastq".to_owned()),
-                status: Status::Analyzed,
-                validation: None,
-                error: None,
-                upload: UploadKind::Single,
-                revision: 4,
-                created_at: now,
-                updated_at: now,
-            })
-            .await
-            .unwrap();
-        self.table
-            .create_sample(&Sample {
-                sample_id: format!("s-{name}"),
-                owner,
-                sample_name: None,
-                specimen: None,
-                dataset_ids: vec![format!("d-{name}")],
-                status: SampleStatus::Analyzed,
-                error: None,
-                analysis: Some(AnalysisRecord {
-                    inputs_hash: "11".repeat(32),
-                    report_sha256: "22".repeat(32),
-                    pipeline_id: "33".repeat(32),
-                    item: item.clone(),
-                    artifacts: vec![],
-                    result: None,
-                    analyzed_at: None,
-                }),
-                anchor: None,
-                created_at: now,
-                updated_at: now,
-            })
-            .await
-            .unwrap();
-        AnchorRequested {
-            sample_id: format!("s-{name}"),
+        store_analysed(
+            self.table.as_ref(),
+            &owner,
+            name,
             item,
-        }
+            time::OffsetDateTime::now_utc(),
+        )
+        .await
     }
 
     fn proof(&self, name: &str) -> Proof {

@@ -15,10 +15,10 @@
 
 #![allow(clippy::unwrap_used)]
 
-use genoflow_testkit::serve as support;
+use genoflow_testkit::{fixtures, serve as support};
 mod wallet;
 
-use std::{sync::Arc, time::Duration};
+use std::{path::Path, sync::Arc, time::Duration};
 
 use aws_sdk_sqs::types::QueueAttributeName;
 use genoflow_aws::{
@@ -187,22 +187,7 @@ async fn stack() -> Stack {
 /// An HTTP API event from a function's fixture, with `path_id` in place of the fixture's
 /// dataset id, `body`, and a bearer `token`.
 fn http_event(fixture: &str, path_id: Option<&str>, body: &str, token: Option<&str>) -> HttpEvent {
-    let mut text = std::fs::read_to_string(repo(fixture)).unwrap();
-    if let Some(id) = path_id {
-        text = text.replace("00000000-0000-4000-8000-000000000000", id);
-    }
-    let mut event: Value = serde_json::from_str(&text).unwrap();
-    event["body"] = body.into();
-    event["headers"]["content-length"] = body.len().to_string().into();
-    match token {
-        Some(token) => event["headers"]["authorization"] = format!("Bearer {token}").into(),
-        None => {
-            event["headers"]
-                .as_object_mut()
-                .unwrap()
-                .remove("authorization");
-        }
-    }
+    let event = fixtures::http_event(Path::new(&repo(fixture)), path_id, Some(body), token);
     serde_json::from_value(event).unwrap()
 }
 

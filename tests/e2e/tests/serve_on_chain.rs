@@ -360,19 +360,16 @@ async fn serve_anchors_and_attests_on_chain_and_verify_checks_the_catalogue() {
         source.join(format!("gene/{KATG}.json")),
     )
     .unwrap();
-    let token =
-        std::fs::read_to_string(server.data_dir().join(genoflow_server::ADMIN_TOKEN_FILE)).unwrap();
-    let answer: Value = server
+    let (status, answer) = server
         .client
-        .http
-        .post(format!("{}/admin/oracle/refresh", server.client.base))
-        .bearer_auth(token.trim())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .call_as(
+            Method::POST,
+            "/admin/oracle/refresh",
+            Some(&server.admin_token()),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
     assert_eq!(
         (&answer["submitted"], &answer["errors"]),
         (&json!(1), &json!(0)),

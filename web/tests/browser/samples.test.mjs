@@ -239,6 +239,9 @@ test('a pair with one corrupt mate: both files say the sample failed, and the ro
   await page.getByTestId('file-input').setInputFiles([good, bad]);
   await page.getByTestId('sample-name').fill(`a-very-long-sample-name-${'x'.repeat(60)}-that-must-wrap`);
   await page.getByTestId('upload-button').click();
+  await page.getByTestId('go-to-samples').waitFor();
+  await assertNoSideways(page, 'the finished upload at 390');
+  await shoot(page, 'upload-done-390.png');
   await page.getByTestId('go-to-samples').click();
   const row = page.getByTestId('sample-row').first();
   await page.waitForFunction(() => document.querySelector('[data-testid=sample-row]')?.dataset.status === 'failed', null, { timeout: 90_000, polling: 500 });
