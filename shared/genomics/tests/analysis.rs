@@ -386,6 +386,90 @@ fn bam_input_is_piled_up() {
     assert_eq!(call(&report, "Rifampicin"), "resistant");
 }
 
+/// The SAM records an aligner writes for error-free reads of 150 bases tiled every 3 bases
+/// over a genome with `deleted` bases removed at `start` (1-based): a read across the
+/// breakpoint has its longer part aligned and the rest soft-clipped in its primary record, and
+/// that rest in a supplementary record (flag 2048), hard-clipped.
+fn reads_across_a_deletion(panel: &Panel, start: u64, deleted: u64) -> String {
+    const LEN: u64 = 150;
+    let quality = |n: u64| "I".repeat(n as usize);
+    let bases = |from: u64, n: u64| {
+        String::from_utf8(panel.bases(from, n as usize).unwrap().to_vec()).unwrap()
+    };
+    let after = start + deleted;
+    let mut sam = String::from("@HD\tVN:1.6\n@SQ\tSN:NC_000962.3\tLN:4411532\n");
+    for (n, first) in (start - 600..start + 450).step_by(3).enumerate() {
+        let left = start.saturating_sub(first).min(LEN);
+        let record = |flag: u32, pos: u64, cigar: String, seq: String| {
+            let q = quality(seq.len() as u64);
+            format!("r{n}\t{flag}\tNC_000962.3\t{pos}\t60\t{cigar}\t*\t0\t0\t{seq}\t{q}\n")
+        };
+        if left == LEN {
+            sam.push_str(&record(0, first, format!("{LEN}M"), bases(first, LEN)));
+        } else if left == 0 {
+            let pos = first + deleted;
+            sam.push_str(&record(0, pos, format!("{LEN}M"), bases(pos, LEN)));
+        } else {
+            let right = LEN - left;
+            let read = bases(first, left) + &bases(after, right);
+            if left >= right {
+                sam.push_str(&record(0, first, format!("{left}M{right}S"), read));
+                sam.push_str(&record(
+                    2048,
+                    after,
+                    format!("{left}H{right}M"),
+                    bases(after, right),
+                ));
+            } else {
+                sam.push_str(&record(0, after, format!("{left}S{right}M"), read));
+                sam.push_str(&record(
+                    2048,
+                    first,
+                    format!("{left}M{right}H"),
+                    bases(first, left),
+                ));
+            }
+        }
+    }
+    sam
+}
+
+#[test]
+fn bam_reads_clipped_at_a_long_deletion_give_the_deletion() {
+    // 400 bases deleted inside katG, longer than an aligner places as a gap: the primary records
+    // are clipped at the breakpoint, as bwa and minimap2 write them. The clipped ends are placed
+    // as for reads, and the deletion (a frameshift of katG) is called exactly.
+    let panel = Panel::load("tb-who-2023").unwrap();
+    let katg = panel.genes.iter().find(|g| g.name == "katG").unwrap();
+    let (start, deleted) = (katg.start + 300, 400);
+    let path = std::env::temp_dir().join(format!("genoflow-katg-del-{}.bam", std::process::id()));
+    write_bam(&path, &reads_across_a_deletion(&panel, start, deleted));
+    let report = analyze(std::slice::from_ref(&path), &panel, &Options::default()).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    let removed = panel.bases(start - 1, deleted as usize + 1).unwrap();
+    let (pos, reference, alt) = panel.normalise(start - 1, removed, &removed[..1]).unwrap();
+    let expected = (
+        pos,
+        String::from_utf8(reference).unwrap(),
+        String::from_utf8(alt).unwrap(),
+    );
+    let called: Vec<(u64, String, String)> = report
+        .variants
+        .iter()
+        .map(|v| (v.pos, v.reference.clone(), v.alt.clone()))
+        .collect();
+    assert_eq!(called, [expected]);
+    assert_eq!(report.variants[0].consequence, "frameshift_variant");
+    assert!(
+        report.variants[0].alt_fraction > 0.9,
+        "{:?}",
+        report.variants[0]
+    );
+    // The supplementary records are not piled up a second time.
+    assert_eq!(report.qc.mapped_to_panel, 350);
+    assert_eq!(call(&report, "Isoniazid"), "resistant");
+}
+
 #[test]
 fn bam_on_another_reference_is_a_clear_error() {
     let path = std::env::temp_dir().join(format!("genoflow-chr1-{}.bam", std::process::id()));

@@ -568,7 +568,7 @@ const MAX_SPLIT_DELETION: usize = 20_000;
 /// A read across a deletion longer than the window aligns on one side and is clipped at the
 /// breakpoint. Places a clipped end of at least [`MIN_SPLIT`] bases gap-free (≤ 1 mismatch) on
 /// the far side, in the same segment, and joins both parts with a deletion.
-fn split_clipped(
+pub(crate) fn split_clipped(
     reference: &Reference,
     read: &[u8],
     alignment: &mut Alignment,

@@ -1,4 +1,5 @@
-//! BAM input: reads already aligned to the panel's reference, piled up without realignment.
+//! BAM input: reads already aligned to the panel's reference, piled up without realignment (a
+//! record clipped at a long deletion has its clipped end placed, as a read's would be).
 
 use std::{
     fs::File,
@@ -15,7 +16,7 @@ use noodles::{
 
 use super::{
     Error, Options,
-    align::{Alignment, Op, Reference},
+    align::{Alignment, Op, Reference, split_clipped},
     panel::Panel,
     pileup::Pileup,
     reads::InputSummary,
@@ -303,13 +304,24 @@ fn add_record(
         .iter()
         .map(|b| b.to_ascii_uppercase())
         .collect();
-    let alignment = Alignment {
+    let mut alignment = Alignment {
         reverse: false,
         ref_start: from,
         read_start,
         ops,
         score: 0,
     };
+    // Across a deletion longer than it places as a gap, an aligner clips the primary record at
+    // the breakpoint (the rest goes to a supplementary record, skipped above): the clipped end
+    // is placed as a read's would be, so the deletion is called exactly.
+    let (segment_start, segment_end) = reference.segment_bounds(from);
+    split_clipped(
+        reference,
+        &bases,
+        &mut alignment,
+        segment_start,
+        segment_end,
+    );
     pileup.add(
         panel,
         reference,

@@ -422,7 +422,8 @@ struct Configuration<'a> {
 /// reads (indels up to 50 bp and long deletions), multi-base substitutions, deleted genes by
 /// coverage, indel depth without clipped reads, indel-echo filter. 3: lineage and mixture from the
 /// panel's barcode (its thresholds in `lineage`), variants listed in the gene segments only.
-const METHOD_VERSION: u32 = 3;
+/// 4: a BAM or CRAM record clipped at a long deletion has its clipped end placed as a read's.
+const METHOD_VERSION: u32 = 4;
 
 fn pipeline_id(panel: &Panel, options: &Options) -> String {
     let configuration = Configuration {
