@@ -29,9 +29,13 @@ struct TableState {
 }
 
 impl TableState {
-    fn check_nonce_claim(&self, claim: &NonceClaim) -> Result<(), TableError> {
+    /// Moves the claim's nonce counter from `expected` to `next`, or fails the condition and
+    /// changes nothing.
+    fn take_nonce_claim(&mut self, claim: &NonceClaim) -> Result<(), TableError> {
         let stored = self.account_nonces.get(&claim.address).copied();
         if stored == claim.expected {
+            self.account_nonces
+                .insert(claim.address.clone(), claim.next);
             Ok(())
         } else {
             Err(condition_failed(format!(
@@ -202,10 +206,7 @@ impl Table for MemoryTable {
         if state.batches.contains_key(&batch.batch_id) {
             return Err(condition_failed(format!("batch {} exists", batch.batch_id)));
         }
-        state.check_nonce_claim(claim)?;
-        state
-            .account_nonces
-            .insert(claim.address.clone(), claim.next);
+        state.take_nonce_claim(claim)?;
         state.batches.insert(batch.batch_id.clone(), batch.clone());
         Ok(())
     }
@@ -231,10 +232,7 @@ impl Table for MemoryTable {
             }
         }
         if let Some(claim) = claim {
-            state.check_nonce_claim(claim)?;
-            state
-                .account_nonces
-                .insert(claim.address.clone(), claim.next);
+            state.take_nonce_claim(claim)?;
         }
         state.batches.insert(batch.batch_id.clone(), batch.clone());
         Ok(())
@@ -270,10 +268,7 @@ impl Table for MemoryTable {
             )));
         }
         if let Some(claim) = claim {
-            state.check_nonce_claim(claim)?;
-            state
-                .account_nonces
-                .insert(claim.address.clone(), claim.next);
+            state.take_nonce_claim(claim)?;
         }
         state.oracle_values.insert(value.key.clone(), value.clone());
         Ok(())
