@@ -51,7 +51,7 @@ export function append(element, ...children) {
 }
 
 // The attributes that name an element among its siblings across re-renders.
-const FOCUS_KEYS = ['testid', 'sampleId', 'datasetId', 'key', 'drug'];
+const FOCUS_KEYS = ['testid', 'sampleId', 'datasetId', 'filename', 'key', 'drug'];
 
 const signature = (element) => [element.tagName, element.id, ...FOCUS_KEYS.map((k) => element.dataset?.[k] ?? '')].join('\u0001');
 

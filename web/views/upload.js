@@ -6,7 +6,7 @@
 // asks before it is left while work is in flight. A server that requires a subscription says
 // so here, with a link to the subscription screen.
 
-import { clear, h } from '../lib/dom.js';
+import { clear, h, keepingFocus } from '../lib/dom.js';
 import { formatBytes, formatPercent, formatRate } from '../lib/format.js';
 import { formatTimeLeft, progressMeter } from '../lib/samples.js';
 import { HashCancelled, HASH_CHUNK, ResumeStore, UploadInterrupted, hashFileInWorker, linksExpired, newRecord, sendFile } from '../lib/upload.js';
@@ -327,7 +327,11 @@ export function mountUpload(ctx) {
     store.dispatch('listUnfinished');
   });
 
-  store.watch((s) => s.upload, ({ upload: u }) => {
+  // Progress rebuilds the rows, the outcome and the unfinished list many times a second: the
+  // focused Resume, Discard or "follow it in your samples" keeps its focus.
+  store.watch((s) => s.upload, (state) => keepingFocus($('app-view'), () => renderUpload(state)));
+
+  function renderUpload({ upload: u }) {
     const files = selectedFiles();
     $('upload-button').disabled = u.busy || files.length < 1 || files.length > 2 || files.some((f) => f.size === 0);
     const cancel = $('cancel-upload');
@@ -377,7 +381,7 @@ export function mountUpload(ctx) {
     clear(list);
     for (const record of u.unfinished) list.append(unfinishedItem(record, u.itemStatus[record.dataset_id] || {}));
     $('unfinished').hidden = u.unfinished.length === 0;
-  });
+  }
 
   function unfinishedItem(record, status) {
     const total = record.upload.multipart ? record.upload.parts.length : 1;

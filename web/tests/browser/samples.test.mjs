@@ -205,7 +205,7 @@ test('at 390 px the list is cards; the report, with every section open, neither 
   await context.close();
 });
 
-test('a re-render (a poll that changed a row, a transaction\u2019s progress) keeps keyboard focus on the same control', { timeout: 60_000 }, async () => {
+test('a re-render (a poll that changed a row, an upload\u2019s progress) keeps keyboard focus on the same control', { timeout: 60_000 }, async () => {
   const { context, page } = await newPage(browser, { viewport: DESKTOP });
   await page.goto(server.url);
   const kept = await page.evaluate(async () => {
@@ -222,9 +222,18 @@ test('a re-render (a poll that changed a row, a transaction\u2019s progress) kee
     seen.push(document.activeElement.closest('tr')?.dataset.sampleId, document.activeElement.textContent);
     keepingFocus(body, () => append(clear(body), rows(['a'], 'anchored')));
     seen.push(document.activeElement === document.body);
+    // An upload's progress rows, by file name: the focused Resume stays with its file.
+    const area = h('div');
+    document.body.append(area);
+    const progress = (names, percent) => names.map((name) => h('div', { dataset: { filename: name } },
+      h('span', {}, `${percent} %`), h('button', { type: 'button' }, 'Resume')));
+    append(area, progress(['R1.fq', 'R2.fq'], 10));
+    area.querySelector('[data-filename="R2.fq"] button').focus();
+    keepingFocus(area, () => append(clear(area), progress(['R2.fq', 'R1.fq'], 20)));
+    seen.push(document.activeElement.closest('[data-filename]')?.dataset.filename);
     return seen;
   });
-  assert.deepEqual(kept, ['b', 'b', true], 'focus follows its row; with the row gone it is not put on another');
+  assert.deepEqual(kept, ['b', 'b', true, 'R2.fq'], 'focus follows its row; with the row gone it is not put on another');
   await context.close();
 });
 
