@@ -54,11 +54,13 @@ export async function loadChainSlice(ctx, slice, read) {
 }
 
 /**
- * Renders the screen element `id` from the state each time `select` changes, keeping keyboard
- * focus on the control that had it (a transaction's progress re-renders the whole screen).
+ * Renders the screen element `id` with `render(state, element)` each time `select` changes,
+ * keeping keyboard focus on the control that had it (polls, a transaction's or an upload's
+ * progress re-render the whole screen).
  */
 export function watchScreen(store, select, id, render) {
-  store.watch(select, (state) => keepingFocus(document.getElementById(id), () => render(state)));
+  const element = document.getElementById(id);
+  store.watch(select, (state) => keepingFocus(element, () => render(state, element)));
 }
 
 /** Loads a screen's slice when its route is shown to a signed-in user. */
@@ -73,8 +75,8 @@ export function loadOnRoute(ctx, route, action) {
  * Clears a signed-in screen's page element; returns it, or null when there is nothing more to
  * show (signed out, or "no chain is connected" already shown).
  */
-export function chainPage(ctx, id, title, session) {
-  const page = clear(document.getElementById(id));
+export function chainPage(ctx, element, title, session) {
+  const page = clear(element);
   if (!session) return null;
   if (!ctx.chainReady) {
     page.append(noChain(title));

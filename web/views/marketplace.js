@@ -9,8 +9,6 @@ import { resultSummary, sampleTitle } from '../lib/samples.js';
 import { errorLine, noChain, renderReputation, watchScreen } from './common.js';
 import { busy, renderTx, runCall } from './tx.js';
 
-const $ = (id) => document.getElementById(id);
-
 export function mountMarketplace(ctx) {
   const { store, api } = ctx;
 
@@ -39,8 +37,8 @@ export function mountMarketplace(ctx) {
     if (route.name === 'marketplace' && !marketplace.loading) store.dispatch('loadMarketplace');
   });
 
-  watchScreen(store, (s) => [s.marketplace, s.txs, s.session], 'marketplace-page', (state) => {
-    const page = clear($('marketplace-page'));
+  watchScreen(store, (s) => [s.marketplace, s.txs, s.session], 'marketplace-page', (state, element) => {
+    const page = clear(element);
     if (!ctx.chainReady) {
       page.append(noChain('Marketplace'));
       return;

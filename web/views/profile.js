@@ -30,8 +30,8 @@ export function mountProfile(ctx) {
 
   loadOnRoute(ctx, 'profile', 'loadProfile');
 
-  watchScreen(store, (s) => [s.profile, s.txs.identity, s.session], 'profile-page', (state) => {
-    const page = chainPage(ctx, 'profile-page', 'Profile', state.session);
+  watchScreen(store, (s) => [s.profile, s.txs.identity, s.session], 'profile-page', (state, element) => {
+    const page = chainPage(ctx, element, 'Profile', state.session);
     if (!page) return;
     const { profile } = state;
     const tx = state.txs.identity;

@@ -54,8 +54,8 @@ export function mountPurchases(ctx) {
 
   loadOnRoute(ctx, 'purchases', 'loadPurchases');
 
-  watchScreen(store, (s) => [s.purchases, s.txs, s.session], 'purchases-page', (state) => {
-    const page = chainPage(ctx, 'purchases-page', 'Purchases', state.session);
+  watchScreen(store, (s) => [s.purchases, s.txs, s.session], 'purchases-page', (state, element) => {
+    const page = chainPage(ctx, element, 'Purchases', state.session);
     if (!page) return;
     const { purchases } = state;
     page.append(h('section', { class: 'card' },

@@ -6,7 +6,7 @@
 
 import { apiUrl } from '../lib/api.js';
 import { inputsHash, makeCommitment } from '../lib/contracts.js';
-import { append, clear, h, keepingFocus } from '../lib/dom.js';
+import { append, clear, h } from '../lib/dom.js';
 import {
   FINAL_STATUSES, REPORT_STATUSES, describeProblem, figureLabel, formatBytes, formatDate, formatNumber,
   formatPercent, formatStx, humanKey, orderedEntries, parseStx, statusWords,
@@ -18,6 +18,7 @@ import {
 import { blockOf, verifyOffline, verifyOnChain } from '../lib/verify.js';
 import { ResumeStore } from '../lib/upload.js';
 import { bytesToHex, hexToBytes } from '../lib/sha256.js';
+import { watchScreen } from './common.js';
 import { poller, statusBadge } from './datasets.js';
 import { busy, followCall, renderTx, runCall } from './tx.js';
 
@@ -356,10 +357,9 @@ export function mountSample(ctx) {
     store.dispatch('refreshDetail');
   });
 
-  store.watch((s) => [s.detail, s.txs], (state) => keepingFocus($('detail'), () => renderDetail(state)));
+  watchScreen(store, (s) => [s.detail, s.txs], 'detail', renderDetail);
 
-  function renderDetail(state) {
-    const container = $('detail');
+  function renderDetail(state, container) {
     const d = state.detail;
     // Re-rendering the same dataset keeps the collapsed sections the reader opened.
     const sameDataset = d && container.dataset.shown === d.id;

@@ -30,8 +30,8 @@ export function mountSubscription(ctx) {
 
   loadOnRoute(ctx, 'subscription', 'loadSubscription');
 
-  watchScreen(store, (s) => [s.subscription, s.txs.subscribe, s.session], 'subscription-page', (state) => {
-    const page = chainPage(ctx, 'subscription-page', 'Subscription', state.session);
+  watchScreen(store, (s) => [s.subscription, s.txs.subscribe, s.session], 'subscription-page', (state, element) => {
+    const page = chainPage(ctx, element, 'Subscription', state.session);
     if (!page) return;
     const { subscription: sub } = state;
     const tx = state.txs.subscribe;

@@ -6,10 +6,11 @@
 // asks before it is left while work is in flight. A server that requires a subscription says
 // so here, with a link to the subscription screen.
 
-import { clear, h, keepingFocus } from '../lib/dom.js';
+import { clear, h } from '../lib/dom.js';
 import { formatBytes, formatPercent, formatRate } from '../lib/format.js';
 import { formatTimeLeft, progressMeter } from '../lib/samples.js';
 import { HashCancelled, HASH_CHUNK, ResumeStore, UploadInterrupted, hashFileInWorker, linksExpired, newRecord, sendFile } from '../lib/upload.js';
+import { watchScreen } from './common.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -329,7 +330,7 @@ export function mountUpload(ctx) {
 
   // Progress rebuilds the rows, the outcome and the unfinished list many times a second: the
   // focused Resume, Discard or "follow it in your samples" keeps its focus.
-  store.watch((s) => s.upload, (state) => keepingFocus($('app-view'), () => renderUpload(state)));
+  watchScreen(store, (s) => s.upload, 'app-view', renderUpload);
 
   function renderUpload({ upload: u }) {
     const files = selectedFiles();

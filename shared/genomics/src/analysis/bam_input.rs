@@ -296,7 +296,8 @@ fn add_record(
     ) else {
         return Ok(());
     };
-    if reference.segment_bounds(from) != reference.segment_bounds(to) {
+    let (segment_start, segment_end) = reference.segment_bounds(from);
+    if reference.segment_bounds(to) != (segment_start, segment_end) {
         return Ok(());
     }
     let bases: Vec<u8> = record
@@ -314,7 +315,6 @@ fn add_record(
     // Across a deletion longer than it places as a gap, an aligner clips the primary record at
     // the breakpoint (the rest goes to a supplementary record, skipped above): the clipped end
     // is placed as a read's would be, so the deletion is called exactly.
-    let (segment_start, segment_end) = reference.segment_bounds(from);
     split_clipped(
         reference,
         &bases,
